@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Liandong",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "liandong", targets: ["liandong"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", exact: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", exact: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", exact: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", exact: "2.14.0"),
+        .package(url: "https://github.com/vapor/leaf.git", exact: "4.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", exact: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+    ],
+    targets: [
+        // The mechanism as pure Swift: no Vapor, no Fluent.
+        .target(name: "LiandongCore"),
+        // CSV, XLSX (and later DOCX) readers and writers.
+        .target(
+            name: "LiandongDocuments",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
+        .target(
+            name: "LiandongServer",
+            dependencies: [
+                "LiandongCore",
+                "LiandongDocuments",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(name: "liandong", dependencies: ["LiandongServer"]),
+        .testTarget(name: "LiandongCoreTests", dependencies: ["LiandongCore"]),
+        .testTarget(name: "LiandongDocumentsTests", dependencies: ["LiandongDocuments"]),
+        .testTarget(
+            name: "LiandongServerTests",
+            dependencies: [
+                "LiandongServer",
+                .product(name: "VaporTesting", package: "vapor"),
+            ]
+        ),
+    ]
+)

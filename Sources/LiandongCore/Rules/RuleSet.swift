@@ -1,0 +1,201 @@
+import Foundation
+
+/// A version of the mechanism's rules: Annex 1's items, the limits and the figures the system
+/// applies by default. Revisions (§四(三)) are new versions with a later effective date; a
+/// finding is always judged by the version in force on its date, so a revision never rewrites
+/// history. Every number of the mechanism lives here and nowhere else.
+public struct RuleSet: Hashable, Sendable, Codable {
+    /// A short version label, e.g. `2020.1`.
+    public var version: String
+    /// The first day (China time) the version applies to.
+    public var effectiveFrom: LocalDate
+    /// The document the version comes from.
+    public var source: String
+    public var title: String
+
+    public var items: [DeductionItem]
+    public var responseLimits: ResponseLimits
+    /// D9 points by lateness, in increasing order; the last band has no bound.
+    public var latenessBands: [LatenessBand]
+    /// The default figure of each kind of finding (manual and provincial excepted).
+    public var defaultPoints: [String: Points]
+    /// Annex 1: 每项扣0.5至2分; the agencies may change a figure within this range.
+    public var pointsRange: PointsRange
+    /// Annex 1 item 11: the city deducts this multiple of the provincial points (加倍).
+    public var provincialMultiplier: Int
+    /// Annex 1 item 8: a phone check is a failure after this many unanswered attempts.
+    public var phoneCheckAttempts: Int
+    /// A phone check samples units again so that each in-scope unit is called at least once in
+    /// this period (mechanism.md §5 "Phone checks").
+    public var phoneCheckCoverage: SupervisionDuty.Period
+    /// A dispatch still missing its arrival or result report this long after the instruction is
+    /// judged as not reported, even if the 110 system has not closed it.
+    public var reportGraceHours: Int
+    /// Annex 1 item 5: special plans are drilled at least once in this many years.
+    public var specialPlanDrillYears: Int
+    /// The score each assessed entity starts the period from (the linkage sub-item).
+    public var assessmentBase: Points
+    /// Working days after notification within which a unit may appeal a deduction.
+    public var appealWindowWorkingDays: Int
+    /// The supervisors' own duties (D7).
+    public var supervisionDuties: [SupervisionDuty]
+
+    public init(version: String, effectiveFrom: LocalDate, source: String, title: String,
+                responseLimits: ResponseLimits, latenessBands: [LatenessBand], defaultPoints: [FindingKind: Points],
+                pointsRange: PointsRange, provincialMultiplier: Int, phoneCheckAttempts: Int,
+                phoneCheckCoverage: SupervisionDuty.Period, reportGraceHours: Int, specialPlanDrillYears: Int,
+                assessmentBase: Points, appealWindowWorkingDays: Int, supervisionDuties: [SupervisionDuty],
+                items: [DeductionItem]? = nil) {
+        self.version = version
+        self.effectiveFrom = effectiveFrom
+        self.source = source
+        self.title = title
+        self.responseLimits = responseLimits
+        self.latenessBands = latenessBands
+        self.defaultPoints = Dictionary(uniqueKeysWithValues: defaultPoints.map { ($0.key.rawValue, $0.value) })
+        self.pointsRange = pointsRange
+        self.provincialMultiplier = provincialMultiplier
+        self.phoneCheckAttempts = phoneCheckAttempts
+        self.phoneCheckCoverage = phoneCheckCoverage
+        self.reportGraceHours = reportGraceHours
+        self.specialPlanDrillYears = specialPlanDrillYears
+        self.assessmentBase = assessmentBase
+        self.appealWindowWorkingDays = appealWindowWorkingDays
+        self.supervisionDuties = supervisionDuties
+        self.items = items ?? DeductionItem.annex1(limits: responseLimits, phoneAttempts: phoneCheckAttempts,
+                                                   specialPlanDrillYears: specialPlanDrillYears)
+    }
+
+    public func item(_ id: DeductionItemID) -> DeductionItem {
+        items.first { $0.id == id }!
+    }
+
+    /// The default figure for a kind of finding. `lateArrival` depends on the lateness: use
+    /// `judgeArrival`; `provincial` on the provincial figure: use `cityPoints(forProvincial:)`.
+    public func defaultPoints(for kind: FindingKind) -> Points? {
+        defaultPoints[kind.rawValue]
+    }
+
+    /// The response limit of a unit.
+    public func limit(level: UnitLevel, publicSecurity: Bool) -> TimeLimit {
+        responseLimits.limit(for: level, publicSecurity: publicSecurity)
+    }
+
+    /// Judges an arrival: on time when the whole seconds elapsed do not exceed the limit
+    /// (arriving exactly at the limit is on time; one second later is late).
+    public func judgeArrival(elapsedSeconds: Int, limit: TimeLimit) -> ArrivalJudgement {
+        let lateBy = elapsedSeconds - limit.seconds
+        guard lateBy > 0 else { return ArrivalJudgement(limit: limit, elapsedSeconds: elapsedSeconds, points: nil) }
+        let band = latenessBands.first { band in band.upTo.map { lateBy <= $0.seconds } ?? true }
+        return ArrivalJudgement(limit: limit, elapsedSeconds: elapsedSeconds, points: band?.points ?? latenessBands.last?.points)
+    }
+
+    /// Whole seconds between two instants, truncated: durations are exact to the second.
+    public static func elapsedSeconds(from start: Date, to end: Date) -> Int {
+        Int(end.timeIntervalSince(start).rounded(.down))
+    }
+
+    /// Annex 1 item 11: the city's deduction for a provincial one.
+    public func cityPoints(forProvincial points: Points) -> Points {
+        points * provincialMultiplier
+    }
+
+    /// The agencies may set a figure only within the range, except for D11, which is always
+    /// the multiple of the provincial figure.
+    public func allows(_ points: Points, for item: DeductionItemID) -> Bool {
+        item == .d11 ? points > .zero : pointsRange.allows(points)
+    }
+
+    public func duty(_ kind: SupervisionDuty.Kind) -> SupervisionDuty {
+        supervisionDuties.first { $0.id == kind }!
+    }
+}
+
+
+extension RuleSet {
+    /// The rules as 丽应急〔2020〕62号 sets them, with the defaults of mechanism.md §5 where the
+    /// text is silent.
+    public static let initial = RuleSet(
+        version: "2020.1",
+        effectiveFrom: LocalDate(year: 2020, month: 12, day: 30)!,
+        source: "丽应急〔2020〕62号",
+        title: "丽水市社会应急联动工作监督检查考核机制(试行)",
+        responseLimits: ResponseLimits(
+            publicSecurity: .minutes(10), levelOne: .minutes(20), levelTwo: .minutes(30), levelThree: .minutes(30)
+        ),
+        latenessBands: [
+            LatenessBand(upTo: .minutes(10), points: Points(0.5)),
+            LatenessBand(upTo: .minutes(20), points: Points(1.0)),
+            LatenessBand(upTo: .minutes(30), points: Points(1.5)),
+            LatenessBand(upTo: nil, points: Points(2.0)),
+        ],
+        defaultPoints: [
+            .refused: Points(2.0),
+            .passedOn: Points(1.5),
+            .noArrival: Points(1.0),
+            .noResultReport: Points(0.5),
+            .phoneUnanswered: Points(1.0),
+            .unreportedContactChange: Points(0.5),
+            .noDutySystem: Points(2.0),
+            .dutiesUnknown: Points(0.5),
+            .noVest: Points(0.5),
+            .equipmentMissing: Points(0.5),
+            .drillNoShow: Points(2.0),
+            .supervisionMissed: Points(1.0),
+        ],
+        pointsRange: PointsRange(minimum: Points(0.5), maximum: Points(2.0), step: Points(0.5)),
+        provincialMultiplier: 2,
+        phoneCheckAttempts: 3,
+        phoneCheckCoverage: .quarter,
+        reportGraceHours: 24,
+        specialPlanDrillYears: 3,
+        assessmentBase: Points(100),
+        appealWindowWorkingDays: 5,
+        supervisionDuties: [
+            SupervisionDuty(id: .phoneCheck, title: "日常电话检查", period: .month, minimumCount: 1, agencies: [.psb]),
+            SupervisionDuty(id: .jointCheck, title: "实地或视频联合检查", period: .quarter, minimumCount: 1, agencies: [.emb, .psb]),
+            SupervisionDuty(id: .consultation, title: "社会应急联动工作会商会", period: .halfYear, minimumCount: 1, agencies: [.plc, .emb, .psb]),
+        ]
+    )
+}
+
+/// The versions of the rules over time.
+public struct RuleBook: Sendable, Hashable {
+    public private(set) var versions: [RuleSet]
+
+    public enum Problem: Error, Equatable, CustomStringConvertible {
+        case empty
+        case duplicateVersion(String)
+        case duplicateEffectiveDate(LocalDate)
+
+        public var description: String {
+            switch self {
+            case .empty: "规则集为空"
+            case .duplicateVersion(let v): "规则版本 \(v) 已存在"
+            case .duplicateEffectiveDate(let d): "已有规则版本自 \(d.chinese) 起施行"
+            }
+        }
+    }
+
+    public init(_ versions: [RuleSet]) throws(Problem) {
+        guard !versions.isEmpty else { throw .empty }
+        var seenVersions = Set<String>(), seenDates = Set<LocalDate>()
+        for v in versions {
+            guard seenVersions.insert(v.version).inserted else { throw .duplicateVersion(v.version) }
+            guard seenDates.insert(v.effectiveFrom).inserted else { throw .duplicateEffectiveDate(v.effectiveFrom) }
+        }
+        self.versions = versions.sorted { $0.effectiveFrom < $1.effectiveFrom }
+    }
+
+    public static let standard = try! RuleBook([.initial])
+
+    /// The version in force on a day: the latest one effective on or before it. Days before the
+    /// first version are judged by the first.
+    public func inForce(on day: LocalDate) -> RuleSet {
+        versions.last { $0.effectiveFrom <= day } ?? versions[0]
+    }
+
+    public func inForce(at instant: Date) -> RuleSet { inForce(on: LocalDate(instant)) }
+
+    public var latest: RuleSet { versions[versions.count - 1] }
+}

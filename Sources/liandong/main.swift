@@ -1,0 +1,2 @@
+import LiandongServer
+placeholder()
