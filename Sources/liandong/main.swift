@@ -1,2 +1,3 @@
 import LiandongServer
-placeholder()
+
+await Entrypoint.run()

@@ -7,6 +7,8 @@ public struct UnitRecord: Hashable, Sendable {
     public var id: Int?
     public var profile: UnitProfile
     public var contacts: ContactDetails
+    /// The contact fields the file has columns for; the others are left as they are.
+    public var contactFields: Set<ContactDetails.Field>
 }
 
 /// A problem in an import file, named by row and column so the clerk can fix the cell.
@@ -106,6 +108,7 @@ public enum UnitTable {
         }
         guard !rows.isEmpty else { throw ImportError(row: header.row + 1, field: "", message: "文件中没有单位数据") }
 
+        let contactFields = Set(columns.values.compactMap { ContactDetails.Field(rawValue: $0.rawValue) })
         var records: [UnitRecord] = []
         var seen: [String: Int] = [:]
         var seenIDs: [Int: Int] = [:]
@@ -168,7 +171,7 @@ public enum UnitTable {
             } catch {
                 throw ImportError(row: rowNumber, field: error.field.label, message: error.message)
             }
-            records.append(UnitRecord(row: rowNumber, id: id, profile: profile, contacts: contacts))
+            records.append(UnitRecord(row: rowNumber, id: id, profile: profile, contacts: contacts, contactFields: contactFields))
         }
         return records
     }

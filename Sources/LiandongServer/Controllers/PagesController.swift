@@ -1,0 +1,182 @@
+import Fluent
+import LiandongCore
+import Vapor
+
+/// The navigation every page shows; later capabilities add their entries here.
+struct NavItem: Encodable {
+    var key: String
+    var title: String
+    var href: String
+    var active: Bool
+
+    static let entries: [(key: String, title: String, href: String)] = [
+        ("home", "首页", "/"),
+        ("units", "联动单位", "/units"),
+        ("rules", "扣分标准", "/rules"),
+    ]
+
+    static func bar(active: String) -> [NavItem] {
+        entries.map { NavItem(key: $0.key, title: $0.title, href: $0.href, active: $0.key == active) }
+    }
+}
+
+/// What every page's layout needs.
+struct PageFrame: Encodable {
+    var title: String
+    var nav: [NavItem]
+    var ruleVersion: String
+    var ruleSource: String
+
+    init(title: String, active: String, rules: RuleSet) {
+        self.title = title
+        self.nav = NavItem.bar(active: active)
+        self.ruleVersion = rules.version
+        self.ruleSource = rules.source
+    }
+}
+
+struct ErrorPage: AsyncResponseEncodable {
+    let status: HTTPResponseStatus
+    let message: String
+
+    struct Context: Encodable {
+        var frame: PageFrame
+        var code: UInt
+        var message: String
+    }
+
+    func encodeResponse(for request: Request) async throws -> Response {
+        let context = Context(frame: PageFrame(title: "出错了", active: "", rules: request.currentRules),
+                              code: status.code, message: message)
+        let response = try await request.view.render("error", context).encodeResponse(for: request)
+        response.status = status
+        return response
+    }
+}
+
+enum PagesController {
+    struct LimitRow: Encodable {
+        var label: String
+        var limit: String
+    }
+
+    struct JurisdictionRow: Encodable {
+        var id: String
+        var name: String
+        var units: Int
+        var levels: [Int]
+        var phoneCheckScope: Bool
+    }
+
+    struct RecentChange: Encodable {
+        var unitID: Int
+        var unitName: String
+        var reportedAt: String
+        var fields: String
+        var reportedBy: String
+    }
+
+    struct HomeContext: Encodable {
+        var frame: PageFrame
+        var totalUnits: Int
+        var jurisdictions: [JurisdictionRow]
+        var limits: [LimitRow]
+        var recent: [RecentChange]
+        var hasRecent: Bool
+        var withoutContacts: Int
+    }
+
+    static func limitRows(_ rules: RuleSet) -> [LimitRow] {
+        let l = rules.responseLimits
+        return [
+            LimitRow(label: "公安部门", limit: l.publicSecurity.description),
+            LimitRow(label: "一级联动单位", limit: l.levelOne.description),
+            LimitRow(label: "二级联动单位", limit: l.levelTwo.description),
+            LimitRow(label: "三级联动单位(确需现场处置时)", limit: l.levelThree.description),
+        ]
+    }
+
+    @Sendable static func home(req: Request) async throws -> View {
+        let rules = req.currentRules
+        let units = try await LinkageUnit.query(on: req.db).all()
+        let rows = Jurisdictions.all.map { j -> JurisdictionRow in
+            let mine = units.filter { $0.jurisdictionID == j.id }
+            return JurisdictionRow(id: j.id, name: j.name, units: mine.count,
+                                   levels: UnitLevel.allCases.map { l in mine.filter { $0.level == l.rawValue }.count },
+                                   phoneCheckScope: j.phoneCheckScope)
+        }
+        let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id ?? 0, $0.name) })
+        let recent = try await ContactChange.query(on: req.db).sort(\.$recordedAt, .descending).sort(\.$id, .descending).limit(10).all()
+        let recentRows = recentRows(recent, names: names)
+        return try await req.view.render("home", HomeContext(
+            frame: PageFrame(title: "首页", active: "home", rules: rules),
+            totalUnits: units.count,
+            jurisdictions: rows,
+            limits: limitRows(rules),
+            recent: recentRows,
+            hasRecent: !recentRows.isEmpty,
+            withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count))
+    }
+
+    static func recentRows(_ recent: [ContactChange], names: [Int: String]) -> [RecentChange] {
+        recent.map {
+                RecentChange(unitID: $0.unitID, unitName: names[$0.unitID] ?? "", reportedAt: ChinaTime.displayString($0.reportedAt),
+                             fields: $0.changed.map(\.label).joined(separator: "、"), reportedBy: $0.reportedBy)
+        }
+    }
+
+    struct RulesContext: Encodable {
+        struct Item: Encodable {
+            var id: String
+            var title: String
+            var text: String
+            var figures: [Figure]
+            var hasFigures: Bool { !figures.isEmpty }
+            enum CodingKeys: String, CodingKey { case id, title, text, figures, hasFigures }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(id, forKey: .id); try c.encode(title, forKey: .title); try c.encode(text, forKey: .text)
+                try c.encode(figures, forKey: .figures); try c.encode(hasFigures, forKey: .hasFigures)
+            }
+        }
+        struct Figure: Encodable {
+            var label: String
+            var points: String
+        }
+        var frame: PageFrame
+        var title: String
+        var effectiveFrom: String
+        var range: String
+        var multiplier: String
+        var items: [Item]
+        var limits: [LimitRow]
+        var duties: [DutyRow]
+    }
+
+    struct DutyRow: Encodable {
+        var title: String
+        var period: String
+        var agencies: String
+    }
+
+    @Sendable static func rules(req: Request) async throws -> View {
+        let rules = req.currentRules
+        return try await req.view.render("rules", RulesContext(
+            frame: PageFrame(title: "扣分标准", active: "rules", rules: rules),
+            title: rules.title,
+            effectiveFrom: rules.effectiveFrom.chinese,
+            range: rules.pointsRange.chinese,
+            multiplier: ChineseNumeral.of(rules.provincialMultiplier),
+            items: rules.items.map { item in
+                RulesContext.Item(id: item.id.rawValue, title: item.title, text: item.text,
+                                  figures: RuleTables.defaultFigures(for: item.id, rules: rules).map {
+                                      RulesContext.Figure(label: $0.label, points: $0.points.description)
+                                  })
+            },
+            limits: limitRows(rules),
+            duties: rules.supervisionDuties.map {
+                DutyRow(title: $0.title, period: "\($0.period.chinese)不少于\($0.minimumCount)次",
+                        agencies: $0.agencies.map(\.name).joined(separator: "、"))
+            }))
+    }
+}

@@ -1,0 +1,280 @@
+import Fluent
+import LiandongCore
+import LiandongDocuments
+import Vapor
+
+/// The units register as pages: the list, a unit with its contact history, the change form.
+enum RegisterPages {
+    struct Option: Encodable {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    struct UnitRow: Encodable {
+        var id: Int
+        var name: String
+        var level: String
+        var jurisdiction: String
+        var kind: String
+        var limit: String
+        var dutyPhone: String
+        var liaison: String
+        var reportedAt: String
+        var ranked: Bool
+    }
+
+    struct ListContext: Encodable {
+        var frame: PageFrame
+        var jurisdictions: [Option]
+        var levels: [Option]
+        var query: String
+        var units: [UnitRow]
+        var exportQuery: String
+    }
+
+    @Sendable static func list(req: Request) async throws -> View {
+        let rules = req.currentRules
+        let filter = try RegisterAPI.filter(req)
+        let units = try await RegisterService.units(filter, on: req.db)
+        var exportParameters: [String] = []
+        if let j = filter.jurisdictionID { exportParameters.append("jurisdiction=\(j)") }
+        if let l = filter.level { exportParameters.append("level=\(l.rawValue)") }
+        return try await req.view.render("units", ListContext(
+            frame: PageFrame(title: "联动单位", active: "units", rules: rules),
+            jurisdictions: [Option(value: "", label: "全部辖区", selected: filter.jurisdictionID == nil)]
+                + Jurisdictions.all.map { Option(value: $0.id, label: $0.name, selected: $0.id == filter.jurisdictionID) },
+            levels: [Option(value: "", label: "全部级别", selected: filter.level == nil)]
+                + UnitLevel.allCases.map { Option(value: String($0.rawValue), label: $0.name, selected: $0 == filter.level) },
+            query: filter.query ?? "",
+            units: units.map { unit in
+                UnitRow(id: unit.id ?? 0, name: unit.name, level: unit.unitLevel.name,
+                        jurisdiction: Jurisdictions.named(unit.jurisdictionID)?.name ?? "",
+                        kind: unit.unitKind.name,
+                        limit: rules.limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity).description,
+                        dutyPhone: unit.dutyPhone ?? "", liaison: [unit.liaisonName, unit.liaisonMobile].compactMap { $0 }.joined(separator: " "),
+                        reportedAt: unit.contactsReportedAt.map(ChinaTime.displayString) ?? "", ranked: unit.ranked)
+            },
+            exportQuery: exportParameters.joined(separator: "&")))
+    }
+
+    struct HistoryRow: Encodable {
+        var reportedAt: String
+        var recordedAt: String
+        var reportedBy: String
+        var channel: String
+        var changed: String
+        var dutyPhone: String
+        var liaison: String
+        var alternate: String
+        var note: String
+    }
+
+    struct FormValues: Encodable {
+        var dutyPhone = ""
+        var liaisonName = ""
+        var liaisonMobile = ""
+        var alternateName = ""
+        var alternateMobile = ""
+        var reportedAt = ""
+        var reportedBy = ""
+        var channel = "wechat"
+        var note = ""
+    }
+
+    struct ShowContext: Encodable {
+        var frame: PageFrame
+        var id: Int
+        var name: String
+        var level: String
+        var jurisdiction: String
+        var kind: String
+        var limit: String
+        var limitNote: String
+        var publicSecurity: Bool
+        var uniformExempt: Bool
+        var ranked: Bool
+        var duties: [String]
+        var dutyPhone: String
+        var liaisonName: String
+        var liaisonMobile: String
+        var alternateName: String
+        var alternateMobile: String
+        var reportedAt: String
+        var history: [HistoryRow]
+        var hasHistory: Bool
+        var form: FormValues
+        var channels: [Option]
+        var error: String?
+        var hasError: Bool
+        var errorField: String?
+        var saved: Bool
+    }
+
+    static let channels: [(String, String)] = [("wechat", "微信联络员群"), ("phone", "电话"), ("document", "书面"), ("web", "网页登记")]
+
+    static func channelLabel(_ code: String) -> String {
+        (channels + [("api", "系统接口"), ("import", "批量导入")]).first { $0.0 == code }?.1 ?? code
+    }
+
+    static func render(_ req: Request, unit: LinkageUnit, form: FormValues? = nil, error: (String, String?)? = nil,
+                       status: HTTPResponseStatus = .ok) async throws -> Response {
+        let rules = req.currentRules
+        let history = try await RegisterService.history(unitID: unit.requireID(), on: req.db)
+        let c = unit.contacts
+        var values = form ?? FormValues(dutyPhone: c.dutyPhone ?? "", liaisonName: c.liaisonName ?? "", liaisonMobile: c.liaisonMobile ?? "",
+                                        alternateName: c.alternateName ?? "", alternateMobile: c.alternateMobile ?? "")
+        if values.reportedAt.isEmpty { values.reportedAt = String(ChinaTime.isoString(Date()).prefix(16)) }
+        let limit = rules.limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity)
+        let context = ShowContext(
+            frame: PageFrame(title: unit.name, active: "units", rules: rules),
+            id: unit.id ?? 0, name: unit.name, level: unit.unitLevel.name,
+            jurisdiction: Jurisdictions.named(unit.jurisdictionID)?.name ?? "",
+            kind: unit.unitKind.name, limit: limit.description,
+            limitNote: unit.publicSecurity ? "公安部门" : (unit.unitLevel == .three ? "确需现场处置时" : ""),
+            publicSecurity: unit.publicSecurity, uniformExempt: unit.uniformExempt, ranked: unit.ranked,
+            duties: unit.duties.split(separator: "\n").map(String.init),
+            dutyPhone: c.dutyPhone ?? "", liaisonName: c.liaisonName ?? "", liaisonMobile: c.liaisonMobile ?? "",
+            alternateName: c.alternateName ?? "", alternateMobile: c.alternateMobile ?? "",
+            reportedAt: unit.contactsReportedAt.map(ChinaTime.displayString) ?? "",
+            history: history.map { h in
+                HistoryRow(reportedAt: ChinaTime.displayString(h.reportedAt), recordedAt: ChinaTime.displayString(h.recordedAt),
+                           reportedBy: h.reportedBy, channel: channelLabel(h.channel),
+                           changed: h.changed.map(\.label).joined(separator: "、"),
+                           dutyPhone: h.dutyPhone ?? "—",
+                           liaison: [h.liaisonName, h.liaisonMobile].compactMap { $0 }.joined(separator: " ").nilIfEmpty ?? "—",
+                           alternate: [h.alternateName, h.alternateMobile].compactMap { $0 }.joined(separator: " ").nilIfEmpty ?? "—",
+                           note: h.note ?? "")
+            },
+            hasHistory: !history.isEmpty,
+            form: values,
+            channels: channels.map { Option(value: $0.0, label: $0.1, selected: $0.0 == values.channel) },
+            error: error?.0, hasError: error != nil, errorField: error?.1,
+            saved: (try? req.query.get(String.self, at: "saved")) == "1")
+        let response = try await req.view.render("unit", context).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        let unit = try await RegisterService.unit(RegisterAPI.unitID(req), on: req.db)
+        return try await render(req, unit: unit)
+    }
+
+    struct ContactForm: Decodable {
+        var dutyPhone: String?
+        var liaisonName: String?
+        var liaisonMobile: String?
+        var alternateName: String?
+        var alternateMobile: String?
+        var reportedAt: String?
+        var reportedBy: String?
+        var channel: String?
+        var note: String?
+
+        enum CodingKeys: String, CodingKey {
+            case dutyPhone = "duty_phone", liaisonName = "liaison_name", liaisonMobile = "liaison_mobile"
+            case alternateName = "alternate_name", alternateMobile = "alternate_mobile"
+            case reportedAt = "reported_at", reportedBy = "reported_by", channel, note
+        }
+    }
+
+    /// The contact-change form. A bad value re-shows the form with what was typed and the
+    /// problem next to its field; nothing is stored.
+    @Sendable static func reportContacts(req: Request) async throws -> Response {
+        let unit = try await RegisterService.unit(RegisterAPI.unitID(req), on: req.db)
+        let form = try req.content.decode(ContactForm.self)
+        let values = FormValues(dutyPhone: form.dutyPhone ?? "", liaisonName: form.liaisonName ?? "", liaisonMobile: form.liaisonMobile ?? "",
+                                alternateName: form.alternateName ?? "", alternateMobile: form.alternateMobile ?? "",
+                                reportedAt: form.reportedAt ?? "", reportedBy: form.reportedBy ?? "",
+                                channel: form.channel ?? "web", note: form.note ?? "")
+        do {
+            let details = try ContactDetails.validated(
+                dutyPhone: form.dutyPhone, liaisonName: form.liaisonName, liaisonMobile: form.liaisonMobile,
+                alternateName: form.alternateName, alternateMobile: form.alternateMobile)
+            let now = Date()
+            var reportedAt = now
+            if let raw = form.reportedAt?.nilIfEmpty {
+                guard let parsed = ChinaTime.parseTimestamp(raw) else {
+                    throw AppError.invalid("报备时间格式不正确", field: "reported_at")
+                }
+                reportedAt = parsed
+            }
+            let channel = form.channel.flatMap { code in channels.first { $0.0 == code }?.0 } ?? "web"
+            guard try await RegisterService.reportContactChange(
+                unit: unit, to: details, reportedAt: reportedAt, reportedBy: form.reportedBy ?? "",
+                channel: channel, note: form.note, now: now, on: req.db) != nil
+            else {
+                throw AppError.invalid("联系方式与登记的一致,没有需要报备的变更")
+            }
+            return req.redirect(to: "/units/\(unit.id ?? 0)?saved=1", redirectType: .normal)
+        } catch let invalid as ContactDetails.Invalid {
+            return try await render(req, unit: unit, form: values, error: (invalid.description, invalid.field.rawValue), status: .unprocessableEntity)
+        } catch let error as AppError {
+            return try await render(req, unit: unit, form: values, error: (error.message, error.field), status: error.status)
+        }
+    }
+
+    /// The register as a CSV or XLSX file, in the layout `units import` reads back.
+    @Sendable static func export(req: Request) async throws -> Response {
+        let format = (try? req.query.get(String.self, at: "format")) ?? "xlsx"
+        let units = try await RegisterService.units(RegisterAPI.filter(req), on: req.db)
+        let (data, type, ext) = try RegisterFiles.export(units, format: format)
+        var headers = HTTPHeaders()
+        headers.contentType = type
+        let filename = "联动单位登记册.\(ext)"
+        let encoded = filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "units.\(ext)"
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"units.\(ext)\"; filename*=UTF-8''\(encoded)")
+        return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
+}
+
+/// Reading and writing register files, for the pages and the commands alike.
+enum RegisterFiles {
+    static let xlsxType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    static func export(_ units: [LinkageUnit], format: String) throws -> (Data, HTTPMediaType, String) {
+        let header = UnitTable.exportColumns.map(\.header)
+        let rows = RegisterService.exportRows(units)
+        switch format.lowercased() {
+        case "csv":
+            return (CSV.write([header] + rows), HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"]), "csv")
+        case "xlsx":
+            let sheet = XLSXSheet(name: "联动单位", title: "丽水市应急联动单位登记册", header: header,
+                                  rows: rows.map { row in row.enumerated().map { index, value in
+                                      UnitTable.exportColumns[index] == .id ? .integer(Int(value) ?? 0) : .text(value)
+                                  } },
+                                  landscape: true)
+            return (try XLSX.write(sheets: [sheet]), xlsxType, "xlsx")
+        default:
+            throw AppError(.badRequest, "导出格式应为 csv 或 xlsx", field: "format")
+        }
+    }
+
+    /// Reads a register file into records: `.csv` (UTF-8, with or without BOM) or `.xlsx`.
+    /// The header is the first row that names the 单位名称 column, so a title row above it is fine.
+    static func read(_ data: Data, filename: String) throws -> [UnitRecord] {
+        let rows: [(row: Int, cells: [String])]
+        switch (filename as NSString).pathExtension.lowercased() {
+        case "csv":
+            do {
+                rows = try CSV.parse(data).map { ($0.line, $0.fields) }
+            } catch {
+                throw ImportError(row: error.line, field: "", message: error.message)
+            }
+        case "xlsx":
+            do {
+                rows = try XLSX.readRows(data).map { ($0.number, $0.cells) }
+            } catch {
+                throw ImportError(row: 1, field: "", message: error.message)
+            }
+        default:
+            throw AppError(.badRequest, "只能导入 .csv 或 .xlsx 文件")
+        }
+        let nameHeadings = Set([UnitTable.Column.name.header, "name", "名称", "单位"])
+        guard let headerIndex = rows.prefix(5).firstIndex(where: { $0.cells.contains { nameHeadings.contains($0.trimmingCharacters(in: .whitespaces)) } }) else {
+            throw ImportError(row: rows.first?.row ?? 1, field: UnitTable.Column.name.header, message: "找不到表头行(应含“单位名称”列)")
+        }
+        return try UnitTable.parse(header: rows[headerIndex], rows: Array(rows[(headerIndex + 1)...]))
+    }
+}

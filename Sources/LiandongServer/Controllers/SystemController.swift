@@ -1,0 +1,37 @@
+import Fluent
+import SQLKit
+import Vapor
+
+enum SystemController {
+    struct Health: Content {
+        var status: String
+        var database: String
+    }
+
+    /// Liveness and database reachability, for load balancers and monitoring.
+    @Sendable static func health(req: Request) async throws -> Response {
+        let dialect = req.application.liandong.database.dialectName
+        do {
+            try await (req.db as! any SQLDatabase).raw("SELECT 1").run()
+            return try await Health(status: "ok", database: dialect).encodeResponse(for: req)
+        } catch {
+            req.logger.error("health check: database unreachable: \(String(reflecting: error))")
+            let response = try await Health(status: "database_unavailable", database: dialect).encodeResponse(for: req)
+            response.status = .serviceUnavailable
+            return response
+        }
+    }
+
+    @Sendable static func metrics(req: Request) async throws -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
+        return Response(status: .ok, headers: headers, body: .init(buffer: Telemetry.exposition()))
+    }
+
+    @Sendable static func openAPI(req: Request) async throws -> Response {
+        let url = Resources.directory.appendingPathComponent("openapi.yaml")
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "application", subType: "yaml", parameters: ["charset": "utf-8"])
+        return Response(status: .ok, headers: headers, body: .init(data: try Data(contentsOf: url)))
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import Vapor
+
+/// Builds the application and runs the command line (`serve`, `migrate`, `units`, …).
+public enum Entrypoint {
+    public static func run() async {
+        var env: Environment
+        do {
+            env = try Environment.detect()
+            // Logs go to standard error so that a command's output (JSON, CSV) stays clean.
+            try LoggingSystem.bootstrap(from: &env) { level in
+                { label in
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = level
+                    return handler
+                }
+            }
+        } catch {
+            fail(error)
+        }
+        let app: Application
+        do {
+            app = try await Application.make(env)
+        } catch {
+            fail(error)
+        }
+        do {
+            try await configure(app)
+            try await app.execute()
+            try await app.asyncShutdown()
+        } catch {
+            try? await app.asyncShutdown()
+            fail(error)
+        }
+    }
+
+    private static func fail(_ error: any Error) -> Never {
+        FileHandle.standardError.write(Data("错误:\(describe(error))\n".utf8))
+        exit(1)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let e as AppError: e.message
+        case let e as any AbortError: e.reason
+        case let e as any CustomStringConvertible: e.description
+        default: String(reflecting: error)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Vapor
+import LiandongCore
+
+/// Turns every error into a response a clerk can act on: JSON for the API, a page for people.
+/// Bad input is always 4xx; only a fault of the system is 500, and its details go to the log,
+/// not to the user.
+struct LiandongErrorMiddleware: AsyncMiddleware {
+    struct Body: Content {
+        var error = true
+        var reason: String
+        var field: String?
+    }
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            let (status, message, field) = Self.describe(error)
+            if status == .internalServerError {
+                request.logger.report(error: error)
+            } else {
+                request.logger.debug("\(status.code) \(request.url.path): \(message)")
+            }
+            let wantsJSON = request.url.path.hasPrefix("/api/") || request.headers.accept.mediaTypes.first == .json
+            let response: Response
+            if wantsJSON {
+                response = Response(status: status)
+                try response.content.encode(Body(reason: message, field: field))
+            } else {
+                response = try await ErrorPage(status: status, message: message).encodeResponse(for: request)
+                response.status = status
+            }
+            if let abort = error as? any AbortError {
+                for (name, value) in abort.headers where name.lowercased() != "content-type" { response.headers.replaceOrAdd(name: name, value: value) }
+            }
+            return response
+        }
+    }
+
+    static func describe(_ error: any Error) -> (HTTPResponseStatus, String, String?) {
+        switch error {
+        case let e as AppError:
+            return (e.status, e.message, e.field)
+        case let e as ImportError:
+            return (.unprocessableEntity, e.description, e.field)
+        case let e as ContactDetails.Invalid:
+            return (.unprocessableEntity, e.description, e.field.rawValue)
+        case let e as DecodingError:
+            return (.badRequest, decodingMessage(e), decodingField(e))
+        case let e as any AbortError:
+            return (e.status, chineseReason(e.status, e.reason), nil)
+        default:
+            return (.internalServerError, "服务器内部错误,请稍后重试或联系管理员", nil)
+        }
+    }
+
+    static func decodingField(_ error: DecodingError) -> String? {
+        let path: [any CodingKey]
+        switch error {
+        case .keyNotFound(let key, let context): path = context.codingPath + [key]
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        @unknown default: return nil
+        }
+        let names = path.map { $0.intValue.map { "[\($0)]" } ?? ContactChangeRequest.snakeCase($0.stringValue) }
+        return names.isEmpty ? nil : names.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+
+    static func decodingMessage(_ error: DecodingError) -> String {
+        let field = decodingField(error).map { "字段“\($0)”" } ?? "请求内容"
+        switch error {
+        case .keyNotFound: return "缺少必填的\(field)"
+        case .typeMismatch(let type, _): return "\(field)的类型不正确,应为\(typeName(type))"
+        case .valueNotFound(let type, _): return "\(field)不能为空,应为\(typeName(type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "请求内容不是有效的 JSON" : "\(field)的值无效:\(context.debugDescription)"
+        @unknown default: return "请求内容无效"
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "文本"
+        case is Int.Type, is Double.Type: "数字"
+        case is Bool.Type: "true 或 false"
+        default: "\(type)"
+        }
+    }
+
+    static func chineseReason(_ status: HTTPResponseStatus, _ reason: String) -> String {
+        switch status.code {
+        case 400: "请求无效:\(reason)"
+        case 401: "请先登录"
+        case 403: "无权进行此操作"
+        case 404: "未找到该页面或记录"
+        case 405: "不支持该请求方法"
+        case 413: "请求内容过大"
+        case 415: "不支持的内容类型,请使用 application/json"
+        case 429: "请求过于频繁,请稍后再试"
+        default: reason
+        }
+    }
+}

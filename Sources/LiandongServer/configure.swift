@@ -1,0 +1,111 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Leaf
+import LeafKit
+import LiandongCore
+import NIOSSL
+import Vapor
+
+/// Wires the application: database, schema, views, middleware, routes and commands.
+/// `database` defaults to what `DATABASE_URL` says.
+public func configure(_ app: Application, database: DatabaseSetting? = nil) async throws {
+    let setting = try database ?? DatabaseSetting.parse(Environment.get("DATABASE_URL"))
+    app.liandong = LiandongState(database: setting, ruleBook: .standard)
+
+    try await configureDatabase(app, setting)
+    app.migrations.add(LiandongMigrations.all)
+    // The schema is brought up to date by every command, not only `migrate` (issue: one binary,
+    // created, migrated and seeded on first start).
+    try await app.autoMigrate()
+
+    // Content: JSON keys in snake_case on the wire.
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    ContentConfiguration.global.use(encoder: encoder, for: .json)
+    ContentConfiguration.global.use(decoder: decoder, for: .json)
+
+    // Views and static files ship as package resources, so the binary works from any directory.
+    let resources = Resources.directory
+    app.directory.viewsDirectory = resources.appendingPathComponent("Views").path + "/"
+    app.directory.publicDirectory = resources.appendingPathComponent("Public").path + "/"
+    app.views.use(.leaf)
+    // The resource bundle sits under `.build/` during development; LeafKit's default limits
+    // refuse any path with a hidden directory in it, so only the sandbox applies here.
+    app.leaf.sources = .singleSource(NIOLeafFiles(
+        fileio: app.fileio, limits: [.requireExtensions],
+        sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory))
+    app.leaf.cache.isEnabled = app.environment.isRelease
+    app.leaf.tags["points"] = PointsTag()
+
+    app.middleware = Middlewares()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(LiandongErrorMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.routes.defaultMaxBodySize = "2mb"
+
+    Telemetry.bootstrap()
+    try routes(app)
+
+    app.asyncCommands.use(UnitsCommand(), as: "units")
+    app.asyncCommands.use(RulesCommand(), as: "rules")
+}
+
+private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {
+    switch setting {
+    case .sqlite(let path):
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw ConfigurationError(variable: "DATABASE_URL", message: "SQLite 文件所在目录“\(directory)”不存在")
+        }
+        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+        // WAL lets pages read while a write is under way; the setting persists in the file.
+        let sql = app.db as! any SQLDatabase
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+    case .postgres(let url, let searchPath):
+        var configuration = try SQLPostgresConfiguration(url: url)
+        configuration.searchPath = searchPath
+        app.databases.use(.postgres(configuration: configuration), as: .psql)
+        if let schema = searchPath?.first {
+            // A deployment (or a test) may keep its tables in a schema of its own.
+            try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+        }
+    }
+}
+
+/// Per-application state of the system.
+struct LiandongState: Sendable {
+    var database: DatabaseSetting
+    /// The rule-set versions; the one in force on a date judges that date.
+    var ruleBook: RuleBook
+}
+
+extension Application {
+    private struct LiandongKey: StorageKey { typealias Value = LiandongState }
+
+    var liandong: LiandongState {
+        get {
+            guard let state = storage[LiandongKey.self] else { fatalError("configure(_:) has not run") }
+            return state
+        }
+        set { storage[LiandongKey.self] = newValue }
+    }
+
+    /// The rule set in force now.
+    var currentRules: RuleSet { liandong.ruleBook.inForce(at: Date()) }
+}
+
+extension Request {
+    var currentRules: RuleSet { application.currentRules }
+}
+
+/// The files that ship with the server: views, styles, the OpenAPI document.
+enum Resources {
+    static var directory: URL {
+        Bundle.module.url(forResource: "Assets", withExtension: nil)!
+    }
+}

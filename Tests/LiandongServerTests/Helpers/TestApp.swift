@@ -1,0 +1,103 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+@testable import LiandongServer
+
+/// The database every test runs against: a fresh SQLite file of its own by default, or a fresh
+/// schema on the PostgreSQL server named by `TEST_DATABASE_URL`. Both are real databases,
+/// migrated and seeded exactly as on first start.
+enum TestDatabase {
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static var isPostgres: Bool { postgresURL != nil }
+}
+
+/// Runs `body` with an application configured on a fresh database, then tears both down.
+func withTestApp<T>(_ body: (Application) async throws -> T) async throws -> T {
+    let app = try await Application.make(.testing)
+    let token = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    let setting: DatabaseSetting
+    var sqlitePath: String?
+    if let url = TestDatabase.postgresURL {
+        setting = .postgres(url: url, searchPath: ["t_\(token.prefix(16))"])
+    } else {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-test-\(token).sqlite").path
+        sqlitePath = path
+        setting = .sqlite(path: path)
+    }
+    app.commandOutput = .capturing()
+    func tearDown() async {
+        if case .postgres(_, let searchPath?) = setting, let schema = searchPath.first {
+            try? await (app.db as? any SQLDatabase)?.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
+        }
+        try? await app.asyncShutdown()
+        if let path = sqlitePath {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+    }
+    do {
+        try await configure(app, database: setting)
+        let result = try await body(app)
+        await tearDown()
+        return result
+    } catch {
+        await tearDown()
+        throw error
+    }
+}
+
+extension Application {
+    /// Runs a command line (`["units", "list", "--format", "json"]`) as the binary would and
+    /// returns what it printed.
+    func run(_ arguments: [String]) async throws -> String {
+        let sink = CommandOutputSink.capturing()
+        commandOutput = sink
+        environment.arguments = ["liandong"] + arguments
+        try await execute()
+        return sink.captured
+    }
+}
+
+/// Files the tests read, shared with the core's tests.
+enum Fixtures {
+    static var directory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures")
+    }
+
+    /// `artifacts/` at the package root (kept out of git): screenshots and files for a person to look at.
+    static var artifacts: URL {
+        let url = directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("artifacts")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func temporaryFile(_ name: String, contents: Data) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try contents.write(to: url)
+        return url
+    }
+}
+
+/// Runs a program and returns its exit status and output.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [executable] + arguments
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read before waiting: a full pipe would block the child.
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}

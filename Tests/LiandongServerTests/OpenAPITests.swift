@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import Vapor
+@testable import LiandongServer
+
+@Suite("The OpenAPI document describes exactly the API that is served")
+struct OpenAPITests {
+    /// `(METHOD, /path/{param})` pairs read from the document's `paths` section.
+    static func documentedOperations() throws -> Set<String> {
+        let text = try String(contentsOf: Resources.directory.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        var operations = Set<String>()
+        var inPaths = false
+        var currentPath: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            if inPaths, !line.hasPrefix(" "), !line.isEmpty { break }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
+                currentPath = String(line.dropFirst(2).dropLast())
+            } else if let path = currentPath, line.hasPrefix("    "), !line.hasPrefix("     "),
+                      let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }) {
+                operations.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        return operations
+    }
+
+    @Test func everyAPIRouteIsDocumentedAndNothingElse() async throws {
+        try await withTestApp { app in
+            let served = Set(app.routes.all.compactMap { route -> String? in
+                let path = "/" + route.path.map { component -> String in
+                    if case .parameter(let name) = component { return "{\(name)}" }
+                    return component.description
+                }.joined(separator: "/")
+                guard path.hasPrefix("/api/") || path == "/health" else { return nil }
+                return "\(route.method.rawValue) \(path)"
+            })
+            let documented = try Self.documentedOperations()
+            #expect(!served.isEmpty)
+            #expect(served == documented, "served but undocumented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))")
+        }
+    }
+
+    @Test func documentIsServed() async throws {
+        try await withTestApp { app in
+            try await app.testing().test(.GET, "openapi.yaml") { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.hasPrefix("openapi: 3.1.0"))
+            }
+        }
+    }
+}
