@@ -12,13 +12,17 @@ import Vapor
 /// `database` defaults to what `DATABASE_URL` says.
 public func configure(_ app: Application, database: DatabaseSetting? = nil) async throws {
     let setting = try database ?? DatabaseSetting.parse(Environment.get("DATABASE_URL"))
-    app.liandong = LiandongState(database: setting, ruleBook: .standard)
+    app.liandong = LiandongState(database: setting, ruleBook: .standard,
+                                 secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
+    // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
+    app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
 
     try await configureDatabase(app, setting)
     app.migrations.add(LiandongMigrations.all)
     // The schema is brought up to date by every command, not only `migrate` (issue: one binary,
     // created, migrated and seeded on first start).
     try await app.autoMigrate()
+    try await Bootstrap.firstAdministrator(app)
 
     // Content: JSON keys in snake_case on the wire.
     let encoder = JSONEncoder()
@@ -44,6 +48,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
 
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(LiandongErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.routes.defaultMaxBodySize = "2mb"
@@ -53,6 +58,11 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
 
     app.asyncCommands.use(UnitsCommand(), as: "units")
     app.asyncCommands.use(RulesCommand(), as: "rules")
+    app.asyncCommands.use(AccountsCommand(), as: "accounts")
+    app.asyncCommands.use(TokensCommand(), as: "tokens")
+    app.asyncCommands.use(AuditCommand(), as: "audit")
+    app.asyncCommands.use(BackupCommand(), as: "backup")
+    app.asyncCommands.use(RestoreCommand(), as: "restore")
 }
 
 private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {
@@ -82,6 +92,18 @@ struct LiandongState: Sendable {
     var database: DatabaseSetting
     /// The rule-set versions; the one in force on a date judges that date.
     var ruleBook: RuleBook
+    /// `LIANDONG_SECURE_COOKIES=1` when the server is reached over TLS (behind a proxy that does
+    /// not send X-Forwarded-Proto).
+    var secureCookies = false
+    var security = SecurityPolicy()
+    let loginLimiter: RateLimiter
+
+    init(database: DatabaseSetting, ruleBook: RuleBook, secureCookies: Bool) {
+        self.database = database
+        self.ruleBook = ruleBook
+        self.secureCookies = secureCookies
+        self.loginLimiter = RateLimiter(limit: SecurityPolicy().loginAttemptsPerMinute, window: 60)
+    }
 }
 
 extension Application {

@@ -1,23 +1,40 @@
 import Fluent
 import Vapor
 
-/// Every route of the system, grouped by feature.
+/// Every route of the system, grouped by feature and by who may reach it.
 func routes(_ app: Application) throws {
-    // Operations
+    let identified = app.grouped(PrincipalMiddleware())
+
+    // Open to all: operations, the API description, signing in.
     app.get("health", use: SystemController.health)
     app.get("metrics", use: SystemController.metrics)
     app.get("openapi.yaml", use: SystemController.openAPI)
+    identified.get("login", use: AuthPages.loginForm)
+    identified.post("login", use: AuthPages.login)
 
-    // Pages
-    app.get(use: PagesController.home)
-    app.get("units", use: RegisterPages.list)
-    app.get("units", ":id", use: RegisterPages.show)
-    app.post("units", ":id", "contacts", use: RegisterPages.reportContacts)
-    app.get("units", "export", use: RegisterPages.export)
-    app.get("rules", use: PagesController.rules)
+    // Pages: a signed-in person; forms carry the session's CSRF token.
+    let pages = identified.grouped(RequireSignIn(), CSRFMiddleware())
+    pages.post("logout", use: AuthPages.logout)
+    pages.get("account", "password", use: AuthPages.passwordForm)
+    pages.post("account", "password", use: AuthPages.changePassword)
+    pages.get(use: PagesController.home)
+    pages.get("units", use: RegisterPages.list)
+    pages.get("units", ":id", use: RegisterPages.show)
+    pages.post("units", ":id", "contacts", use: RegisterPages.reportContacts)
+    pages.get("units", "export", use: RegisterPages.export)
+    pages.get("rules", use: PagesController.rules)
 
-    // JSON API, described by /openapi.yaml
-    let api = app.grouped("api", "v1")
+    // Administration
+    pages.get("admin", "accounts", use: AdminPages.accounts)
+    pages.post("admin", "accounts", use: AdminPages.createAccount)
+    pages.post("admin", "accounts", ":id", use: AdminPages.updateAccount)
+    pages.get("admin", "tokens", use: AdminPages.tokens)
+    pages.post("admin", "tokens", use: AdminPages.issueToken)
+    pages.post("admin", "tokens", ":id", "revoke", use: AdminPages.revokeToken)
+    pages.get("admin", "audit", use: AdminPages.audit)
+
+    // JSON API, described by /openapi.yaml: a signed-in person or an API token.
+    let api = identified.grouped("api", "v1").grouped(RequirePrincipal(), CSRFMiddleware())
     api.get("jurisdictions", use: RegisterAPI.jurisdictions)
     api.get("units", use: RegisterAPI.list)
     api.get("units", ":id", use: RegisterAPI.show)

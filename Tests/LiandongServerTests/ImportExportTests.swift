@@ -76,7 +76,7 @@ struct ImportExportTests {
             let unit = try await RegisterService.unit(3, on: app.db)
             try await RegisterService.reportContactChange(
                 unit: unit, to: ContactDetails(dutyPhone: "0578-2123456", liaisonName: "王五", liaisonMobile: "13812345678"),
-                reportedAt: Date(), reportedBy: "王五", channel: "web", note: nil, on: app.db)
+                reportedAt: Date(), reportedBy: "王五", channel: "web", note: nil, actor: .console(), on: app.db)
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             let path = dir.appendingPathComponent("register.\(format)").path
@@ -90,7 +90,7 @@ struct ImportExportTests {
             let records = try RegisterFiles.read(try Data(contentsOf: URL(fileURLWithPath: path)), filename: "register.\(format)")
             var renamed = try #require(records.first { $0.id == 3 })
             renamed.profile.name = "市自然资源和规划局"
-            let summary = try await RegisterService.importUnits([renamed], reportedBy: "测试", on: app.db)
+            let summary = try await RegisterService.importUnits([renamed], reportedBy: "测试", actor: .console(), on: app.db)
             #expect(summary.updated == 1 && summary.created == 0)
             #expect(try await RegisterService.unit(3, on: app.db).name == "市自然资源和规划局")
         }

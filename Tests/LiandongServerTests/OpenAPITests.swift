@@ -41,6 +41,12 @@ struct OpenAPITests {
         }
     }
 
+    @Test func documentIsAValidOpenAPI31Document() throws {
+        let path = Resources.directory.appendingPathComponent("openapi.yaml").path
+        let result = try runProcess("python3", ["-m", "openapi_spec_validator", path])
+        #expect(result.status == 0, "openapi-spec-validator (pip install openapi-spec-validator): \(result.stdout) \(result.stderr)")
+    }
+
     @Test func documentIsServed() async throws {
         try await withTestApp { app in
             try await app.testing().test(.GET, "openapi.yaml") { res in

@@ -13,13 +13,10 @@ struct RegisterAPITests {
         var field: String?
     }
 
-    func json(_ object: Any) throws -> ByteBuffer {
-        ByteBuffer(data: try JSONSerialization.data(withJSONObject: object))
-    }
-
     @Test func listAndFilterUnits() async throws {
         try await withTestApp { app in
-            try await app.testing().test(.GET, "api/v1/units") { res in
+            let admin = try await app.signIn(.admin)
+            try await app.send(.GET, "api/v1/units", as: admin) { res in
                 #expect(res.status == .ok)
                 let units = try JSONSerialization.jsonObject(with: Data(buffer: res.body)) as! [[String: Any]]
                 #expect(units.count == 46)
@@ -30,21 +27,21 @@ struct RegisterAPITests {
                 #expect(first["name"] as? String == "市公安局")
                 #expect(first["response_limit_minutes"] as? Int == 10)
             }
-            try await app.testing().test(.GET, "api/v1/units?jurisdiction=市本级&level=2") { res in
+            try await app.send(.GET, "api/v1/units?jurisdiction=市本级&level=2", as: admin) { res in
                 let units = try res.content.decode([UnitDTO].self)
                 #expect(units.count == 14)
                 #expect(units.allSatisfy { $0.responseLimitMinutes == 30 })
             }
-            try await app.testing().test(.GET, "api/v1/units?jurisdiction=杭州") { res in
+            try await app.send(.GET, "api/v1/units?jurisdiction=杭州", as: admin) { res in
                 #expect(res.status == .badRequest)
                 let body = try res.content.decode(ErrorBody.self)
                 #expect(body.field == "jurisdiction")
                 #expect(body.reason.contains("杭州"))
             }
-            try await app.testing().test(.GET, "api/v1/units?level=9") { res in
+            try await app.send(.GET, "api/v1/units?level=9", as: admin) { res in
                 #expect(res.status == .badRequest)
             }
-            try await app.testing().test(.GET, "api/v1/jurisdictions") { res in
+            try await app.send(.GET, "api/v1/jurisdictions", as: admin) { res in
                 let list = try res.content.decode([JurisdictionDTO].self)
                 #expect(list.count == 11)
                 #expect(list.first { $0.id == "city" }?.unitCount == 46)
@@ -54,18 +51,19 @@ struct RegisterAPITests {
 
     @Test func unitDetailAndMissingUnits() async throws {
         try await withTestApp { app in
-            try await app.testing().test(.GET, "api/v1/units/1") { res in
+            let admin = try await app.signIn(.admin)
+            try await app.send(.GET, "api/v1/units/1", as: admin) { res in
                 #expect(res.status == .ok)
                 let detail = try res.content.decode(UnitDetailDTO.self)
                 #expect(detail.unit.name == "市公安局")
                 #expect(detail.duties.contains("首处责任制"))
             }
-            try await app.testing().test(.GET, "api/v1/units/9999") { res in
+            try await app.send(.GET, "api/v1/units/9999", as: admin) { res in
                 #expect(res.status == .notFound)
                 let body = try res.content.decode(ErrorBody.self)
                 #expect(body.reason.contains("9999"))
             }
-            try await app.testing().test(.GET, "api/v1/units/abc") { res in
+            try await app.send(.GET, "api/v1/units/abc", as: admin) { res in
                 #expect(res.status == .notFound)
             }
         }
@@ -73,11 +71,9 @@ struct RegisterAPITests {
 
     @Test func reportAContactChange() async throws {
         try await withTestApp { app in
-            try await app.testing().test(.POST, "api/v1/units/4/contact-changes", beforeRequest: { req in
-                req.headers.contentType = .json
-                req.body = try json(["duty_phone": "0578 2123456", "liaison_name": "王五", "liaison_mobile": "13812345678",
-                                     "reported_at": "2026-03-04T09:10:00+08:00", "reported_by": "王五"])
-            }) { res in
+            let admin = try await app.signIn(.admin)
+            try await app.send(.POST, "api/v1/units/4/contact-changes", as: admin,
+                               json: #"{"duty_phone": "0578 2123456", "liaison_name": "王五", "liaison_mobile": "13812345678", "reported_at": "2026-03-04T09:10:00+08:00", "reported_by": "王五"}"#) { res in
                 #expect(res.status == .created)
                 let change = try res.content.decode(ContactChangeDTO.self)
                 #expect(change.dutyPhone == "0578-2123456")
@@ -85,18 +81,15 @@ struct RegisterAPITests {
                 #expect(change.changedFields == ["duty_phone", "liaison_name", "liaison_mobile"])
             }
             // Only the fields sent change; null clears.
-            try await app.testing().test(.POST, "api/v1/units/4/contact-changes", beforeRequest: { req in
-                req.headers.contentType = .json
-                req.body = try json(["duty_phone": NSNull(), "reported_by": "王五"])
-            }) { res in
+            try await app.send(.POST, "api/v1/units/4/contact-changes", as: admin, json: #"{"duty_phone": null, "reported_by": "王五"}"#) { res in
                 #expect(res.status == .created)
             }
-            try await app.testing().test(.GET, "api/v1/units/4") { res in
+            try await app.send(.GET, "api/v1/units/4", as: admin) { res in
                 let unit = try res.content.decode(UnitDetailDTO.self).unit
                 #expect(unit.dutyPhone == nil)
                 #expect(unit.liaison == ContactPersonDTO(name: "王五", mobile: "13812345678"))
             }
-            try await app.testing().test(.GET, "api/v1/units/4/contact-changes") { res in
+            try await app.send(.GET, "api/v1/units/4/contact-changes", as: admin) { res in
                 let history = try res.content.decode([ContactChangeDTO].self)
                 #expect(history.count == 2)
                 #expect(history[0].changedFields == ["duty_phone"])
@@ -116,10 +109,8 @@ struct RegisterAPITests {
     ])
     func badInput(body: String, status: UInt, field: String?) async throws {
         try await withTestApp { app in
-            try await app.testing().test(.POST, "api/v1/units/5/contact-changes", beforeRequest: { req in
-                req.headers.contentType = .json
-                req.body = ByteBuffer(string: body)
-            }) { res in
+            let admin = try await app.signIn(.admin)
+            try await app.send(.POST, "api/v1/units/5/contact-changes", as: admin, json: body) { res in
                 #expect(res.status.code == status, "\(res.body.string)")
                 let error = try res.content.decode(ErrorBody.self)
                 #expect(error.error)
@@ -133,10 +124,8 @@ struct RegisterAPITests {
 
     @Test func unchangedDetailsAreNotAReport() async throws {
         try await withTestApp { app in
-            try await app.testing().test(.POST, "api/v1/units/6/contact-changes", beforeRequest: { req in
-                req.headers.contentType = .json
-                req.body = ByteBuffer(string: #"{"duty_phone":null,"reported_by":"甲"}"#)
-            }) { res in
+            let admin = try await app.signIn(.admin)
+            try await app.send(.POST, "api/v1/units/6/contact-changes", as: admin, json: #"{"duty_phone":null,"reported_by":"甲"}"#) { res in
                 #expect(res.status == .unprocessableEntity)
             }
         }
@@ -144,14 +133,15 @@ struct RegisterAPITests {
 
     @Test func rulesInForce() async throws {
         try await withTestApp { app in
-            try await app.testing().test(.GET, "api/v1/rules?date=2026-03-04") { res in
+            let admin = try await app.signIn(.admin)
+            try await app.send(.GET, "api/v1/rules?date=2026-03-04", as: admin) { res in
                 let rules = try res.content.decode(RuleSetDTO.self)
                 #expect(rules.version == RuleSet.initial.version)
                 #expect(rules.items.count == 12)
                 #expect(rules.responseLimitsMinutes["level_1"] == 20)
                 #expect(rules.items.first { $0.id == "D9" }?.defaultPoints.map(\.points) == [0.5, 1.0, 1.5, 2.0])
             }
-            try await app.testing().test(.GET, "api/v1/rules?date=2026-13-01") { res in
+            try await app.send(.GET, "api/v1/rules?date=2026-13-01", as: admin) { res in
                 #expect(res.status == .badRequest)
             }
         }
@@ -159,13 +149,14 @@ struct RegisterAPITests {
 
     @Test func healthAndMetrics() async throws {
         try await withTestApp { app in
-            try await app.testing().test(.GET, "health") { res in
+            let admin = try await app.signIn(.admin)
+            try await app.send(.GET, "health", as: admin) { res in
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains(#""status":"ok""#))
                 #expect(res.body.string.contains(TestDatabase.isPostgres ? "postgresql" : "sqlite"))
             }
-            try await app.testing().test(.GET, "api/v1/units/1") { _ in }
-            try await app.testing().test(.GET, "metrics") { res in
+            try await app.send(.GET, "api/v1/units/1", as: admin) { _ in }
+            try await app.send(.GET, "metrics", as: admin) { res in
                 #expect(res.status == .ok)
                 #expect(res.headers.contentType?.subType == "plain")
                 let text = res.body.string

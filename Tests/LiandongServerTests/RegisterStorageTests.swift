@@ -35,11 +35,11 @@ struct RegisterStorageTests {
             let unit = try #require(try await LinkageUnit.query(on: app.db).filter(\.$name == "市水利局").first())
             let t0 = ChinaTime.parseTimestamp("2026-03-01T09:00:00+08:00")!
             let first = ContactDetails(dutyPhone: "0578-2111111", liaisonName: "张三", liaisonMobile: "13811111111")
-            try await RegisterService.reportContactChange(unit: unit, to: first, reportedAt: t0, reportedBy: "张三", channel: "wechat", note: nil, now: t0, on: app.db)
+            try await RegisterService.reportContactChange(unit: unit, to: first, reportedAt: t0, reportedBy: "张三", channel: "wechat", note: nil, now: t0, actor: .console(), on: app.db)
             var second = first
             second.liaisonName = "李四"; second.liaisonMobile = "13922222222"
             let t1 = t0.addingTimeInterval(86_400)
-            try await RegisterService.reportContactChange(unit: unit, to: second, reportedAt: t1, reportedBy: "李四", channel: "web", note: "人员调整", now: t1, on: app.db)
+            try await RegisterService.reportContactChange(unit: unit, to: second, reportedAt: t1, reportedBy: "李四", channel: "web", note: "人员调整", now: t1, actor: .console(), on: app.db)
 
             let history = try await RegisterService.history(unitID: unit.requireID(), on: app.db)
             #expect(history.count == 2)
@@ -50,7 +50,7 @@ struct RegisterStorageTests {
             #expect(stored.contactsReportedAt == t1)
 
             // The same details again: nothing to report, nothing written.
-            #expect(try await RegisterService.reportContactChange(unit: stored, to: second, reportedAt: t1, reportedBy: "x", channel: "web", note: nil, now: t1, on: app.db) == nil)
+            #expect(try await RegisterService.reportContactChange(unit: stored, to: second, reportedAt: t1, reportedBy: "x", channel: "web", note: nil, now: t1, actor: .console(), on: app.db) == nil)
             #expect(try await ContactChange.query(on: app.db).count() == 2)
         }
     }
@@ -60,9 +60,9 @@ struct RegisterStorageTests {
             let unit = try #require(try await LinkageUnit.query(on: app.db).filter(\.$name == "市民政局").first())
             let now = ChinaTime.parseTimestamp("2026-03-10T09:00:00+08:00")!
             let newer = ContactDetails(dutyPhone: "0578-2333333")
-            try await RegisterService.reportContactChange(unit: unit, to: newer, reportedAt: now, reportedBy: "甲", channel: "web", note: nil, now: now, on: app.db)
+            try await RegisterService.reportContactChange(unit: unit, to: newer, reportedAt: now, reportedBy: "甲", channel: "web", note: nil, now: now, actor: .console(), on: app.db)
             let older = ContactDetails(dutyPhone: "0578-2444444")
-            try await RegisterService.reportContactChange(unit: unit, to: older, reportedAt: now.addingTimeInterval(-3 * 86_400), reportedBy: "乙", channel: "wechat", note: nil, now: now, on: app.db)
+            try await RegisterService.reportContactChange(unit: unit, to: older, reportedAt: now.addingTimeInterval(-3 * 86_400), reportedBy: "乙", channel: "wechat", note: nil, now: now, actor: .console(), on: app.db)
             let stored = try await RegisterService.unit(unit.requireID(), on: app.db)
             #expect(stored.dutyPhone == "0578-2333333")
             #expect(try await RegisterService.history(unitID: unit.requireID(), on: app.db).count == 2)
@@ -75,7 +75,7 @@ struct RegisterStorageTests {
             let now = Date()
             await #expect(throws: AppError.self) {
                 try await RegisterService.reportContactChange(unit: unit, to: ContactDetails(dutyPhone: "0578-2555555"),
-                                                               reportedAt: now.addingTimeInterval(3600), reportedBy: "甲", channel: "web", note: nil, now: now, on: app.db)
+                                                               reportedAt: now.addingTimeInterval(3600), reportedBy: "甲", channel: "web", note: nil, now: now, actor: .console(), on: app.db)
             }
             #expect(try await ContactChange.query(on: app.db).count() == 0)
         }

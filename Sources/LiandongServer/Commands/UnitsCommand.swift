@@ -42,7 +42,7 @@ struct UnitsListCommand: AsyncCommand {
         let rules = app.currentRules
         switch format {
         case .json:
-            context.application.commandOutput.write(try CommandOutput.json(units.map { UnitDTO($0, rules: rules) }))
+            context.application.commandOutput.write(try CommandOutput.json(units.map { UnitDTO($0, rules: rules, full: true) }))
         case .csv:
             context.application.commandOutput.write(CommandOutput.csv(header: UnitTable.exportColumns.map(\.header), rows: RegisterService.exportRows(units)))
         case .table:
@@ -73,7 +73,7 @@ struct UnitsImportCommand: AsyncCommand {
             throw CommandFailure("无法读取文件 \(signature.file)")
         }
         let records = try RegisterFiles.read(data, filename: url.lastPathComponent)
-        let summary = try await RegisterService.importUnits(records, reportedBy: signature.reportedBy ?? "批量导入", on: context.application.db)
+        let summary = try await RegisterService.importUnits(records, reportedBy: signature.reportedBy ?? "批量导入", actor: .console(), on: context.application.db)
         context.application.commandOutput.write("已导入 \(records.count) 行:新增 \(summary.created) 个单位,更新 \(summary.updated) 个,联系方式变更 \(summary.contactChanges) 条,无变化 \(summary.unchanged) 个\n")
     }
 }

@@ -15,8 +15,16 @@ struct NavItem: Encodable {
         ("rules", "扣分标准", "/rules"),
     ]
 
-    static func bar(active: String) -> [NavItem] {
-        entries.map { NavItem(key: $0.key, title: $0.title, href: $0.href, active: $0.key == active) }
+    static let adminEntries: [(key: String, title: String, href: String)] = [
+        ("accounts", "账户", "/admin/accounts"),
+        ("tokens", "接口令牌", "/admin/tokens"),
+        ("audit", "审计日志", "/admin/audit"),
+    ]
+
+    static func bar(active: String, principal: Principal?) -> [NavItem] {
+        guard principal != nil else { return [] }
+        let all = entries + (principal.map(AccessPolicy.canManageAccounts) == true ? adminEntries : [])
+        return all.map { NavItem(key: $0.key, title: $0.title, href: $0.href, active: $0.key == active) }
     }
 }
 
@@ -26,12 +34,22 @@ struct PageFrame: Encodable {
     var nav: [NavItem]
     var ruleVersion: String
     var ruleSource: String
+    /// The session's token for forms (CSRF).
+    var csrf: String
+    var userName: String?
+    var userRole: String?
+    var signedIn: Bool
 
-    init(title: String, active: String, rules: RuleSet) {
+    init(_ req: Request, title: String, active: String) {
+        let rules = req.currentRules
         self.title = title
-        self.nav = NavItem.bar(active: active)
+        self.nav = NavItem.bar(active: active, principal: req.principal)
         self.ruleVersion = rules.version
         self.ruleSource = rules.source
+        self.csrf = req.authSession?.csrfToken ?? ""
+        self.userName = req.account?.displayName
+        self.userRole = req.account?.accountRole.name
+        self.signedIn = req.account != nil
     }
 }
 
@@ -46,7 +64,7 @@ struct ErrorPage: AsyncResponseEncodable {
     }
 
     func encodeResponse(for request: Request) async throws -> Response {
-        let context = Context(frame: PageFrame(title: "出错了", active: "", rules: request.currentRules),
+        let context = Context(frame: PageFrame(request, title: "出错了", active: ""),
                               code: status.code, message: message)
         let response = try await request.view.render("error", context).encodeResponse(for: request)
         response.status = status
@@ -98,7 +116,10 @@ enum PagesController {
 
     @Sendable static func home(req: Request) async throws -> View {
         let rules = req.currentRules
-        let units = try await LinkageUnit.query(on: req.db).all()
+        let principal = try req.requirePrincipal()
+        let units = try await LinkageUnit.query(on: req.db).all().filter {
+            AccessPolicy.canView(unitID: $0.id ?? 0, jurisdictionID: $0.jurisdictionID, by: principal)
+        }
         let rows = Jurisdictions.all.map { j -> JurisdictionRow in
             let mine = units.filter { $0.jurisdictionID == j.id }
             return JurisdictionRow(id: j.id, name: j.name, units: mine.count,
@@ -106,10 +127,11 @@ enum PagesController {
                                    phoneCheckScope: j.phoneCheckScope)
         }
         let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id ?? 0, $0.name) })
-        let recent = try await ContactChange.query(on: req.db).sort(\.$recordedAt, .descending).sort(\.$id, .descending).limit(10).all()
+        let recent = try await ContactChange.query(on: req.db).filter(\.$unitID ~~ units.compactMap(\.id))
+            .sort(\.$recordedAt, .descending).sort(\.$id, .descending).limit(10).all()
         let recentRows = recentRows(recent, names: names)
         return try await req.view.render("home", HomeContext(
-            frame: PageFrame(title: "首页", active: "home", rules: rules),
+            frame: PageFrame(req, title: "首页", active: "home"),
             totalUnits: units.count,
             jurisdictions: rows,
             limits: limitRows(rules),
@@ -162,7 +184,7 @@ enum PagesController {
     @Sendable static func rules(req: Request) async throws -> View {
         let rules = req.currentRules
         return try await req.view.render("rules", RulesContext(
-            frame: PageFrame(title: "扣分标准", active: "rules", rules: rules),
+            frame: PageFrame(req, title: "扣分标准", active: "rules"),
             title: rules.title,
             effectiveFrom: rules.effectiveFrom.chinese,
             range: rules.pointsRange.chinese,

@@ -41,7 +41,7 @@ enum RegisterPages {
         if let j = filter.jurisdictionID { exportParameters.append("jurisdiction=\(j)") }
         if let l = filter.level { exportParameters.append("level=\(l.rawValue)") }
         return try await req.view.render("units", ListContext(
-            frame: PageFrame(title: "联动单位", active: "units", rules: rules),
+            frame: PageFrame(req, title: "联动单位", active: "units"),
             jurisdictions: [Option(value: "", label: "全部辖区", selected: filter.jurisdictionID == nil)]
                 + Jurisdictions.all.map { Option(value: $0.id, label: $0.name, selected: $0.id == filter.jurisdictionID) },
             levels: [Option(value: "", label: "全部级别", selected: filter.level == nil)]
@@ -52,10 +52,19 @@ enum RegisterPages {
                         jurisdiction: Jurisdictions.named(unit.jurisdictionID)?.name ?? "",
                         kind: unit.unitKind.name,
                         limit: rules.limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity).description,
-                        dutyPhone: unit.dutyPhone ?? "", liaison: [unit.liaisonName, unit.liaisonMobile].compactMap { $0 }.joined(separator: " "),
+                        dutyPhone: unit.dutyPhone ?? "", liaison: liaisonText(unit, req),
                         reportedAt: unit.contactsReportedAt.map(ChinaTime.displayString) ?? "", ranked: unit.ranked)
             },
             exportQuery: exportParameters.joined(separator: "&")))
+    }
+
+    static func visibleContacts(_ unit: LinkageUnit, _ req: Request) -> ContactDetails {
+        RegisterAPI.fullContacts(unit, req) ? unit.contacts : Masking.contacts(unit.contacts)
+    }
+
+    static func liaisonText(_ unit: LinkageUnit, _ req: Request) -> String {
+        let c = visibleContacts(unit, req)
+        return [c.liaisonName, c.liaisonMobile].compactMap { $0 }.joined(separator: " ")
     }
 
     struct HistoryRow: Encodable {
@@ -109,6 +118,7 @@ enum RegisterPages {
         var hasError: Bool
         var errorField: String?
         var saved: Bool
+        var canReport: Bool
     }
 
     static let channels: [(String, String)] = [("wechat", "微信联络员群"), ("phone", "电话"), ("document", "书面"), ("web", "网页登记")]
@@ -121,13 +131,15 @@ enum RegisterPages {
                        status: HTTPResponseStatus = .ok) async throws -> Response {
         let rules = req.currentRules
         let history = try await RegisterService.history(unitID: unit.requireID(), on: req.db)
-        let c = unit.contacts
+        let full = RegisterAPI.fullContacts(unit, req)
+        let c = visibleContacts(unit, req)
+        let principal = try req.requirePrincipal()
         var values = form ?? FormValues(dutyPhone: c.dutyPhone ?? "", liaisonName: c.liaisonName ?? "", liaisonMobile: c.liaisonMobile ?? "",
                                         alternateName: c.alternateName ?? "", alternateMobile: c.alternateMobile ?? "")
         if values.reportedAt.isEmpty { values.reportedAt = String(ChinaTime.isoString(Date()).prefix(16)) }
         let limit = rules.limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity)
         let context = ShowContext(
-            frame: PageFrame(title: unit.name, active: "units", rules: rules),
+            frame: PageFrame(req, title: unit.name, active: "units"),
             id: unit.id ?? 0, name: unit.name, level: unit.unitLevel.name,
             jurisdiction: Jurisdictions.named(unit.jurisdictionID)?.name ?? "",
             kind: unit.unitKind.name, limit: limit.description,
@@ -137,27 +149,29 @@ enum RegisterPages {
             dutyPhone: c.dutyPhone ?? "", liaisonName: c.liaisonName ?? "", liaisonMobile: c.liaisonMobile ?? "",
             alternateName: c.alternateName ?? "", alternateMobile: c.alternateMobile ?? "",
             reportedAt: unit.contactsReportedAt.map(ChinaTime.displayString) ?? "",
-            history: history.map { h in
-                HistoryRow(reportedAt: ChinaTime.displayString(h.reportedAt), recordedAt: ChinaTime.displayString(h.recordedAt),
-                           reportedBy: h.reportedBy, channel: channelLabel(h.channel),
-                           changed: h.changed.map(\.label).joined(separator: "、"),
+            history: history.map { change in
+                let h = full ? change.contacts : Masking.contacts(change.contacts)
+                return HistoryRow(reportedAt: ChinaTime.displayString(change.reportedAt), recordedAt: ChinaTime.displayString(change.recordedAt),
+                           reportedBy: change.reportedBy, channel: channelLabel(change.channel),
+                           changed: change.changed.map(\.label).joined(separator: "、"),
                            dutyPhone: h.dutyPhone ?? "—",
                            liaison: [h.liaisonName, h.liaisonMobile].compactMap { $0 }.joined(separator: " ").nilIfEmpty ?? "—",
                            alternate: [h.alternateName, h.alternateMobile].compactMap { $0 }.joined(separator: " ").nilIfEmpty ?? "—",
-                           note: h.note ?? "")
+                           note: change.note ?? "")
             },
             hasHistory: !history.isEmpty,
             form: values,
             channels: channels.map { Option(value: $0.0, label: $0.1, selected: $0.0 == values.channel) },
             error: error?.0, hasError: error != nil, errorField: error?.1,
-            saved: (try? req.query.get(String.self, at: "saved")) == "1")
+            saved: (try? req.query.get(String.self, at: "saved")) == "1",
+            canReport: AccessPolicy.canReportContacts(unitID: unit.id ?? 0, jurisdictionID: unit.jurisdictionID, by: principal))
         let response = try await req.view.render("unit", context).encodeResponse(for: req)
         response.status = status
         return response
     }
 
     @Sendable static func show(req: Request) async throws -> Response {
-        let unit = try await RegisterService.unit(RegisterAPI.unitID(req), on: req.db)
+        let unit = try await RegisterAPI.visibleUnit(req)
         return try await render(req, unit: unit)
     }
 
@@ -182,7 +196,10 @@ enum RegisterPages {
     /// The contact-change form. A bad value re-shows the form with what was typed and the
     /// problem next to its field; nothing is stored.
     @Sendable static func reportContacts(req: Request) async throws -> Response {
-        let unit = try await RegisterService.unit(RegisterAPI.unitID(req), on: req.db)
+        let unit = try await RegisterAPI.visibleUnit(req)
+        let actor = try req.actor()
+        try req.authorize(AccessPolicy.canReportContacts(unitID: unit.id ?? 0, jurisdictionID: unit.jurisdictionID, by: actor.principal),
+                          "只有本单位联络员、公安局工作人员或管理员可以登记报备")
         let form = try req.content.decode(ContactForm.self)
         let values = FormValues(dutyPhone: form.dutyPhone ?? "", liaisonName: form.liaisonName ?? "", liaisonMobile: form.liaisonMobile ?? "",
                                 alternateName: form.alternateName ?? "", alternateMobile: form.alternateMobile ?? "",
@@ -203,7 +220,7 @@ enum RegisterPages {
             let channel = form.channel.flatMap { code in channels.first { $0.0 == code }?.0 } ?? "web"
             guard try await RegisterService.reportContactChange(
                 unit: unit, to: details, reportedAt: reportedAt, reportedBy: form.reportedBy ?? "",
-                channel: channel, note: form.note, now: now, on: req.db) != nil
+                channel: channel, note: form.note, now: now, actor: actor, on: req.db) != nil
             else {
                 throw AppError.invalid("联系方式与登记的一致,没有需要报备的变更")
             }
@@ -219,7 +236,7 @@ enum RegisterPages {
     @Sendable static func export(req: Request) async throws -> Response {
         let format = (try? req.query.get(String.self, at: "format")) ?? "xlsx"
         let units = try await RegisterService.units(RegisterAPI.filter(req), on: req.db)
-        let (data, type, ext) = try RegisterFiles.export(units, format: format)
+        let (data, type, ext) = try RegisterFiles.export(units, format: format) { !RegisterAPI.fullContacts($0, req) }
         var headers = HTTPHeaders()
         headers.contentType = type
         let filename = "联动单位登记册.\(ext)"
@@ -233,9 +250,9 @@ enum RegisterPages {
 enum RegisterFiles {
     static let xlsxType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-    static func export(_ units: [LinkageUnit], format: String) throws -> (Data, HTTPMediaType, String) {
+    static func export(_ units: [LinkageUnit], format: String, masked: (LinkageUnit) -> Bool = { _ in false }) throws -> (Data, HTTPMediaType, String) {
         let header = UnitTable.exportColumns.map(\.header)
-        let rows = RegisterService.exportRows(units)
+        let rows = RegisterService.exportRows(units, masked: masked)
         switch format.lowercased() {
         case "csv":
             return (CSV.write([header] + rows), HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"]), "csv")

@@ -5,5 +5,6 @@ enum LiandongMigrations {
     static let all: [any Migration] = [
         CreateRegister(),
         SeedRegister(),
+        CreateSecurity(),
     ]
 }

@@ -8,6 +8,8 @@ struct UnitFilter: Sendable {
     var level: UnitLevel?
     /// A part of the unit's name.
     var query: String?
+    /// One unit only (a liaison sees its own).
+    var unitID: Int?
 }
 
 /// What an import did.
@@ -31,6 +33,7 @@ enum RegisterService {
         let query = LinkageUnit.query(on: db)
         if let j = filter.jurisdictionID { query.filter(\.$jurisdictionID == j) }
         if let level = filter.level { query.filter(\.$level == level.rawValue) }
+        if let id = filter.unitID { query.filter(\.$id == id) }
         var units = try await query.sort(\.$level).sort(\.$id).all()
         if let q = filter.query?.trimmingCharacters(in: .whitespaces), !q.isEmpty {
             // Filtered here, not in SQL: LIKE's case and escaping rules differ between the two
@@ -58,7 +61,7 @@ enum RegisterService {
     @discardableResult
     static func reportContactChange(
         unit: LinkageUnit, to details: ContactDetails, reportedAt: Date, reportedBy: String,
-        channel: String, note: String?, now: Date = Date(), on db: any Database
+        channel: String, note: String?, now: Date = Date(), actor: Actor, on db: any Database
     ) async throws -> ContactChange? {
         let changed = details.changedFields(from: unit.contacts)
         guard !changed.isEmpty else { return nil }
@@ -81,8 +84,19 @@ enum RegisterService {
         change.liaisonMobile = details.liaisonMobile
         change.alternateName = details.alternateName
         change.alternateMobile = details.alternateMobile
+        let before = unit.contacts
         try await db.transaction { tx in
             try await change.create(on: tx)
+            struct Report: Encodable {
+                var contacts: ContactDetails
+                var reportedAt: Date
+                var reportedBy: String
+                var channel: String
+                var changedFields: String
+            }
+            try await AuditLog.append(tx, actor: actor, action: "contact.report", entity: "linkage_unit", entityID: String(change.unitID),
+                                      before: before, after: Report(contacts: details, reportedAt: reportedAt, reportedBy: reporter,
+                                                                    channel: channel, changedFields: change.changedFields), at: now)
             // The current contacts are those most recently reported; a late-recorded older
             // report joins the history without overriding a newer one.
             if unit.contactsReportedAt.map({ $0 <= reportedAt }) ?? true {
@@ -98,7 +112,7 @@ enum RegisterService {
     /// as reports. All or nothing: any problem rolls the whole file back. Re-importing the same
     /// file changes nothing.
     static func importUnits(
-        _ records: [UnitRecord], reportedBy: String, now: Date = Date(), on db: any Database
+        _ records: [UnitRecord], reportedBy: String, now: Date = Date(), actor: Actor, on db: any Database
     ) async throws -> ImportSummary {
         try await db.transaction { tx in
             var summary = ImportSummary()
@@ -125,16 +139,21 @@ enum RegisterService {
                 if let unit {
                     target = unit
                     if unit.profile != record.profile {
+                        let before = unit.profile
                         let levelChanged = unit.profile.level != record.profile.level
                         unit.profile = record.profile
                         if levelChanged { unit.duties = Annex2.duties(for: record.profile.level) }
                         try await unit.save(on: tx)
+                        try await AuditLog.append(tx, actor: actor, action: "unit.update", entity: "linkage_unit",
+                                                  entityID: String(unit.id ?? 0), before: before, after: record.profile, at: now)
                         summary.updated += 1
                         changedSomething = true
                     }
                 } else {
                     target = LinkageUnit(profile: record.profile, duties: Annex2.duties(for: record.profile.level))
                     try await target.create(on: tx)
+                    try await AuditLog.append(tx, actor: actor, action: "unit.create", entity: "linkage_unit",
+                                              entityID: String(target.id ?? 0), after: record.profile, at: now)
                     existing.append(target)
                     summary.created += 1
                     changedSomething = true
@@ -142,7 +161,7 @@ enum RegisterService {
                 var details = target.contacts
                 for field in record.contactFields { details[field] = record.contacts[field] }
                 if try await reportContactChange(unit: target, to: details, reportedAt: now, reportedBy: reportedBy,
-                                                 channel: "import", note: "导入第\(record.row)行", now: now, on: tx) != nil {
+                                                 channel: "import", note: "导入第\(record.row)行", now: now, actor: actor, on: tx) != nil {
                     summary.contactChanges += 1
                     changedSomething = true
                 }
@@ -154,9 +173,10 @@ enum RegisterService {
 
     /// The register as table rows in `UnitTable.exportColumns` order (full numbers: the
     /// caller decides who may see them).
-    static func exportRows(_ units: [LinkageUnit]) -> [[String]] {
+    static func exportRows(_ units: [LinkageUnit], masked: (LinkageUnit) -> Bool = { _ in false }) -> [[String]] {
         units.map { unit in
-            UnitTable.exportColumns.map { column -> String in
+            let contacts = masked(unit) ? Masking.contacts(unit.contacts) : unit.contacts
+            return UnitTable.exportColumns.map { column -> String in
                 switch column {
                 case .id: String(unit.id ?? 0)
                 case .name: unit.name
@@ -166,11 +186,11 @@ enum RegisterService {
                 case .publicSecurity: UnitTable.flagText(unit.publicSecurity)
                 case .uniformExempt: UnitTable.flagText(unit.uniformExempt)
                 case .ranked: UnitTable.flagText(unit.ranked)
-                case .dutyPhone: unit.dutyPhone ?? ""
-                case .liaisonName: unit.liaisonName ?? ""
-                case .liaisonMobile: unit.liaisonMobile ?? ""
-                case .alternateName: unit.alternateName ?? ""
-                case .alternateMobile: unit.alternateMobile ?? ""
+                case .dutyPhone: contacts.dutyPhone ?? ""
+                case .liaisonName: contacts.liaisonName ?? ""
+                case .liaisonMobile: contacts.liaisonMobile ?? ""
+                case .alternateName: contacts.alternateName ?? ""
+                case .alternateMobile: contacts.alternateMobile ?? ""
                 case .contactsReportedAt: unit.contactsReportedAt.map(ChinaTime.displayString) ?? ""
                 }
             }

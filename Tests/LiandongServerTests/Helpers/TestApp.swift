@@ -3,6 +3,8 @@ import Foundation
 import SQLKit
 import Testing
 import Vapor
+import VaporTesting
+import LiandongCore
 @testable import LiandongServer
 
 /// The database every test runs against: a fresh SQLite file of its own by default, or a fresh
@@ -59,6 +61,54 @@ extension Application {
         environment.arguments = ["liandong"] + arguments
         try await execute()
         return sink.captured
+    }
+}
+
+/// A signed-in person for a test: the session cookie and the session's CSRF token.
+struct TestUser: Sendable {
+    let account: Account
+    let cookie: String
+    let csrf: String
+
+    static let password = "Test-Pass-2026"
+
+    /// Adds the session cookie, and for changes the CSRF header, to a request.
+    func sign(_ req: inout TestingHTTPRequest) {
+        req.headers.cookie = HTTPCookies(dictionaryLiteral: (Auth.sessionCookie, HTTPCookies.Value(string: cookie)))
+        if req.method != .GET { req.headers.replaceOrAdd(name: "X-CSRF-Token", value: csrf) }
+    }
+}
+
+extension Application {
+    /// Creates an account with a known password and signs it in.
+    func signIn(_ role: Role, unitID: Int? = nil, jurisdiction: String? = nil, username: String? = nil) async throws -> TestUser {
+        let account = Account()
+        account.username = username ?? "\(role.rawValue)-\(UUID().uuidString.prefix(6))"
+        account.displayName = "测试\(role.name)"
+        account.role = role.rawValue
+        account.unitID = unitID
+        account.jurisdictionID = jurisdiction
+        account.passwordHash = try await password.async.hash(TestUser.password)
+        account.mustChangePassword = false
+        account.failedLogins = 0
+        account.disabled = false
+        try await account.create(on: db)
+        let (session, token) = try await Auth.startSession(for: account, source: "test", on: db)
+        return TestUser(account: account, cookie: token, csrf: session.csrfToken)
+    }
+
+    /// Sends a request as `user` (or as nobody).
+    func send(_ method: HTTPMethod, _ path: String, as user: TestUser?,
+              json: String? = nil, form: [String: String]? = nil,
+              _ check: (TestingHTTPResponse) async throws -> Void = { _ in }) async throws {
+        try await testing().test(method, path, beforeRequest: { req in
+            if let json {
+                req.headers.contentType = .json
+                req.body = ByteBuffer(string: json)
+            }
+            if let form { try req.content.encode(form, as: .urlEncodedForm) }
+            user?.sign(&req)
+        }, afterResponse: check)
     }
 }
 

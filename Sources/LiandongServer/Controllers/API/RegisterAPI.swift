@@ -27,7 +27,9 @@ struct UnitDTO: Content {
     var alternate: ContactPersonDTO?
     var contactsReportedAt: String?
 
-    init(_ unit: LinkageUnit, rules: RuleSet) {
+    /// `full`: whether the reader may see the liaisons' names and mobiles unmasked.
+    init(_ unit: LinkageUnit, rules: RuleSet, full: Bool) {
+        let contacts = full ? unit.contacts : Masking.contacts(unit.contacts)
         id = unit.id ?? 0
         name = unit.name
         level = unit.level
@@ -39,9 +41,9 @@ struct UnitDTO: Content {
         uniformExempt = unit.uniformExempt
         ranked = unit.ranked
         responseLimitMinutes = rules.limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity).minutes
-        dutyPhone = unit.dutyPhone
-        liaison = Self.person(unit.liaisonName, unit.liaisonMobile)
-        alternate = Self.person(unit.alternateName, unit.alternateMobile)
+        dutyPhone = contacts.dutyPhone
+        liaison = Self.person(contacts.liaisonName, contacts.liaisonMobile)
+        alternate = Self.person(contacts.alternateName, contacts.alternateMobile)
         contactsReportedAt = unit.contactsReportedAt.map(ChinaTime.isoString)
     }
 
@@ -100,7 +102,8 @@ struct ContactChangeDTO: Content {
         try c.encode(liaison, forKey: .liaison); try c.encode(alternate, forKey: .alternate)
     }
 
-    init(_ c: ContactChange) {
+    init(_ c: ContactChange, full: Bool) {
+        let contacts = full ? c.contacts : Masking.contacts(c.contacts)
         id = c.id ?? 0
         unitId = c.unitID
         reportedAt = ChinaTime.isoString(c.reportedAt)
@@ -109,9 +112,9 @@ struct ContactChangeDTO: Content {
         channel = c.channel
         note = c.note
         changedFields = c.changed.map(\.rawValue)
-        dutyPhone = c.dutyPhone
-        liaison = UnitDTO.person(c.liaisonName, c.liaisonMobile)
-        alternate = UnitDTO.person(c.alternateName, c.alternateMobile)
+        dutyPhone = contacts.dutyPhone
+        liaison = UnitDTO.person(contacts.liaisonName, contacts.liaisonMobile)
+        alternate = UnitDTO.person(contacts.alternateName, contacts.alternateMobile)
     }
 }
 
@@ -200,6 +203,7 @@ enum RegisterAPI {
             var level: String?
             var q: String?
         }
+        let principal = try req.requirePrincipal()
         let query = try req.query.decode(Query.self)
         var filter = UnitFilter(query: query.q)
         if let j = query.jurisdiction?.nilIfEmpty {
@@ -212,10 +216,30 @@ enum RegisterAPI {
             guard let level = UnitLevel(parsing: l) else { throw AppError(.badRequest, "级别应为 1、2 或 3", field: "level") }
             filter.level = level
         }
+        // A county's officers see their county; a liaison sees its own unit.
+        if filter.jurisdictionID == nil, let scope = principal.jurisdictionID, principal.role != .liaison {
+            filter.jurisdictionID = scope
+        }
+        try req.authorize(AccessPolicy.canList(jurisdictionID: filter.jurisdictionID, by: principal), "无权查看该辖区的联动单位")
+        if principal.role == .liaison { filter.unitID = principal.unitID ?? -1 }
         return filter
     }
 
+    /// The unit named in the path, if the principal may see it (403 otherwise).
+    static func visibleUnit(_ req: Request) async throws -> LinkageUnit {
+        let principal = try req.requirePrincipal()
+        let unit = try await RegisterService.unit(unitID(req), on: req.db)
+        try req.authorize(AccessPolicy.canView(unitID: unit.id ?? 0, jurisdictionID: unit.jurisdictionID, by: principal), "无权查看该联动单位")
+        return unit
+    }
+
+    static func fullContacts(_ unit: LinkageUnit, _ req: Request) -> Bool {
+        req.principal.map { AccessPolicy.seesFullContacts(unitID: unit.id ?? 0, by: $0) } ?? false
+    }
+
     @Sendable static func jurisdictions(req: Request) async throws -> [JurisdictionDTO] {
+        let principal = try req.requirePrincipal()
+        try req.authorize(principal.role != nil || principal.has(.registerRead))
         let units = try await LinkageUnit.query(on: req.db).all(\.$jurisdictionID)
         let counts = Dictionary(grouping: units, by: { $0 }).mapValues(\.count)
         return Jurisdictions.all.map {
@@ -225,36 +249,42 @@ enum RegisterAPI {
 
     @Sendable static func list(req: Request) async throws -> [UnitDTO] {
         let rules = req.currentRules
-        return try await RegisterService.units(filter(req), on: req.db).map { UnitDTO($0, rules: rules) }
+        return try await RegisterService.units(filter(req), on: req.db).map { UnitDTO($0, rules: rules, full: fullContacts($0, req)) }
     }
 
     @Sendable static func show(req: Request) async throws -> UnitDetailDTO {
-        let unit = try await RegisterService.unit(unitID(req), on: req.db)
-        return UnitDetailDTO(unit: UnitDTO(unit, rules: req.currentRules), duties: unit.duties)
+        let unit = try await visibleUnit(req)
+        return UnitDetailDTO(unit: UnitDTO(unit, rules: req.currentRules, full: fullContacts(unit, req)), duties: unit.duties)
     }
 
     @Sendable static func history(req: Request) async throws -> [ContactChangeDTO] {
-        let unit = try await RegisterService.unit(unitID(req), on: req.db)
-        return try await RegisterService.history(unitID: unit.requireID(), on: req.db).map(ContactChangeDTO.init)
+        let unit = try await visibleUnit(req)
+        let full = fullContacts(unit, req)
+        return try await RegisterService.history(unitID: unit.requireID(), on: req.db).map { ContactChangeDTO($0, full: full) }
     }
 
     @Sendable static func reportContacts(req: Request) async throws -> Response {
-        let unit = try await RegisterService.unit(unitID(req), on: req.db)
+        let unit = try await visibleUnit(req)
+        let actor = try req.actor()
+        try req.authorize(AccessPolicy.canReportContacts(unitID: unit.id ?? 0, jurisdictionID: unit.jurisdictionID, by: actor.principal),
+                          "只有本单位联络员、公安局工作人员或管理员可以登记报备")
         let body = try req.content.decode(ContactChangeRequest.self)
         let now = Date()
         let details = try body.applied(to: unit.contacts)
         guard let change = try await RegisterService.reportContactChange(
             unit: unit, to: details, reportedAt: body.reportedAtDate(now: now),
-            reportedBy: body.reportedBy ?? "", channel: "api", note: body.note, now: now, on: req.db)
+            reportedBy: body.reportedBy ?? "", channel: "api", note: body.note, now: now, actor: actor, on: req.db)
         else {
             throw AppError(.unprocessableEntity, "联系方式与登记的一致,没有需要报备的变更")
         }
-        let response = try await ContactChangeDTO(change).encodeResponse(status: .created, for: req)
+        let response = try await ContactChangeDTO(change, full: fullContacts(unit, req)).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/units/\(change.unitID)/contact-changes")
         return response
     }
 
     @Sendable static func rules(req: Request) async throws -> RuleSetDTO {
+        let principal = try req.requirePrincipal()
+        try req.authorize(principal.role != nil || principal.has(.registerRead))
         struct Query: Decodable { var date: String? }
         let raw = try req.query.decode(Query.self).date
         var day = LocalDate(Date())

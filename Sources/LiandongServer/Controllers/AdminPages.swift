@@ -1,0 +1,226 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Vapor
+
+/// Accounts, API tokens and the audit log, for administrators.
+enum AdminPages {
+    static func requireAdmin(_ req: Request) throws -> Actor {
+        let actor = try req.actor()
+        try req.authorize(AccessPolicy.canManageAccounts(actor.principal), "只有系统管理员可以管理账户、令牌和审计日志")
+        return actor
+    }
+
+    struct AccountRow: Encodable {
+        var id: Int
+        var username: String
+        var displayName: String
+        var role: String
+        var scope: String
+        var status: String
+        var lastLogin: String
+        var locked: Bool
+        var disabled: Bool
+    }
+
+    struct Option: Encodable {
+        var value: String
+        var label: String
+    }
+
+    struct AccountsContext: Encodable {
+        var frame: PageFrame
+        var accounts: [AccountRow]
+        var roles: [Option]
+        var units: [Option]
+        var jurisdictions: [Option]
+        var message: String?
+        var hasMessage: Bool
+        var secret: String?
+        var hasSecret: Bool
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func renderAccounts(_ req: Request, message: String? = nil, secret: String? = nil, error: String? = nil,
+                               status: HTTPResponseStatus = .ok) async throws -> Response {
+        let now = Date()
+        let accounts = try await Account.query(on: req.db).sort(\.$id).all()
+        let units = try await RegisterService.units(on: req.db)
+        let unitNames = Dictionary(uniqueKeysWithValues: units.map { ($0.id ?? 0, $0.name) })
+        let rows = accounts.map { a in
+            let locked = a.lockedUntil.map { $0 > now } ?? false
+            let scope = a.unitID.flatMap { unitNames[$0] } ?? a.jurisdictionID.flatMap { Jurisdictions.named($0)?.name } ?? "全市"
+            return AccountRow(id: a.id ?? 0, username: a.username, displayName: a.displayName, role: a.accountRole.name, scope: scope,
+                              status: a.disabled ? "已停用" : locked ? "已锁定" : a.mustChangePassword ? "待修改初始密码" : "正常",
+                              lastLogin: a.lastLoginAt.map(ChinaTime.displayString) ?? "—", locked: locked, disabled: a.disabled)
+        }
+        let context = AccountsContext(
+            frame: PageFrame(req, title: "账户管理", active: "accounts"), accounts: rows,
+            roles: Role.allCases.map { Option(value: $0.rawValue, label: $0.name) },
+            units: units.map { Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
+            jurisdictions: Jurisdictions.all.map { Option(value: $0.id, label: $0.name) },
+            message: message, hasMessage: message != nil, secret: secret, hasSecret: secret != nil, error: error, hasError: error != nil)
+        let response = try await req.view.render("admin_accounts", context).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func accounts(req: Request) async throws -> Response {
+        _ = try requireAdmin(req)
+        return try await renderAccounts(req)
+    }
+
+    struct NewAccount: Decodable {
+        var username: String?
+        var displayName: String?
+        var role: String?
+        var unitId: String?
+        var jurisdictionId: String?
+
+        enum CodingKeys: String, CodingKey {
+            case username, displayName = "display_name", role, unitId = "unit_id", jurisdictionId = "jurisdiction_id"
+        }
+    }
+
+    @Sendable static func createAccount(req: Request) async throws -> Response {
+        let actor = try requireAdmin(req)
+        let form = try req.content.decode(NewAccount.self)
+        do {
+            let (account, password) = try await AccountService.create(
+                username: form.username ?? "", displayName: form.displayName ?? "", role: form.role ?? "",
+                unitID: form.unitId.flatMap { Int($0) }, jurisdiction: form.jurisdictionId?.nilIfEmpty, actor: actor, on: req)
+            return try await renderAccounts(req, message: "已创建账户 \(account.username)", secret: password)
+        } catch let error as AppError {
+            return try await renderAccounts(req, error: error.message, status: error.status)
+        }
+    }
+
+    @Sendable static func updateAccount(req: Request) async throws -> Response {
+        let actor = try requireAdmin(req)
+        guard let id = req.parameters.get("id", as: Int.self), let account = try await Account.find(id, on: req.db) else {
+            throw AppError.notFound("该账户")
+        }
+        struct Form: Decodable { var action: String? }
+        let action = try req.content.decode(Form.self).action ?? ""
+        do {
+            switch action {
+            case "reset":
+                let password = try await AccountService.resetPassword(account, actor: actor, on: req)
+                return try await renderAccounts(req, message: "已重置 \(account.username) 的密码", secret: password)
+            case "unlock", "disable", "enable":
+                try await AccountService.setState(account, action: action, actor: actor, on: req.db)
+                return try await renderAccounts(req, message: "已更新账户 \(account.username)")
+            default:
+                throw AppError.invalid("未知操作“\(action)”", field: "action")
+            }
+        } catch let error as AppError {
+            return try await renderAccounts(req, error: error.message, status: error.status)
+        }
+    }
+
+    struct TokenRow: Encodable {
+        var id: Int
+        var name: String
+        var scopes: String
+        var createdBy: String
+        var createdAt: String
+        var lastUsed: String
+        var status: String
+        var active: Bool
+    }
+
+    struct TokensContext: Encodable {
+        var frame: PageFrame
+        var tokens: [TokenRow]
+        var scopes: [Option]
+        var secret: String?
+        var hasSecret: Bool
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func renderTokens(_ req: Request, secret: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let tokens = try await ApiToken.query(on: req.db).sort(\.$id).all()
+        let context = TokensContext(
+            frame: PageFrame(req, title: "接口令牌", active: "tokens"),
+            tokens: tokens.map { t in
+                TokenRow(id: t.id ?? 0, name: t.name, scopes: t.scopeSet.map(\.name).sorted().joined(separator: "、"), createdBy: t.createdBy,
+                         createdAt: ChinaTime.displayString(t.createdAt), lastUsed: t.lastUsedAt.map(ChinaTime.displayString) ?? "—",
+                         status: t.revokedAt == nil ? "有效" : "已吊销", active: t.revokedAt == nil)
+            },
+            scopes: TokenScope.allCases.map { Option(value: $0.rawValue, label: $0.name) },
+            secret: secret, hasSecret: secret != nil, error: error, hasError: error != nil)
+        let response = try await req.view.render("admin_tokens", context).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func tokens(req: Request) async throws -> Response {
+        _ = try requireAdmin(req)
+        return try await renderTokens(req)
+    }
+
+    @Sendable static func issueToken(req: Request) async throws -> Response {
+        let actor = try requireAdmin(req)
+        struct Form: Decodable { var name: String?; var scopes: [String]? }
+        let form = try req.content.decode(Form.self)
+        do {
+            var scopes = Set<TokenScope>()
+            for raw in form.scopes ?? [] {
+                guard let scope = TokenScope(rawValue: raw) else { throw AppError.invalid("未知权限“\(raw)”", field: "scopes") }
+                scopes.insert(scope)
+            }
+            let (_, secret) = try await Auth.issueToken(name: form.name ?? "", scopes: scopes, actor: actor, on: req.db)
+            return try await renderTokens(req, secret: secret)
+        } catch let error as AppError {
+            return try await renderTokens(req, error: error.message, status: error.status)
+        }
+    }
+
+    @Sendable static func revokeToken(req: Request) async throws -> Response {
+        let actor = try requireAdmin(req)
+        guard let id = req.parameters.get("id", as: Int.self), let token = try await ApiToken.find(id, on: req.db) else {
+            throw AppError.notFound("该令牌")
+        }
+        try await Auth.revokeToken(token, actor: actor, on: req.db)
+        return req.redirect(to: "/admin/tokens")
+    }
+
+    struct AuditRow: Encodable {
+        var seq: Int
+        var at: String
+        var actor: String
+        var role: String
+        var action: String
+        var entity: String
+        var source: String
+        var before: String
+        var after: String
+    }
+
+    struct AuditContext: Encodable {
+        var frame: PageFrame
+        var intact: Bool
+        var entries: Int
+        var headHash: String
+        var brokenSeq: Int
+        var brokenReason: String
+        var recent: [AuditRow]
+    }
+
+    @Sendable static func audit(req: Request) async throws -> View {
+        _ = try requireAdmin(req)
+        let verification = try await AuditLog.verify(on: req.db)
+        let recent = try await AuditEntry.query(on: req.db).sort(\.$id, .descending).limit(200).all()
+        return try await req.view.render("admin_audit", AuditContext(
+            frame: PageFrame(req, title: "审计日志", active: "audit"),
+            intact: verification.firstBroken == nil, entries: verification.entries, headHash: verification.headHash,
+            brokenSeq: verification.firstBroken?.seq ?? 0, brokenReason: verification.firstBroken?.reason ?? "",
+            recent: recent.map { e in
+                AuditRow(seq: e.id ?? 0, at: ChinaTime.displayString(Date(timeIntervalSince1970: Double(e.atMilliseconds) / 1000)),
+                         actor: e.actor, role: e.role, action: AuditLog.label(e.action), entity: "\(e.entity) \(e.entityID ?? "")",
+                         source: e.source ?? "", before: e.before ?? "", after: e.after ?? "")
+            }))
+    }
+}

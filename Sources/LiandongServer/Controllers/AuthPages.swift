@@ -1,0 +1,140 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Vapor
+
+/// Signing in and out, and changing one's password.
+enum AuthPages {
+    struct LoginContext: Encodable {
+        var frame: PageFrame
+        var csrf: String
+        var next: String
+        var username: String
+        var error: String?
+        var hasError: Bool
+    }
+
+    /// Only a path on this site: never an absolute URL (an open redirect).
+    static func safeNext(_ raw: String?) -> String {
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), !raw.hasPrefix("/login") else { return "/" }
+        return raw
+    }
+
+    static func renderLogin(_ req: Request, next: String, username: String = "", error: String? = nil,
+                            status: HTTPResponseStatus = .ok) async throws -> Response {
+        // Before there is a session the form is protected by a double-submit cookie.
+        let token = Auth.randomToken()
+        let context = LoginContext(frame: PageFrame(req, title: "登录", active: ""), csrf: token, next: next,
+                                   username: username, error: error, hasError: error != nil)
+        let response = try await req.view.render("login", context).encodeResponse(for: req)
+        response.status = status
+        response.cookies[Auth.loginCSRFCookie] = HTTPCookies.Value(string: token, path: "/login", isSecure: req.usesTLS,
+                                                                    isHTTPOnly: true, sameSite: .strict)
+        return response
+    }
+
+    @Sendable static func loginForm(req: Request) async throws -> Response {
+        if req.account != nil { return req.redirect(to: "/") }
+        return try await renderLogin(req, next: safeNext(try? req.query.get(String.self, at: "next")))
+    }
+
+    struct LoginForm: Decodable {
+        var username: String?
+        var password: String?
+        var next: String?
+        var _csrf: String?
+    }
+
+    @Sendable static func login(req: Request) async throws -> Response {
+        let form = try req.content.decode(LoginForm.self)
+        let next = safeNext(form.next)
+        guard let sent = form._csrf, let cookie = req.cookies[Auth.loginCSRFCookie]?.string, constantTimeEqual(sent, cookie) else {
+            return try await renderLogin(req, next: next, username: form.username ?? "", error: "页面已过期,请重新输入", status: .forbidden)
+        }
+        let source = req.sourceAddress
+        guard req.application.liandong.loginLimiter.allow(source) else {
+            return try await renderLogin(req, next: next, username: form.username ?? "", error: "登录尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
+        }
+        let account: Account
+        do {
+            account = try await Auth.login(username: form.username ?? "", password: form.password ?? "", source: source, on: req)
+        } catch let failure as Auth.LoginFailure {
+            return try await renderLogin(req, next: next, username: form.username ?? "", error: failure.message, status: .unauthorized)
+        }
+        let (_, token) = try await Auth.startSession(for: account, source: source, on: req.db)
+        let response = req.redirect(to: account.mustChangePassword ? RequireSignIn.passwordPath : next)
+        response.cookies[Auth.sessionCookie] = Auth.cookie(token, secure: req.usesTLS)
+        response.cookies[Auth.loginCSRFCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/login")
+        return response
+    }
+
+    @Sendable static func logout(req: Request) async throws -> Response {
+        if let session = req.authSession {
+            let actor = try req.actor()
+            try await req.db.transaction { tx in
+                try await session.delete(on: tx)
+                try await AuditLog.append(tx, actor: actor, action: "logout", entity: "account", entityID: actor.principal.accountID.map(String.init))
+            }
+        }
+        let response = req.redirect(to: "/login")
+        response.cookies[Auth.sessionCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/",
+                                                                  isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .lax)
+        return response
+    }
+
+    struct PasswordContext: Encodable {
+        var frame: PageFrame
+        var mustChange: Bool
+        var rule: String
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func passwordRule(_ policy: SecurityPolicy) -> String {
+        "密码至少\(policy.minimumPasswordLength)位,须包含大写字母、小写字母、数字、符号中的至少\(ChineseNumeral.of(policy.requiredCharacterClasses))类,不能包含用户名。"
+    }
+
+    static func renderPassword(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let context = PasswordContext(frame: PageFrame(req, title: "修改密码", active: ""), mustChange: req.account?.mustChangePassword ?? false,
+                                      rule: passwordRule(req.application.liandong.security), error: error, hasError: error != nil)
+        let response = try await req.view.render("password", context).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func passwordForm(req: Request) async throws -> Response {
+        try await renderPassword(req)
+    }
+
+    struct PasswordForm: Decodable {
+        var current: String?
+        var new: String?
+        var confirm: String?
+    }
+
+    @Sendable static func changePassword(req: Request) async throws -> Response {
+        guard let account = req.account, let session = req.authSession else { throw AppError(.unauthorized, "请先登录") }
+        let form = try req.content.decode(PasswordForm.self)
+        guard try await req.password.async.verify(form.current ?? "", created: account.passwordHash) else {
+            return try await renderPassword(req, error: "当前密码不正确", status: .unprocessableEntity)
+        }
+        let new = form.new ?? ""
+        if let problem = req.application.liandong.security.problem(with: new, username: account.username) {
+            return try await renderPassword(req, error: problem, status: .unprocessableEntity)
+        }
+        guard new == form.confirm else { return try await renderPassword(req, error: "两次输入的新密码不一致", status: .unprocessableEntity) }
+        guard try await !req.password.async.verify(new, created: account.passwordHash) else {
+            return try await renderPassword(req, error: "新密码不能与当前密码相同", status: .unprocessableEntity)
+        }
+        account.passwordHash = try await req.password.async.hash(new)
+        account.mustChangePassword = false
+        let actor = try req.actor()
+        try await req.db.transaction { tx in
+            try await account.save(on: tx)
+            // Other sessions of this account end: whoever knew the old password is signed out.
+            try await AuthSession.query(on: tx).filter(\.$accountID == account.requireID()).filter(\.$id != session.requireID()).delete()
+            try await AuditLog.append(tx, actor: actor, action: "account.password_change", entity: "account", entityID: String(account.id ?? 0))
+        }
+        return req.redirect(to: "/")
+    }
+}

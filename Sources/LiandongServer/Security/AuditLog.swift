@@ -1,0 +1,191 @@
+import Crypto
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+
+/// Who did something, from where: what every audited change carries.
+struct Actor: Sendable {
+    var principal: Principal
+    /// The client's address, or `console`.
+    var source: String
+
+    static func console() -> Actor {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+        return Actor(principal: Principal(kind: .console, name: "console:\(user)"), source: "console")
+    }
+}
+
+/// The tamper-evident audit log: each entry carries the hash of the one before it, so an entry
+/// altered, removed or reordered behind the application's back breaks the chain, and
+/// `liandong audit verify` finds the first place it breaks.
+enum AuditLog {
+    static let headTable = "audit_head"
+
+    /// How the log's actions read to a person.
+    static let actionLabels: [String: String] = [
+        "login.success": "登录", "login.failure": "登录失败", "login.lockout": "登录失败并锁定", "login.refused": "锁定期间尝试登录",
+        "logout": "退出", "account.create": "新建账户", "account.password_change": "修改密码", "account.password_reset": "重置密码",
+        "account.unlock": "解锁账户", "account.disable": "停用账户", "account.enable": "启用账户",
+        "token.issue": "签发令牌", "token.revoke": "吊销令牌", "contact.report": "联系方式报备",
+        "unit.create": "新增联动单位", "unit.update": "修改联动单位", "backup": "备份数据库",
+    ]
+
+    static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
+    static let genesis = String(repeating: "0", count: 64)
+    static let algorithm = "sha256"
+
+    /// The fields an entry's hash covers, in a fixed order.
+    struct Canonical: Encodable {
+        var seq: Int
+        var atMs: Int
+        var actor: String
+        var role: String
+        var action: String
+        var entity: String
+        var entityId: String?
+        var before: String?
+        var after: String?
+        var source: String?
+        var algorithm: String
+        var prevHash: String
+
+        enum CodingKeys: String, CodingKey {
+            case seq, atMs = "at_ms", actor, role, action, entity, entityId = "entity_id", before, after, source, algorithm, prevHash = "prev_hash"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(seq, forKey: .seq); try c.encode(atMs, forKey: .atMs); try c.encode(actor, forKey: .actor)
+            try c.encode(role, forKey: .role); try c.encode(action, forKey: .action); try c.encode(entity, forKey: .entity)
+            try c.encode(entityId, forKey: .entityId); try c.encode(before, forKey: .before); try c.encode(after, forKey: .after)
+            try c.encode(source, forKey: .source); try c.encode(algorithm, forKey: .algorithm); try c.encode(prevHash, forKey: .prevHash)
+        }
+
+        func hash() -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = try! encoder.encode(self)
+            return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    static func json(_ value: (any Encodable)?) -> String? {
+        guard let value else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(ChinaTime.isoString(date))
+        }
+        return (try? encoder.encode(AnyEncodable(value))).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    struct AnyEncodable: Encodable {
+        let value: any Encodable
+        init(_ value: any Encodable) { self.value = value }
+        func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+    }
+
+    /// Appends an entry. Runs in the caller's transaction when there is one, so the entry is
+    /// stored if and only if the change it records is.
+    static func append(_ db: any Database, actor: Actor, action: String, entity: String, entityID: String? = nil,
+                       before: (any Encodable)? = nil, after: (any Encodable)? = nil, at: Date = Date()) async throws {
+        let beforeJSON = json(before), afterJSON = json(after)
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            // Taking the head row first makes concurrent appends wait for each other: a write
+            // lock on SQLite, a row lock on PostgreSQL.
+            try await sql.update(headTable).set(SQLIdentifier("seq"), to: SQLRaw("seq + 1"))
+                .where("id", .equal, SQLBind(1)).run()
+            struct Head: Decodable { var seq: Int; var hash: String }
+            guard let head = try await sql.select().columns("seq", "hash").from(headTable)
+                .where("id", .equal, SQLBind(1)).first(decoding: Head.self)
+            else { throw AppError(.internalServerError, "审计日志头记录缺失") }
+            let canonical = Canonical(
+                seq: head.seq, atMs: Int((at.timeIntervalSince1970 * 1000).rounded(.down)), actor: actor.principal.name,
+                role: actor.principal.roleName, action: action, entity: entity, entityId: entityID,
+                before: beforeJSON, after: afterJSON, source: actor.source, algorithm: algorithm, prevHash: head.hash)
+            let hash = canonical.hash()
+            let entry = AuditEntry()
+            entry.id = canonical.seq
+            entry.atMilliseconds = canonical.atMs
+            entry.actor = canonical.actor
+            entry.role = canonical.role
+            entry.action = action
+            entry.entity = entity
+            entry.entityID = entityID
+            entry.before = beforeJSON
+            entry.after = afterJSON
+            entry.source = actor.source
+            entry.algorithm = algorithm
+            entry.prevHash = head.hash
+            entry.hash = hash
+            try await entry.create(on: tx)
+            try await sql.update(headTable).set("hash", to: SQLBind(hash)).where("id", .equal, SQLBind(1)).run()
+        }
+    }
+
+    /// What `verify` found.
+    struct Verification: Sendable, Equatable {
+        var entries: Int
+        var headSeq: Int
+        var headHash: String
+        /// The first entry whose content, link or order is wrong, and why; nil when the chain holds.
+        var firstBroken: (seq: Int, reason: String)?
+
+        static func == (a: Verification, b: Verification) -> Bool {
+            a.entries == b.entries && a.headSeq == b.headSeq && a.headHash == b.headHash
+                && a.firstBroken?.seq == b.firstBroken?.seq && a.firstBroken?.reason == b.firstBroken?.reason
+        }
+    }
+
+    /// Walks the whole chain in order and recomputes every hash.
+    static func verify(on db: any Database) async throws -> Verification {
+        let sql = db as! any SQLDatabase
+        struct Head: Decodable { var seq: Int; var hash: String }
+        let head = try await sql.select().columns("seq", "hash").from(headTable).where("id", .equal, SQLBind(1)).first(decoding: Head.self)
+        var previousHash = genesis
+        var expectedSeq = 1
+        var count = 0
+        var broken: (Int, String)?
+        var lastSeq = 0
+        let batch = 2000
+        var after = 0
+        outer: while true {
+            let rows = try await AuditEntry.query(on: db).filter(\.$id > after).sort(\.$id).limit(batch).all()
+            if rows.isEmpty { break }
+            for row in rows {
+                count += 1
+                let seq = row.id ?? 0
+                after = seq
+                lastSeq = seq
+                if seq != expectedSeq {
+                    broken = (seq, seq > expectedSeq ? "第\(expectedSeq)条至第\(seq - 1)条记录缺失" : "记录序号错乱")
+                    break outer
+                }
+                if row.prevHash != previousHash {
+                    broken = (seq, "与前一条记录的链接不符(记录被删除、插入或调换了顺序)")
+                    break outer
+                }
+                let canonical = Canonical(seq: seq, atMs: row.atMilliseconds, actor: row.actor, role: row.role, action: row.action,
+                                          entity: row.entity, entityId: row.entityID, before: row.before, after: row.after,
+                                          source: row.source, algorithm: row.algorithm, prevHash: row.prevHash)
+                guard row.algorithm == algorithm else { broken = (seq, "未知的摘要算法 \(row.algorithm)"); break outer }
+                if canonical.hash() != row.hash {
+                    broken = (seq, "记录内容被修改(摘要不符)")
+                    break outer
+                }
+                previousHash = row.hash
+                expectedSeq += 1
+            }
+        }
+        if broken == nil, let head {
+            if head.seq != lastSeq || head.hash != previousHash {
+                broken = (lastSeq + 1, "链尾与头记录不符(最后的记录被删除)")
+            }
+        }
+        return Verification(entries: count, headSeq: head?.seq ?? 0, headHash: head?.hash ?? "", firstBroken: broken)
+    }
+}

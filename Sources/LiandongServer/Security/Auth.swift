@@ -1,0 +1,183 @@
+import Crypto
+import Fluent
+import Foundation
+import LiandongCore
+import Vapor
+
+/// Sign-in, sessions and tokens.
+enum Auth {
+    static let sessionCookie = "liandong_session"
+    static let loginCSRFCookie = "liandong_login"
+
+    /// 32 random bytes, base64url: session cookies, CSRF tokens, API tokens.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A one-time password that meets the policy: 14 characters, no look-alikes.
+    static func oneTimePassword() -> String {
+        let sets = ["ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789", "#%+=@"].map { Array($0) as [Character] }
+        var chars = sets.map { $0.randomElement()! }
+        let all = sets.joined()
+        while chars.count < 14 { chars.append(all.randomElement()!) }
+        return String(chars.shuffled())
+    }
+
+    struct LoginFailure: Error {
+        let message: String
+    }
+
+    /// Checks a username and password, counting failures and locking the account after too many.
+    /// Every attempt is audited.
+    static func login(username: String, password: String, source: String, on req: Request) async throws -> Account {
+        let policy = req.application.liandong.security
+        let now = Date()
+        let name = username.trimmingCharacters(in: .whitespaces)
+        let generic = LoginFailure(message: "用户名或密码错误")
+        guard let account = try await Account.query(on: req.db).filter(\.$username == name).first() else {
+            // Hash anyway so that a missing account takes as long as a wrong password.
+            _ = try? await req.password.async.hash(password)
+            try await AuditLog.append(req.db, actor: Actor(principal: Principal(kind: .console, name: name.isEmpty ? "(空)" : name), source: source),
+                                      action: "login.failure", entity: "account", after: ["reason": "unknown_user"])
+            throw generic
+        }
+        let actor = Actor(principal: account.principal, source: source)
+        if let until = account.lockedUntil, until > now {
+            try await AuditLog.append(req.db, actor: actor, action: "login.refused", entity: "account", entityID: String(account.id ?? 0),
+                                      after: ["reason": "locked"])
+            throw LoginFailure(message: "账户因连续登录失败已锁定,请于\(ChinaTime.displayString(until).suffix(5))后重试或联系管理员解锁")
+        }
+        guard try await req.password.async.verify(password, created: account.passwordHash), !account.disabled else {
+            account.failedLogins += 1
+            var action = "login.failure"
+            if account.failedLogins >= policy.lockoutThreshold {
+                account.lockedUntil = now.addingTimeInterval(Double(policy.lockoutMinutes * 60))
+                account.failedLogins = 0
+                action = "login.lockout"
+            }
+            try await account.save(on: req.db)
+            try await AuditLog.append(req.db, actor: actor, action: action, entity: "account", entityID: String(account.id ?? 0),
+                                      after: ["reason": account.disabled ? "disabled" : "bad_password"])
+            if action == "login.lockout" {
+                throw LoginFailure(message: "连续\(policy.lockoutThreshold)次登录失败,账户已锁定\(policy.lockoutMinutes)分钟")
+            }
+            throw generic
+        }
+        account.failedLogins = 0
+        account.lockedUntil = nil
+        account.lastLoginAt = now
+        try await account.save(on: req.db)
+        try await AuditLog.append(req.db, actor: actor, action: "login.success", entity: "account", entityID: String(account.id ?? 0))
+        return account
+    }
+
+    /// Starts a session and returns the cookie's token.
+    static func startSession(for account: Account, source: String, on db: any Database) async throws -> (AuthSession, String) {
+        let token = randomToken()
+        let now = Date()
+        let session = AuthSession()
+        session.tokenHash = hash(token)
+        session.accountID = try account.requireID()
+        session.csrfToken = randomToken()
+        session.createdAt = now
+        session.lastSeenAt = now
+        session.authenticatedAt = now
+        session.source = source
+        try await session.create(on: db)
+        return (session, token)
+    }
+
+    static func cookie(_ token: String, secure: Bool) -> HTTPCookies.Value {
+        HTTPCookies.Value(string: token, expires: nil, maxAge: nil, domain: nil, path: "/",
+                          isSecure: secure, isHTTPOnly: true, sameSite: .lax)
+    }
+
+    /// Issues an API token; the token itself is shown once and only its hash is kept.
+    static func issueToken(name: String, scopes: Set<TokenScope>, actor: Actor, on db: any Database) async throws -> (ApiToken, String) {
+        let clean = name.trimmingCharacters(in: .whitespaces)
+        guard !clean.isEmpty, clean.count <= 60 else { throw AppError.invalid("令牌名称不能为空且不超过60个字", field: "name") }
+        guard !scopes.isEmpty else { throw AppError.invalid("请至少选择一项权限", field: "scopes") }
+        if try await ApiToken.query(on: db).filter(\.$name == clean).first() != nil {
+            throw AppError(.conflict, "已有名为“\(clean)”的令牌", field: "name")
+        }
+        let secret = "ld_" + randomToken()
+        let token = ApiToken()
+        token.name = clean
+        token.tokenHash = hash(secret)
+        token.scopes = scopes.map(\.rawValue).sorted().joined(separator: ",")
+        token.createdBy = actor.principal.name
+        token.createdAt = Date()
+        try await db.transaction { tx in
+            try await token.create(on: tx)
+            try await AuditLog.append(tx, actor: actor, action: "token.issue", entity: "api_token", entityID: String(token.id ?? 0),
+                                      after: ["name": clean, "scopes": token.scopes])
+        }
+        return (token, secret)
+    }
+
+    static func revokeToken(_ token: ApiToken, actor: Actor, on db: any Database) async throws {
+        guard token.revokedAt == nil else { return }
+        token.revokedAt = Date()
+        try await db.transaction { tx in
+            try await token.save(on: tx)
+            try await AuditLog.append(tx, actor: actor, action: "token.revoke", entity: "api_token", entityID: String(token.id ?? 0),
+                                      after: ["name": token.name])
+        }
+    }
+}
+
+extension Request {
+    private struct PrincipalKey: StorageKey { typealias Value = Principal }
+    private struct SessionKey: StorageKey { typealias Value = AuthSession }
+    private struct AccountKey: StorageKey { typealias Value = Account }
+
+    /// Who is making the request, if anyone.
+    var principal: Principal? {
+        get { storage[PrincipalKey.self] }
+        set { storage[PrincipalKey.self] = newValue }
+    }
+
+    var authSession: AuthSession? {
+        get { storage[SessionKey.self] }
+        set { storage[SessionKey.self] = newValue }
+    }
+
+    var account: Account? {
+        get { storage[AccountKey.self] }
+        set { storage[AccountKey.self] = newValue }
+    }
+
+    /// The principal, or 401.
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw AppError(.unauthorized, "请先登录") }
+        return principal
+    }
+
+    /// The client's address as the audit log records it.
+    var sourceAddress: String {
+        if let forwarded = headers.first(name: "X-Forwarded-For")?.split(separator: ",").first {
+            return forwarded.trimmingCharacters(in: .whitespaces)
+        }
+        return remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    func actor() throws -> Actor { Actor(principal: try requirePrincipal(), source: sourceAddress) }
+
+    /// Cookies are `Secure` behind TLS: when a proxy says the request came over HTTPS, or when the
+    /// deployment says so.
+    var usesTLS: Bool {
+        headers.first(name: "X-Forwarded-Proto")?.lowercased() == "https" || application.liandong.secureCookies
+    }
+
+    /// Refuses unless the policy allows it.
+    func authorize(_ allowed: Bool, _ message: String = "无权进行此操作") throws {
+        guard allowed else { throw AppError(.forbidden, message) }
+    }
+}

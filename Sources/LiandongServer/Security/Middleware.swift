@@ -1,0 +1,139 @@
+import Fluent
+import Foundation
+import LiandongCore
+import NIOConcurrencyHelpers
+import Vapor
+
+/// Finds who is asking: a session cookie or a bearer token. Expired sessions end here.
+struct PrincipalMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let bearer = req.headers.bearerAuthorization {
+            guard let token = try await ApiToken.query(on: req.db).filter(\.$tokenHash == Auth.hash(bearer.token)).first(),
+                  token.revokedAt == nil
+            else { throw AppError(.unauthorized, "令牌无效或已吊销") }
+            req.principal = token.principal
+            let now = Date()
+            if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+                token.lastUsedAt = now
+                try await token.save(on: req.db)
+            }
+        } else if let cookie = req.cookies[Auth.sessionCookie]?.string, !cookie.isEmpty {
+            try await loadSession(cookie, req)
+        }
+        return try await next.respond(to: req)
+    }
+
+    private func loadSession(_ token: String, _ req: Request) async throws {
+        guard let session = try await AuthSession.query(on: req.db).filter(\.$tokenHash == Auth.hash(token)).first() else { return }
+        let now = Date()
+        let idle = Double(req.application.liandong.security.idleTimeoutMinutes * 60)
+        guard now.timeIntervalSince(session.lastSeenAt) <= idle,
+              let account = try await Account.find(session.accountID, on: req.db), !account.disabled
+        else {
+            try await session.delete(on: req.db)
+            return
+        }
+        // Refresh the idle clock at most once a minute: one write per minute, not per request.
+        if now.timeIntervalSince(session.lastSeenAt) > 60 {
+            session.lastSeenAt = now
+            try await session.save(on: req.db)
+        }
+        req.authSession = session
+        req.account = account
+        req.principal = account.principal
+    }
+}
+
+/// Pages need a signed-in person; without one, the browser goes to the login page. An account
+/// that must change its password goes to that page first.
+struct RequireSignIn: AsyncMiddleware {
+    static let passwordPath = "/account/password"
+
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let account = req.account else {
+            if req.method == .GET {
+                let next = req.url.string
+                let encoded = next.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=?"))) ?? "/"
+                return req.redirect(to: "/login?next=\(encoded)")
+            }
+            throw AppError(.unauthorized, "登录已过期,请重新登录")
+        }
+        if account.mustChangePassword && req.url.path != Self.passwordPath && req.url.path != "/logout" {
+            return req.redirect(to: Self.passwordPath)
+        }
+        return try await next.respond(to: req)
+    }
+}
+
+/// The API needs a signed-in person or a valid token.
+struct RequirePrincipal: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        _ = try req.requirePrincipal()
+        if req.account?.mustChangePassword == true { throw AppError(.forbidden, "请先修改初始密码") }
+        return try await next.respond(to: req)
+    }
+}
+
+/// Cross-site request forgery: a change made with a session cookie must carry the session's
+/// token, as the form field `_csrf` or the header `X-CSRF-Token`. Token-authenticated API
+/// calls carry no cookie and need none.
+struct CSRFMiddleware: AsyncMiddleware {
+    static let field = "_csrf"
+
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if [.POST, .PUT, .PATCH, .DELETE].contains(req.method), let session = req.authSession {
+            var sent = req.headers.first(name: "X-CSRF-Token")
+            if sent == nil, req.headers.contentType == .urlEncodedForm || req.headers.contentType?.type == "multipart" {
+                sent = try? req.content.get(String.self, at: Self.field)
+            }
+            guard let sent, constantTimeEqual(sent, session.csrfToken) else {
+                throw AppError(.forbidden, "页面已过期或来源不明,请刷新页面后重试")
+            }
+        }
+        return try await next.respond(to: req)
+    }
+}
+
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+}
+
+/// Browser protections on every response.
+struct SecurityHeadersMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let response = try await next.respond(to: req)
+        let h = response.headers
+        var headers = h
+        headers.replaceOrAdd(name: "Content-Security-Policy",
+                             value: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
+        if req.account != nil { headers.replaceOrAdd(name: .cacheControl, value: "no-store") }
+        response.headers = headers
+        return response
+    }
+}
+
+/// A fixed-window limit per client address, in this process (each app server keeps its own).
+final class RateLimiter: Sendable {
+    private let limit: Int
+    private let window: TimeInterval
+    private let state = NIOLockedValueBox<[String: (start: Date, count: Int)]>([:])
+
+    init(limit: Int, window: TimeInterval) { self.limit = limit; self.window = window }
+
+    /// Counts an attempt; false when the address is over its limit.
+    func allow(_ key: String, now: Date = Date()) -> Bool {
+        state.withLockedValue { table in
+            if table.count > 10_000 { table = table.filter { now.timeIntervalSince($0.value.start) < window } }
+            var entry = table[key] ?? (now, 0)
+            if now.timeIntervalSince(entry.start) >= window { entry = (now, 0) }
+            entry.count += 1
+            table[key] = entry
+            return entry.count <= limit
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Testing
+import Vapor
+@testable import LiandongServer
+
+@Suite("Tamper-evident audit log")
+struct AuditTests {
+    /// A few audited changes: a contact report, a token, an account.
+    func populate(_ app: Application) async throws {
+        let unit = try await RegisterService.unit(4, on: app.db)
+        try await RegisterService.reportContactChange(unit: unit, to: ContactDetails(dutyPhone: "0578-2123456", liaisonName: "张三", liaisonMobile: "13812345678"),
+                                                       reportedAt: Date(), reportedBy: "张三", channel: "web", note: nil, actor: .console(), on: app.db)
+        _ = try await Auth.issueToken(name: "t1", scopes: [.registerRead], actor: .console(), on: app.db)
+        _ = try await app.run(["accounts", "create", "--username", "emb1", "--name", "王五", "--role", "emb"])
+    }
+
+    /// Runs SQL behind the application's back: the sqlite3 program on the SQLite file, or a raw
+    /// statement on PostgreSQL.
+    func tamper(_ app: Application, _ statement: String) async throws {
+        switch app.liandong.database {
+        case .sqlite(let path):
+            let result = try runProcess("sqlite3", [path, statement])
+            #expect(result.status == 0, "sqlite3: \(result.stderr)")
+        case .postgres:
+            try await (app.db as! any SQLDatabase).raw(SQLQueryString(statement)).run()
+        }
+    }
+
+    @Test func theChainHoldsAndRecordsWhoWhatWhen() async throws {
+        try await withTestApp { app in
+            try await populate(app)
+            let entries = try await AuditEntry.query(on: app.db).sort(\.$id).all()
+            #expect(entries.map(\.action) == ["account.create", "contact.report", "token.issue", "account.create"])
+            let report = entries[1]
+            #expect(report.entity == "linkage_unit" && report.entityID == "4")
+            #expect(report.after?.contains("13812345678") == true)
+            #expect(report.actor.hasPrefix("console:"))
+            #expect(report.prevHash == entries[0].hash)
+            let verification = try await AuditLog.verify(on: app.db)
+            #expect(verification.firstBroken == nil)
+            #expect(verification.entries == 4 && verification.headSeq == 4)
+            #expect(try await app.run(["audit", "verify"]).contains("审计日志完整:共 4 条"))
+        }
+    }
+
+    @Test func anEditBehindTheApplicationsBackIsFound() async throws {
+        try await withTestApp { app in
+            try await populate(app)
+            try await tamper(app, "UPDATE audit_log SET after = replace(after, '13812345678', '13900000000') WHERE seq = 2")
+            let verification = try await AuditLog.verify(on: app.db)
+            #expect(verification.firstBroken?.seq == 2)
+            #expect(verification.firstBroken?.reason.contains("内容被修改") == true)
+            await #expect(throws: CommandFailure.self) { _ = try await app.run(["audit", "verify"]) }
+        }
+    }
+
+    @Test func aRemovedEntryIsFound() async throws {
+        try await withTestApp { app in
+            try await populate(app)
+            try await tamper(app, "DELETE FROM audit_log WHERE seq = 3")
+            #expect(try await AuditLog.verify(on: app.db).firstBroken?.seq == 4)
+        }
+    }
+
+    @Test func aRemovedLastEntryIsFound() async throws {
+        try await withTestApp { app in
+            try await populate(app)
+            try await tamper(app, "DELETE FROM audit_log WHERE seq = 4")
+            let verification = try await AuditLog.verify(on: app.db)
+            #expect(verification.firstBroken?.seq == 4)
+        }
+    }
+
+    @Test func aRecomputedHashDoesNotHideAnEdit() async throws {
+        try await withTestApp { app in
+            try await populate(app)
+            // Changing the content and the entry's own hash still breaks the next link.
+            let entries = try await AuditEntry.query(on: app.db).sort(\.$id).all()
+            var canonical = AuditLog.Canonical(seq: 2, atMs: entries[1].atMilliseconds, actor: "someone-else", role: entries[1].role,
+                                               action: entries[1].action, entity: entries[1].entity, entityId: entries[1].entityID,
+                                               before: entries[1].before, after: entries[1].after, source: entries[1].source,
+                                               algorithm: entries[1].algorithm, prevHash: entries[1].prevHash)
+            let forged = canonical.hash()
+            canonical.actor = "someone-else"
+            try await tamper(app, "UPDATE audit_log SET actor = 'someone-else', hash = '\(forged)' WHERE seq = 2")
+            #expect(try await AuditLog.verify(on: app.db).firstBroken?.seq == 3)
+        }
+    }
+
+    @Test func anchorPrintsTheHead() async throws {
+        try await withTestApp { app in
+            try await populate(app)
+            let head = try await AuditEntry.query(on: app.db).sort(\.$id, .descending).first()
+            let anchor = try await app.run(["audit", "anchor"])
+            #expect(anchor.contains("seq=4 sha256=\(head!.hash)"))
+        }
+    }
+}
+
+@Suite("Backup and restore")
+struct BackupTests {
+    @Test func aBackupRestoresEveryRecord() async throws {
+        guard !TestDatabase.isPostgres else {
+            try await withTestApp { app in
+                await #expect(throws: CommandFailure.self) { _ = try await app.run(["backup", "/tmp/x.sqlite"]) }
+            }
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-backup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let live = dir.appendingPathComponent("live.sqlite").path
+        let backup = dir.appendingPathComponent("backup.sqlite").path
+
+        let app = try await Application.make(.testing)
+        try await configure(app, database: .sqlite(path: live))
+        app.commandOutput = .capturing()
+        let unit = try await RegisterService.unit(4, on: app.db)
+        try await RegisterService.reportContactChange(unit: unit, to: ContactDetails(dutyPhone: "0578-2123456"), reportedAt: Date(),
+                                                       reportedBy: "甲", channel: "web", note: nil, actor: .console(), on: app.db)
+        #expect(try await app.run(["backup", backup]).contains("已备份"))
+        await #expect(throws: CommandFailure.self) { _ = try await app.run(["backup", backup]) }
+        // A change after the backup, which the restore takes back.
+        try await RegisterService.reportContactChange(unit: unit, to: ContactDetails(dutyPhone: "0578-2999999"), reportedAt: Date(),
+                                                       reportedBy: "乙", channel: "web", note: nil, actor: .console(), on: app.db)
+        let auditAtBackup = 3 // admin creation, the first report, the backup itself
+        do {
+            try await Backup.restore(from: backup, to: live, app: app)
+        } catch {
+            Issue.record("restore failed: \(String(reflecting: error))")
+        }
+        try await app.asyncShutdown()
+
+        let restored = try await Application.make(.testing)
+        try await configure(restored, database: .sqlite(path: live))
+        #expect(try await LinkageUnit.query(on: restored.db).count() == 46)
+        #expect(try await RegisterService.unit(4, on: restored.db).dutyPhone == "0578-2123456")
+        #expect(try await ContactChange.query(on: restored.db).count() == 1)
+        #expect(try await AuditEntry.query(on: restored.db).count() == auditAtBackup - 1)
+        #expect(try await AuditLog.verify(on: restored.db).firstBroken == nil)
+        try await restored.asyncShutdown()
+
+        let garbage = dir.appendingPathComponent("garbage.sqlite").path
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: garbage))
+        let third = try await Application.make(.testing)
+        try await configure(third, database: .sqlite(path: live))
+        await #expect(throws: (any Error).self) { try await Backup.restore(from: garbage, to: live, app: third) }
+        try await third.asyncShutdown()
+        try? FileManager.default.removeItem(at: dir)
+    }
+}

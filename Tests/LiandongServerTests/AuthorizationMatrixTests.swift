@@ -1,0 +1,126 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Testing
+import VaporTesting
+@testable import LiandongServer
+
+/// Every route, as every kind of caller: allowed callers get an answer, forbidden people get
+/// 403, and nobody gets data without signing in.
+@Suite("Authorisation matrix")
+struct AuthorizationMatrixTests {
+    enum Caller: String, CaseIterable {
+        case nobody, admin, plc, emb, psb, liaison, token
+    }
+
+    struct Case {
+        var method: HTTPMethod
+        var path: String
+        /// The route pattern, for the completeness check.
+        var pattern: String
+        var allowed: Set<Caller>
+        var json: String? = nil
+        var form: [String: String]? = nil
+        /// A status every caller gets (the login form refuses a post without its own token).
+        var sameForAll: UInt? = nil
+    }
+
+    static let people: Set<Caller> = [.admin, .plc, .emb, .psb, .liaison]
+    static let everyone = Set(Caller.allCases)
+    static let contact = #"{"duty_phone":"0578-2123999","reported_by":"测试"}"#
+
+    // The liaison belongs to unit 3; unit 4 is someone else's.
+    static let cases: [Case] = [
+        Case(method: .GET, path: "/health", pattern: "/health", allowed: everyone),
+        Case(method: .GET, path: "/metrics", pattern: "/metrics", allowed: everyone),
+        Case(method: .GET, path: "/openapi.yaml", pattern: "/openapi.yaml", allowed: everyone),
+        Case(method: .GET, path: "/login", pattern: "/login", allowed: everyone),
+        Case(method: .POST, path: "/login", pattern: "/login", allowed: everyone, form: ["username": "x", "password": "y"], sameForAll: 403),
+        Case(method: .GET, path: "/account/password", pattern: "/account/password", allowed: people),
+        Case(method: .POST, path: "/account/password", pattern: "/account/password", allowed: people, form: ["current": "x"]),
+        Case(method: .GET, path: "/", pattern: "/", allowed: people),
+        Case(method: .GET, path: "/units", pattern: "/units", allowed: people),
+        Case(method: .GET, path: "/units/3", pattern: "/units/:id", allowed: people),
+        Case(method: .GET, path: "/units/4", pattern: "/units/:id", allowed: [.admin, .plc, .emb, .psb]),
+        Case(method: .POST, path: "/units/3/contacts", pattern: "/units/:id/contacts", allowed: [.admin, .psb, .liaison], form: ["duty_phone": "0578-2123999", "reported_by": "测试"]),
+        Case(method: .POST, path: "/units/4/contacts", pattern: "/units/:id/contacts", allowed: [.admin, .psb], form: ["duty_phone": "0578-2123999", "reported_by": "测试"]),
+        Case(method: .GET, path: "/units/export?format=csv", pattern: "/units/export", allowed: people),
+        Case(method: .GET, path: "/rules", pattern: "/rules", allowed: people),
+        Case(method: .GET, path: "/admin/accounts", pattern: "/admin/accounts", allowed: [.admin]),
+        Case(method: .POST, path: "/admin/accounts", pattern: "/admin/accounts", allowed: [.admin], form: ["username": "matrix1", "display_name": "甲", "role": "emb"]),
+        Case(method: .POST, path: "/admin/accounts/1", pattern: "/admin/accounts/:id", allowed: [.admin], form: ["action": "unlock"]),
+        Case(method: .GET, path: "/admin/tokens", pattern: "/admin/tokens", allowed: [.admin]),
+        Case(method: .POST, path: "/admin/tokens", pattern: "/admin/tokens", allowed: [.admin], form: ["name": "matrix", "scopes[]": "register:read"]),
+        Case(method: .POST, path: "/admin/tokens/1/revoke", pattern: "/admin/tokens/:id/revoke", allowed: [.admin], form: [:]),
+        Case(method: .GET, path: "/admin/audit", pattern: "/admin/audit", allowed: [.admin]),
+        Case(method: .GET, path: "/api/v1/jurisdictions", pattern: "/api/v1/jurisdictions", allowed: people.union([.token])),
+        Case(method: .GET, path: "/api/v1/units", pattern: "/api/v1/units", allowed: people.union([.token])),
+        Case(method: .GET, path: "/api/v1/units/3", pattern: "/api/v1/units/:id", allowed: people.union([.token])),
+        Case(method: .GET, path: "/api/v1/units/4", pattern: "/api/v1/units/:id", allowed: [.admin, .plc, .emb, .psb, .token]),
+        Case(method: .GET, path: "/api/v1/units/3/contact-changes", pattern: "/api/v1/units/:id/contact-changes", allowed: people.union([.token])),
+        Case(method: .GET, path: "/api/v1/units/4/contact-changes", pattern: "/api/v1/units/:id/contact-changes", allowed: [.admin, .plc, .emb, .psb, .token]),
+        Case(method: .POST, path: "/api/v1/units/3/contact-changes", pattern: "/api/v1/units/:id/contact-changes", allowed: [.admin, .psb, .liaison], json: contact),
+        Case(method: .POST, path: "/api/v1/units/4/contact-changes", pattern: "/api/v1/units/:id/contact-changes", allowed: [.admin, .psb], json: contact),
+        Case(method: .GET, path: "/api/v1/rules", pattern: "/api/v1/rules", allowed: people.union([.token])),
+        // Last: it ends the session.
+        Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
+    ]
+
+    @Test func everyRouteIsInTheMatrix() async throws {
+        try await withTestApp { app in
+            let served = Set(app.routes.all.map { route in
+                "\(route.method.rawValue) /" + route.path.map { component -> String in
+                    if case .parameter(let name) = component { return ":\(name)" }
+                    return component.description
+                }.joined(separator: "/")
+            })
+            let covered = Set(Self.cases.map { "\($0.method.rawValue) \($0.pattern)" })
+            #expect(served == covered, "not in the matrix: \(served.subtracting(covered)); stale: \(covered.subtracting(served))")
+        }
+    }
+
+    @Test(arguments: Caller.allCases)
+    func matrix(caller: Caller) async throws {
+        try await withTestApp { app in
+            var user: TestUser?
+            var bearer: String?
+            switch caller {
+            case .nobody: break
+            case .token:
+                let (_, secret) = try await Auth.issueToken(name: "matrix-reader", scopes: [.registerRead], actor: .console(), on: app.db)
+                bearer = secret
+            case .liaison: user = try await app.signIn(.liaison, unitID: 3)
+            default: user = try await app.signIn(Role(rawValue: caller.rawValue)!)
+            }
+            for c in Self.cases {
+                try await app.testing().test(c.method, c.path, beforeRequest: { req in
+                    if let json = c.json { req.headers.contentType = .json; req.body = ByteBuffer(string: json) }
+                    if var form = c.form {
+                        if let user { form["_csrf"] = user.csrf }
+                        try req.content.encode(form, as: .urlEncodedForm)
+                    }
+                    user?.sign(&req)
+                    if let bearer { req.headers.bearerAuthorization = .init(token: bearer) }
+                }) { res in
+                    let label = "\(caller) \(c.method) \(c.path) → \(res.status.code)"
+                    #expect(res.status.code < 500, "\(label) \(res.body.string.prefix(200))")
+                    if let status = c.sameForAll {
+                        #expect(res.status.code == status, "\(label)")
+                        return
+                    }
+                    let sentToLogin = res.status == .seeOther && res.headers.first(name: .location)?.hasPrefix("/login") == true
+                    if c.allowed.contains(caller) {
+                        // (Signing out ends at the login page: that is the allowed answer of POST /logout.)
+                        let refused = res.status == .unauthorized || res.status == .forbidden || (sentToLogin && c.method == .GET)
+                        #expect(!refused, "\(label) should be allowed")
+                    } else if caller == .nobody || (caller == .token && !c.path.hasPrefix("/api/")) {
+                        // No person signed in: the login page or 401, never data.
+                        #expect(sentToLogin || res.status == .unauthorized, "\(label) should ask to sign in")
+                    } else {
+                        #expect(res.status == .forbidden, "\(label) should be forbidden")
+                    }
+                }
+            }
+        }
+    }
+}
