@@ -14,6 +14,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     let setting = try database ?? DatabaseSetting.parse(Environment.get("DATABASE_URL"))
     app.liandong = LiandongState(database: setting, ruleBook: .standard,
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
+    app.liandong.security = try securityPolicy(from: Environment.get)
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
 
@@ -63,6 +64,22 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(BackupCommand(), as: "backup")
     app.asyncCommands.use(RestoreCommand(), as: "restore")
+}
+
+/// The sign-in settings, overridable by the deployment; a bad value stops the start.
+func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
+    var policy = SecurityPolicy()
+    func number(_ variable: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let raw = get(variable)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        guard let value = Int(raw), range.contains(value) else {
+            throw ConfigurationError(variable: variable, message: "应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数,而不是“\(raw)”")
+        }
+        return value
+    }
+    policy.lockoutThreshold = try number("LIANDONG_LOCKOUT_THRESHOLD", 3...20) ?? policy.lockoutThreshold
+    policy.lockoutMinutes = try number("LIANDONG_LOCKOUT_MINUTES", 1...1440) ?? policy.lockoutMinutes
+    policy.idleTimeoutMinutes = try number("LIANDONG_SESSION_IDLE_MINUTES", 5...480) ?? policy.idleTimeoutMinutes
+    return policy
 }
 
 private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Vapor
+import LiandongCore
 @testable import LiandongServer
 
 @Suite("The OpenAPI document describes exactly the API that is served")
@@ -45,6 +46,24 @@ struct OpenAPITests {
         let path = Resources.directory.appendingPathComponent("openapi.yaml").path
         let result = try runProcess("python3", ["-m", "openapi_spec_validator", path])
         #expect(result.status == 0, "openapi-spec-validator (pip install openapi-spec-validator): \(result.stdout) \(result.stderr)")
+    }
+
+    @Test func documentedJurisdictionsAreTheRegistersOwn() throws {
+        let text = try String(contentsOf: Resources.directory.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.contains("name: jurisdiction, in: query") })
+        let list = try #require(line.components(separatedBy: "enum: [").last?.components(separatedBy: "]").first)
+        let documented = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(documented == Jurisdictions.all.map(\.id) + Jurisdictions.all.map(\.name))
+    }
+
+    @Test func anUndeclaredMethodIs405WithAllow() async throws {
+        try await withTestApp { app in
+            try await app.send(.DELETE, "api/v1/units/3", as: nil) { res in
+                #expect(res.status == .methodNotAllowed)
+                #expect(res.headers.first(name: .allow) == "GET, HEAD")
+            }
+            try await app.send(.GET, "api/v1/nothing-here", as: nil) { res in #expect(res.status == .notFound) }
+        }
     }
 
     @Test func documentIsServed() async throws {

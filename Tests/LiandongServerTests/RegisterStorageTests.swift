@@ -3,6 +3,7 @@ import Foundation
 import LiandongCore
 import SQLKit
 import Testing
+import Vapor
 @testable import LiandongServer
 
 @Suite("Storage: the seeded register and its history")
@@ -91,8 +92,15 @@ struct RegisterStorageTests {
     }
 }
 
-@Suite("Configuration from DATABASE_URL")
+@Suite("Configuration from the environment")
 struct SettingsTests {
+    @Test func signInSettings() throws {
+        let policy = try securityPolicy(from: { ["LIANDONG_LOCKOUT_MINUTES": "30", "LIANDONG_SESSION_IDLE_MINUTES": "15"][$0] })
+        #expect(policy.lockoutMinutes == 30 && policy.idleTimeoutMinutes == 15 && policy.lockoutThreshold == 5)
+        #expect(throws: ConfigurationError.self) { try securityPolicy(from: { ["LIANDONG_LOCKOUT_THRESHOLD": "0"][$0] }) }
+        #expect(throws: ConfigurationError.self) { try securityPolicy(from: { ["LIANDONG_SESSION_IDLE_MINUTES": "abc"][$0] }) }
+    }
+
     @Test func databaseURL() throws {
         #expect(try DatabaseSetting.parse(nil) == .sqlite(path: "liandong.sqlite"))
         #expect(try DatabaseSetting.parse("") == .sqlite(path: "liandong.sqlite"))

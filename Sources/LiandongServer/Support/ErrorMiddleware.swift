@@ -15,7 +15,13 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
-            let (status, message, field) = Self.describe(error)
+            var (status, message, field) = Self.describe(error)
+            var allow: [HTTPMethod] = []
+            // No route for this method, but the path exists: 405 with the methods it takes.
+            if status == .notFound, request.route == nil {
+                allow = Self.allowedMethods(for: request)
+                if !allow.isEmpty { (status, message, field) = (.methodNotAllowed, "该地址不支持 \(request.method.rawValue) 请求", nil) }
+            }
             if status == .internalServerError {
                 request.logger.report(error: error)
             } else {
@@ -30,6 +36,7 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
                 response = try await ErrorPage(status: status, message: message).encodeResponse(for: request)
                 response.status = status
             }
+            if !allow.isEmpty { response.headers.replaceOrAdd(name: .allow, value: allow.map(\.rawValue).joined(separator: ", ")) }
             if let abort = error as? any AbortError {
                 for (name, value) in abort.headers where name.lowercased() != "content-type" { response.headers.replaceOrAdd(name: name, value: value) }
             }
@@ -52,6 +59,23 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
         default:
             return (.internalServerError, "服务器内部错误,请稍后重试或联系管理员", nil)
         }
+    }
+
+    static func allowedMethods(for request: Request) -> [HTTPMethod] {
+        let parts = request.url.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var methods: [HTTPMethod] = []
+        for route in request.application.routes.all where !methods.contains(route.method) {
+            guard route.path.count == parts.count || route.path.last == .catchall else { continue }
+            let matches = zip(route.path, parts).allSatisfy { component, part in
+                switch component {
+                case .constant(let c): c == part
+                case .parameter, .anything, .catchall: true
+                }
+            }
+            if matches { methods.append(route.method) }
+        }
+        if methods.contains(.GET) && !methods.contains(.HEAD) { methods.append(.HEAD) }
+        return methods
     }
 
     static func decodingField(_ error: DecodingError) -> String? {
