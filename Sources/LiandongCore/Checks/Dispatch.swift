@@ -1,0 +1,254 @@
+import Foundation
+
+/// A step of a linkage dispatch as the 110 system reports it (issue: live linkage dispatches).
+public enum DispatchEventType: String, Sendable, Codable, CaseIterable {
+    /// The instruction reached the unit: the response clock starts.
+    case instructed
+    case acknowledged
+    /// 有警不出: the unit would not turn out.
+    case refused
+    /// 推诿: the unit tried to hand the case to another unit instead of handling it.
+    case passedOn = "passed_on"
+    /// The first responders arrived on scene.
+    case arrived
+    /// The unit reported its arrival to 110.
+    case arrivalReported = "arrival_reported"
+    /// The unit reported the result.
+    case resultReported = "result_reported"
+    case closed
+
+    public var name: String {
+        switch self {
+        case .instructed: "下达指令"
+        case .acknowledged: "接收指令"
+        case .refused: "有警不出"
+        case .passedOn: "推诿"
+        case .arrived: "到达现场"
+        case .arrivalReported: "反馈到达"
+        case .resultReported: "反馈结果"
+        case .closed: "结束"
+        }
+    }
+}
+
+/// One event as received, with the unit still as the sender wrote it (a name or an id).
+public struct DispatchEventInput: Hashable, Sendable {
+    public var eventID: String
+    public var incidentID: String
+    public var unit: String
+    public var type: DispatchEventType
+    public var at: Date
+    /// Read from the `instructed` event; default true.
+    public var onSiteRequired: Bool?
+    /// Belongs to a drill: stored, never judged as a live dispatch.
+    public var exercise: Bool
+    public var note: String?
+
+    public init(eventID: String, incidentID: String, unit: String, type: DispatchEventType, at: Date,
+                onSiteRequired: Bool? = nil, exercise: Bool = false, note: String? = nil) {
+        self.eventID = eventID; self.incidentID = incidentID; self.unit = unit; self.type = type; self.at = at
+        self.onSiteRequired = onSiteRequired; self.exercise = exercise; self.note = note
+    }
+}
+
+/// Reading events from JSON (one object, an array, or JSON Lines) and CSV with the same field
+/// names. Any problem refuses the whole batch, naming the line or index and the field.
+public enum DispatchEventParser {
+    public static let fields = ["event_id", "incident_id", "unit", "type", "at", "on_site_required", "exercise", "note"]
+
+    /// `position`: how the error names where the event is ("第3行" for files, "第3条" for arrays).
+    public static func event(from object: [String: Any], position: Int) throws(ImportError) -> DispatchEventInput {
+        func fail(_ field: String, _ message: String) -> ImportError { ImportError(row: position, field: field, message: message) }
+        func text(_ key: String, required: Bool = true, max: Int = 64) throws(ImportError) -> String? {
+            guard let raw = object[key], !(raw is NSNull) else {
+                if required { throw fail(key, "缺少必填字段") }
+                return nil
+            }
+            var value: String
+            if let s = raw as? String { value = s } else if let n = raw as? NSNumber, key == "unit" { value = n.stringValue } else {
+                throw fail(key, "应为文本")
+            }
+            value = value.trimmingCharacters(in: .whitespaces)
+            if value.isEmpty {
+                if required { throw fail(key, "不能为空") }
+                return nil
+            }
+            guard value.count <= max else { throw fail(key, "不能超过\(max)个字符") }
+            return value
+        }
+        func flag(_ key: String) throws(ImportError) -> Bool? {
+            guard let raw = object[key], !(raw is NSNull) else { return nil }
+            if let b = raw as? Bool { return b }
+            if let s = raw as? String {
+                switch s.lowercased() {
+                case "true", "1", "yes", "是": return true
+                case "false", "0", "no", "否", "": return s.isEmpty ? nil : false
+                default: break
+                }
+            }
+            throw fail(key, "应为 true 或 false")
+        }
+        for key in object.keys where !fields.contains(key) {
+            throw fail(key, "未知字段;可用字段:\(fields.joined(separator: "、"))")
+        }
+        let eventID = try text("event_id")!
+        let incidentID = try text("incident_id")!
+        let unit = try text("unit", max: 60)!
+        let typeText = try text("type")!
+        guard let type = DispatchEventType(rawValue: typeText) else {
+            throw fail("type", "未知类型“\(typeText)”;应为 \(DispatchEventType.allCases.map(\.rawValue).joined(separator: "、")) 之一")
+        }
+        let atText = try text("at")!
+        guard let at = ChinaTime.parseTimestamp(atText) else {
+            throw fail("at", "时间“\(atText)”格式不正确,应为 2026-03-01T08:15:00+08:00")
+        }
+        let onSite = try flag("on_site_required")
+        if onSite != nil && type != .instructed {
+            throw fail("on_site_required", "只能在 instructed 事件中给出")
+        }
+        return DispatchEventInput(eventID: eventID, incidentID: incidentID, unit: unit, type: type, at: at,
+                                  onSiteRequired: onSite, exercise: try flag("exercise") ?? false,
+                                  note: try text("note", required: false, max: 500))
+    }
+
+    /// A JSON body: one event object or an array of them. Positions are 1-based array indices.
+    public static func parseJSON(_ data: Data, limit: Int) throws(ImportError) -> [DispatchEventInput] {
+        let root: Any
+        do { root = try JSONSerialization.jsonObject(with: data) } catch {
+            throw ImportError(row: 0, field: "", message: "请求内容不是有效的 JSON")
+        }
+        let objects: [Any]
+        if let array = root as? [Any] { objects = array } else if root is [String: Any] { objects = [root] } else {
+            throw ImportError(row: 0, field: "", message: "应为一个事件对象或事件数组")
+        }
+        guard !objects.isEmpty else { throw ImportError(row: 0, field: "", message: "没有事件") }
+        guard objects.count <= limit else { throw ImportError(row: 0, field: "", message: "一次最多\(limit)个事件,收到\(objects.count)个") }
+        var events: [DispatchEventInput] = []
+        events.reserveCapacity(objects.count)
+        for (index, item) in objects.enumerated() {
+            guard let object = item as? [String: Any] else { throw ImportError(row: index + 1, field: "", message: "应为事件对象") }
+            events.append(try event(from: object, position: index + 1))
+        }
+        return events
+    }
+
+    /// JSON Lines: one object per line; blank lines are skipped. Positions are line numbers.
+    public static func parseJSONLines(_ data: Data) throws(ImportError) -> [DispatchEventInput] {
+        var events: [DispatchEventInput] = []
+        var lineNumber = 0
+        var start = data.startIndex
+        let newline = UInt8(ascii: "\n")
+        while start < data.endIndex {
+            let end = data[start...].firstIndex(of: newline) ?? data.endIndex
+            lineNumber += 1
+            let line = data[start..<end]
+            start = end < data.endIndex ? data.index(after: end) : end
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
+                throw ImportError(row: lineNumber, field: "", message: "不是有效的 JSON 对象")
+            }
+            events.append(try event(from: object, position: lineNumber))
+        }
+        return events
+    }
+
+    /// CSV rows with the field names as the header (`line` numbers from the file).
+    public static func parseCSV(header: [String], rows: [(line: Int, cells: [String])]) throws(ImportError) -> [DispatchEventInput] {
+        let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
+        for name in names where !fields.contains(name) {
+            throw ImportError(row: 1, field: name, message: "未知列;可用列:\(fields.joined(separator: "、"))")
+        }
+        var events: [DispatchEventInput] = []
+        for (line, cells) in rows {
+            var object: [String: Any] = [:]
+            for (index, name) in names.enumerated() where index < cells.count && !cells[index].isEmpty {
+                object[name] = cells[index]
+            }
+            events.append(try event(from: object, position: line))
+        }
+        return events
+    }
+}
+
+/// A unit's part in one incident: every event known for that (incident, unit) pair, judged.
+public struct DispatchTimeline: Sendable {
+    public struct Event: Sendable, Hashable {
+        public var type: DispatchEventType
+        public var at: Date
+        public var onSiteRequired: Bool?
+        public var exercise: Bool
+
+        public init(type: DispatchEventType, at: Date, onSiteRequired: Bool? = nil, exercise: Bool = false) {
+            self.type = type; self.at = at; self.onSiteRequired = onSiteRequired; self.exercise = exercise
+        }
+    }
+
+    public var incidentID: String
+    public var unitID: Int
+    public var level: UnitLevel
+    public var publicSecurity: Bool
+    public var events: [Event]
+
+    public init(incidentID: String, unitID: Int, level: UnitLevel, publicSecurity: Bool, events: [Event]) {
+        self.incidentID = incidentID; self.unitID = unitID; self.level = level; self.publicSecurity = publicSecurity
+        self.events = events.sorted { $0.at < $1.at }
+    }
+
+    func first(_ type: DispatchEventType) -> Date? { events.first { $0.type == type }?.at }
+
+    public var instructedAt: Date? { first(.instructed) }
+    public var acknowledgedAt: Date? { first(.acknowledged) }
+    /// The first responders' arrival; an arrival report stands for it when the 110 system
+    /// recorded no arrival of its own (the arrival happened at the latest then).
+    public var arrivedAt: Date? { first(.arrived) ?? first(.arrivalReported) }
+    public var arrivalReportedAt: Date? { first(.arrivalReported) }
+    public var resultReportedAt: Date? { first(.resultReported) }
+    public var closedAt: Date? { first(.closed) }
+    public var refused: Bool { events.contains { $0.type == .refused } }
+    public var passedOn: Bool { events.contains { $0.type == .passedOn } }
+    /// Drill events are kept with their drill and never judged as a live dispatch.
+    public var exercise: Bool { events.contains { $0.exercise } }
+    /// Read from the `instructed` event; default true.
+    public var onSiteRequired: Bool { events.first { $0.type == .instructed }?.onSiteRequired ?? true }
+
+    /// Whether arrival is judged at all: a level-3 unit only when on-site response is needed
+    /// (Annex 2 三(二)); others whenever the dispatch says on-site response is required.
+    public var arrivalJudged: Bool { onSiteRequired }
+
+    /// The judgement of what is known now. A dispatch still open is judged on its reports only
+    /// once it is closed or older than the grace period.
+    public func judge(rules: RuleSet, unitName: String, now: Date) -> (arrival: ArrivalJudgement?, findings: [Finding]) {
+        guard !exercise, let instructed = instructedAt else { return (nil, []) }
+        var findings: [Finding] = []
+        func add(_ kind: FindingKind, _ reason: String, at: Date) {
+            findings.append(rules.finding(kind, unitID: unitID, source: .dispatch, ref: incidentID, at: at, reason: reason))
+        }
+        let time = { (d: Date) in String(ChinaTime.isoString(d).dropFirst(11).prefix(8)) }
+        if let at = first(.refused) { add(.refused, "\(unitName)接到指令后有警不出(\(time(at)))", at: at) }
+        if let at = first(.passedOn) { add(.passedOn, "\(unitName)接到指令后推诿,未按首处责任制处置(\(time(at)))", at: at) }
+        var judgement: ArrivalJudgement?
+        let settled = closedAt != nil || now.timeIntervalSince(instructed) > Double(rules.reportGraceHours * 3600)
+        if arrivalJudged {
+            let limit = rules.limit(level: level, publicSecurity: publicSecurity)
+            if let arrived = arrivedAt {
+                let result = rules.judgeArrival(elapsedSeconds: RuleSet.elapsedSeconds(from: instructed, to: arrived), limit: limit)
+                judgement = result
+                if let points = result.points {
+                    findings.append(Finding(
+                        unitID: unitID, item: .d9, kind: .lateArrival, source: .dispatch, ref: incidentID, occurredAt: arrived,
+                        proposedPoints: points,
+                        reason: "\(unitName)首批处置力量\(RuleSet.durationText(seconds: result.elapsedSeconds))到场,超过\(limit)时限\(RuleSet.durationText(seconds: result.lateBySeconds))",
+                        ruleVersion: rules.version))
+                }
+                if resultReportedAt == nil && settled {
+                    add(.noResultReport, "\(unitName)到场处置后未反馈处置结果", at: closedAt ?? arrived)
+                }
+            } else if !refused && settled {
+                add(.noArrival, "\(unitName)需现场处置,但未到达现场或未反馈到达情况", at: closedAt ?? instructed)
+            }
+        } else if resultReportedAt == nil && settled && !refused {
+            add(.noResultReport, "\(unitName)未反馈处置结果", at: closedAt ?? instructed)
+        }
+        return (judgement, findings)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// Where a finding comes from (issue: `findings list` → `source`).
+public enum FindingSource: String, Sendable, Codable, CaseIterable {
+    /// 日常电话检查
+    case phone
+    /// 实地检查 (a drill with a simulated alert)
+    case onsite
+    /// 视频检查
+    case video
+    /// A live 110 linkage dispatch.
+    case dispatch
+    /// The emergency-plans register (D1–D5).
+    case plan
+    /// The supervisors' own calendar (D7).
+    case supervision
+    /// A provincial notice (D11).
+    case province
+    /// Filed by hand.
+    case manual
+
+    public var name: String {
+        switch self {
+        case .phone: "日常电话检查"
+        case .onsite: "实地检查"
+        case .video: "视频检查"
+        case .dispatch: "联动警情"
+        case .plan: "应急预案"
+        case .supervision: "日常监督"
+        case .province: "省通报"
+        case .manual: "人工登记"
+        }
+    }
+}
+
+/// A shortfall found by a check, a drill, a dispatch or by hand: what becomes a proposed
+/// deduction. One finding per shortfall per dispatch, check or drill (mechanism.md §5).
+public struct Finding: Hashable, Sendable, Codable {
+    /// The unit it counts against; nil for a finding against a supervising agency (D7).
+    public var unitID: Int?
+    /// The agency a D7 finding counts against.
+    public var agency: Agency?
+    public var item: DeductionItemID
+    public var kind: FindingKind
+    public var source: FindingSource
+    /// The check, drill or incident id.
+    public var ref: String
+    public var occurredAt: Date
+    public var proposedPoints: Points
+    /// Why, in words a clerk can read (Chinese).
+    public var reason: String
+    /// The rule-set version that judged it.
+    public var ruleVersion: String
+
+    public init(unitID: Int?, agency: Agency? = nil, item: DeductionItemID, kind: FindingKind, source: FindingSource, ref: String,
+                occurredAt: Date, proposedPoints: Points, reason: String, ruleVersion: String) {
+        self.unitID = unitID; self.agency = agency; self.item = item; self.kind = kind; self.source = source
+        self.ref = ref; self.occurredAt = occurredAt; self.proposedPoints = proposedPoints
+        self.reason = reason; self.ruleVersion = ruleVersion
+    }
+
+    /// The identity that makes judging idempotent: the same shortfall of the same unit in the
+    /// same check, drill or dispatch is one finding however often it is judged.
+    public var key: String {
+        "\(source.rawValue)|\(ref)|\(unitID.map(String.init) ?? agency?.rawValue ?? "-")|\(kind.rawValue)"
+    }
+}
+
+extension RuleSet {
+    /// A finding of a kind with a fixed default figure.
+    public func finding(_ kind: FindingKind, unitID: Int?, agency: Agency? = nil, source: FindingSource, ref: String,
+                        at: Date, reason: String) -> Finding {
+        Finding(unitID: unitID, agency: agency, item: kind.item!, kind: kind, source: source, ref: ref, occurredAt: at,
+                proposedPoints: defaultPoints(for: kind)!, reason: reason, ruleVersion: version)
+    }
+
+    /// `20分30秒`: a duration for reasons.
+    public static func durationText(seconds: Int) -> String {
+        let m = seconds / 60, s = seconds % 60
+        if m == 0 { return "\(s)秒" }
+        return s == 0 ? "\(m)分钟" : "\(m)分\(s)秒"
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+@testable import LiandongCore
+
+@Suite("Live dispatches: judging a unit's timeline")
+struct DispatchJudgingTests {
+    let rules = RuleSet.initial
+    let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
+
+    func timeline(_ events: [(DispatchEventType, Double)], level: UnitLevel = .one, police: Bool = false,
+                  onSite: Bool? = nil, exercise: Bool = false) -> DispatchTimeline {
+        DispatchTimeline(incidentID: "110-20260301-0042", unitID: 9, level: level, publicSecurity: police,
+                         events: events.map { type, offset in
+                             .init(type: type, at: t0.addingTimeInterval(offset), onSiteRequired: type == .instructed ? onSite : nil, exercise: exercise)
+                         })
+    }
+
+    func kinds(_ t: DispatchTimeline, now: Date? = nil) -> [FindingKind] {
+        t.judge(rules: rules, unitName: "市水利局", now: now ?? t0.addingTimeInterval(3600)).findings.map(\.kind)
+    }
+
+    @Test("Level 1: 20:00 is on time, 20:01 is late (0.5)")
+    func levelOneBoundary() {
+        let onTime = timeline([(.instructed, 0), (.arrived, 1200), (.resultReported, 3000), (.closed, 3001)])
+        #expect(kinds(onTime).isEmpty)
+        let late = timeline([(.instructed, 0), (.arrived, 1201), (.resultReported, 3000), (.closed, 3001)])
+        let findings = late.judge(rules: rules, unitName: "市水利局", now: t0.addingTimeInterval(4000)).findings
+        #expect(findings.map(\.kind) == [.lateArrival])
+        #expect(findings[0].proposedPoints == Points(0.5))
+        #expect(findings[0].item == .d9)
+        #expect(findings[0].reason.contains("超过20分钟时限1秒"))
+        #expect(findings[0].ref == "110-20260301-0042" && findings[0].source == .dispatch)
+    }
+
+    @Test("Police: 10:00 on time, 10:01 late; level 2 and 3: 30:00 / 30:01")
+    func otherLimits() {
+        #expect(kinds(timeline([(.instructed, 0), (.arrived, 600), (.resultReported, 900)], police: true)).isEmpty)
+        #expect(kinds(timeline([(.instructed, 0), (.arrived, 601), (.resultReported, 900)], police: true)) == [.lateArrival])
+        #expect(kinds(timeline([(.instructed, 0), (.arrived, 1800), (.resultReported, 2000)], level: .two)).isEmpty)
+        #expect(kinds(timeline([(.instructed, 0), (.arrived, 1801), (.resultReported, 2000)], level: .three)) == [.lateArrival])
+    }
+
+    @Test func latenessBandsApply() {
+        let t = timeline([(.instructed, 0), (.arrived, 1200 + 1201), (.resultReported, 5000)])
+        #expect(t.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(6000)).findings.first?.proposedPoints == Points(1.5))
+    }
+
+    @Test func refusedAndPassedOn() {
+        let refused = timeline([(.instructed, 0), (.refused, 60), (.closed, 600)])
+        let r = refused.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(700)).findings
+        #expect(r.map(\.kind) == [.refused])
+        #expect(r[0].proposedPoints == Points(2.0))
+        let passed = timeline([(.instructed, 0), (.passedOn, 60), (.arrived, 900), (.resultReported, 2000), (.closed, 2001)])
+        let p = passed.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(3000)).findings
+        #expect(p.map(\.kind) == [.passedOn])
+        #expect(p[0].proposedPoints == Points(1.5))
+    }
+
+    @Test("No arrival: a finding once closed or older than the grace period, not before")
+    func noArrival() {
+        let open = timeline([(.instructed, 0), (.acknowledged, 30)])
+        #expect(kinds(open, now: t0.addingTimeInterval(Double(rules.reportGraceHours * 3600))).isEmpty)
+        #expect(kinds(open, now: t0.addingTimeInterval(Double(rules.reportGraceHours * 3600) + 1)) == [.noArrival])
+        let closed = timeline([(.instructed, 0), (.closed, 3600)])
+        let f = closed.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(3601)).findings
+        #expect(f.map(\.kind) == [.noArrival])
+        #expect(f[0].proposedPoints == Points(1.0))
+    }
+
+    @Test func arrivedWithoutAResult() {
+        let t = timeline([(.instructed, 0), (.arrived, 600), (.closed, 4000)])
+        let f = t.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(4001)).findings
+        #expect(f.map(\.kind) == [.noResultReport])
+        #expect(f[0].proposedPoints == Points(0.5))
+        // Late and no result: two shortfalls, two findings.
+        #expect(kinds(timeline([(.instructed, 0), (.arrived, 1300), (.closed, 4000)]), now: t0.addingTimeInterval(4001)) == [.lateArrival, .noResultReport])
+    }
+
+    @Test func anArrivalReportStandsForTheArrival() {
+        let t = timeline([(.instructed, 0), (.arrivalReported, 1100), (.resultReported, 2000)])
+        #expect(t.arrivedAt == t0.addingTimeInterval(1100))
+        #expect(kinds(t).isEmpty)
+    }
+
+    @Test func levelThreeWithoutOnSiteResponseIsNotJudgedOnArrival() {
+        let t = timeline([(.instructed, 0), (.resultReported, 7200), (.closed, 7300)], level: .three, onSite: false)
+        #expect(kinds(t, now: t0.addingTimeInterval(8000)).isEmpty)
+        #expect(t.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(8000)).arrival == nil)
+    }
+
+    @Test func exercisesAreNeverJudged() {
+        let t = timeline([(.instructed, 0), (.arrived, 5000), (.closed, 6000)], exercise: true)
+        #expect(kinds(t, now: t0.addingTimeInterval(90_000)).isEmpty)
+    }
+
+    @Test func outOfOrderEventsAreSorted() {
+        let t = DispatchTimeline(incidentID: "i", unitID: 1, level: .one, publicSecurity: false, events: [
+            .init(type: .arrived, at: t0.addingTimeInterval(1201)), .init(type: .instructed, at: t0),
+        ])
+        #expect(t.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(1300)).findings.map(\.kind) == [.lateArrival])
+        // Without its instruction a dispatch cannot be judged yet.
+        let waiting = DispatchTimeline(incidentID: "i", unitID: 1, level: .one, publicSecurity: false, events: [.init(type: .arrived, at: t0)])
+        #expect(waiting.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(99_999)).findings.isEmpty)
+    }
+}
+
+@Suite("Dispatch event parsing")
+struct DispatchParsingTests {
+    @Test func oneEventOrAnArray() throws {
+        let one = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"2026-03-01T08:15:00+08:00","on_site_required":false}"#
+        let events = try DispatchEventParser.parseJSON(Data(one.utf8), limit: 10)
+        #expect(events.count == 1 && events[0].onSiteRequired == false && events[0].type == .instructed)
+        let array = "[\(one),\(one.replacingOccurrences(of: "E-1", with: "E-2").replacingOccurrences(of: ",\"on_site_required\":false", with: ""))]"
+        #expect(try DispatchEventParser.parseJSON(Data(array.utf8), limit: 10).count == 2)
+    }
+
+    @Test(arguments: [
+        (#"[{"event_id":"E-1","incident_id":"i","unit":"u","type":"teleported","at":"2026-03-01T08:15:00+08:00"}]"#, 1, "type"),
+        (#"[{"event_id":"E-1","incident_id":"i","unit":"u","type":"arrived","at":"2026-03-01T08:15:00+08:00"},{"event_id":"E-2","incident_id":"i","unit":"u","type":"arrived","at":"03/01/2026"}]"#, 2, "at"),
+        (#"[{"incident_id":"i","unit":"u","type":"arrived","at":"2026-03-01T08:15:00+08:00"}]"#, 1, "event_id"),
+        (#"[{"event_id":"E-1","incident_id":"i","unit":"u","type":"arrived","at":"2026-03-01T08:15:00+08:00","on_site_required":true}]"#, 1, "on_site_required"),
+        (#"[{"event_id":"E-1","incident_id":"i","unit":"u","type":"arrived","at":"2026-03-01T08:15:00+08:00","colour":"red"}]"#, 1, "colour"),
+        (#"[{"event_id":"E-1","incident_id":"i","unit":"u","type":"arrived","at":"2026-03-01T08:15:00+08:00","exercise":"maybe"}]"#, 1, "exercise"),
+    ])
+    func badEventsNameIndexAndField(body: String, index: Int, field: String) {
+        do {
+            _ = try DispatchEventParser.parseJSON(Data(body.utf8), limit: 10)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.row == index && error.field == field, "\(error)")
+        }
+    }
+
+    @Test func limitsAndShapes() {
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[]".utf8), limit: 10) }
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[1]".utf8), limit: 10) }
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("{".utf8), limit: 10) }
+        let e = #"{"event_id":"E","incident_id":"i","unit":"u","type":"closed","at":"2026-03-01T08:15:00+08:00"}"#
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[\(e),\(e),\(e)]".utf8), limit: 2) }
+    }
+
+    @Test func jsonLinesNameTheLine() {
+        let good = #"{"event_id":"E-1","incident_id":"i","unit":"u","type":"instructed","at":"2026-03-01T08:15:00+08:00"}"#
+        let text = good + "\n\n" + good.replacingOccurrences(of: "instructed", with: "nope") + "\n"
+        do {
+            _ = try DispatchEventParser.parseJSONLines(Data(text.utf8))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.row == 3 && error.field == "type")
+        }
+    }
+
+    @Test func csvColumnsAreTheFieldNames() throws {
+        let events = try DispatchEventParser.parseCSV(
+            header: ["event_id", "incident_id", "unit", "type", "at", "on_site_required"],
+            rows: [(2, ["E-1", "110-1", "市水利局", "instructed", "2026-03-01 08:15:00", "否"]), (3, ["E-2", "110-1", "7", "arrived", "2026-03-01T08:30:00+08:00", ""])])
+        #expect(events.count == 2 && events[0].onSiteRequired == false && events[1].onSiteRequired == nil)
+    }
+}
