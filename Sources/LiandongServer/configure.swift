@@ -64,6 +64,10 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(AuditCommand(), as: "audit")
     app.asyncCommands.use(BackupCommand(), as: "backup")
     app.asyncCommands.use(RestoreCommand(), as: "restore")
+    app.asyncCommands.use(DispatchesCommand(), as: "dispatches")
+    app.asyncCommands.use(FindingsCommand(), as: "findings")
+    app.asyncCommands.use(ComplianceCommand(), as: "compliance")
+    app.lifecycle.use(PendingJudgement())
 }
 
 /// The sign-in settings, overridable by the deployment; a bad value stops the start.
@@ -114,6 +118,8 @@ struct LiandongState: Sendable {
     var secureCookies = false
     var security = SecurityPolicy()
     let loginLimiter: RateLimiter
+    /// Ingest requests one client may send per minute.
+    let ingestLimiter = RateLimiter(limit: 600, window: 60)
 
     init(database: DatabaseSetting, ruleBook: RuleBook, secureCookies: Bool) {
         self.database = database

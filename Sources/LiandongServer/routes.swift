@@ -23,6 +23,7 @@ func routes(_ app: Application) throws {
     pages.post("units", ":id", "contacts", use: RegisterPages.reportContacts)
     pages.get("units", "export", use: RegisterPages.export)
     pages.get("rules", use: PagesController.rules)
+    pages.get("compliance", use: ComplianceControllers.page)
 
     // Administration
     pages.get("admin", "accounts", use: AdminPages.accounts)
@@ -41,4 +42,7 @@ func routes(_ app: Application) throws {
     api.get("units", ":id", "contact-changes", use: RegisterAPI.history)
     api.post("units", ":id", "contact-changes", use: RegisterAPI.reportContacts)
     api.get("rules", use: RegisterAPI.rules)
+    api.on(.POST, "dispatch-events", body: .collect(maxSize: "16mb"), use: DispatchAPI.ingest)
+    api.get("findings", use: DispatchAPI.findings)
+    api.get("compliance", use: ComplianceControllers.api)
 }

@@ -62,6 +62,11 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/api/v1/units/3/contact-changes", pattern: "/api/v1/units/:id/contact-changes", allowed: [.admin, .psb, .liaison], json: contact),
         Case(method: .POST, path: "/api/v1/units/4/contact-changes", pattern: "/api/v1/units/:id/contact-changes", allowed: [.admin, .psb], json: contact),
         Case(method: .GET, path: "/api/v1/rules", pattern: "/api/v1/rules", allowed: people.union([.token])),
+        Case(method: .POST, path: "/api/v1/dispatch-events", pattern: "/api/v1/dispatch-events", allowed: [.admin],
+             json: #"{"event_id":"M-1","incident_id":"110-M","unit":"市水利局","type":"instructed","at":"2026-03-01T08:15:00+08:00"}"#),
+        Case(method: .GET, path: "/api/v1/findings", pattern: "/api/v1/findings", allowed: people),
+        Case(method: .GET, path: "/api/v1/compliance?period=2026-Q1&by=unit", pattern: "/api/v1/compliance", allowed: people),
+        Case(method: .GET, path: "/compliance?period=2026-Q1", pattern: "/compliance", allowed: people),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]

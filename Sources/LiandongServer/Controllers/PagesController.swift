@@ -12,6 +12,7 @@ struct NavItem: Encodable {
     static let entries: [(key: String, title: String, href: String)] = [
         ("home", "首页", "/"),
         ("units", "联动单位", "/units"),
+        ("compliance", "到场时限", "/compliance"),
         ("rules", "扣分标准", "/rules"),
     ]
 

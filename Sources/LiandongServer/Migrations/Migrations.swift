@@ -6,5 +6,6 @@ enum LiandongMigrations {
         CreateRegister(),
         SeedRegister(),
         CreateSecurity(),
+        CreateDispatches(),
     ]
 }

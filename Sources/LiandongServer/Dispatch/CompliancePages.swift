@@ -1,0 +1,111 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Vapor
+
+/// Compliance: the API, the page and the command share `ComplianceService`.
+enum ComplianceControllers {
+    struct Query: Decodable {
+        var period: String?
+        var from: String?
+        var to: String?
+        var by: String?
+    }
+
+    /// The scope a principal may see: a liaison its unit, a county officer its county.
+    static func scope(_ req: Request) throws -> (unitID: Int?, jurisdictionID: String?) {
+        let p = try req.requirePrincipal()
+        switch p.role {
+        case .liaison: return (p.unitID ?? -1, nil)
+        case .admin: return (nil, nil)
+        case .plc, .emb, .psb: return (nil, p.jurisdictionID)
+        case nil: throw AppError(.forbidden, "接口令牌无权查看到场统计")
+        }
+    }
+
+    static func load(_ req: Request) async throws -> (ComplianceService.Report, ComplianceService.Grouping, Query) {
+        let q = try req.query.decode(Query.self)
+        let period = try ComplianceService.period(period: q.period, from: q.from, to: q.to)
+        guard let grouping = ComplianceService.Grouping(rawValue: q.by?.nilIfEmpty ?? "level") else {
+            throw AppError(.badRequest, "by 应为 unit、level、jurisdiction 或 all", field: "by")
+        }
+        let (unit, jurisdiction) = try scope(req)
+        return (try await ComplianceService.report(period: period, by: grouping, unitID: unit, jurisdictionID: jurisdiction, on: req.db), grouping, q)
+    }
+
+    /// GET /api/v1/compliance
+    @Sendable static func api(req: Request) async throws -> ComplianceService.Report {
+        try await load(req).0
+    }
+
+    struct PageContext: Encodable {
+        var frame: PageFrame
+        var period: String
+        var periodValue: String
+        var groupings: [RegisterPages.Option]
+        var header: [String]
+        var rows: [[String]]
+        var histogram: String
+        var trend: String
+        var hasData: Bool
+        var limitsNote: String
+    }
+
+    /// GET /compliance
+    @Sendable static func page(req: Request) async throws -> View {
+        let (report, grouping, q) = try await load(req)
+        let rules = req.currentRules
+        let table = ComplianceService.table(report)
+        let limits = rules.responseLimits
+        let maxMinutes = Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2)
+        let histogram = SVGChart.histogram(
+            title: "到场用时分布(\(report.period))", values: report.arrivalSeconds.map { Double($0) / 60 }, binWidth: 2,
+            maxValue: maxMinutes, xUnit: "分钟", yUnit: "起",
+            lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
+                    SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
+                    SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")])
+        let trend = SVGChart.percentLine(title: "按时到场率(按月)", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) })
+        return try await req.view.render("compliance", PageContext(
+            frame: PageFrame(req, title: "到场时限", active: "compliance"),
+            period: report.period, periodValue: q.period ?? "",
+            groupings: ComplianceService.Grouping.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == grouping) },
+            header: table.header, rows: table.rows, histogram: histogram, trend: trend, hasData: report.total.dispatches > 0,
+            limitsNote: "自收到110指令起计时;公安部门\(limits.publicSecurity),一级联动单位\(limits.levelOne),其他单位\(limits.levelTwo)。演练不计入。"))
+    }
+}
+
+/// `liandong compliance --period 2026-Q1 --by unit --format json|csv|table`
+struct ComplianceCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "period", help: "2026、2026-H1、2026-Q1 或 2026-03(默认本季度)") var period: String?
+        @Option(name: "from", help: "起始日期") var from: String?
+        @Option(name: "to", help: "截止日期(含)") var to: String?
+        @Option(name: "by", help: "unit、level(默认)、jurisdiction 或 all") var by: String?
+        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+    }
+
+    var help: String { "联动警情到场时限统计" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let format = try OutputFormat.parse(signature.format)
+        let period = try ComplianceService.period(period: signature.period, from: signature.from, to: signature.to)
+        guard let grouping = ComplianceService.Grouping(rawValue: signature.by ?? "level") else {
+            throw CommandFailure("--by 应为 unit、level、jurisdiction 或 all")
+        }
+        let report = try await ComplianceService.report(period: period, by: grouping, on: app.db)
+        switch format {
+        case .json:
+            var trimmed = report
+            trimmed.arrivalSeconds = []
+            app.commandOutput.write(try CommandOutput.json(trimmed))
+        case .csv:
+            let t = ComplianceService.table(report)
+            app.commandOutput.write(CommandOutput.csv(header: t.header, rows: t.rows))
+        case .table:
+            let t = ComplianceService.table(report)
+            app.commandOutput.write("\(report.period)(\(report.from) 至 \(report.to))\n")
+            app.commandOutput.write(CommandOutput.table(header: t.header, rows: t.rows))
+        }
+    }
+}

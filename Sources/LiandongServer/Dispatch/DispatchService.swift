@@ -1,0 +1,346 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Vapor
+
+/// What an ingest did.
+struct IngestSummary: Content, Equatable {
+    var received = 0
+    var new = 0
+    var known = 0
+    var dispatchesJudged = 0
+    var findingsAdded = 0
+    var findingsWithdrawn = 0
+}
+
+/// A unit as judging needs it.
+struct UnitFacts: Sendable {
+    var id: Int
+    var name: String
+    var jurisdictionID: String
+    var level: UnitLevel
+    var publicSecurity: Bool
+}
+
+/// Ingesting the 110 system's dispatch events and judging every (incident, unit) pair.
+/// Bulk paths use SQLKit batches inside one transaction: a batch is stored whole or not at all.
+enum DispatchService {
+    /// Rows per multi-row INSERT: well under SQLite's bound-variable limit.
+    static let insertChunk = 500
+
+    struct StoredEvent: Decodable {
+        var event_id: String
+        var incident_id: String
+        var unit_id: Int
+        var type: String
+        var at: Date
+        var on_site_required: Bool?
+        var exercise: Bool
+        var note: String?
+    }
+
+    static func unitFacts(on db: any Database) async throws -> [Int: UnitFacts] {
+        struct Row: Decodable { var id: Int; var name: String; var jurisdiction_id: String; var level: Int; var public_security: Bool }
+        let rows = try await (db as! any SQLDatabase).select().columns("id", "name", "jurisdiction_id", "level", "public_security")
+            .from(LinkageUnit.schema).all(decoding: Row.self)
+        return Dictionary(uniqueKeysWithValues: rows.map {
+            ($0.id, UnitFacts(id: $0.id, name: $0.name, jurisdictionID: $0.jurisdiction_id, level: UnitLevel(rawValue: $0.level) ?? .three, publicSecurity: $0.public_security))
+        })
+    }
+
+    /// Resolves each event's unit (a registered name or an id). `positionName` words the error.
+    static func resolveUnits(_ events: [DispatchEventInput], units: [Int: UnitFacts], positions: [Int]) throws -> [Int] {
+        var byName: [String: [Int]] = [:]
+        for unit in units.values { byName[unit.name, default: []].append(unit.id) }
+        return try events.enumerated().map { index, event in
+            if let id = Int(event.unit), units[id] != nil { return id }
+            guard let ids = byName[event.unit] else {
+                throw ImportError(row: positions[index], field: "unit", message: "登记册中没有单位“\(event.unit)”")
+            }
+            guard ids.count == 1 else {
+                throw ImportError(row: positions[index], field: "unit", message: "单位名称“\(event.unit)”在多个辖区重复,请使用单位编号")
+            }
+            return ids[0]
+        }
+    }
+
+    /// Stores new events and re-judges every dispatch they touch. Resent events with the same
+    /// content are counted as known; the same id with different content is refused (409).
+    static func ingest(_ events: [DispatchEventInput], positions: [Int]? = nil, actor: Actor, rules: RuleBook,
+                       now: Date = Date(), on db: any Database, progress: (@Sendable (Int) -> Void)? = nil) async throws -> IngestSummary {
+        let positions = positions ?? Array(1...max(1, events.count))
+        let units = try await unitFacts(on: db)
+        let unitIDs = try resolveUnits(events, units: units, positions: positions)
+        var summary = IngestSummary(received: events.count)
+
+        // The same id twice in one batch: fine if identical, refused otherwise.
+        var firstIndex: [String: Int] = [:]
+        var unique: [Int] = []
+        for (index, event) in events.enumerated() {
+            if let first = firstIndex[event.eventID] {
+                if let field = difference(events[first], unitIDs[first], event, unitIDs[index]) {
+                    throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”与第\(positions[first])条相同,但 \(field) 不同", field: field)
+                }
+                summary.known += 1
+                continue
+            }
+            firstIndex[event.eventID] = index
+            unique.append(index)
+        }
+
+        let uniqueIndices = unique
+        let initial = summary
+        return try await db.transaction { tx in
+            var summary = initial
+            let unique = uniqueIndices
+            let sql = tx as! any SQLDatabase
+            // Already stored?
+            var stored: [String: StoredEvent] = [:]
+            for chunk in unique.map({ events[$0].eventID }).chunked(into: insertChunk) {
+                let rows = try await sql.select().columns("*").from("dispatch_events")
+                    .where("event_id", .in, SQLBind.group(chunk)).all(decoding: StoredEvent.self)
+                for row in rows { stored[row.event_id] = row }
+            }
+            var fresh: [Int] = []
+            for index in unique {
+                let event = events[index]
+                if let existing = stored[event.eventID] {
+                    if let field = difference(existing, event, unitIDs[index]) {
+                        throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”已存在,但 \(field) 与已保存的不同;事件一经接收不能修改", field: field)
+                    }
+                    summary.known += 1
+                } else {
+                    fresh.append(index)
+                }
+            }
+            summary.new = fresh.count
+            guard !fresh.isEmpty else { return summary }
+
+            // Everything already known about the incidents this batch touches.
+            let incidents = Array(Set(fresh.map { events[$0].incidentID }))
+            var known: [StoredEvent] = []
+            for chunk in incidents.chunked(into: insertChunk) {
+                known += try await sql.select().columns("*").from("dispatch_events")
+                    .where("incident_id", .in, SQLBind.group(chunk)).all(decoding: StoredEvent.self)
+            }
+            let incoming = fresh.map { index in
+                StoredEvent(event_id: events[index].eventID, incident_id: events[index].incidentID, unit_id: unitIDs[index],
+                            type: events[index].type.rawValue, at: events[index].at, on_site_required: events[index].onSiteRequired,
+                            exercise: events[index].exercise, note: events[index].note)
+            }
+            try checkOrder(incoming: Array(zip(fresh, incoming)), known: known, positions: positions)
+
+            var done = 0
+            for chunk in incoming.chunked(into: insertChunk) {
+                var insert = sql.insert(into: "dispatch_events")
+                    .columns("event_id", "incident_id", "unit_id", "type", "at", "on_site_required", "exercise", "note", "received_at")
+                for e in chunk {
+                    insert = insert.values(SQLBind(e.event_id), SQLBind(e.incident_id), SQLBind(e.unit_id), SQLBind(e.type), SQLBind(e.at),
+                                           SQLBind(e.on_site_required), SQLBind(e.exercise), SQLBind(e.note), SQLBind(now))
+                }
+                try await insert.run()
+                done += chunk.count
+                progress?(done)
+            }
+
+            let all = known + incoming
+            let pairs = Set(incoming.map { PairKey(incident: $0.incident_id, unit: $0.unit_id) })
+            let grouped = Dictionary(grouping: all.filter { pairs.contains(PairKey(incident: $0.incident_id, unit: $0.unit_id)) }) {
+                PairKey(incident: $0.incident_id, unit: $0.unit_id)
+            }
+            let (added, withdrawn) = try await judge(grouped, units: units, rules: rules, now: now, on: sql)
+            summary.dispatchesJudged = grouped.count
+            summary.findingsAdded = added
+            summary.findingsWithdrawn = withdrawn
+            try await AuditLog.append(tx, actor: actor, action: "dispatch.ingest", entity: "dispatch_events",
+                                      after: summary, at: now)
+            return summary
+        }
+    }
+
+    struct PairKey: Hashable {
+        var incident: String
+        var unit: Int
+    }
+
+    /// The field in which a resent event differs from the stored one, if any.
+    static func difference(_ stored: StoredEvent, _ event: DispatchEventInput, _ unitID: Int) -> String? {
+        if stored.incident_id != event.incidentID { return "incident_id" }
+        if stored.unit_id != unitID { return "unit" }
+        if stored.type != event.type.rawValue { return "type" }
+        if abs(stored.at.timeIntervalSince(event.at)) >= 0.001 { return "at" }
+        if stored.on_site_required != event.onSiteRequired { return "on_site_required" }
+        if stored.exercise != event.exercise { return "exercise" }
+        if (stored.note ?? "") != (event.note ?? "") { return "note" }
+        return nil
+    }
+
+    static func difference(_ a: DispatchEventInput, _ aUnit: Int, _ b: DispatchEventInput, _ bUnit: Int) -> String? {
+        difference(StoredEvent(event_id: a.eventID, incident_id: a.incidentID, unit_id: aUnit, type: a.type.rawValue, at: a.at,
+                               on_site_required: a.onSiteRequired, exercise: a.exercise, note: a.note), b, bUnit)
+    }
+
+    /// An arrival, arrival report or result report before the instruction of the same incident
+    /// and unit is impossible: the batch that brings it is refused, naming the event.
+    static func checkOrder(incoming: [(Int, StoredEvent)], known: [StoredEvent], positions: [Int]) throws {
+        var instructed: [PairKey: Date] = [:]
+        for e in known + incoming.map(\.1) where e.type == DispatchEventType.instructed.rawValue {
+            let key = PairKey(incident: e.incident_id, unit: e.unit_id)
+            instructed[key] = min(instructed[key] ?? e.at, e.at)
+        }
+        let after: Set<String> = [DispatchEventType.arrived.rawValue, DispatchEventType.arrivalReported.rawValue, DispatchEventType.resultReported.rawValue]
+        func violates(_ e: StoredEvent) -> Bool {
+            guard after.contains(e.type), let start = instructed[PairKey(incident: e.incident_id, unit: e.unit_id)] else { return false }
+            return e.at < start
+        }
+        for (index, e) in incoming where violates(e) {
+            throw ImportError(row: positions[index], field: "at", message: "\(DispatchEventType(rawValue: e.type)?.name ?? e.type)时间早于同一警情同一单位的下达指令时间")
+        }
+        // An incoming instruction later than an arrival already stored.
+        for e in known where violates(e) {
+            if let (index, _) = incoming.first(where: { $0.1.type == DispatchEventType.instructed.rawValue && $0.1.incident_id == e.incident_id && $0.1.unit_id == e.unit_id }) {
+                throw ImportError(row: positions[index], field: "at", message: "下达指令时间晚于已收到的到达或反馈时间")
+            }
+        }
+    }
+
+    /// Judges dispatches and brings their rows and findings up to date. Returns the findings
+    /// added and withdrawn (a later event can take a finding back, e.g. a late-arriving report).
+    static func judge(_ groups: [PairKey: [StoredEvent]], units: [Int: UnitFacts], rules: RuleBook, now: Date,
+                      on sql: any SQLDatabase) async throws -> (added: Int, withdrawn: Int) {
+        var added = 0, withdrawn = 0
+        var rows: [(PairKey, DispatchTimeline, ArrivalJudgement?, Bool)] = []
+        var findings: [Finding] = []
+        for (key, events) in groups {
+            guard let unit = units[key.unit] else { continue }
+            let timeline = DispatchTimeline(incidentID: key.incident, unitID: key.unit, level: unit.level, publicSecurity: unit.publicSecurity,
+                                            events: events.compactMap { e in
+                                                DispatchEventType(rawValue: e.type).map { .init(type: $0, at: e.at, onSiteRequired: e.on_site_required, exercise: e.exercise) }
+                                            })
+            let ruleSet = rules.inForce(at: timeline.instructedAt ?? now)
+            let (arrival, found) = timeline.judge(rules: ruleSet, unitName: unit.name, now: now)
+            let settled = timeline.exercise || (timeline.instructedAt.map {
+                timeline.closedAt != nil || now.timeIntervalSince($0) > Double(ruleSet.reportGraceHours * 3600)
+            } ?? false)
+            rows.append((key, timeline, arrival, settled))
+            findings += found
+        }
+        for chunk in rows.chunked(into: 200) {
+            var insert = sql.insert(into: "dispatches").columns(
+                "incident_id", "unit_id", "jurisdiction_id", "level", "public_security", "exercise", "on_site_required",
+                "instructed_at", "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at",
+                "refused", "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at")
+            for (key, t, arrival, settled) in chunk {
+                let unit = units[key.unit]!
+                var ack: Int?
+                if let i = t.instructedAt, let a = t.acknowledgedAt { ack = RuleSet.elapsedSeconds(from: i, to: a) }
+                insert = insert.values(
+                    SQLBind(key.incident), SQLBind(key.unit), SQLBind(unit.jurisdictionID), SQLBind(unit.level.rawValue),
+                    SQLBind(unit.publicSecurity), SQLBind(t.exercise), SQLBind(t.onSiteRequired),
+                    SQLBind(t.instructedAt), SQLBind(t.acknowledgedAt), SQLBind(t.arrivedAt), SQLBind(t.arrivalReportedAt),
+                    SQLBind(t.resultReportedAt), SQLBind(t.closedAt), SQLBind(t.refused), SQLBind(t.passedOn),
+                    SQLBind(arrival?.limit.seconds), SQLBind(arrival?.elapsedSeconds), SQLBind(ack), SQLBind(arrival?.onTime),
+                    SQLBind(settled), SQLBind(now))
+            }
+            try await insert.onConflict(with: ["incident_id", "unit_id"]) { conflict in
+                var conflict = conflict
+                for column in ["jurisdiction_id", "level", "public_security", "exercise", "on_site_required", "instructed_at",
+                               "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at", "refused",
+                               "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at"] {
+                    conflict = conflict.set(excludedValueOf: column)
+                }
+                return conflict
+            }.run()
+        }
+
+        // Findings: the judged set replaces the previous one for each judged pair.
+        struct Existing: Decodable { var key: String; var withdrawn_at: Date? }
+        let refs = Array(Set(rows.map(\.0.incident)))
+        var existing: [String: Existing] = [:]
+        for chunk in refs.chunked(into: insertChunk) {
+            for row in try await sql.select().columns("key", "withdrawn_at").from("findings")
+                .where("source", .equal, SQLBind(FindingSource.dispatch.rawValue)).where("ref", .in, SQLBind.group(chunk))
+                .all(decoding: Existing.self) {
+                existing[row.key] = row
+            }
+        }
+        let judgedPairs = Set(rows.map { "\($0.0.incident)|\($0.0.unit)" })
+        let newKeys = Set(findings.map(\.key))
+        added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.count
+        for chunk in findings.chunked(into: 200) {
+            var insert = sql.insert(into: "findings").columns(
+                "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at")
+            for f in chunk {
+                insert = insert.values(SQLBind(f.key), SQLBind(f.unitID), SQLBind(f.agency?.rawValue), SQLBind(f.item.rawValue), SQLBind(f.kind.rawValue),
+                                       SQLBind(f.source.rawValue), SQLBind(f.ref), SQLBind(f.occurredAt), SQLBind(f.proposedPoints.tenths),
+                                       SQLBind(f.reason), SQLBind(f.ruleVersion), SQLBind(now), SQLBind(Optional<Date>.none))
+            }
+            try await insert.onConflict(with: ["key"]) { conflict in
+                var conflict = conflict
+                for column in ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"] { conflict = conflict.set(excludedValueOf: column) }
+                return conflict
+            }.run()
+        }
+        // Findings of judged pairs that no longer hold are withdrawn, never deleted.
+        let stale = existing.values.filter { row in
+            row.withdrawn_at == nil && !newKeys.contains(row.key) && judgedPairs.contains(pairPart(ofKey: row.key))
+        }.map(\.key)
+        for chunk in stale.chunked(into: insertChunk) {
+            try await sql.update("findings").set("withdrawn_at", to: SQLBind(now)).where("key", .in, SQLBind.group(chunk)).run()
+        }
+        withdrawn = stale.count
+        return (added, withdrawn)
+    }
+
+    /// `dispatch|INCIDENT|UNIT|kind` → `INCIDENT|UNIT`.
+    static func pairPart(ofKey key: String) -> String {
+        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count >= 4 else { return "" }
+        return parts[1...(parts.count - 2)].joined(separator: "|")
+    }
+
+    /// Re-judges dispatches still open whose grace period has run out: their missing reports
+    /// become findings without waiting for another event.
+    @discardableResult
+    static func judgePending(rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> Int {
+        let grace = Double(rules.latest.reportGraceHours * 3600)
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct Pair: Decodable { var incident_id: String; var unit_id: Int }
+            let due = try await sql.select().columns("incident_id", "unit_id").from("dispatches")
+                .where("settled", .equal, SQLBind(false)).where("instructed_at", .lessThan, SQLBind(now.addingTimeInterval(-grace)))
+                .all(decoding: Pair.self)
+            guard !due.isEmpty else { return 0 }
+            let units = try await unitFacts(on: tx)
+            var events: [StoredEvent] = []
+            for chunk in Array(Set(due.map(\.incident_id))).chunked(into: insertChunk) {
+                events += try await sql.select().columns("*").from("dispatch_events").where("incident_id", .in, SQLBind.group(chunk))
+                    .all(decoding: StoredEvent.self)
+            }
+            let wanted = Set(due.map { PairKey(incident: $0.incident_id, unit: $0.unit_id) })
+            let groups = Dictionary(grouping: events.filter { wanted.contains(PairKey(incident: $0.incident_id, unit: $0.unit_id)) }) {
+                PairKey(incident: $0.incident_id, unit: $0.unit_id)
+            }
+            let (added, withdrawn) = try await judge(groups, units: units, rules: rules, now: now, on: sql)
+            if added + withdrawn > 0 {
+                try await AuditLog.append(tx, actor: .system(), action: "dispatch.judge_pending", entity: "dispatches",
+                                          after: ["dispatches": groups.count, "findings_added": added, "findings_withdrawn": withdrawn], at: now)
+            }
+            return groups.count
+        }
+    }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}
+
+extension Actor {
+    /// The system itself (scheduled judging).
+    static func system() -> Actor {
+        Actor(principal: Principal(kind: .console, name: "system"), source: "scheduler")
+    }
+}
