@@ -55,7 +55,9 @@ struct DispatchIngestTests {
                 #expect(summary.new == 0 && summary.known == 6)
             }
             #expect(try await activeFindings(app).count == 1)
-            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "dispatch.ingest").count() == 1)
+            let audit = try await AuditEntry.query(on: app.db).filter(\.$action == "dispatch.ingest").all()
+            #expect(audit.count == 1)
+            #expect(audit.first?.after?.contains("dispatch|110-A|4|late_arrival") == true)
         }
     }
 

@@ -14,6 +14,13 @@ struct IngestSummary: Content, Equatable {
     var findingsWithdrawn = 0
 }
 
+/// What the audit log keeps of an ingest or a re-judgement.
+struct IngestAudit: Encodable {
+    var summary: IngestSummary
+    var findingsAdded: [String]
+    var findingsWithdrawn: [String]
+}
+
 /// A unit as judging needs it.
 struct UnitFacts: Sendable {
     var id: Int
@@ -151,10 +158,11 @@ enum DispatchService {
             }
             let (added, withdrawn) = try await judge(grouped, units: units, rules: rules, now: now, on: sql)
             summary.dispatchesJudged = grouped.count
-            summary.findingsAdded = added
-            summary.findingsWithdrawn = withdrawn
+            summary.findingsAdded = added.count
+            summary.findingsWithdrawn = withdrawn.count
+            // One entry per batch, naming every finding it added or withdrew.
             try await AuditLog.append(tx, actor: actor, action: "dispatch.ingest", entity: "dispatch_events",
-                                      after: summary, at: now)
+                                      after: IngestAudit(summary: summary, findingsAdded: added.sorted(), findingsWithdrawn: withdrawn.sorted()), at: now)
             return summary
         }
     }
@@ -208,8 +216,7 @@ enum DispatchService {
     /// Judges dispatches and brings their rows and findings up to date. Returns the findings
     /// added and withdrawn (a later event can take a finding back, e.g. a late-arriving report).
     static func judge(_ groups: [PairKey: [StoredEvent]], units: [Int: UnitFacts], rules: RuleBook, now: Date,
-                      on sql: any SQLDatabase) async throws -> (added: Int, withdrawn: Int) {
-        var added = 0, withdrawn = 0
+                      on sql: any SQLDatabase) async throws -> (added: [String], withdrawn: [String]) {
         var rows: [(PairKey, DispatchTimeline, ArrivalJudgement?, Bool)] = []
         var findings: [Finding] = []
         for (key, events) in groups {
@@ -267,7 +274,7 @@ enum DispatchService {
         }
         let judgedPairs = Set(rows.map { "\($0.0.incident)|\($0.0.unit)" })
         let newKeys = Set(findings.map(\.key))
-        added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.count
+        let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
         for chunk in findings.chunked(into: 200) {
             var insert = sql.insert(into: "findings").columns(
                 "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at")
@@ -289,8 +296,7 @@ enum DispatchService {
         for chunk in stale.chunked(into: insertChunk) {
             try await sql.update("findings").set("withdrawn_at", to: SQLBind(now)).where("key", .in, SQLBind.group(chunk)).run()
         }
-        withdrawn = stale.count
-        return (added, withdrawn)
+        return (added, stale)
     }
 
     /// `dispatch|INCIDENT|UNIT|kind` → `INCIDENT|UNIT`.
@@ -323,9 +329,10 @@ enum DispatchService {
                 PairKey(incident: $0.incident_id, unit: $0.unit_id)
             }
             let (added, withdrawn) = try await judge(groups, units: units, rules: rules, now: now, on: sql)
-            if added + withdrawn > 0 {
+            if !added.isEmpty || !withdrawn.isEmpty {
                 try await AuditLog.append(tx, actor: .system(), action: "dispatch.judge_pending", entity: "dispatches",
-                                          after: ["dispatches": groups.count, "findings_added": added, "findings_withdrawn": withdrawn], at: now)
+                                          after: IngestAudit(summary: IngestSummary(dispatchesJudged: groups.count, findingsAdded: added.count, findingsWithdrawn: withdrawn.count),
+                                                             findingsAdded: added.sorted(), findingsWithdrawn: withdrawn.sorted()), at: now)
             }
             return groups.count
         }

@@ -29,6 +29,7 @@ enum AuditLog {
         "account.unlock": "解锁账户", "account.disable": "停用账户", "account.enable": "启用账户",
         "token.issue": "签发令牌", "token.revoke": "吊销令牌", "contact.report": "联系方式报备",
         "unit.create": "新增联动单位", "unit.update": "修改联动单位", "backup": "备份数据库",
+        "dispatch.ingest": "接收联动警情", "dispatch.judge_pending": "到期判定联动警情",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
