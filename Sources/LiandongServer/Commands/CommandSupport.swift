@@ -52,6 +52,18 @@ extension Application {
 }
 
 enum CommandOutput {
+    /// Prints a listing in the chosen format: `json` as given, `csv` and `table` from the rows.
+    static func emit<T: Encodable>(_ format: OutputFormat, json: T, header: [String], rows: [[String]], footer: String? = nil,
+                                   to sink: CommandOutputSink) throws {
+        switch format {
+        case .json: sink.write(try self.json(json))
+        case .csv: sink.write(csv(header: header, rows: rows))
+        case .table:
+            sink.write(table(header: header, rows: rows))
+            if let footer { sink.write(footer + "\n") }
+        }
+    }
+
 
     static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()

@@ -51,9 +51,7 @@ struct AccountsResetCommand: AsyncCommand {
     var help: String { "重置密码为一次性密码" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        guard let account = try await Account.query(on: app.db).filter(\.$username == signature.username).first() else {
-            throw CommandFailure("没有用户名为“\(signature.username)”的账户")
-        }
+        let account = try await Account.named(signature.username, on: app.db)
         let password = try await AccountService.resetPassword(account, actor: .console(), hasher: app.password.async, on: app.db)
         app.commandOutput.write("已重置 \(account.username) 的密码,一次性密码:\(password)\n")
     }
@@ -66,11 +64,19 @@ struct AccountsUnlockCommand: AsyncCommand {
     var help: String { "解除登录锁定" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        guard let account = try await Account.query(on: app.db).filter(\.$username == signature.username).first() else {
-            throw CommandFailure("没有用户名为“\(signature.username)”的账户")
-        }
+        let account = try await Account.named(signature.username, on: app.db)
         try await AccountService.setState(account, action: "unlock", actor: .console(), on: app.db)
         app.commandOutput.write("已解锁 \(account.username)\n")
+    }
+}
+
+extension Account {
+    /// The account with this username, or a message for the operator.
+    static func named(_ username: String, on db: any Database) async throws -> Account {
+        guard let account = try await Account.query(on: db).filter(\.$username == username).first() else {
+            throw CommandFailure("没有用户名为“\(username)”的账户")
+        }
+        return account
     }
 }
 

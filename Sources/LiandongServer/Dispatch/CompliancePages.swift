@@ -94,18 +94,10 @@ struct ComplianceCommand: AsyncCommand {
             throw CommandFailure("--by 应为 unit、level、jurisdiction 或 all")
         }
         let report = try await ComplianceService.report(period: period, by: grouping, on: app.db)
-        switch format {
-        case .json:
-            var trimmed = report
-            trimmed.arrivalSeconds = []
-            app.commandOutput.write(try CommandOutput.json(trimmed))
-        case .csv:
-            let t = ComplianceService.table(report)
-            app.commandOutput.write(CommandOutput.csv(header: t.header, rows: t.rows))
-        case .table:
-            let t = ComplianceService.table(report)
-            app.commandOutput.write("\(report.period)(\(report.from) 至 \(report.to))\n")
-            app.commandOutput.write(CommandOutput.table(header: t.header, rows: t.rows))
-        }
+        var trimmed = report
+        trimmed.arrivalSeconds = [] // the raw distribution is for charts, not for a listing
+        let t = ComplianceService.table(report)
+        if format == .table { app.commandOutput.write("\(report.period)(\(report.from) 至 \(report.to))\n") }
+        try CommandOutput.emit(format, json: trimmed, header: t.header, rows: t.rows, to: app.commandOutput)
     }
 }

@@ -104,16 +104,10 @@ struct FindingsListCommand: AsyncCommand {
         // Time-based findings (no report within the grace period) are brought up to date first.
         try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
         let findings = try await FindingService.list(filter, on: app.db)
-        switch format {
-        case .json: app.commandOutput.write(try CommandOutput.json(findings))
-        case .csv:
-            let t = FindingService.table(findings)
-            app.commandOutput.write(CommandOutput.csv(header: t.header, rows: t.rows))
-        case .table:
-            let t = FindingService.table(findings)
-            app.commandOutput.write(CommandOutput.table(header: t.header, rows: t.rows))
-            app.commandOutput.write("共 \(findings.count) 条,拟扣分合计 \(findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) })\n")
-        }
+        let t = FindingService.table(findings)
+        try CommandOutput.emit(format, json: findings, header: t.header, rows: t.rows,
+                               footer: "共 \(findings.count) 条,拟扣分合计 \(findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) })",
+                               to: app.commandOutput)
     }
 }
 
