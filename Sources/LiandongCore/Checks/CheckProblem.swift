@@ -1,0 +1,25 @@
+import Foundation
+
+/// A problem with a check or drill record as entered, named by field so the form (or the import
+/// file) can point at it. Field names are those of the import format (`attempts[1].at`,
+/// `units[0].arrived_at`), so an import error and a form error name the same thing.
+public struct CheckProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    public let field: String
+    /// What is wrong, in words a clerk can read (Chinese).
+    public let message: String
+
+    public init(field: String, message: String) {
+        self.field = field; self.message = message
+    }
+
+    public var description: String { field.isEmpty ? message : "「\(field)」:\(message)" }
+}
+
+/// Times as reasons print them: `09:10`, or `09:10:30` when the seconds are not zero.
+enum ClockText {
+    static func of(_ date: Date) -> String {
+        let c = ChinaTime.calendar.dateComponents([.hour, .minute, .second], from: date)
+        let hm = String(format: "%02d:%02d", c.hour!, c.minute!)
+        return c.second! == 0 ? hm : hm + String(format: ":%02d", c.second!)
+    }
+}
