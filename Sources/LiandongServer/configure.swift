@@ -67,6 +67,8 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(DispatchesCommand(), as: "dispatches")
     app.asyncCommands.use(FindingsCommand(), as: "findings")
     app.asyncCommands.use(ComplianceCommand(), as: "compliance")
+    app.asyncCommands.use(ChecksCommand(), as: "checks")
+    app.asyncCommands.use(SupervisionCommand(), as: "supervision")
     app.lifecycle.use(PendingJudgement())
 }
 

@@ -103,6 +103,7 @@ struct FindingsListCommand: AsyncCommand {
         }
         // Time-based findings (no report within the grace period) are brought up to date first.
         try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
+        try await InspectionService.judgeSupervision(rules: app.liandong.ruleBook, on: app.db)
         let findings = try await FindingService.list(filter, on: app.db)
         let t = FindingService.table(findings)
         try CommandOutput.emit(format, json: findings, header: t.header, rows: t.rows,

@@ -262,48 +262,9 @@ enum DispatchService {
         }
 
         // Findings: the judged set replaces the previous one for each judged pair.
-        struct Existing: Decodable { var key: String; var withdrawn_at: Date? }
-        let refs = Array(Set(rows.map(\.0.incident)))
-        var existing: [String: Existing] = [:]
-        for chunk in refs.chunked(into: insertChunk) {
-            for row in try await sql.select().columns("key", "withdrawn_at").from("findings")
-                .where("source", .equal, SQLBind(FindingSource.dispatch.rawValue)).where("ref", .in, SQLBind.group(chunk))
-                .all(decoding: Existing.self) {
-                existing[row.key] = row
-            }
-        }
-        let judgedPairs = Set(rows.map { "\($0.0.incident)|\($0.0.unit)" })
-        let newKeys = Set(findings.map(\.key))
-        let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
-        for chunk in findings.chunked(into: 200) {
-            var insert = sql.insert(into: "findings").columns(
-                "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at")
-            for f in chunk {
-                insert = insert.values(SQLBind(f.key), SQLBind(f.unitID), SQLBind(f.agency?.rawValue), SQLBind(f.item.rawValue), SQLBind(f.kind.rawValue),
-                                       SQLBind(f.source.rawValue), SQLBind(f.ref), SQLBind(f.occurredAt), SQLBind(f.proposedPoints.tenths),
-                                       SQLBind(f.reason), SQLBind(f.ruleVersion), SQLBind(now), SQLBind(Optional<Date>.none))
-            }
-            try await insert.onConflict(with: ["key"]) { conflict in
-                var conflict = conflict
-                for column in ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"] { conflict = conflict.set(excludedValueOf: column) }
-                return conflict
-            }.run()
-        }
-        // Findings of judged pairs that no longer hold are withdrawn, never deleted.
-        let stale = existing.values.filter { row in
-            row.withdrawn_at == nil && !newKeys.contains(row.key) && judgedPairs.contains(pairPart(ofKey: row.key))
-        }.map(\.key)
-        for chunk in stale.chunked(into: insertChunk) {
-            try await sql.update("findings").set("withdrawn_at", to: SQLBind(now)).where("key", .in, SQLBind.group(chunk)).run()
-        }
-        return (added, stale)
-    }
-
-    /// `dispatch|INCIDENT|UNIT|kind` → `INCIDENT|UNIT`.
-    static func pairPart(ofKey key: String) -> String {
-        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count >= 4 else { return "" }
-        return parts[1...(parts.count - 2)].joined(separator: "|")
+        return try await FindingStore.reconcile(
+            source: .dispatch, refs: rows.map(\.0.incident), scope: Set(rows.map { "\($0.0.incident)|\($0.0.unit)" }),
+            findings: findings, now: now, on: sql)
     }
 
     /// Re-judges dispatches still open whose grace period has run out: their missing reports

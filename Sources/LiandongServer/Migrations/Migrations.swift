@@ -7,5 +7,6 @@ enum LiandongMigrations {
         SeedRegister(),
         CreateSecurity(),
         CreateDispatches(),
+        CreateInspections(),
     ]
 }

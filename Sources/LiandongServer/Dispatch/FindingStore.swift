@@ -1,0 +1,54 @@
+import Foundation
+import LiandongCore
+import SQLKit
+
+/// Keeps the stored findings of judged things (a dispatch, a check, a drill, a supervision
+/// period) equal to their latest judgement: new findings are added, changed ones updated, and
+/// those that no longer hold are withdrawn — never deleted, so a deduction made from one keeps
+/// its evidence.
+enum FindingStore {
+    /// `scope`: which stored findings the judgement covers, as `ref|subject` pairs (`subject` is
+    /// the unit id or the agency); nil covers every finding of the refs.
+    static func reconcile(source: FindingSource, refs: [String], scope: Set<String>?, findings: [Finding], now: Date,
+                          on sql: any SQLDatabase) async throws -> (added: [String], withdrawn: [String]) {
+        struct Existing: Decodable { var key: String; var withdrawn_at: Date? }
+        var existing: [String: Existing] = [:]
+        for chunk in Array(Set(refs)).chunked(into: DispatchService.insertChunk) {
+            for row in try await sql.select().columns("key", "withdrawn_at").from("findings")
+                .where("source", .equal, SQLBind(source.rawValue)).where("ref", .in, SQLBind.group(chunk))
+                .all(decoding: Existing.self) {
+                existing[row.key] = row
+            }
+        }
+        let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
+        for chunk in findings.chunked(into: 200) {
+            var insert = sql.insert(into: "findings").columns(
+                "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at")
+            for f in chunk {
+                insert = insert.values(SQLBind(f.key), SQLBind(f.unitID), SQLBind(f.agency?.rawValue), SQLBind(f.item.rawValue), SQLBind(f.kind.rawValue),
+                                       SQLBind(f.source.rawValue), SQLBind(f.ref), SQLBind(f.occurredAt), SQLBind(f.proposedPoints.tenths),
+                                       SQLBind(f.reason), SQLBind(f.ruleVersion), SQLBind(now), SQLBind(Optional<Date>.none))
+            }
+            try await insert.onConflict(with: ["key"]) { conflict in
+                var conflict = conflict
+                for column in ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"] { conflict = conflict.set(excludedValueOf: column) }
+                return conflict
+            }.run()
+        }
+        let newKeys = Set(findings.map(\.key))
+        let stale = existing.values.filter { row in
+            row.withdrawn_at == nil && !newKeys.contains(row.key) && (scope.map { $0.contains(scopePart(ofKey: row.key)) } ?? true)
+        }.map(\.key)
+        for chunk in stale.chunked(into: DispatchService.insertChunk) {
+            try await sql.update("findings").set("withdrawn_at", to: SQLBind(now)).where("key", .in, SQLBind.group(chunk)).run()
+        }
+        return (added, stale)
+    }
+
+    /// `source|REF|SUBJECT|kind` → `REF|SUBJECT` (refs may themselves contain `|`).
+    static func scopePart(ofKey key: String) -> String {
+        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count >= 4 else { return "" }
+        return parts[1...(parts.count - 2)].joined(separator: "|")
+    }
+}

@@ -1,0 +1,267 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Vapor
+
+/// Phone checks, drills, campaigns and the supervision calendar: recording, judging, importing.
+enum InspectionService {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    static func encode<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(type, from: Data(text.utf8)) }
+
+    enum Outcome: Equatable { case stored, unchanged }
+
+    // MARK: Phone checks
+
+    /// Stores a phone check (new, or a correction of the same check_id when `replace`) and
+    /// judges it. The same check again changes nothing; different content under a known id is
+    /// refused unless it is a correction.
+    static func record(_ check: PhoneCheck, campaignID: Int? = nil, replace: Bool = false, actor: Actor, rules: RuleBook,
+                       now: Date = Date(), on db: any Database) async throws -> Outcome {
+        guard let first = check.attempts.first?.at else { throw AppError.invalid("至少记录一次拨打", field: "attempts") }
+        let ruleSet = rules.inForce(at: first)
+        do { try check.validate(rules: ruleSet) } catch { throw AppError.invalid(error.message, field: error.field) }
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct Row: Decodable { var body: String }
+            if let stored = try await sql.select().column("body").from("phone_checks").where("check_id", .equal, SQLBind(check.checkID))
+                .first(decoding: Row.self) {
+                let old = try decode(PhoneCheck.self, stored.body)
+                if old == check { return .unchanged }
+                guard replace else { throw AppError(.conflict, "检查编号 \(check.checkID) 已存在且内容不同", field: "check_id") }
+                try await sql.update("phone_checks").set("body", to: SQLBind(try encode(check))).set("unit_id", to: SQLBind(check.unitID))
+                    .set("checked_at", to: SQLBind(first)).where("check_id", .equal, SQLBind(check.checkID)).run()
+                try await AuditLog.append(tx, actor: actor, action: "check.phone.correct", entity: "phone_check", entityID: check.checkID,
+                                          before: old, after: check, at: now)
+            } else {
+                try await sql.insert(into: "phone_checks").columns("check_id", "campaign_id", "unit_id", "checked_at", "body", "recorded_by", "recorded_at")
+                    .values(SQLBind(check.checkID), SQLBind(campaignID), SQLBind(check.unitID), SQLBind(first), SQLBind(try encode(check)),
+                            SQLBind(actor.principal.name), SQLBind(now)).run()
+                try await AuditLog.append(tx, actor: actor, action: "check.phone.record", entity: "phone_check", entityID: check.checkID,
+                                          after: check, at: now)
+            }
+            _ = try await FindingStore.reconcile(source: .phone, refs: [check.checkID], scope: nil,
+                                                 findings: check.judge(rules: ruleSet), now: now, on: sql)
+            return .stored
+        }
+    }
+
+    // MARK: Drills
+
+    static func record(_ drill: Drill, replace: Bool = false, actor: Actor, rules: RuleBook, now: Date = Date(),
+                       on db: any Database) async throws -> Outcome {
+        do { try drill.validate() } catch { throw AppError.invalid(error.message, field: error.field) }
+        let ruleSet = rules.inForce(at: drill.alertAt)
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct Row: Decodable { var body: String }
+            if let stored = try await sql.select().column("body").from("drills").where("check_id", .equal, SQLBind(drill.checkID))
+                .first(decoding: Row.self) {
+                let old = try decode(Drill.self, stored.body)
+                if old == drill { return .unchanged }
+                guard replace else { throw AppError(.conflict, "检查编号 \(drill.checkID) 已存在且内容不同", field: "check_id") }
+                try await sql.update("drills").set("body", to: SQLBind(try encode(drill))).set("kind", to: SQLBind(drill.kind.rawValue))
+                    .set("alert_at", to: SQLBind(drill.alertAt)).where("check_id", .equal, SQLBind(drill.checkID)).run()
+                try await AuditLog.append(tx, actor: actor, action: "check.drill.update", entity: "drill", entityID: drill.checkID,
+                                          before: old, after: drill, at: now)
+            } else {
+                try await sql.insert(into: "drills").columns("check_id", "kind", "alert_at", "body", "recorded_by", "recorded_at")
+                    .values(SQLBind(drill.checkID), SQLBind(drill.kind.rawValue), SQLBind(drill.alertAt), SQLBind(try encode(drill)),
+                            SQLBind(actor.principal.name), SQLBind(now)).run()
+                try await AuditLog.append(tx, actor: actor, action: "check.drill.record", entity: "drill", entityID: drill.checkID,
+                                          after: drill, at: now)
+            }
+            _ = try await FindingStore.reconcile(source: drill.kind.source, refs: [drill.checkID], scope: nil,
+                                                 findings: drill.judge(rules: ruleSet), now: now, on: sql)
+            return .stored
+        }
+    }
+
+    static func drill(_ checkID: String, on db: any Database) async throws -> Drill {
+        struct Row: Decodable { var body: String }
+        guard let row = try await (db as! any SQLDatabase).select().column("body").from("drills")
+            .where("check_id", .equal, SQLBind(checkID)).first(decoding: Row.self)
+        else { throw AppError.notFound("检查“\(checkID)”") }
+        return try decode(Drill.self, row.body)
+    }
+
+    static func drills(on db: any Database) async throws -> [Drill] {
+        struct Row: Decodable { var body: String }
+        return try await (db as! any SQLDatabase).select().column("body").from("drills").orderBy("alert_at", .descending)
+            .all(decoding: Row.self).map { try decode(Drill.self, $0.body) }
+    }
+
+    static func phoneChecks(from: Date, to: Date, on db: any Database) async throws -> [PhoneCheck] {
+        struct Row: Decodable { var body: String }
+        return try await (db as! any SQLDatabase).select().column("body").from("phone_checks")
+            .where("checked_at", .greaterThanOrEqual, SQLBind(from)).where("checked_at", .lessThan, SQLBind(to))
+            .orderBy("checked_at").all(decoding: Row.self).map { try decode(PhoneCheck.self, $0.body) }
+    }
+
+    // MARK: Import of past records
+
+    struct ImportResult: Content, Equatable {
+        var phoneChecks = 0
+        var drills = 0
+        var unchanged = 0
+    }
+
+    /// Loads a JSON Lines file of phone checks and drills: all or nothing, idempotent on check_id.
+    static func importChecks(_ data: Data, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> ImportResult {
+        let records = try ChecksFile.parse(data, rules: rules)
+        let units = try await LinkageUnit.query(on: db).all()
+        var names: [String: [LinkageUnit]] = [:]
+        for u in units { names[u.name, default: []].append(u) }
+        let byName = names
+        @Sendable func resolve(_ ref: String) -> LinkageUnit? {
+            if let id = Int(ref), let u = units.first(where: { $0.id == id }) { return u }
+            guard let matches = byName[ref], matches.count == 1 else { return nil }
+            return matches[0]
+        }
+        return try await db.transaction { tx in
+            var result = ImportResult()
+            for item in records {
+                let outcome: Outcome
+                do {
+                    switch item {
+                    case .phone(let p):
+                        guard let unit = resolve(p.unit), let id = unit.id else {
+                            throw ImportError(row: p.line, field: "unit", message: "登记册中没有唯一的单位“\(p.unit)”")
+                        }
+                        let reported = try await changeReported(unitID: id, before: p.attempts.first?.at ?? now, on: tx)
+                        outcome = try await record(p.check(unitID: id, changeReportedInRegister: reported), actor: actor, rules: rules, now: now, on: tx)
+                        if outcome == .stored { result.phoneChecks += 1 }
+                    case .drill(let d):
+                        let drill = try d.drill { ref in resolve(ref).flatMap { u in u.id.map { ($0, u.profile) } } }
+                        outcome = try await record(drill, actor: actor, rules: rules, now: now, on: tx)
+                        if outcome == .stored { result.drills += 1 }
+                    }
+                } catch let error as AppError {
+                    throw ImportError(row: item.line, field: error.field ?? "", message: error.message)
+                }
+                if outcome == .unchanged { result.unchanged += 1 }
+            }
+            return result
+        }
+    }
+
+    /// Whether the unit reported a contact change in the 30 days before a call: a number no
+    /// longer the unit's is then a change the register should already have caught, not an
+    /// unreported one.
+    static func changeReported(unitID: Int, before: Date, on db: any Database) async throws -> Bool {
+        try await ContactChange.query(on: db).filter(\.$unitID == unitID)
+            .filter(\.$reportedAt <= before).filter(\.$reportedAt >= before.addingTimeInterval(-30 * 86_400)).count() > 0
+    }
+
+    // MARK: Campaigns
+
+    struct Campaign: Sendable {
+        var id: Int
+        var month: String
+        var seed: UInt64
+        var units: [Int]
+    }
+
+    /// The month's phone-check sample of in-scope units (main text §二: 市本级, 莲都区, 开发区),
+    /// random, stratified and reproducible from its stored seed, preferring units not yet called
+    /// in the coverage period so that every unit is called at least once in it.
+    static func createCampaign(month: Period, size: Int, seed: UInt64? = nil, actor: Actor, rules: RuleBook,
+                               now: Date = Date(), on db: any Database) async throws -> Campaign {
+        guard (1...200).contains(size) else { throw AppError.invalid("抽查数量应为1至200", field: "size") }
+        let ruleSet = rules.inForce(on: month.start)
+        let scope = Set(Jurisdictions.all.filter(\.phoneCheckScope).map(\.id))
+        let units = try await LinkageUnit.query(on: db).all().filter { scope.contains($0.jurisdictionID) }
+        let coverage = Period.containing(month.start, ruleSet.phoneCheckCoverage)
+        let called = Set(try await phoneChecks(from: coverage.startInstant, to: month.startInstant, on: db).map(\.unitID))
+        let monthIndex = coverage.months.firstIndex { $0.start == month.start }.map { $0 + 1 } ?? 1
+        let chosenSeed = seed ?? UInt64.random(in: .min ... .max)
+        let sample = PhoneCheckSampler.sample(
+            units: units.map { SampleUnit(id: $0.id ?? 0, jurisdictionID: $0.jurisdictionID, level: $0.unitLevel) },
+            calledThisPeriod: called, monthIndexInPeriod: monthIndex, monthsInPeriod: coverage.months.count, size: size, seed: chosenSeed)
+        let label = String(month.start.description.prefix(7))
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct IDRow: Decodable { var id: Int }
+            let row = try await sql.insert(into: "phone_campaigns").columns("month", "seed", "size", "units", "created_by", "created_at")
+                .values(SQLBind(label), SQLBind(String(chosenSeed)), SQLBind(size), SQLBind(sample.map(String.init).joined(separator: ",")),
+                        SQLBind(actor.principal.name), SQLBind(now))
+                .returning("id").first(decoding: IDRow.self)
+            let id = row?.id ?? 0
+            try await AuditLog.append(tx, actor: actor, action: "check.campaign.create", entity: "phone_campaign", entityID: String(id),
+                                      after: ["month": label, "seed": String(chosenSeed), "units": sample.map(String.init).joined(separator: ",")], at: now)
+            return Campaign(id: id, month: label, seed: chosenSeed, units: sample)
+        }
+    }
+
+    static func latestCampaign(on db: any Database) async throws -> Campaign? {
+        struct Row: Decodable { var id: Int; var month: String; var seed: String; var units: String }
+        guard let row = try await (db as! any SQLDatabase).select().columns("id", "month", "seed", "units").from("phone_campaigns")
+            .orderBy("id", .descending).limit(1).first(decoding: Row.self) else { return nil }
+        return Campaign(id: row.id, month: row.month, seed: UInt64(row.seed) ?? 0, units: row.units.split(separator: ",").compactMap { Int($0) })
+    }
+
+    // MARK: Supervision calendar (D7)
+
+    static func activities(on db: any Database) async throws -> [SupervisionActivity] {
+        let sql = db as! any SQLDatabase
+        struct At: Decodable { var at: Date }
+        let phone = try await sql.select().column(SQLColumn("checked_at"), as: "at").from("phone_checks").all(decoding: At.self)
+        let drills = try await sql.select().column(SQLColumn("alert_at"), as: "at").from("drills").all(decoding: At.self)
+        let meetings = try await sql.select().column(SQLColumn("held_on"), as: "at").from("consultation_meetings").all(decoding: At.self)
+        return phone.map { SupervisionActivity(kind: .phoneCheck, at: $0.at) } + drills.map { SupervisionActivity(kind: .jointCheck, at: $0.at) }
+            + meetings.map { SupervisionActivity(kind: .consultation, at: $0.at) }
+    }
+
+    /// The day records start: the system's first start (its first audit entry), so a new
+    /// deployment is not charged with the months before it existed.
+    static func recordsFrom(on db: any Database) async throws -> LocalDate {
+        guard let first = try await AuditEntry.query(on: db).sort(\.$id).first() else { return LocalDate(Date()) }
+        return LocalDate(Date(timeIntervalSince1970: Double(first.atMilliseconds) / 1000))
+    }
+
+    /// Periods of each duty from `from` to `asOf`, and the D7 findings of those that ended short.
+    static func calendar(from: LocalDate? = nil, asOf: LocalDate = LocalDate(Date()), rules: RuleBook, on db: any Database)
+        async throws -> (periods: [SupervisionPeriod], findings: [Finding]) {
+        var start: LocalDate
+        if let from { start = from } else { start = try await recordsFrom(on: db) }
+        let ruleSet = rules.inForce(on: asOf)
+        let acts = try await activities(on: db)
+        return (SupervisionCalendar.periods(rules: ruleSet, activities: acts, from: start, asOf: asOf),
+                SupervisionCalendar.missedDutyFindings(rules: ruleSet, activities: acts, from: start, asOf: asOf))
+    }
+
+    /// Stores the calendar's D7 findings (a later record of a duty withdraws its finding).
+    @discardableResult
+    static func judgeSupervision(from: LocalDate? = nil, asOf: LocalDate = LocalDate(Date()), rules: RuleBook, now: Date = Date(),
+                                 on db: any Database) async throws -> (added: [String], withdrawn: [String]) {
+        let (periods, findings) = try await calendar(from: from, asOf: asOf, rules: rules, on: db)
+        return try await db.transaction { tx in
+            let result = try await FindingStore.reconcile(source: .supervision, refs: periods.map(\.ref), scope: nil,
+                                                          findings: findings, now: now, on: tx as! any SQLDatabase)
+            if !result.added.isEmpty || !result.withdrawn.isEmpty {
+                try await AuditLog.append(tx, actor: .system(), action: "supervision.judge", entity: "supervision",
+                                          after: ["added": result.added.joined(separator: ","), "withdrawn": result.withdrawn.joined(separator: ",")], at: now)
+            }
+            return result
+        }
+    }
+
+    static func recordMeeting(heldOn: Date, attendees: String, decisions: String, actor: Actor, now: Date = Date(), on db: any Database) async throws {
+        let a = attendees.trimmingCharacters(in: .whitespacesAndNewlines), d = decisions.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !a.isEmpty else { throw AppError.invalid("请填写参会人员", field: "attendees") }
+        guard !d.isEmpty else { throw AppError.invalid("请填写会商决定事项", field: "decisions") }
+        guard heldOn <= now.addingTimeInterval(300) else { throw AppError.invalid("会商日期不能晚于今天", field: "held_on") }
+        try await db.transaction { tx in
+            try await (tx as! any SQLDatabase).insert(into: "consultation_meetings").columns("held_on", "attendees", "decisions", "recorded_by", "recorded_at")
+                .values(SQLBind(heldOn), SQLBind(a), SQLBind(d), SQLBind(actor.principal.name), SQLBind(now)).run()
+            try await AuditLog.append(tx, actor: actor, action: "supervision.meeting", entity: "consultation_meeting",
+                                      after: ["held_on": ChinaTime.isoString(heldOn), "attendees": a, "decisions": d], at: now)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Testing
+import VaporTesting
+@testable import LiandongServer
+
+@Suite("Inspections: import, judging, campaigns, supervision calendar")
+struct InspectionTests {
+    static let phoneLine = #"{"type":"phone","check_id":"PC-2026-03-001","unit":"市水利局","dialled":"duty","attempts":[{"at":"2026-03-04T09:10:00+08:00","answered":false},{"at":"2026-03-04T09:13:00+08:00","answered":false},{"at":"2026-03-04T09:16:00+08:00","answered":false}],"number_current":true,"knows_first_responsibility":null}"#
+    static let drillLine = #"{"type":"onsite","check_id":"DR-2026-Q1-01","alert_at":"2026-03-10T14:00:00+08:00","scenario":"模拟道路塌陷","units":[{"unit":"市建设局","notified_at":"2026-03-10T14:00:00+08:00","arrived_at":"2026-03-10T14:21:30+08:00","vest":true,"equipment_ok":true,"knows_duties":true},{"unit":"市公安局","notified_at":"2026-03-10T14:00:00+08:00","arrived_at":"2026-03-10T14:10:00+08:00","vest":false,"equipment_ok":true,"knows_duties":true}]}"#
+
+    func findings(_ app: Application) async throws -> [FindingDTO] { try await FindingService.list(FindingFilter(), on: app.db) }
+
+    @Test func importingPastChecksIsAtomicIdempotentAndJudged() async throws {
+        try await withTestApp { app in
+            let file = try Fixtures.temporaryFile("checks.jsonl", contents: Data((Self.phoneLine + "\n" + Self.drillLine + "\n").utf8))
+            let out = try await app.run(["checks", "import", file.path])
+            #expect(out.contains("电话检查 1 次、实地或视频检查 1 次"))
+            let list = try await findings(app)
+            // Three unanswered calls: D8 1.0. 市建设局 21:30 against 20 minutes: D9 0.5.
+            // 市公安局 arrived in 10:00 (on time) without a vest, but the police are uniform-exempt.
+            #expect(Set(list.map { "\($0.unit ?? "")|\($0.item)|\($0.proposedPoints)|\($0.source)" })
+                    == ["市水利局|D8|1.0|phone", "市建设局|D9|0.5|onsite"])
+            #expect(try await app.run(["checks", "import", file.path]).contains("无变化 2 条"))
+            #expect(try await findings(app).count == 2)
+
+            // A bad line fails the file, naming the line; nothing of it is stored.
+            let bad = Self.phoneLine.replacingOccurrences(of: "PC-2026-03-001", with: "PC-2026-03-002") + "\n"
+                + Self.drillLine.replacingOccurrences(of: "DR-2026-Q1-01", with: "DR-2026-Q1-02").replacingOccurrences(of: "市建设局", with: "不存在的局") + "\n"
+            let badFile = try Fixtures.temporaryFile("bad.jsonl", contents: Data(bad.utf8))
+            do {
+                _ = try await app.run(["checks", "import", badFile.path])
+                Issue.record("accepted")
+            } catch let error as ImportError {
+                #expect(error.row == 2)
+            }
+            let stored = try await (app.db as! any SQLDatabase).select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("phone_checks").first()?.decode(column: "n", as: Int.self)
+            #expect(stored == 1)
+            // The same id with other content is refused.
+            let changed = Self.phoneLine.replacingOccurrences(of: "09:16:00", with: "09:17:00")
+            let changedFile = try Fixtures.temporaryFile("changed.jsonl", contents: Data(changed.utf8))
+            await #expect(throws: ImportError.self) { _ = try await app.run(["checks", "import", changedFile.path]) }
+        }
+    }
+
+    @Test func aCorrectedCheckIsReJudged() async throws {
+        try await withTestApp { app in
+            let t = ChinaTime.parseTimestamp("2026-03-04T09:10:00+08:00")!
+            var check = PhoneCheck(checkID: "PC-X", unitID: 4, dialled: .duty,
+                                   attempts: (0..<3).map { PhoneCheck.Attempt(at: t.addingTimeInterval(Double($0 * 180)), answered: false) },
+                                   answeredBy: nil, numberCurrent: nil, changeReported: false, knowsFirstResponsibility: nil, officers: [], notes: nil)
+            _ = try await InspectionService.record(check, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            #expect(try await findings(app).map(\.kind) == ["phone_unanswered"])
+            check.attempts[2].answered = true
+            check.answeredBy = "值班员"
+            check.knowsFirstResponsibility = false
+            await #expect(throws: AppError.self) {
+                _ = try await InspectionService.record(check, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            }
+            _ = try await InspectionService.record(check, replace: true, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            #expect(try await findings(app).map(\.kind) == ["duties_unknown"])
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "check.phone.correct").count() == 1)
+        }
+    }
+
+    @Test func campaignsAreReproducibleAndCoverTheQuarter() async throws {
+        try await withTestApp { app in
+            let book = app.liandong.ruleBook
+            let march = Period.month(2026, 3)
+            let a = try await InspectionService.createCampaign(month: march, size: 8, seed: 42, actor: .console(), rules: book, on: app.db)
+            let b = try await InspectionService.createCampaign(month: march, size: 8, seed: 42, actor: .console(), rules: book, on: app.db)
+            #expect(a.units == b.units)
+            #expect(a.units.count >= 8)
+            // In the quarter's last month with nobody called yet, the whole in-scope register is sampled.
+            #expect(a.units.count == 46)
+            let jan = try await InspectionService.createCampaign(month: .month(2026, 1), size: 8, seed: 7, actor: .console(), rules: book, on: app.db)
+            #expect(jan.units.count >= 16) // 46 units over three months: at least ceil(46/3)
+            #expect(try await InspectionService.latestCampaign(on: app.db)?.id == jan.id)
+        }
+    }
+
+    @Test func aMissedDutyIsAD7FindingAgainstTheAgencyUntilItIsDone() async throws {
+        try await withTestApp { app in
+            let book = app.liandong.ruleBook
+            let from = LocalDate("2026-01-01")!, asOf = LocalDate("2026-03-15")!
+            let now = ChinaTime.parseTimestamp("2026-03-15T12:00:00+08:00")!
+            let first = try await InspectionService.judgeSupervision(from: from, asOf: asOf, rules: book, now: now, on: app.db)
+            // January and February without a phone check: two D7 findings against the police.
+            #expect(first.added.sorted() == ["supervision|phone_check-2026-01|psb|supervision_missed", "supervision|phone_check-2026-02|psb|supervision_missed"])
+            let d7 = try await findings(app).filter { $0.item == "D7" }
+            #expect(d7.count == 2 && d7.allSatisfy { $0.agency == "市公安局" && $0.unitId == nil && $0.proposedPoints == 1.0 })
+            // A January check recorded late takes January's finding back.
+            let t = ChinaTime.parseTimestamp("2026-01-20T10:00:00+08:00")!
+            let check = PhoneCheck(checkID: "PC-J", unitID: 4, dialled: .duty, attempts: [.init(at: t, answered: true)], answeredBy: "值班员",
+                                   numberCurrent: true, changeReported: false, knowsFirstResponsibility: true, officers: [], notes: nil)
+            _ = try await InspectionService.record(check, actor: .console(), rules: book, on: app.db)
+            let second = try await InspectionService.judgeSupervision(from: from, asOf: asOf, rules: book, now: now, on: app.db)
+            #expect(second.withdrawn == ["supervision|phone_check-2026-01|psb|supervision_missed"])
+            #expect(try await findings(app).filter { $0.item == "D7" }.count == 1)
+        }
+    }
+
+    @Test func meetingsAreRecordedAndValidated() async throws {
+        try await withTestApp { app in
+            await #expect(throws: AppError.self) {
+                try await InspectionService.recordMeeting(heldOn: Date(), attendees: "", decisions: "x", actor: .console(), on: app.db)
+            }
+            let out = try await app.run(["supervision", "meeting", "--date", "2026-06-20", "--attendees", "三部门分管领导", "--decisions", "通报上半年情况"])
+            #expect(out.contains("2026年6月20日"))
+            let activities = try await InspectionService.activities(on: app.db)
+            #expect(activities.filter { $0.kind == .consultation }.count == 1)
+        }
+    }
+}
