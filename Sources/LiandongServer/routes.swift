@@ -24,6 +24,21 @@ func routes(_ app: Application) throws {
     pages.get("units", "export", use: RegisterPages.export)
     pages.get("rules", use: PagesController.rules)
     pages.get("compliance", use: ComplianceControllers.page)
+    pages.get("findings", use: FindingPages.list)
+
+    // Inspections
+    pages.get("checks", "phone", use: InspectionPages.phone)
+    pages.post("checks", "phone", "campaigns", use: InspectionPages.createCampaign)
+    pages.get("checks", "phone", "call", use: InspectionPages.call)
+    pages.post("checks", "phone", use: InspectionPages.recordCall)
+    pages.get("checks", "drills", use: InspectionPages.drills)
+    pages.post("checks", "drills", use: InspectionPages.createDrill)
+    pages.get("checks", "drills", ":id", use: InspectionPages.drill)
+    pages.post("checks", "drills", ":id", "arrive", use: InspectionPages.arrive)
+    pages.post("checks", "drills", ":id", "assess", use: InspectionPages.assess)
+    pages.post("checks", "drills", ":id", "finish", use: InspectionPages.finish)
+    pages.get("supervision", use: InspectionPages.supervision)
+    pages.post("supervision", "meetings", use: InspectionPages.recordMeeting)
 
     // Administration
     pages.get("admin", "accounts", use: AdminPages.accounts)

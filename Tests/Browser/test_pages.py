@@ -130,3 +130,55 @@ def test_3_the_audit_log_shows_an_intact_chain(browser, base_url):
     assert "链完整" in browser.page_source
     assert "contact.report" in browser.page_source
     shot(browser, "audit")
+
+
+POLICE_PASSWORD = "Jingwu-Zhongxin-9"
+
+
+def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
+    login(browser, base_url, "admin", NEW_ADMIN_PASSWORD)
+    browser.get(f"{base_url}/admin/accounts")
+    browser.find_element(By.ID, "username").send_keys("zhihui")
+    browser.find_element(By.ID, "display_name").send_keys("指挥中心民警")
+    Select(browser.find_element(By.ID, "role")).select_by_visible_text("公安局工作人员")
+    submit(browser, "form.grid button[type=submit]")
+    one_time = browser.find_element(By.CSS_SELECTOR, "code.secret").text
+    logout(browser)
+
+    login(browser, base_url, "zhihui", one_time)
+    change_password(browser, one_time, POLICE_PASSWORD)
+
+    # This month's sample, then a call recorded in a few clicks.
+    browser.get(f"{base_url}/checks/phone")
+    submit(browser, "form.filters button")
+    wait_text(browser, "开始拨打")
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.LINK_TEXT, "开始拨打").click()
+    WebDriverWait(browser, 10).until(lambda b: _stale(old))
+    unit = browser.find_element(By.TAG_NAME, "h1").text.split(":")[-1]
+    for _ in range(3):
+        browser.find_element(By.XPATH, "//button[text()='未接通']").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#attempts li")) == 3
+    shot(browser, "phone-call")
+    submit(browser, "#call-form button[type=submit]")
+    wait_text(browser, "电话检查:")
+    browser.get(f"{base_url}/findings?source=phone")
+    wait_text(browser, "共 1 条")
+    assert unit in browser.page_source
+    assert "D8" in browser.page_source
+
+    # A drill: summon two units, one arrives at a tap.
+    browser.get(f"{base_url}/checks/drills")
+    browser.find_element(By.ID, "scenario").send_keys("模拟:树木倒伏阻断交通")
+    units = Select(browser.find_element(By.ID, "units"))
+    units.select_by_visible_text("市本级 市建设局")
+    units.select_by_visible_text("市本级 丽水军分区")
+    submit(browser, "form.grid button[type=submit]")
+    wait_text(browser, "结束检查")
+    assert "统一制服免着背心" in browser.page_source
+    submit(browser, "button.tap")
+    wait_text(browser, "到达")
+    shot(browser, "drill")
+    submit(browser, "form[action$='/finish'] button")
+    wait_text(browser, "检查已结束")
+    assert "丽水军分区" in browser.find_element(By.TAG_NAME, "ul").text

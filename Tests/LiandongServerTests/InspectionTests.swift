@@ -113,4 +113,91 @@ struct InspectionTests {
             #expect(activities.filter { $0.kind == .consultation }.count == 1)
         }
     }
+
+    @Test func aDrillOnTheTabletScreen() async throws {
+        try await withTestApp { app in
+            let officer = try await app.signIn(.emb)
+            // 市水利局 (unit 4, level 1) is summoned.
+            try await app.send(.POST, "checks/drills", as: officer,
+                               form: ["check_id": "DR-T", "kind": "onsite", "scenario": "模拟山体滑坡", "units[]": "4"]) { res in
+                #expect(res.status == .seeOther)
+            }
+            try await app.send(.GET, "checks/drills/DR-T", as: officer) { res in
+                let html = res.body.string
+                #expect(html.contains("模拟山体滑坡"))
+                #expect(html.contains("data-limit=\"1200\""))
+                #expect(html.contains("结束检查"))
+            }
+            // Under way: no findings yet for a unit still on its way.
+            #expect(try await findings(app).isEmpty)
+            try await app.send(.POST, "checks/drills/DR-T/arrive", as: officer, form: ["unit_id": "4"]) { res in #expect(res.status == .seeOther) }
+            try await app.send(.POST, "checks/drills/DR-T/arrive", as: officer, form: ["unit_id": "4"]) { res in
+                #expect(res.status == .unprocessableEntity)
+            }
+            try await app.send(.POST, "checks/drills/DR-T/assess", as: officer, form: ["unit_id": "4", "vest": "false", "equipment": "true", "duties": "false"]) { res in
+                #expect(res.status == .seeOther)
+            }
+            let kinds = Set(try await findings(app).map(\.kind))
+            #expect(kinds == ["no_vest", "duties_unknown"])
+            try await app.send(.POST, "checks/drills/DR-T/finish", as: officer, form: [:]) { res in #expect(res.status == .seeOther) }
+            try await app.send(.GET, "checks/drills/DR-T", as: officer) { res in
+                #expect(res.body.string.contains("检查已结束"))
+                #expect(res.body.string.contains("D12 "))
+            }
+            // A liaison sees no check screens.
+            let liaison = try await app.signIn(.liaison, unitID: 4)
+            try await app.send(.GET, "checks/drills/DR-T", as: liaison) { res in #expect(res.status == .forbidden) }
+            try await app.send(.GET, "checks/phone", as: liaison) { res in #expect(res.status == .forbidden) }
+        }
+    }
+
+    @Test func aPhoneCallFromTheOfficersScreen() async throws {
+        try await withTestApp { app in
+            let police = try await app.signIn(.psb)
+            try await app.send(.POST, "checks/phone/campaigns", as: police, form: ["size": "5"]) { res in #expect(res.status == .seeOther) }
+            let campaign = try #require(try await InspectionService.latestCampaign(on: app.db))
+            let unit = campaign.units[0]
+            try await app.send(.GET, "checks/phone", as: police) { res in
+                #expect(res.body.string.contains("开始拨打"))
+                #expect(res.body.string.contains("随机种子"))
+            }
+            let t = Date().addingTimeInterval(-600)
+            let times = (0..<3).map { ChinaTime.isoString(t.addingTimeInterval(Double($0 * 120))) }.joined(separator: ",")
+            try await app.send(.POST, "checks/phone", as: police, form: [
+                "unit_id": String(unit), "campaign_id": String(campaign.id), "dialled": "duty",
+                "attempt_times": times, "attempt_answers": "0,0,0", "number_current": "", "knows_first_responsibility": "",
+            ]) { res in
+                #expect(res.status == .seeOther)
+                // Straight on to the next unit of the sample.
+                #expect(res.headers.first(name: .location) == "/checks/phone/call?unit=\(campaign.units[1])&campaign=\(campaign.id)")
+            }
+            let list = try await findings(app)
+            #expect(list.map(\.kind) == ["phone_unanswered"] && list[0].unitId == unit)
+            // Without any attempt recorded the form comes back with a message.
+            try await app.send(.POST, "checks/phone", as: police, form: ["unit_id": String(unit), "attempt_times": "", "attempt_answers": ""]) { res in
+                #expect(res.status == .unprocessableEntity)
+            }
+        }
+    }
+
+    @Test func theFindingsPageListsWhatTheReaderMaySee() async throws {
+        try await withTestApp { app in
+            let file = try Fixtures.temporaryFile("checks.jsonl", contents: Data((Self.phoneLine + "\n" + Self.drillLine + "\n").utf8))
+            _ = try await app.run(["checks", "import", file.path])
+            let emb = try await app.signIn(.emb)
+            try await app.send(.GET, "findings", as: emb) { res in
+                #expect(res.body.string.contains("共 2 条,拟扣分合计 1.5 分"))
+            }
+            try await app.send(.GET, "findings?source=phone", as: emb) { res in
+                #expect(res.body.string.contains("共 1 条"))
+                #expect(res.body.string.contains("市水利局"))
+            }
+            let liaison = try await app.signIn(.liaison, unitID: 6) // 市建设局
+            try await app.send(.GET, "findings", as: liaison) { res in
+                #expect(res.body.string.contains("共 1 条"))
+                #expect(!res.body.string.contains("市水利局"))
+            }
+            try await app.send(.GET, "findings?from=2026-13-01", as: emb) { res in #expect(res.status == .badRequest) }
+        }
+    }
 }

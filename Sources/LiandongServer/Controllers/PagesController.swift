@@ -12,7 +12,11 @@ struct NavItem: Encodable {
     static let entries: [(key: String, title: String, href: String)] = [
         ("home", "首页", "/"),
         ("units", "联动单位", "/units"),
+        ("phone", "电话检查", "/checks/phone"),
+        ("drills", "实地视频检查", "/checks/drills"),
         ("compliance", "到场时限", "/compliance"),
+        ("findings", "问题清单", "/findings"),
+        ("supervision", "监督日历", "/supervision"),
         ("rules", "扣分标准", "/rules"),
     ]
 

@@ -54,7 +54,9 @@ enum InspectionService {
 
     // MARK: Drills
 
-    static func record(_ drill: Drill, replace: Bool = false, actor: Actor, rules: RuleBook, now: Date = Date(),
+    /// `finished`: the drill is over (imported past records are); until then a unit not yet
+    /// arrived is on its way and no no-show is found.
+    static func record(_ drill: Drill, replace: Bool = false, finished: Bool = true, actor: Actor, rules: RuleBook, now: Date = Date(),
                        on db: any Database) async throws -> Outcome {
         do { try drill.validate() } catch { throw AppError.invalid(error.message, field: error.field) }
         let ruleSet = rules.inForce(at: drill.alertAt)
@@ -71,16 +73,40 @@ enum InspectionService {
                 try await AuditLog.append(tx, actor: actor, action: "check.drill.update", entity: "drill", entityID: drill.checkID,
                                           before: old, after: drill, at: now)
             } else {
-                try await sql.insert(into: "drills").columns("check_id", "kind", "alert_at", "body", "recorded_by", "recorded_at")
+                try await sql.insert(into: "drills").columns("check_id", "kind", "alert_at", "body", "recorded_by", "recorded_at", "finished_at")
                     .values(SQLBind(drill.checkID), SQLBind(drill.kind.rawValue), SQLBind(drill.alertAt), SQLBind(try encode(drill)),
-                            SQLBind(actor.principal.name), SQLBind(now)).run()
+                            SQLBind(actor.principal.name), SQLBind(now), SQLBind(finished ? now : nil)).run()
                 try await AuditLog.append(tx, actor: actor, action: "check.drill.record", entity: "drill", entityID: drill.checkID,
                                           after: drill, at: now)
             }
-            _ = try await FindingStore.reconcile(source: drill.kind.source, refs: [drill.checkID], scope: nil,
-                                                 findings: drill.judge(rules: ruleSet), now: now, on: sql)
+            try await judge(drill, rules: ruleSet, now: now, on: sql)
             return .stored
         }
+    }
+
+    static func judge(_ drill: Drill, rules: RuleSet, now: Date, on sql: any SQLDatabase) async throws {
+        struct Row: Decodable { var finished_at: Date? }
+        let finished = try await sql.select().column("finished_at").from("drills").where("check_id", .equal, SQLBind(drill.checkID))
+            .first(decoding: Row.self)?.finished_at != nil
+        let findings = drill.judge(rules: rules).filter { finished || $0.kind != .drillNoShow }
+        _ = try await FindingStore.reconcile(source: drill.kind.source, refs: [drill.checkID], scope: nil, findings: findings, now: now, on: sql)
+    }
+
+    /// Ends a drill: units that never arrived now count as not having turned out.
+    static func finish(_ checkID: String, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws {
+        let drill = try await drill(checkID, on: db)
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            try await sql.update("drills").set("finished_at", to: SQLBind(now)).where("check_id", .equal, SQLBind(checkID)).run()
+            try await AuditLog.append(tx, actor: actor, action: "check.drill.finish", entity: "drill", entityID: checkID, at: now)
+            try await judge(drill, rules: rules.inForce(at: drill.alertAt), now: now, on: sql)
+        }
+    }
+
+    static func isFinished(_ checkID: String, on db: any Database) async throws -> Bool {
+        struct Row: Decodable { var finished_at: Date? }
+        return try await (db as! any SQLDatabase).select().column("finished_at").from("drills").where("check_id", .equal, SQLBind(checkID))
+            .first(decoding: Row.self)?.finished_at != nil
     }
 
     static func drill(_ checkID: String, on db: any Database) async throws -> Drill {

@@ -8,5 +8,6 @@ enum LiandongMigrations {
         CreateSecurity(),
         CreateDispatches(),
         CreateInspections(),
+        UpdateDrillsAddFinishedAt(),
     ]
 }

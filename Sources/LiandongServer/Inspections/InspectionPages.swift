@@ -1,0 +1,382 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Vapor
+
+/// The check screens: phone checks for the police, drills for the two agencies at the scene or
+/// in the command hall, the supervision calendar for all three.
+enum InspectionPages {
+    static func requirePolice(_ req: Request) throws -> Actor {
+        let actor = try req.actor()
+        try req.authorize([.psb, .admin].contains(actor.principal.role), "日常电话检查由市公安局开展")
+        return actor
+    }
+
+    static func requireJointCheck(_ req: Request) throws -> Actor {
+        let actor = try req.actor()
+        try req.authorize([.psb, .emb, .admin].contains(actor.principal.role), "实地和视频检查由市应急管理局和市公安局开展")
+        return actor
+    }
+
+    static func requireSupervisor(_ req: Request) throws -> Actor {
+        let actor = try req.actor()
+        try req.authorize([.psb, .emb, .plc, .admin].contains(actor.principal.role), "监督检查工作日历供三部门使用")
+        return actor
+    }
+
+    // MARK: Phone checks
+
+    struct CampaignUnit: Encodable {
+        var id: Int
+        var name: String
+        var jurisdiction: String
+        var level: String
+        var dutyPhone: String
+        var liaison: String
+        var done: Bool
+        var result: String
+    }
+
+    struct PhoneContext: Encodable {
+        var frame: PageFrame
+        var hasCampaign: Bool
+        var campaignID: Int
+        var campaignLabel: String
+        var seed: String
+        var units: [CampaignUnit]
+        var doneCount: Int
+    }
+
+    @Sendable static func phone(req: Request) async throws -> View {
+        _ = try requirePolice(req)
+        let campaign = try await InspectionService.latestCampaign(on: req.db)
+        var rows: [CampaignUnit] = []
+        if let campaign, let month = Period.parse(campaign.month) {
+            let checks = try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db)
+            let units = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).filter(\.$id ~~ campaign.units).all().map { ($0.id ?? 0, $0) })
+            rows = campaign.units.compactMap { units[$0] }.map { u in
+                let done = checks.last { $0.unitID == u.id }
+                return CampaignUnit(id: u.id ?? 0, name: u.name, jurisdiction: Jurisdictions.named(u.jurisdictionID)?.name ?? "", level: u.unitLevel.name,
+                                    dutyPhone: u.dutyPhone ?? "未登记", liaison: [u.liaisonName, u.liaisonMobile].compactMap { $0 }.joined(separator: " "),
+                                    done: done != nil, result: done.map { $0.answered ? "已接通" : "未接通(\($0.attempts.count)次)" } ?? "—")
+            }
+        }
+        return try await req.view.render("phone_checks", PhoneContext(
+            frame: PageFrame(req, title: "日常电话检查", active: "phone"), hasCampaign: campaign != nil, campaignID: campaign?.id ?? 0,
+            campaignLabel: campaign.flatMap { Period.parse($0.month)?.label } ?? "", seed: campaign.map { String($0.seed) } ?? "",
+            units: rows, doneCount: rows.filter(\.done).count))
+    }
+
+    @Sendable static func createCampaign(req: Request) async throws -> Response {
+        let actor = try requirePolice(req)
+        struct Form: Decodable { var size: Int? }
+        let size = (try? req.content.decode(Form.self))?.size ?? 10
+        _ = try await InspectionService.createCampaign(month: Period.containing(LocalDate(Date()), .month), size: size, actor: actor,
+                                                       rules: req.application.liandong.ruleBook, on: req.db)
+        return req.redirect(to: "/checks/phone")
+    }
+
+    struct CallContext: Encodable {
+        var frame: PageFrame
+        var unitID: Int
+        var unitName: String
+        var dutyPhone: String
+        var liaison: String
+        var campaignID: String
+        var maxAttempts: Int
+        /// The call screen's clock runs from when it opened.
+        var startedMs: Int
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func renderCall(_ req: Request, unit: LinkageUnit, campaign: String, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let context = CallContext(frame: PageFrame(req, title: "电话检查", active: "phone"), unitID: unit.id ?? 0, unitName: unit.name,
+                                  dutyPhone: unit.dutyPhone ?? "未登记", liaison: [unit.liaisonName, unit.liaisonMobile].compactMap { $0 }.joined(separator: " "),
+                                  campaignID: campaign, maxAttempts: req.currentRules.phoneCheckAttempts,
+                                  startedMs: Int(Date().timeIntervalSince1970 * 1000), error: error, hasError: error != nil)
+        let response = try await req.view.render("phone_call", context).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func call(req: Request) async throws -> Response {
+        _ = try requirePolice(req)
+        guard let id = try? req.query.get(Int.self, at: "unit") else { throw AppError(.badRequest, "缺少单位", field: "unit") }
+        let unit = try await RegisterService.unit(id, on: req.db)
+        return try await renderCall(req, unit: unit, campaign: (try? req.query.get(String.self, at: "campaign")) ?? "")
+    }
+
+    struct CallForm: Decodable {
+        var unit_id: Int
+        var campaign_id: String?
+        var dialled: String?
+        var attempt_times: String?
+        var attempt_answers: String?
+        var answered_by: String?
+        var number_current: String?
+        var knows_first_responsibility: String?
+        var notes: String?
+    }
+
+    static func optionalBool(_ s: String?) -> Bool? {
+        switch s { case "true": true; case "false": false; default: nil }
+    }
+
+    @Sendable static func recordCall(req: Request) async throws -> Response {
+        let actor = try requirePolice(req)
+        let form = try req.content.decode(CallForm.self)
+        let unit = try await RegisterService.unit(form.unit_id, on: req.db)
+        let times = (form.attempt_times ?? "").split(separator: ",").compactMap { ChinaTime.parseTimestamp(String($0)) }
+        let answers = (form.attempt_answers ?? "").split(separator: ",").map { $0 == "1" }
+        guard !times.isEmpty, times.count == answers.count else {
+            return try await renderCall(req, unit: unit, campaign: form.campaign_id ?? "", error: "请先点击“未接通”或“接通”记录每次拨打", status: .unprocessableEntity)
+        }
+        let checkID = "PC-\(ChinaTime.isoString(times[0]).prefix(10).replacingOccurrences(of: "-", with: ""))-\(unit.id ?? 0)-\(Int(times[0].timeIntervalSince1970) % 100_000)"
+        let reported = try await InspectionService.changeReported(unitID: unit.id ?? 0, before: times[0], on: req.db)
+        let check = PhoneCheck(checkID: checkID, unitID: unit.id ?? 0, dialled: PhoneCheck.Dialled(rawValue: form.dialled ?? "") ?? .duty,
+                               attempts: zip(times, answers).map { PhoneCheck.Attempt(at: $0, answered: $1) },
+                               answeredBy: form.answered_by?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
+                               numberCurrent: optionalBool(form.number_current), changeReported: reported,
+                               knowsFirstResponsibility: optionalBool(form.knows_first_responsibility), officers: [actor.principal.name],
+                               notes: form.notes?.trimmingCharacters(in: .whitespaces).nilIfEmpty)
+        do {
+            _ = try await InspectionService.record(check, campaignID: form.campaign_id.flatMap { Int($0) }, actor: actor,
+                                                   rules: req.application.liandong.ruleBook, on: req.db)
+        } catch let error as AppError {
+            return try await renderCall(req, unit: unit, campaign: form.campaign_id ?? "", error: error.message, status: error.status)
+        }
+        // Straight on to the next unit of the sample not yet checked.
+        if let campaign = try await InspectionService.latestCampaign(on: req.db), let month = Period.parse(campaign.month) {
+            let done = Set(try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db).map(\.unitID))
+            if let next = campaign.units.first(where: { !done.contains($0) }) {
+                return req.redirect(to: "/checks/phone/call?unit=\(next)&campaign=\(campaign.id)")
+            }
+        }
+        return req.redirect(to: "/checks/phone")
+    }
+
+    // MARK: Drills
+
+    struct DrillRow: Encodable {
+        var id: String
+        var kind: String
+        var alertAt: String
+        var scenario: String
+        var units: Int
+        var findings: Int
+    }
+
+    struct DrillsContext: Encodable {
+        var frame: PageFrame
+        var drills: [DrillRow]
+        var units: [AdminPages.Option]
+        var nextID: String
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func kindName(_ kind: Drill.Kind) -> String { kind == .onsite ? "实地检查" : "视频检查" }
+
+    static func renderDrills(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let drills = try await InspectionService.drills(on: req.db)
+        let findings = try await FindingService.list(FindingFilter(), on: req.db)
+        let units = try await RegisterService.units(on: req.db)
+        let today = LocalDate(Date())
+        let context = DrillsContext(
+            frame: PageFrame(req, title: "实地与视频检查", active: "drills"),
+            drills: drills.map { d in
+                DrillRow(id: d.checkID, kind: kindName(d.kind), alertAt: ChinaTime.displayString(d.alertAt), scenario: d.scenario,
+                         units: d.units.count, findings: findings.filter { $0.ref == d.checkID && ($0.source == "onsite" || $0.source == "video") }.count)
+            },
+            units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
+            nextID: "DR-\(today.year)-\(String(format: "%02d%02d", today.month, today.day))-\(drills.count + 1)",
+            error: error, hasError: error != nil)
+        let response = try await req.view.render("drills", context).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func drills(req: Request) async throws -> Response {
+        _ = try requireJointCheck(req)
+        return try await renderDrills(req)
+    }
+
+    @Sendable static func createDrill(req: Request) async throws -> Response {
+        let actor = try requireJointCheck(req)
+        struct Form: Decodable { var check_id: String?; var kind: String?; var scenario: String?; var place: String?; var officers: String?; var units: [String]? }
+        let form = try req.content.decode(Form.self)
+        do {
+            let checkID = form.check_id?.trimmingCharacters(in: .whitespaces) ?? ""
+            guard !checkID.isEmpty, checkID.count <= 40 else { throw AppError.invalid("请填写检查编号", field: "check_id") }
+            let ids = (form.units ?? []).compactMap { Int($0) }
+            guard !ids.isEmpty else { throw AppError.invalid("请选择参检单位", field: "units") }
+            let units = try await LinkageUnit.query(on: req.db).filter(\.$id ~~ ids).all()
+            let now = Date()
+            let kind = Drill.Kind(rawValue: form.kind ?? "") ?? .onsite
+            let drill = Drill(checkID: checkID, kind: kind, alertAt: now, scenario: form.scenario?.nilIfEmpty ?? "模拟警情",
+                              place: kind == .onsite ? form.place?.nilIfEmpty : nil, videoPoint: kind == .video ? form.place?.nilIfEmpty : nil,
+                              officers: officers(form.officers, default: req.account?.displayName ?? actor.principal.name),
+                              notes: nil,
+                              units: units.map { DrillUnit(unitID: $0.id ?? 0, profile: $0.profile, notifiedAt: now, arrivedAt: nil) })
+            _ = try await InspectionService.record(drill, finished: false, actor: actor, rules: req.application.liandong.ruleBook, now: now, on: req.db)
+            return req.redirect(to: "/checks/drills/\(checkID)")
+        } catch let error as AppError {
+            return try await renderDrills(req, error: error.message, status: error.status == .conflict ? .conflict : .unprocessableEntity)
+        }
+    }
+
+    /// The officers present, as typed (separated by 、 or commas); the signed-in officer when blank.
+    static func officers(_ raw: String?, default name: String) -> [String] {
+        let list = (raw ?? "").split(whereSeparator: { "、,,".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return list.isEmpty ? [name] : list
+    }
+
+    struct DrillUnitRow: Encodable {
+        var id: Int
+        var name: String
+        var level: String
+        var limit: String
+        var limitSeconds: Int
+        var notifiedMs: Int
+        var arrived: Bool
+        var arrivedText: String
+        var uniformExempt: Bool
+        var vest: String
+        var equipment: String
+        var duties: String
+    }
+
+    struct DrillContext: Encodable {
+        var frame: PageFrame
+        var checkID: String
+        var kind: String
+        var scenario: String
+        var place: String
+        var alertAt: String
+        var officers: String
+        var units: [DrillUnitRow]
+        var findings: [String]
+        var hasFindings: Bool
+        var finished: Bool
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func text(_ b: Bool?) -> String { b.map { $0 ? "true" : "false" } ?? "" }
+
+    @Sendable static func drill(req: Request) async throws -> View {
+        _ = try requireJointCheck(req)
+        let drill = try await InspectionService.drill(req.parameters.get("id") ?? "", on: req.db)
+        let rules = req.application.liandong.ruleBook.inForce(at: drill.alertAt)
+        let names = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).all().map { ($0.id ?? 0, $0.name) })
+        let findings = try await FindingService.list(FindingFilter(), on: req.db).filter { $0.ref == drill.checkID && $0.source == drill.kind.source.rawValue }
+        return try await req.view.render("drill", DrillContext(
+            frame: PageFrame(req, title: drill.checkID, active: "drills"), checkID: drill.checkID, kind: kindName(drill.kind),
+            scenario: drill.scenario, place: drill.place ?? drill.videoPoint ?? "", alertAt: ChinaTime.displayString(drill.alertAt),
+            officers: drill.officers.joined(separator: "、"),
+            units: drill.units.map { u in
+                let limit = drill.limit(for: u, rules: rules)
+                return DrillUnitRow(
+                    id: u.unitID, name: names[u.unitID] ?? String(u.unitID), level: u.level.name, limit: limit.description, limitSeconds: limit.seconds,
+                    notifiedMs: Int(u.notifiedAt.timeIntervalSince1970 * 1000), arrived: u.arrivedAt != nil,
+                    arrivedText: u.arrivedAt.map { RuleSet.durationText(seconds: RuleSet.elapsedSeconds(from: u.notifiedAt, to: $0)) + "到达" } ?? "",
+                    uniformExempt: u.uniformExempt, vest: text(u.vestWorn), equipment: text(u.equipmentOK), duties: text(u.knowsDuties))
+            },
+            findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)(拟扣\(Points($0.proposedPoints))分)" }, hasFindings: !findings.isEmpty,
+            finished: try await InspectionService.isFinished(drill.checkID, on: req.db), error: nil, hasError: false))
+    }
+
+    static func updateDrill(_ req: Request, _ change: (inout DrillUnit) throws -> Void) async throws -> Response {
+        let actor = try requireJointCheck(req)
+        let id = req.parameters.get("id") ?? ""
+        var drill = try await InspectionService.drill(id, on: req.db)
+        struct Form: Decodable { var unit_id: Int }
+        let unitID = try req.content.decode(Form.self).unit_id
+        guard let index = drill.units.firstIndex(where: { $0.unitID == unitID }) else { throw AppError.invalid("该单位未参加本次检查", field: "unit_id") }
+        try change(&drill.units[index])
+        let finished = try await InspectionService.isFinished(id, on: req.db)
+        _ = try await InspectionService.record(drill, replace: true, finished: finished, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+        return req.redirect(to: "/checks/drills/\(id)")
+    }
+
+    @Sendable static func finish(req: Request) async throws -> Response {
+        let actor = try requireJointCheck(req)
+        let id = req.parameters.get("id") ?? ""
+        try await InspectionService.finish(id, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+        return req.redirect(to: "/checks/drills/\(id)")
+    }
+
+    /// One tap: the unit's first responders are here now.
+    @Sendable static func arrive(req: Request) async throws -> Response {
+        try await updateDrill(req) { unit in
+            guard unit.arrivedAt == nil else { throw AppError.invalid("已记录到达时间") }
+            unit.arrivedAt = Date()
+        }
+    }
+
+    @Sendable static func assess(req: Request) async throws -> Response {
+        struct Form: Decodable { var vest: String?; var equipment: String?; var duties: String? }
+        let form = try req.content.decode(Form.self)
+        return try await updateDrill(req) { unit in
+            if !unit.uniformExempt { unit.vestWorn = optionalBool(form.vest) }
+            unit.equipmentOK = optionalBool(form.equipment)
+            unit.knowsDuties = optionalBool(form.duties)
+            if unit.arrivedAt == nil { unit.vestWorn = nil; unit.equipmentOK = nil }
+        }
+    }
+
+    // MARK: Supervision calendar
+
+    struct PeriodRow: Encodable {
+        var duty: String
+        var period: String
+        var count: Int
+        var status: String
+        var statusText: String
+        var agencies: String
+    }
+
+    struct SupervisionContext: Encodable {
+        var frame: PageFrame
+        var from: String
+        var periods: [PeriodRow]
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func renderSupervision(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let book = req.application.liandong.ruleBook
+        try await InspectionService.judgeSupervision(rules: book, on: req.db)
+        let from = try await InspectionService.recordsFrom(on: req.db)
+        let (periods, _) = try await InspectionService.calendar(from: from, rules: book, on: req.db)
+        let context = SupervisionContext(
+            frame: PageFrame(req, title: "监督工作日历", active: "supervision"), from: from.chinese,
+            periods: periods.reversed().map { p in
+                PeriodRow(duty: p.duty.title, period: p.chineseLabel, count: p.count, status: p.status.rawValue, statusText: p.status.chinese,
+                          agencies: p.duty.agencies.map(\.name).joined(separator: "、"))
+            }, error: error, hasError: error != nil)
+        let response = try await req.view.render("supervision", context).encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func supervision(req: Request) async throws -> Response {
+        _ = try requireSupervisor(req)
+        return try await renderSupervision(req)
+    }
+
+    @Sendable static func recordMeeting(req: Request) async throws -> Response {
+        let actor = try requireSupervisor(req)
+        struct Form: Decodable { var held_on: String?; var attendees: String?; var decisions: String? }
+        let form = try req.content.decode(Form.self)
+        do {
+            guard let day = form.held_on.flatMap(LocalDate.init) else { throw AppError.invalid("请填写会商日期", field: "held_on") }
+            try await InspectionService.recordMeeting(heldOn: day.start.addingTimeInterval(9 * 3600), attendees: form.attendees ?? "",
+                                                      decisions: form.decisions ?? "", actor: actor, on: req.db)
+            return req.redirect(to: "/supervision")
+        } catch let error as AppError {
+            return try await renderSupervision(req, error: error.message, status: error.status)
+        }
+    }
+}
