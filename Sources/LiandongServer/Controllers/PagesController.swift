@@ -107,6 +107,18 @@ enum PagesController {
         var recent: [RecentChange]
         var hasRecent: Bool
         var withoutContacts: Int
+        var duties: [DutyStatus]
+        var hasDuties: Bool
+    }
+
+    /// A supervision duty's current period and how it stands (main text §二, §四(二)).
+    struct DutyStatus: Encodable {
+        var title: String
+        var period: String
+        var count: Int
+        var status: String
+        var statusText: String
+        var overdue: Int
     }
 
     static func limitRows(_ rules: RuleSet) -> [LimitRow] {
@@ -135,6 +147,16 @@ enum PagesController {
         let recent = try await ContactChange.query(on: req.db).filter(\.$unitID ~~ units.compactMap(\.id))
             .sort(\.$recordedAt, .descending).sort(\.$id, .descending).limit(10).all()
         let recentRows = recentRows(recent, names: names)
+        var duties: [DutyStatus] = []
+        if [.admin, .plc, .emb, .psb].contains(principal.role) {
+            let (periods, _) = try await InspectionService.calendar(rules: req.application.liandong.ruleBook, on: req.db)
+            for duty in rules.supervisionDuties {
+                let mine = periods.filter { $0.duty.id == duty.id }
+                guard let current = mine.last else { continue }
+                duties.append(DutyStatus(title: duty.title, period: current.chineseLabel, count: current.count, status: current.status.rawValue,
+                                         statusText: current.status.chinese, overdue: mine.filter { $0.status == .overdue }.count))
+            }
+        }
         return try await req.view.render("home", HomeContext(
             frame: PageFrame(req, title: "首页", active: "home"),
             totalUnits: units.count,
@@ -142,7 +164,8 @@ enum PagesController {
             limits: limitRows(rules),
             recent: recentRows,
             hasRecent: !recentRows.isEmpty,
-            withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count))
+            withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count,
+            duties: duties, hasDuties: !duties.isEmpty))
     }
 
     static func recentRows(_ recent: [ContactChange], names: [Int: String]) -> [RecentChange] {
