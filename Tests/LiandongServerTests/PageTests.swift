@@ -22,6 +22,20 @@ struct PageTests {
         }
     }
 
+    @Test func theHomePageShowsTheSupervisionDutiesToTheAgencies() async throws {
+        try await withTestApp { app in
+            let police = try await app.signIn(.psb)
+            try await app.send(.GET, "/", as: police) { res in
+                let html = res.body.string
+                #expect(html.contains("监督检查工作"))
+                for duty in RuleSet.initial.supervisionDuties { #expect(html.contains(duty.title)) }
+                #expect(html.contains("status-due"))
+            }
+            let liaison = try await app.signIn(.liaison, unitID: 3)
+            try await app.send(.GET, "/", as: liaison) { res in #expect(!res.body.string.contains("监督检查工作")) }
+        }
+    }
+
     @Test func unitsListFiltersByJurisdictionAndLevel() async throws {
         try await withTestApp { app in
             let admin = try await app.signIn(.admin)

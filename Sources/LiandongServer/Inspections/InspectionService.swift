@@ -252,14 +252,22 @@ enum InspectionService {
     }
 
     /// Periods of each duty from `from` to `asOf`, and the D7 findings of those that ended short.
+    /// Without an explicit `from`, each duty starts with the period in which records began: its
+    /// duty could still be done in time, while earlier periods are not the system's to judge.
     static func calendar(from: LocalDate? = nil, asOf: LocalDate = LocalDate(Date()), rules: RuleBook, on db: any Database)
         async throws -> (periods: [SupervisionPeriod], findings: [Finding]) {
-        var start: LocalDate
-        if let from { start = from } else { start = try await recordsFrom(on: db) }
+        let recordsStart = try await recordsFrom(on: db)
         let ruleSet = rules.inForce(on: asOf)
         let acts = try await activities(on: db)
-        return (SupervisionCalendar.periods(rules: ruleSet, activities: acts, from: start, asOf: asOf),
-                SupervisionCalendar.missedDutyFindings(rules: ruleSet, activities: acts, from: start, asOf: asOf))
+        var periods: [SupervisionPeriod] = [], findings: [Finding] = []
+        for duty in ruleSet.supervisionDuties {
+            var one = ruleSet
+            one.supervisionDuties = [duty]
+            let start = from ?? Period.containing(recordsStart, duty.period).start
+            periods += SupervisionCalendar.periods(rules: one, activities: acts, from: start, asOf: asOf)
+            findings += SupervisionCalendar.missedDutyFindings(rules: one, activities: acts, from: start, asOf: asOf)
+        }
+        return (periods, findings)
     }
 
     /// Stores the calendar's D7 findings (a later record of a duty withdraws its finding).
