@@ -25,6 +25,7 @@ func routes(_ app: Application) throws {
     pages.get("rules", use: PagesController.rules)
     pages.get("compliance", use: ComplianceControllers.page)
     pages.get("findings", use: FindingPages.list)
+    pages.post("findings", use: FindingPages.file)
 
     // Inspections
     pages.get("checks", "phone", use: InspectionPages.phone)

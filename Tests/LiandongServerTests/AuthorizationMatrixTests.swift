@@ -83,6 +83,8 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/supervision/meetings", pattern: "/supervision/meetings", allowed: [.admin, .plc, .emb, .psb],
              form: ["held_on": "2026-06-20", "attendees": "三部门", "decisions": "通报"]),
         Case(method: .GET, path: "/findings?source=dispatch", pattern: "/findings", allowed: people),
+        Case(method: .POST, path: "/findings", pattern: "/findings", allowed: [.admin, .psb],
+             form: ["unit_id": "3", "incident_id": "110-M", "failure": "refused", "occurred_at": "2026-03-01T08:15", "narrative": "接指令后拒不出警"]),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]

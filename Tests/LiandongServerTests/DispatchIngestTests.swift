@@ -213,4 +213,35 @@ struct DispatchIngestTests {
             }
         }
     }
+
+    @Test func thePoliceFileALiveAlertFailureByHand() async throws {
+        try await withTestApp { app in
+            let police = try await app.signIn(.psb)
+            let form = ["unit_id": "4", "incident_id": "110-M1", "failure": "passed_on", "occurred_at": "2026-03-01T08:20", "narrative": "接指令后称不归本单位管辖"]
+            try await app.send(.POST, "findings", as: police, form: form) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("已登记:市水利局推诿扯皮"))
+            }
+            var list = try await activeFindings(app)
+            #expect(list.count == 1 && list[0].item == "D10" && list[0].proposedPoints == 1.5 && list[0].source == "manual")
+            // Once per failure, incident and unit.
+            try await app.send(.POST, "findings", as: police, form: form) { res in #expect(res.status == .conflict) }
+            var outOfRange = form
+            outOfRange["failure"] = "refused"
+            outOfRange["points"] = "2.5"
+            try await app.send(.POST, "findings", as: police, form: outOfRange) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("0.5至2.0分"))
+            }
+            // Judging the incident's events later leaves the hand-filed report alone.
+            let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
+            _ = try await DispatchService.ingest([DispatchEventInput(eventID: "M-1", incidentID: "110-M1", unit: "4", type: .instructed, at: t0),
+                                                  DispatchEventInput(eventID: "M-2", incidentID: "110-M1", unit: "4", type: .arrived, at: t0.addingTimeInterval(600)),
+                                                  DispatchEventInput(eventID: "M-3", incidentID: "110-M1", unit: "4", type: .resultReported, at: t0.addingTimeInterval(3600))],
+                                                 actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            list = try await activeFindings(app)
+            #expect(list.map(\.source) == ["manual"])
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "finding.file").count() == 1)
+        }
+    }
 }

@@ -14,18 +14,66 @@ enum FindingPages {
         var rows: [[String]]
         var count: Int
         var total: String
+        var canFile: Bool
+        var failures: [RegisterPages.Option]
+        var units: [AdminPages.Option]
+        var now: String
+        var error: String?
+        var hasError: Bool
+        var notice: String?
+        var hasNotice: Bool
     }
 
-    @Sendable static func list(req: Request) async throws -> View {
+    static func mayFile(_ p: Principal?) -> Bool { p?.role == .psb || p?.role == .admin }
+
+    @Sendable static func list(req: Request) async throws -> Response {
+        try await render(req)
+    }
+
+    static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let filter = try DispatchAPI.findingFilter(req)
         let findings = try await FindingService.list(filter, on: req.db)
         let table = FindingService.table(findings)
-        return try await req.view.render("findings", Context(
+        let canFile = mayFile(req.principal)
+        let units = canFile ? try await RegisterService.units(on: req.db) : []
+        let view = try await req.view.render("findings", Context(
             frame: PageFrame(req, title: "发现的问题", active: "findings"),
             sources: [RegisterPages.Option(value: "", label: "全部", selected: filter.source == nil)]
                 + FindingSource.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.source) },
             from: filter.from?.description ?? "", to: filter.to?.description ?? "",
             header: table.header, rows: table.rows, count: findings.count,
-            total: findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) }.description))
+            total: findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) }.description,
+            canFile: canFile,
+            failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },
+            units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
+            now: String(ChinaTime.isoString(Date()).prefix(16)),
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil))
+        let response = try await view.encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    /// POST /findings: a live-alert failure reported by the police.
+    @Sendable static func file(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        try req.authorize(mayFile(actor.principal), "实战警情问题由市公安局登记")
+        struct Form: Decodable { var unit_id: Int?; var incident_id: String?; var failure: String?; var occurred_at: String?; var narrative: String?; var points: String? }
+        let form = try req.content.decode(Form.self)
+        do {
+            guard let unit = form.unit_id else { throw AppError.invalid("请选择单位", field: "unit_id") }
+            guard let failure = form.failure.flatMap(LiveAlertFailure.init(rawValue:)) else { throw AppError.invalid("请选择问题类型", field: "failure") }
+            guard let at = form.occurred_at.flatMap(ChinaTime.parseTimestamp) else { throw AppError.invalid("请填写发生时间", field: "occurred_at") }
+            var points: Points?
+            if let raw = form.points?.nilIfEmpty {
+                guard let p = Points(parsing: raw) else { throw AppError.invalid("扣分应为数字,如 1.5", field: "points") }
+                points = p
+            }
+            let finding = try await FindingService.fileLiveAlertFailure(unitID: unit, incidentID: form.incident_id ?? "", failure: failure, at: at,
+                                                                        narrative: form.narrative ?? "", points: points, actor: actor,
+                                                                        rules: req.application.liandong.ruleBook, on: req.db)
+            return try await render(req, notice: "已登记:\(finding.reason)")
+        } catch let error as AppError {
+            return try await render(req, error: error.message, status: error.status)
+        }
     }
 }

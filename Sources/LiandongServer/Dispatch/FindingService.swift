@@ -41,7 +41,69 @@ struct FindingFilter: Sendable {
     var source: FindingSource?
 }
 
+/// A failure on a live alert that the police report by hand (§四(一)).
+enum LiveAlertFailure: String, CaseIterable, Sendable {
+    /// 指令不畅: the instruction could not reach the unit.
+    case instructionFailed = "instruction_failed"
+    /// 推诿扯皮
+    case passedOn = "passed_on"
+    /// 有警不出
+    case refused
+
+    var name: String {
+        switch self {
+        case .instructionFailed: "指令不畅"
+        case .passedOn: "推诿扯皮"
+        case .refused: "有警不出"
+        }
+    }
+
+    /// The item and default figure: refusal and passing on as the automatic D10 findings; an
+    /// instruction that cannot get through is a duty-phone failure (D8).
+    func defaults(_ rules: RuleSet) -> (DeductionItemID, Points) {
+        switch self {
+        case .instructionFailed: (.d8, rules.defaultPoints(for: .phoneUnanswered)!)
+        case .passedOn: (.d10, rules.defaultPoints(for: .passedOn)!)
+        case .refused: (.d10, rules.defaultPoints(for: .refused)!)
+        }
+    }
+}
+
 enum FindingService {
+    /// Files a live-alert failure report as a finding. One report per failure, incident and unit.
+    static func fileLiveAlertFailure(unitID: Int, incidentID: String, failure: LiveAlertFailure, at: Date, narrative: String,
+                                     points: Points?, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> Finding {
+        let incident = incidentID.trimmingCharacters(in: .whitespaces)
+        guard !incident.isEmpty, incident.count <= 64 else { throw AppError.invalid("请填写警情编号", field: "incident_id") }
+        let text = narrative.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count >= 5 else { throw AppError.invalid("请写明经过(至少5个字)", field: "narrative") }
+        guard at <= now.addingTimeInterval(300) else { throw AppError.invalid("发生时间不能晚于现在", field: "occurred_at") }
+        let unit = try await RegisterService.unit(unitID, on: db)
+        let ruleSet = rules.inForce(at: at)
+        let (item, defaultPoints) = failure.defaults(ruleSet)
+        let chosen = points ?? defaultPoints
+        guard ruleSet.allows(chosen, for: item) else {
+            throw AppError.invalid("扣分应在\(ruleSet.pointsRange.chinese)", field: "points")
+        }
+        let finding = Finding(unitID: unitID, item: item, kind: .manual, source: .manual, ref: incident, occurredAt: at, proposedPoints: chosen,
+                              reason: "\(unit.name)\(failure.name):\(text)", ruleVersion: ruleSet.version)
+        let key = "manual|\(incident)|\(unitID)|\(failure.rawValue)"
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct Row: Decodable { var key: String }
+            if try await sql.select().column("key").from("findings").where("key", .equal, SQLBind(key)).first(decoding: Row.self) != nil {
+                throw AppError(.conflict, "该警情已登记过\(unit.name)的“\(failure.name)”问题", field: "incident_id")
+            }
+            try await sql.insert(into: "findings").columns(
+                "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at")
+                .values(SQLBind(key), SQLBind(unitID), SQLBind(Optional<String>.none), SQLBind(item.rawValue), SQLBind(FindingKind.manual.rawValue),
+                        SQLBind(FindingSource.manual.rawValue), SQLBind(incident), SQLBind(at), SQLBind(chosen.tenths), SQLBind(finding.reason),
+                        SQLBind(ruleSet.version), SQLBind(now)).run()
+            try await AuditLog.append(tx, actor: actor, action: "finding.file", entity: "finding", entityID: key, after: finding, at: now)
+        }
+        return finding
+    }
+
     /// Active (not withdrawn) findings, oldest first.
     static func list(_ filter: FindingFilter, on db: any Database) async throws -> [FindingDTO] {
         struct Row: Decodable {
