@@ -69,6 +69,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(ComplianceCommand(), as: "compliance")
     app.asyncCommands.use(ChecksCommand(), as: "checks")
     app.asyncCommands.use(SupervisionCommand(), as: "supervision")
+    app.asyncCommands.use(DeductionsCommand(), as: "deductions")
     app.lifecycle.use(PendingJudgement())
 }
 

@@ -26,6 +26,8 @@ func routes(_ app: Application) throws {
     pages.get("compliance", use: ComplianceControllers.page)
     pages.get("findings", use: FindingPages.list)
     pages.post("findings", use: FindingPages.file)
+    pages.get("deductions", use: DeductionPages.list)
+    pages.post("deductions", ":id", "decision", use: DeductionPages.decide)
 
     // Inspections
     pages.get("checks", "phone", use: InspectionPages.phone)

@@ -85,6 +85,8 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/findings?source=dispatch", pattern: "/findings", allowed: people),
         Case(method: .POST, path: "/findings", pattern: "/findings", allowed: [.admin, .psb],
              form: ["unit_id": "3", "incident_id": "110-M", "failure": "refused", "occurred_at": "2026-03-01T08:15", "narrative": "接指令后拒不出警"]),
+        Case(method: .GET, path: "/deductions", pattern: "/deductions", allowed: people),
+        Case(method: .POST, path: "/deductions/1/decision", pattern: "/deductions/:id/decision", allowed: [.emb, .psb], form: ["action": "confirm"]),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]

@@ -16,6 +16,7 @@ struct NavItem: Encodable {
         ("drills", "实地视频检查", "/checks/drills"),
         ("compliance", "到场时限", "/compliance"),
         ("findings", "问题清单", "/findings"),
+        ("deductions", "扣分", "/deductions"),
         ("supervision", "监督日历", "/supervision"),
         ("rules", "扣分标准", "/rules"),
     ]

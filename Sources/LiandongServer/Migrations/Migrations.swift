@@ -9,5 +9,6 @@ enum LiandongMigrations {
         CreateDispatches(),
         CreateInspections(),
         UpdateDrillsAddFinishedAt(),
+        CreateDeductions(),
     ]
 }

@@ -1,0 +1,101 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Vapor
+
+/// `/deductions`: the list for everyone who may see it; the EMB's and the police's officers
+/// confirm or reject, each for their own agency.
+enum DeductionPages {
+    struct Row: Encodable {
+        var id: Int
+        var occurredAt: String
+        var subject: String
+        var item: String
+        var points: String
+        var status: String
+        var awaiting: String
+        var reason: String
+        var canDecide: Bool
+    }
+
+    struct Context: Encodable {
+        var frame: PageFrame
+        var statuses: [RegisterPages.Option]
+        var rows: [Row]
+        var count: Int
+        var total: String
+        var agencyName: String
+        var allowedPoints: [String]
+        var error: String?
+        var hasError: Bool
+        var notice: String?
+        var hasNotice: Bool
+    }
+
+    static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let principal = try req.requirePrincipal()
+        try req.authorize(principal.role != nil, "无权查看扣分")
+        try await DeductionService.sync(on: req.db)
+        var filter = DeductionFilter()
+        if let raw = try? req.query.get(String.self, at: "status"), !raw.isEmpty {
+            guard let s = DeductionStatus(rawValue: raw) else { throw AppError(.badRequest, "未知状态“\(raw)”", field: "status") }
+            filter.status = s
+        }
+        switch principal.role {
+        case .liaison: filter.unitID = principal.unitID ?? -1
+        case .plc, .emb, .psb: filter.jurisdictionID = principal.jurisdictionID
+        default: break
+        }
+        let list = try await DeductionService.list(filter, on: req.db)
+        let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
+        let rules = req.currentRules
+        let view = try await req.view.render("deductions", Context(
+            frame: PageFrame(req, title: "扣分", active: "deductions"),
+            statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
+                + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
+            rows: list.map { d in
+                Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? "",
+                    item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
+                    reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false)
+            },
+            count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description,
+            agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil))
+        let response = try await view.encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func list(req: Request) async throws -> Response { try await render(req) }
+
+    /// POST /deductions/:id/decision — confirm (at the figure, or another with a reason) or reject.
+    @Sendable static func decide(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        guard let agency = actor.principal.role?.agency, AccessPolicy.canConfirm(for: agency, by: actor.principal) else {
+            throw AppError(.forbidden, "扣分由市应急管理局和市公安局工作人员各自代表本部门确认")
+        }
+        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "扣分编号应为数字") }
+        struct Form: Decodable { var action: String?; var points: String?; var reason: String? }
+        let form = try req.content.decode(Form.self)
+        do {
+            let decision: DeductionService.Decision
+            switch form.action {
+            case "reject": decision = .reject(reason: form.reason ?? "")
+            case "confirm":
+                var points: Points?
+                if let raw = form.points?.nilIfEmpty {
+                    guard let p = Points(parsing: raw) else { throw AppError.invalid("分值应为数字", field: "points") }
+                    points = p
+                }
+                decision = .confirm(points: points, reason: form.reason?.nilIfEmpty)
+            default: throw AppError.invalid("请选择确认或驳回", field: "action")
+            }
+            // The person is the signed-in account: one account, one agency.
+            try await DeductionService.decide([id], decision: decision, agency: agency, officer: actor.principal.name, actor: actor,
+                                              rules: req.application.liandong.ruleBook, on: req.db)
+            return try await render(req, notice: "扣分 \(id) 已\(form.action == "reject" ? "驳回" : "确认")")
+        } catch let error as AppError {
+            return try await render(req, error: error.message, status: error.status)
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Vapor
+
+/// A deduction as lists show it.
+struct DeductionDTO: Content {
+    var id: Int
+    var findingId: Int
+    var unit: String?
+    var unitId: Int?
+    var agency: String?
+    var item: String
+    var status: String
+    var statusName: String
+    var points: Double
+    var awaiting: [String]
+    var source: String
+    var ref: String
+    var occurredAt: String
+    var reason: String
+    var ruleVersion: String
+}
+
+struct DeductionFilter: Sendable {
+    var status: DeductionStatus?
+    var unitID: Int?
+    var jurisdictionID: String?
+    var from: Date?
+    var to: Date?
+}
+
+/// From finding to deduction: every finding is proposed as a deduction; the EMB and the police
+/// confirm (or reject) it, each for itself; every step is kept.
+enum DeductionService {
+    struct Row: Decodable {
+        var id: Int
+        var finding_id: Int
+        var unit_id: Int?
+        var agency: String?
+        var item: String
+        var status: String
+        var points_tenths: Int
+        var occurred_at: Date
+        var state: String
+        var rule_version: String
+    }
+
+    static func encode(_ state: DeductionState) throws -> String {
+        String(decoding: try InspectionService.encoder.encode(state), as: UTF8.self)
+    }
+
+    /// Proposes a deduction for each active finding that has none, and withdraws proposals whose
+    /// finding was withdrawn. Idempotent.
+    @discardableResult
+    static func sync(now: Date = Date(), on db: any Database) async throws -> (proposed: Int, withdrawn: Int) {
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct F: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var item: String; var points_tenths: Int; var occurred_at: Date; var rule_version: String }
+            let fresh = try await sql.select()
+                .columns(SQLColumn("id", table: "findings"), SQLColumn("unit_id", table: "findings"), SQLColumn("agency", table: "findings"),
+                         SQLColumn("item", table: "findings"), SQLColumn("points_tenths", table: "findings"),
+                         SQLColumn("occurred_at", table: "findings"), SQLColumn("rule_version", table: "findings"))
+                .from("findings")
+                .join("deductions", method: SQLJoinMethod.left, on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+                .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
+                .where(SQLColumn("id", table: "deductions"), .is, SQLLiteral.null)
+                .all(decoding: F.self)
+            for chunk in fresh.chunked(into: 200) {
+                var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "item", "status", "points_tenths",
+                                                                   "occurred_at", "state", "rule_version", "created_at", "updated_at")
+                for f in chunk {
+                    let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths))
+                    insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
+                                           SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(f.rule_version),
+                                           SQLBind(now), SQLBind(now))
+                }
+                try await insert.run()
+            }
+            // Proposals whose finding no longer holds.
+            struct W: Decodable { var id: Int; var state: String }
+            let stale = try await sql.select().columns(SQLColumn("id", table: "deductions"), SQLColumn("state", table: "deductions"))
+                .from("deductions")
+                .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+                .where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
+                .where(SQLColumn("withdrawn_at", table: "findings"), .isNot, SQLLiteral.null)
+                .all(decoding: W.self)
+            for row in stale {
+                var state = try InspectionService.decode(DeductionState.self, row.state)
+                state.withdraw()
+                try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue)).set("state", to: SQLBind(try encode(state)))
+                    .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(row.id)).run()
+                try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
+                    .values(SQLBind(row.id), SQLBind("withdraw"), SQLBind(Optional<String>.none), SQLBind("system"), SQLBind(Optional<Int>.none),
+                            SQLBind("所依据的问题已撤销"), SQLBind(now)).run()
+            }
+            if !fresh.isEmpty || !stale.isEmpty {
+                try await AuditLog.append(tx, actor: .system(), action: "deduction.sync", entity: "deductions",
+                                          after: ["proposed_from_findings": fresh.map { String($0.id) }.joined(separator: ","),
+                                                  "withdrawn": stale.map { String($0.id) }.joined(separator: ",")], at: now)
+            }
+            return (fresh.count, stale.count)
+        }
+    }
+
+    static func list(_ filter: DeductionFilter, on db: any Database) async throws -> [DeductionDTO] {
+        struct R: Decodable {
+            var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var item: String; var status: String
+            var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
+        }
+        var query = (db as! any SQLDatabase).select()
+            .columns(SQLColumn("id", table: "deductions"), SQLColumn("finding_id", table: "deductions"), SQLColumn("unit_id", table: "deductions"),
+                     SQLColumn("name", table: "linkage_units"), SQLColumn("agency", table: "deductions"), SQLColumn("item", table: "deductions"),
+                     SQLColumn("status", table: "deductions"), SQLColumn("points_tenths", table: "deductions"),
+                     SQLColumn("occurred_at", table: "deductions"), SQLColumn("state", table: "deductions"),
+                     SQLColumn("rule_version", table: "deductions"), SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"),
+                     SQLColumn("reason", table: "findings"))
+            .from("deductions")
+            .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+            .join("linkage_units", method: SQLJoinMethod.left, on: SQLColumn("unit_id", table: "deductions"), .equal, SQLColumn("id", table: "linkage_units"))
+        if let s = filter.status { query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(s.rawValue)) }
+        if let u = filter.unitID { query = query.where(SQLColumn("unit_id", table: "deductions"), .equal, SQLBind(u)) }
+        if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
+        if let f = filter.from { query = query.where(SQLColumn("occurred_at", table: "deductions"), .greaterThanOrEqual, SQLBind(f)) }
+        if let t = filter.to { query = query.where(SQLColumn("occurred_at", table: "deductions"), .lessThan, SQLBind(t)) }
+        return try await query.orderBy(SQLColumn("occurred_at", table: "deductions")).orderBy(SQLColumn("id", table: "deductions"))
+            .all(decoding: R.self).map { r in
+                let state = try InspectionService.decode(DeductionState.self, r.state)
+                return DeductionDTO(id: r.id, findingId: r.finding_id, unit: r.name, unitId: r.unit_id, agency: r.agency.flatMap { Agency(rawValue: $0)?.name },
+                                    item: r.item, status: r.status, statusName: DeductionStatus(rawValue: r.status)?.name ?? r.status,
+                                    points: Points(tenths: r.points_tenths).value, awaiting: state.awaiting.map(\.name), source: r.source, ref: r.ref,
+                                    occurredAt: ChinaTime.isoString(r.occurred_at), reason: r.reason, ruleVersion: r.rule_version)
+            }
+    }
+
+    enum Decision: Sendable {
+        case confirm(points: Points?, reason: String?)
+        case reject(reason: String)
+    }
+
+    /// Confirms or rejects deductions for an agency, as one officer. All or nothing: a problem
+    /// with any of them refuses the whole request, naming the deduction.
+    static func decide(_ ids: [Int], decision: Decision, agency: Agency, officer: String, actor: Actor, rules: RuleBook,
+                       now: Date = Date(), on db: any Database) async throws {
+        guard !ids.isEmpty else { throw AppError.invalid("请指定扣分编号", field: "id") }
+        let person = officer.trimmingCharacters(in: .whitespaces)
+        guard !person.isEmpty else { throw AppError.invalid("请填写确认人", field: "officer") }
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            for id in ids {
+                guard let row = try await sql.select().columns("*").from("deductions").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {
+                    throw AppError.notFound("编号为 \(id) 的扣分")
+                }
+                var state = try InspectionService.decode(DeductionState.self, row.state)
+                let before = state
+                do {
+                    switch decision {
+                    case .confirm(let points, let reason):
+                        try state.confirm(by: agency, officer: person, points: points, reason: reason, at: now,
+                                          rules: rules.inForce(at: row.occurred_at))
+                    case .reject(let reason):
+                        try state.reject(by: agency, officer: person, reason: reason, at: now)
+                    }
+                } catch {
+                    throw AppError(.unprocessableEntity, "扣分 \(id):\((error as? DeductionState.Problem)?.description ?? String(describing: error))", field: "id")
+                }
+                try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue))
+                    .set("points_tenths", to: SQLBind(state.points.tenths)).set("state", to: SQLBind(try encode(state)))
+                    .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(id)).run()
+                let (action, reason): (String, String?) = switch decision {
+                case .confirm(_, let r): ("confirm", r)
+                case .reject(let r): ("reject", r)
+                }
+                try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
+                    .values(SQLBind(id), SQLBind(action), SQLBind(agency.rawValue), SQLBind(person), SQLBind(state.points.tenths),
+                            SQLBind(reason?.nilIfEmpty), SQLBind(now)).run()
+                try await AuditLog.append(tx, actor: actor, action: "deduction.\(action)", entity: "deduction", entityID: String(id),
+                                          before: before, after: state, at: now)
+            }
+        }
+    }
+
+    struct Event: Content {
+        var action: String
+        var agency: String?
+        var officer: String
+        var points: Double?
+        var reason: String?
+        var at: String
+    }
+
+    static func events(_ id: Int, on db: any Database) async throws -> [Event] {
+        struct R: Decodable { var action: String; var agency: String?; var officer: String; var points_tenths: Int?; var reason: String?; var at: Date }
+        return try await (db as! any SQLDatabase).select().columns("action", "agency", "officer", "points_tenths", "reason", "at")
+            .from("deduction_events").where("deduction_id", .equal, SQLBind(id)).orderBy("id").all(decoding: R.self)
+            .map { Event(action: $0.action, agency: $0.agency.flatMap { Agency(rawValue: $0)?.name }, officer: $0.officer,
+                         points: $0.points_tenths.map { Points(tenths: $0).value }, reason: $0.reason, at: ChinaTime.isoString($0.at)) }
+    }
+}

@@ -1,0 +1,113 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Testing
+import VaporTesting
+@testable import LiandongServer
+
+@Suite("Deductions: from finding to joint confirmation")
+struct DeductionServerTests {
+    /// Two findings: 市水利局 late by 1 second (D9 0.5), 市民政局 refused (D10 2.0).
+    func seed(_ app: Application) async throws {
+        let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
+        let events = [
+            DispatchEventInput(eventID: "A1", incidentID: "110-A", unit: "市水利局", type: .instructed, at: t0),
+            DispatchEventInput(eventID: "A2", incidentID: "110-A", unit: "市水利局", type: .arrived, at: t0.addingTimeInterval(1201)),
+            DispatchEventInput(eventID: "A3", incidentID: "110-A", unit: "市水利局", type: .resultReported, at: t0.addingTimeInterval(3600)),
+            DispatchEventInput(eventID: "B1", incidentID: "110-B", unit: "市民政局", type: .instructed, at: t0),
+            DispatchEventInput(eventID: "B2", incidentID: "110-B", unit: "市民政局", type: .refused, at: t0.addingTimeInterval(60)),
+        ]
+        _ = try await DispatchService.ingest(events, actor: .console(), rules: app.liandong.ruleBook, now: t0.addingTimeInterval(7200), on: app.db)
+    }
+
+    func deduction(_ app: Application, unit: String) async throws -> DeductionDTO {
+        try #require(try await DeductionService.list(DeductionFilter(), on: app.db).first { $0.unit == unit })
+    }
+
+    @Test func everyFindingIsProposedOnceAndConfirmedJointlyFromTheCommandLine() async throws {
+        try await withTestApp { app in
+            try await seed(app)
+            let listed = try await app.run(["deductions", "list", "--format", "json"])
+            let list = try JSONSerialization.jsonObject(with: Data(listed.utf8)) as! [[String: Any]]
+            #expect(list.count == 2)
+            #expect(Set(list.map { $0["status"] as? String }) == ["proposed"])
+            // Syncing again proposes nothing new.
+            #expect(try await DeductionService.sync(on: app.db).proposed == 0)
+
+            let late = try await deduction(app, unit: "市水利局")
+            #expect(late.points == 0.5 && late.awaiting == ["市应急管理局", "市公安局"])
+            _ = try await app.run(["deductions", "confirm", String(late.id), "--agency", "市应急管理局", "--officer", "李科长"])
+            // One person cannot confirm for both agencies.
+            await #expect(throws: AppError.self) {
+                _ = try await app.run(["deductions", "confirm", String(late.id), "--agency", "市公安局", "--officer", "李科长"])
+            }
+            let out = try await app.run(["deductions", "confirm", String(late.id), "--agency", "市公安局", "--officer", "王警官"])
+            #expect(out.contains("已确认"))
+            #expect(try await deduction(app, unit: "市水利局").status == "confirmed")
+
+            // Out of range, no reason: refused, nothing changes.
+            let refused = try await deduction(app, unit: "市民政局")
+            await #expect(throws: AppError.self) {
+                _ = try await app.run(["deductions", "confirm", String(refused.id), "--agency", "市公安局", "--officer", "王警官", "--points", "2.5", "--reason", "x"])
+            }
+            await #expect(throws: AppError.self) {
+                _ = try await app.run(["deductions", "confirm", String(refused.id), "--agency", "市公安局", "--officer", "王警官", "--points", "1.5"])
+            }
+            _ = try await app.run(["deductions", "reject", String(refused.id), "--agency", "市应急管理局", "--officer", "李科长", "--reason", "经核实当时已由其他单位处置"])
+            #expect(try await deduction(app, unit: "市民政局").status == "rejected")
+            let steps = try await DeductionService.events(late.id, on: app.db)
+            #expect(steps.map(\.officer) == ["李科长", "王警官"])
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "deduction.confirm").count() == 2)
+            #expect(try await AuditLog.verify(on: app.db).firstBroken == nil)
+        }
+    }
+
+    @Test func eachAgencyConfirmsForItselfOnTheWeb() async throws {
+        try await withTestApp { app in
+            try await seed(app)
+            try await DeductionService.sync(on: app.db)
+            let late = try await deduction(app, unit: "市水利局")
+            let emb = try await app.signIn(.emb), psb = try await app.signIn(.psb), plc = try await app.signIn(.plc)
+            try await app.send(.GET, "deductions", as: emb) { res in
+                #expect(res.body.string.contains("市应急管理局"))
+                #expect(res.body.string.contains("待确认"))
+            }
+            // A different figure goes back to the other agency.
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: emb, form: ["action": "confirm", "points": "1.0", "reason": "到场后未及时反馈"]) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("已确认"))
+            }
+            var now = try await deduction(app, unit: "市水利局")
+            #expect(now.points == 1.0 && now.awaiting == ["市公安局"] && now.status == "proposed")
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: plc, form: ["action": "confirm"]) { res in #expect(res.status == .forbidden) }
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: psb, form: ["action": "confirm"]) { res in #expect(res.status == .ok) }
+            now = try await deduction(app, unit: "市水利局")
+            #expect(now.status == "confirmed" && now.points == 1.0)
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: psb, form: ["action": "reject", "reason": "x"]) { res in
+                #expect(res.status == .unprocessableEntity)
+            }
+            // A liaison sees its own unit's deductions only.
+            let liaison = try await app.signIn(.liaison, unitID: 4)
+            try await app.send(.GET, "deductions", as: liaison) { res in
+                #expect(res.body.string.contains("共 1 条"))
+            }
+        }
+    }
+
+    @Test func aWithdrawnFindingWithdrawsItsProposal() async throws {
+        try await withTestApp { app in
+            let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
+            let book = app.liandong.ruleBook
+            let grace = Double(book.latest.reportGraceHours * 3600)
+            _ = try await DispatchService.ingest([DispatchEventInput(eventID: "W1", incidentID: "110-W", unit: "4", type: .instructed, at: t0)],
+                                                 actor: .console(), rules: book, now: t0.addingTimeInterval(grace + 10), on: app.db)
+            try await DeductionService.sync(on: app.db)
+            #expect(try await deduction(app, unit: "市水利局").status == "proposed")
+            _ = try await DispatchService.ingest([DispatchEventInput(eventID: "W2", incidentID: "110-W", unit: "4", type: .arrived, at: t0.addingTimeInterval(600)),
+                                                  DispatchEventInput(eventID: "W3", incidentID: "110-W", unit: "4", type: .resultReported, at: t0.addingTimeInterval(3600))],
+                                                 actor: .console(), rules: book, now: t0.addingTimeInterval(grace + 20), on: app.db)
+            #expect(try await DeductionService.sync(on: app.db).withdrawn == 1)
+            #expect(try await deduction(app, unit: "市水利局").status == "withdrawn")
+        }
+    }
+}
