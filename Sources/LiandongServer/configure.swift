@@ -70,6 +70,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(ChecksCommand(), as: "checks")
     app.asyncCommands.use(SupervisionCommand(), as: "supervision")
     app.asyncCommands.use(DeductionsCommand(), as: "deductions")
+    app.asyncCommands.use(AssessCommand(), as: "assess")
     app.lifecycle.use(PendingJudgement())
 }
 

@@ -28,6 +28,8 @@ func routes(_ app: Application) throws {
     pages.post("findings", use: FindingPages.file)
     pages.get("deductions", use: DeductionPages.list)
     pages.post("deductions", ":id", "decision", use: DeductionPages.decide)
+    pages.get("assessment", use: AssessmentPages.page)
+    pages.get("assessment", "export", use: AssessmentPages.export)
 
     // Inspections
     pages.get("checks", "phone", use: InspectionPages.phone)

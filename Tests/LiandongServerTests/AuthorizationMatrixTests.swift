@@ -87,6 +87,8 @@ struct AuthorizationMatrixTests {
              form: ["unit_id": "3", "incident_id": "110-M", "failure": "refused", "occurred_at": "2026-03-01T08:15", "narrative": "接指令后拒不出警"]),
         Case(method: .GET, path: "/deductions", pattern: "/deductions", allowed: people),
         Case(method: .POST, path: "/deductions/1/decision", pattern: "/deductions/:id/decision", allowed: [.emb, .psb], form: ["action": "confirm"]),
+        Case(method: .GET, path: "/assessment?year=2026", pattern: "/assessment", allowed: [.admin, .plc, .emb, .psb]),
+        Case(method: .GET, path: "/assessment/export?format=csv&year=2026", pattern: "/assessment/export", allowed: [.admin, .plc, .emb, .psb]),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]

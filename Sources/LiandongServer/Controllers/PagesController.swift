@@ -17,6 +17,7 @@ struct NavItem: Encodable {
         ("compliance", "到场时限", "/compliance"),
         ("findings", "问题清单", "/findings"),
         ("deductions", "扣分", "/deductions"),
+        ("assessment", "综合考核", "/assessment"),
         ("supervision", "监督日历", "/supervision"),
         ("rules", "扣分标准", "/rules"),
     ]

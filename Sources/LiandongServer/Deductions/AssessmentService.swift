@@ -1,0 +1,219 @@
+import Fluent
+import Foundation
+import LiandongCore
+import LiandongDocuments
+import SQLKit
+import Vapor
+
+/// The assessment of a period from the confirmed deductions (综合考核, 平安综治).
+enum AssessmentService {
+    struct Row: Content {
+        var entity: String
+        var kind: String
+        var base: Double
+        var deductions: Double
+        var score: Double
+        var rank: Int?
+        var deductionCount: Int
+        var previousScore: Double?
+        var change: Double?
+        var deductionIds: [Int]
+    }
+
+    struct Report: Content {
+        var period: String
+        var previousPeriod: String
+        var ranked: [Row]
+        var unranked: [Row]
+    }
+
+    /// The period before: the previous year, or the previous quarter for a quarter.
+    static func previous(of period: Period) -> Period {
+        let months = period.months.count
+        if months == 3 {
+            let q = (period.start.month - 1) / 3 + 1
+            return q == 1 ? .quarter(period.start.year - 1, 4) : .quarter(period.start.year, q - 1)
+        }
+        return .year(period.start.year - 1)
+    }
+
+    static func rows(_ period: Period, on db: any Database) async throws -> (ranked: [Assessment.Row], unranked: [Assessment.Row]) {
+        let units = try await LinkageUnit.query(on: db).all().map {
+            Assessment.Unit(id: $0.id ?? 0, name: $0.name, jurisdictionID: $0.jurisdictionID, ranked: $0.ranked)
+        }
+        struct D: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var points_tenths: Int }
+        let confirmed = try await (db as! any SQLDatabase).select().columns("id", "unit_id", "agency", "points_tenths").from("deductions")
+            .where("status", .equal, SQLBind(DeductionStatus.confirmed.rawValue))
+            .where("occurred_at", .greaterThanOrEqual, SQLBind(period.startInstant)).where("occurred_at", .lessThan, SQLBind(period.endInstant))
+            .all(decoding: D.self)
+        return Assessment.compute(units: units, jurisdictions: Jurisdictions.all,
+                                  deductions: confirmed.map { Assessment.Deduction(id: $0.id, unitID: $0.unit_id, agency: $0.agency.flatMap(Agency.init(rawValue:)), points: Points(tenths: $0.points_tenths)) },
+                                  base: RuleBook.standard.inForce(on: period.start).assessmentBase)
+    }
+
+    static func report(_ period: Period, rules: RuleBook, on db: any Database) async throws -> Report {
+        let prior = previous(of: period)
+        let before = try await rows(prior, on: db)
+        let previousScores = Dictionary((before.ranked + before.unranked).map { ($0.entity, $0.score) }, uniquingKeysWith: { a, _ in a })
+        let now = try await rows(period, on: db)
+        func convert(_ r: Assessment.Row) -> Row {
+            let previous = previousScores[r.entity]
+            return Row(entity: r.entity, kind: r.kind.rawValue, base: r.base.value, deductions: r.deductions.value, score: r.score.value, rank: r.rank,
+                       deductionCount: r.deductionCount, previousScore: previous?.value, change: previous.map { (r.score - $0).value },
+                       deductionIds: r.deductionIDs)
+        }
+        return Report(period: period.label, previousPeriod: prior.label, ranked: now.ranked.map(convert), unranked: now.unranked.map(convert))
+    }
+
+    static let header = ["排名", "被考核单位", "类别", "基础分", "扣分", "得分", "扣分项数", "上期得分", "变化"]
+
+    static func table(_ rows: [Row]) -> [[String]] {
+        rows.map { r in
+            [r.rank.map(String.init) ?? "—", r.entity, r.kind == "county" ? "县(市、区)" : "市直单位", Points(r.base).description,
+             Points(r.deductions).description, Points(r.score).description, String(r.deductionCount),
+             r.previousScore.map { Points($0).description } ?? "—", r.change.map { ($0 > 0 ? "+" : "") + Points($0).description } ?? "—"]
+        }
+    }
+
+    /// A workbook a clerk can print: the ranking, the units not ranked, and every deduction.
+    static func xlsx(_ report: Report, on db: any Database) async throws -> Data {
+        func cells(_ rows: [Row]) -> [[XLSXCell]] {
+            rows.map { r in
+                [r.rank.map { .integer($0) } ?? .text("—"), .text(r.entity), .text(r.kind == "county" ? "县(市、区)" : "市直单位"), .number(r.base),
+                 .number(r.deductions), .number(r.score), .integer(r.deductionCount), r.previousScore.map { .number($0) } ?? .text("—"),
+                 r.change.map { .number($0) } ?? .text("—")]
+            }
+        }
+        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed), on: db)
+        let ids = Set((report.ranked + report.unranked).flatMap(\.deductionIds))
+        let entityOf = Dictionary((report.ranked + report.unranked).flatMap { r in r.deductionIds.map { ($0, r.entity) } }, uniquingKeysWith: { a, _ in a })
+        let detail = deductions.filter { ids.contains($0.id) }.map { d -> [XLSXCell] in
+            [.integer(d.id), .text(entityOf[d.id] ?? ""), .text(d.unit ?? d.agency ?? ""), .text(d.item), .number(d.points),
+             .text(ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt), .text(d.reason)]
+        }
+        return try XLSX.write(sheets: [
+            XLSXSheet(name: "考核排名", title: "\(report.period)社会应急联动工作考核(平安综治)", header: header, rows: cells(report.ranked), landscape: true),
+            XLSXSheet(name: "不参与排名单位", title: "\(report.period)不参与排名单位扣分情况", header: header, rows: cells(report.unranked), landscape: true),
+            XLSXSheet(name: "扣分明细", title: "\(report.period)已确认扣分明细",
+                      header: ["扣分编号", "计入", "单位或部门", "项目", "分值", "发生时间", "事由"], rows: detail, landscape: true),
+        ])
+    }
+
+    /// `year=2026` and optionally `quarter=1..4`.
+    static func period(year: Int?, quarter: Int?) throws -> Period {
+        let y = year ?? LocalDate(Date()).year
+        guard (2000...2100).contains(y) else { throw AppError(.badRequest, "年份不正确", field: "year") }
+        if let q = quarter {
+            guard (1...4).contains(q) else { throw AppError(.badRequest, "季度应为1至4", field: "quarter") }
+            return .quarter(y, q)
+        }
+        return .year(y)
+    }
+}
+
+/// `liandong assess --year 2026 [--quarter N] --format json|csv|xlsx [--output FILE]`
+struct AssessCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "year", help: "年度(默认今年)") var year: Int?
+        @Option(name: "quarter", help: "季度 1-4(季度滚动查看)") var quarter: Int?
+        @Option(name: "format", short: "f", help: "table(默认)、json、csv 或 xlsx") var format: String?
+        @Option(name: "output", short: "o", help: "输出文件(xlsx 必填)") var output: String?
+    }
+
+    var help: String { "综合考核:各县(市、区)、开发区和市直单位得分与排名" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let period = try AssessmentService.period(year: signature.year, quarter: signature.quarter)
+        try await DeductionService.sync(on: app.db)
+        let report = try await AssessmentService.report(period, rules: app.liandong.ruleBook, on: app.db)
+        switch signature.format?.lowercased() ?? "table" {
+        case "xlsx":
+            guard let path = signature.output else { throw CommandFailure("xlsx 格式须用 --output 指定文件") }
+            let data = try await AssessmentService.xlsx(report, on: app.db)
+            guard FileManager.default.createFile(atPath: path, contents: data) else { throw CommandFailure("无法写入 \(path)") }
+            app.commandOutput.write("已导出 \(report.period)考核表到 \(path)\n")
+        case let raw:
+            let format = try OutputFormat.parse(raw)
+            let rows = report.ranked + report.unranked
+            try CommandOutput.emit(format, json: rows, header: AssessmentService.header, rows: AssessmentService.table(rows), to: app.commandOutput)
+        }
+    }
+}
+
+/// `/assessment`: the ranking for the period, each score opening onto its deductions.
+enum AssessmentPages {
+    struct Line: Encodable {
+        var cells: [String]
+        var entity: String
+        var query: String
+    }
+
+    static func lines(_ rows: [AssessmentService.Row]) -> [Line] {
+        zip(rows, AssessmentService.table(rows)).map { row, cells in
+            Line(cells: cells, entity: row.entity, query: row.entity.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        }
+    }
+
+    struct Context: Encodable {
+        var frame: PageFrame
+        var period: String
+        var previousPeriod: String
+        var year: Int
+        var quarter: String
+        var header: [String]
+        var ranked: [Line]
+        var unranked: [Line]
+        var entity: String
+        var hasEntity: Bool
+        var detail: [[String]]
+    }
+
+    static func load(_ req: Request) async throws -> (AssessmentService.Report, Period) {
+        let p = try req.requirePrincipal()
+        try req.authorize([.admin, .plc, .emb, .psb].contains(p.role), "考核结果供三部门查看")
+        struct Q: Decodable { var year: Int?; var quarter: Int? }
+        let q = try req.query.decode(Q.self)
+        let period = try AssessmentService.period(year: q.year, quarter: q.quarter)
+        try await DeductionService.sync(on: req.db)
+        return (try await AssessmentService.report(period, rules: req.application.liandong.ruleBook, on: req.db), period)
+    }
+
+    @Sendable static func page(req: Request) async throws -> View {
+        let (report, period) = try await load(req)
+        let entity = (try? req.query.get(String.self, at: "entity")) ?? ""
+        var detail: [[String]] = []
+        if let row = (report.ranked + report.unranked).first(where: { $0.entity == entity }) {
+            let ids = Set(row.deductionIds)
+            detail = try await DeductionService.list(DeductionFilter(status: .confirmed), on: req.db).filter { ids.contains($0.id) }.map { d in
+                [String(d.id), d.unit ?? d.agency ?? "", d.item, Points(d.points).description,
+                 ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", d.reason, "\(FindingSource(rawValue: d.source)?.name ?? d.source) \(d.ref)"]
+            }
+        }
+        return try await req.view.render("assessment", Context(
+            frame: PageFrame(req, title: "综合考核", active: "assessment"), period: report.period, previousPeriod: report.previousPeriod,
+            year: period.start.year, quarter: period.months.count == 3 ? String((period.start.month - 1) / 3 + 1) : "",
+            header: AssessmentService.header, ranked: lines(report.ranked), unranked: lines(report.unranked),
+            entity: entity, hasEntity: !entity.isEmpty, detail: detail))
+    }
+
+    @Sendable static func export(req: Request) async throws -> Response {
+        let (report, _) = try await load(req)
+        let format = (try? req.query.get(String.self, at: "format")) ?? "xlsx"
+        var headers = HTTPHeaders()
+        let data: Data
+        switch format {
+        case "xlsx":
+            data = try await AssessmentService.xlsx(report, on: req.db)
+            headers.contentType = RegisterFiles.xlsxType
+        case "csv":
+            data = CSV.write([AssessmentService.header] + AssessmentService.table(report.ranked + report.unranked))
+            headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        default:
+            throw AppError(.badRequest, "导出格式应为 xlsx 或 csv", field: "format")
+        }
+        let name = "综合考核-\(report.period).\(format)"
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"assessment.\(format)\"; filename*=UTF-8''\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
+}
