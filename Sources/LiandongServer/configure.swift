@@ -71,6 +71,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(SupervisionCommand(), as: "supervision")
     app.asyncCommands.use(DeductionsCommand(), as: "deductions")
     app.asyncCommands.use(AssessCommand(), as: "assess")
+    app.asyncCommands.use(ProvinceCommand(), as: "province")
     app.lifecycle.use(PendingJudgement())
 }
 

@@ -110,4 +110,26 @@ struct DeductionServerTests {
             #expect(try await deduction(app, unit: "市水利局").status == "withdrawn")
         }
     }
+
+    @Test func aProvincialDeductionCountsDoubleAndItsFigureIsFixed() async throws {
+        try await withTestApp { app in
+            let out = try await app.run(["province", "add", "--number", "浙应联〔2026〕5号", "--date", "2026-05-10", "--unit", "市水利局",
+                                         "--points", "1.5", "--text", "5月汛期联动响应迟缓"])
+            #expect(out.contains("加倍扣3.0分"))
+            await #expect(throws: AppError.self) {
+                _ = try await app.run(["province", "add", "--number", "浙应联〔2026〕5号", "--date", "2026-05-10", "--unit", "市水利局", "--points", "1.5", "--text", "重复"])
+            }
+            try await DeductionService.sync(on: app.db)
+            let d = try await deduction(app, unit: "市水利局")
+            #expect(d.item == "D11" && d.points == 3.0 && d.source == "province")
+            await #expect(throws: AppError.self) {
+                try await DeductionService.decide([d.id], decision: .confirm(points: Points(2.0), reason: "减轻"), agency: .emb, officer: "李",
+                                                  actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            }
+            try await DeductionService.decide([d.id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "李", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            try await DeductionService.decide([d.id], decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "王", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            let report = try await AssessmentService.report(.year(2026), rules: app.liandong.ruleBook, on: app.db)
+            #expect(report.ranked.first { $0.entity == "市水利局" }?.score == 97.0)
+        }
+    }
 }
