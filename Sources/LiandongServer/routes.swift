@@ -28,6 +28,7 @@ func routes(_ app: Application) throws {
     pages.post("findings", use: FindingPages.file)
     pages.get("deductions", use: DeductionPages.list)
     pages.post("deductions", ":id", "decision", use: DeductionPages.decide)
+    pages.post("deductions", ":id", "appeal", use: DeductionPages.appeal)
     pages.get("assessment", use: AssessmentPages.page)
     pages.get("assessment", "export", use: AssessmentPages.export)
 

@@ -89,6 +89,7 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/deductions/1/decision", pattern: "/deductions/:id/decision", allowed: [.emb, .psb], form: ["action": "confirm"]),
         Case(method: .GET, path: "/assessment?year=2026", pattern: "/assessment", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .GET, path: "/assessment/export?format=csv&year=2026", pattern: "/assessment/export", allowed: [.admin, .plc, .emb, .psb]),
+        Case(method: .POST, path: "/deductions/1/appeal", pattern: "/deductions/:id/appeal", allowed: [.liaison], form: ["statement": "申诉理由"]),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]

@@ -132,4 +132,36 @@ struct DeductionServerTests {
             #expect(report.ranked.first { $0.entity == "市水利局" }?.score == 97.0)
         }
     }
+
+    @Test func aUnitAppealsAndTheAgenciesDecide() async throws {
+        try await withTestApp { app in
+            try await seed(app)
+            try await DeductionService.sync(on: app.db)
+            let late = try await deduction(app, unit: "市水利局")
+            try await DeductionService.decide([late.id], decision: .confirm(points: Points(1.0), reason: "情节较重"), agency: .emb, officer: "李", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            try await DeductionService.decide([late.id], decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "王", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            let own = try await app.signIn(.liaison, unitID: 4)
+            let other = try await app.signIn(.liaison, unitID: 5)
+            try await app.send(.GET, "deductions", as: own) { res in #expect(res.body.string.contains("提出申诉")) }
+            try await app.send(.POST, "deductions/\(late.id)/appeal", as: other, form: ["statement": "不服"]) { res in #expect(res.status == .forbidden) }
+            try await app.send(.POST, "deductions/\(late.id)/appeal", as: own, form: ["statement": "当日道路塌方封闭,绕行导致迟到1秒"]) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("申诉已提交"))
+            }
+            try await app.send(.POST, "deductions/\(late.id)/appeal", as: own, form: ["statement": "再次申诉"]) { res in
+                #expect(res.status == .unprocessableEntity)
+            }
+            let listed = try await app.run(["deductions", "list", "--status", "appealed", "--format", "json"])
+            #expect((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as! [Any]).count == 1)
+            let emb = try await app.signIn(.emb)
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: emb, form: ["action": "reduce", "points": "0.5", "reason": "情况属实,酌情减轻"]) { res in
+                #expect(res.status == .ok)
+            }
+            let decided = try await deduction(app, unit: "市水利局")
+            #expect(decided.status == "confirmed" && decided.points == 0.5)
+            #expect(decided.appealDecision?.hasPrefix("减少扣分") == true)
+            #expect(decided.appealDeadline == nil)
+            #expect(try await DeductionService.events(late.id, on: app.db).map(\.action) == ["confirm", "confirm", "appeal", "appeal_reduce"])
+        }
+    }
 }

@@ -8,8 +8,10 @@ public enum DeductionStatus: String, Sendable, Codable, CaseIterable {
     case confirmed
     /// One agency rejected it, with a reason.
     case rejected
-    /// The finding it came from no longer holds (a later event withdrew it) before confirmation.
+    /// The finding it came from no longer holds, or an appeal withdrew it.
     case withdrawn
+    /// The unit appealed (申诉); the two agencies decide.
+    case appealed
 
     public var name: String {
         switch self {
@@ -17,6 +19,7 @@ public enum DeductionStatus: String, Sendable, Codable, CaseIterable {
         case .confirmed: "已确认"
         case .rejected: "已驳回"
         case .withdrawn: "已撤销"
+        case .appealed: "申诉中"
         }
     }
 }
@@ -43,9 +46,36 @@ public struct DeductionState: Hashable, Sendable, Codable {
     /// The confirmations standing at `points`, by agency (raw value).
     public var confirmations: [String: Confirmation]
     public var rejection: Confirmation?
+    public var appeal: Appeal?
+    /// When the unit was notified of the current figure: the proposal, then the confirmation.
+    public var notifiedAt: Date?
 
-    public init(item: DeductionItemID, points: Points) {
+    public init(item: DeductionItemID, points: Points, notifiedAt: Date? = nil) {
         self.item = item; self.status = .proposed; self.points = points; self.confirmations = [:]; self.rejection = nil
+        self.notifiedAt = notifiedAt
+    }
+
+    /// A unit's appeal and the agencies' decision on it.
+    public struct Appeal: Hashable, Sendable, Codable {
+        public enum Decision: String, Sendable, Codable, CaseIterable {
+            case uphold, reduce, withdraw
+            public var name: String {
+                switch self {
+                case .uphold: "维持"
+                case .reduce: "减少扣分"
+                case .withdraw: "撤销扣分"
+                }
+            }
+        }
+        public var statement: String
+        public var by: String
+        public var at: Date
+        public var priorStatus: DeductionStatus
+        public var decision: Decision?
+        public var decidedBy: String?
+        public var decidedAgency: Agency?
+        public var decidedAt: Date?
+        public var reason: String?
     }
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
@@ -56,16 +86,24 @@ public struct DeductionState: Hashable, Sendable, Codable {
         case pointsOutOfRange(Points, String)
         case fixedFigure
         case reasonRequired
+        case appealClosed(Date)
+        case alreadyAppealed
+        case notAppealed
+        case reductionMustLower
 
         public var description: String {
             switch self {
-            case .notPending(let s): "该扣分\(s.name),不能再确认或驳回"
+            case .notPending(let s): "该扣分\(s.name),不能进行此操作"
             case .notAConfirmingAgency(let a): "\(a.name)不参与扣分确认,扣分由市应急管理局和市公安局共同确定"
             case .alreadyConfirmed(let a): "\(a.name)已按该分值确认过"
             case .samePersonForBothAgencies(let who): "\(who)已代表另一部门确认,同一人不能代表两个部门确认"
             case .pointsOutOfRange(let p, let range): "分值\(p)不符合规定:\(range)"
             case .fixedFigure: "被省通报扣分按省扣分加倍,分值不能调整"
-            case .reasonRequired: "调整分值或驳回须说明理由"
+            case .reasonRequired: "调整分值、驳回、申诉或申诉决定须说明理由"
+            case .appealClosed(let deadline): "申诉期已于\(ChinaTime.displayString(deadline))截止"
+            case .alreadyAppealed: "该扣分已申诉过,申诉决定为最终决定"
+            case .notAppealed: "该扣分没有待决定的申诉"
+            case .reductionMustLower: "减少扣分须低于原分值"
             }
         }
     }
@@ -94,7 +132,51 @@ public struct DeductionState: Hashable, Sendable, Codable {
         }
         if Agency.confirming.allSatisfy({ confirmations[$0.rawValue]?.points == points }) {
             status = .confirmed
+            notifiedAt = at
         }
+    }
+
+    /// The last moment the unit may appeal: the end of the given number of working days
+    /// (Monday to Friday; public holidays are not counted out) after it was notified.
+    public func appealDeadline(workingDays: Int) -> Date? {
+        guard let notifiedAt else { return nil }
+        return WorkingDays.end(after: workingDays, from: notifiedAt)
+    }
+
+    /// The unit appeals a proposed or confirmed deduction, once, within the window.
+    public mutating func lodgeAppeal(statement: String, by person: String, at: Date, rules: RuleSet) throws(Problem) {
+        guard status == .proposed || status == .confirmed else { throw .notPending(status) }
+        guard appeal == nil else { throw .alreadyAppealed }
+        guard let text = statement.trimmingCharacters(in: .whitespacesAndNewlines).nilIfBlank else { throw .reasonRequired }
+        if let deadline = appealDeadline(workingDays: rules.appealWindowWorkingDays), at > deadline { throw .appealClosed(deadline) }
+        appeal = Appeal(statement: text, by: person, at: at, priorStatus: status)
+        status = .appealed
+    }
+
+    /// The two agencies' decision, recorded by one of their officers; final.
+    public mutating func decideAppeal(_ decision: Appeal.Decision, agency: Agency, officer: String, points newPoints: Points? = nil,
+                                      reason: String, at: Date, rules: RuleSet) throws(Problem) {
+        guard status == .appealed, var current = appeal, current.decision == nil else { throw .notAppealed }
+        guard Agency.confirming.contains(agency) else { throw .notAConfirmingAgency(agency) }
+        guard let why = reason.trimmingCharacters(in: .whitespacesAndNewlines).nilIfBlank else { throw .reasonRequired }
+        switch decision {
+        case .uphold:
+            status = .confirmed
+        case .reduce:
+            guard let lower = newPoints, lower < points else { throw .reductionMustLower }
+            guard item != .d11 else { throw .fixedFigure }
+            guard rules.allows(lower, for: item) else { throw .pointsOutOfRange(lower, rules.pointsRange.chinese) }
+            points = lower
+            status = .confirmed
+        case .withdraw:
+            status = .withdrawn
+        }
+        current.decision = decision
+        current.decidedBy = officer
+        current.decidedAgency = agency
+        current.decidedAt = at
+        current.reason = why
+        appeal = current
     }
 
     /// An agency rejects the deduction, with a reason.

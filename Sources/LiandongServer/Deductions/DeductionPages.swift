@@ -16,6 +16,10 @@ enum DeductionPages {
         var awaiting: String
         var reason: String
         var canDecide: Bool
+        var canAppeal: Bool
+        var appealDeadline: String
+        var appeal: String
+        var canDecideAppeal: Bool
     }
 
     struct Context: Encodable {
@@ -56,7 +60,11 @@ enum DeductionPages {
             rows: list.map { d in
                 Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? "",
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
-                    reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false)
+                    reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
+                    canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= Date() } == true,
+                    appealDeadline: d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
+                    appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
+                    canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue)
             },
             count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
@@ -67,6 +75,22 @@ enum DeductionPages {
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await render(req) }
+
+    /// POST /deductions/:id/appeal — the unit's liaison appeals, within the window.
+    @Sendable static func appeal(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        try req.authorize(actor.principal.role == .liaison, "由本单位联络员提出申诉")
+        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "扣分编号应为数字") }
+        struct Form: Decodable { var statement: String? }
+        let form = try req.content.decode(Form.self)
+        do {
+            try await DeductionService.decide([id], decision: .appeal(statement: form.statement ?? ""), agency: nil, officer: actor.principal.name,
+                                              actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+            return try await render(req, notice: "扣分 \(id) 的申诉已提交")
+        } catch let error as AppError {
+            return try await render(req, error: error.message, status: error.status)
+        }
+    }
 
     /// POST /deductions/:id/decision — confirm (at the figure, or another with a reason) or reject.
     @Sendable static func decide(req: Request) async throws -> Response {
@@ -81,6 +105,13 @@ enum DeductionPages {
             let decision: DeductionService.Decision
             switch form.action {
             case "reject": decision = .reject(reason: form.reason ?? "")
+            case "uphold", "reduce", "withdraw":
+                var points: Points?
+                if let raw = form.points?.nilIfEmpty {
+                    guard let p = Points(parsing: raw) else { throw AppError.invalid("分值应为数字", field: "points") }
+                    points = p
+                }
+                decision = .decideAppeal(DeductionState.Appeal.Decision(rawValue: form.action!)!, points: points, reason: form.reason ?? "")
             case "confirm":
                 var points: Points?
                 if let raw = form.points?.nilIfEmpty {
@@ -93,7 +124,8 @@ enum DeductionPages {
             // The person is the signed-in account: one account, one agency.
             try await DeductionService.decide([id], decision: decision, agency: agency, officer: actor.principal.name, actor: actor,
                                               rules: req.application.liandong.ruleBook, on: req.db)
-            return try await render(req, notice: "扣分 \(id) 已\(form.action == "reject" ? "驳回" : "确认")")
+            let done = ["reject": "驳回", "confirm": "确认", "uphold": "维持", "reduce": "减少扣分", "withdraw": "撤销"][form.action ?? ""] ?? "处理"
+            return try await render(req, notice: "扣分 \(id) 已\(done)")
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)
         }

@@ -21,6 +21,10 @@ struct DeductionDTO: Content {
     var occurredAt: String
     var reason: String
     var ruleVersion: String
+    /// The last moment the unit may appeal, while it still may.
+    var appealDeadline: String?
+    var appealStatement: String?
+    var appealDecision: String?
 }
 
 struct DeductionFilter: Sendable {
@@ -71,7 +75,7 @@ enum DeductionService {
                 var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "item", "status", "points_tenths",
                                                                    "occurred_at", "state", "rule_version", "created_at", "updated_at")
                 for f in chunk {
-                    let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths))
+                    let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths), notifiedAt: now)
                     insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
                                            SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(f.rule_version),
                                            SQLBind(now), SQLBind(now))
@@ -130,18 +134,26 @@ enum DeductionService {
                 return DeductionDTO(id: r.id, findingId: r.finding_id, unit: r.name, unitId: r.unit_id, agency: r.agency.flatMap { Agency(rawValue: $0)?.name },
                                     item: r.item, status: r.status, statusName: DeductionStatus(rawValue: r.status)?.name ?? r.status,
                                     points: Points(tenths: r.points_tenths).value, awaiting: state.awaiting.map(\.name), source: r.source, ref: r.ref,
-                                    occurredAt: ChinaTime.isoString(r.occurred_at), reason: r.reason, ruleVersion: r.rule_version)
+                                    occurredAt: ChinaTime.isoString(r.occurred_at), reason: r.reason, ruleVersion: r.rule_version,
+                                    appealDeadline: state.appeal == nil && (state.status == .proposed || state.status == .confirmed)
+                                        ? state.appealDeadline(workingDays: RuleBook.standard.inForce(at: r.occurred_at).appealWindowWorkingDays).map(ChinaTime.isoString) : nil,
+                                    appealStatement: state.appeal?.statement,
+                                    appealDecision: state.appeal?.decision.map { "\($0.name):\(state.appeal?.reason ?? "")" })
             }
     }
 
     enum Decision: Sendable {
         case confirm(points: Points?, reason: String?)
         case reject(reason: String)
+        /// The unit's appeal (申诉).
+        case appeal(statement: String)
+        /// The agencies' final decision on an appeal.
+        case decideAppeal(DeductionState.Appeal.Decision, points: Points?, reason: String)
     }
 
     /// Confirms or rejects deductions for an agency, as one officer. All or nothing: a problem
     /// with any of them refuses the whole request, naming the deduction.
-    static func decide(_ ids: [Int], decision: Decision, agency: Agency, officer: String, actor: Actor, rules: RuleBook,
+    static func decide(_ ids: [Int], decision: Decision, agency: Agency?, officer: String, actor: Actor, rules: RuleBook,
                        now: Date = Date(), on db: any Database) async throws {
         guard !ids.isEmpty else { throw AppError.invalid("请指定扣分编号", field: "id") }
         let person = officer.trimmingCharacters(in: .whitespaces)
@@ -154,14 +166,26 @@ enum DeductionService {
                 }
                 var state = try InspectionService.decode(DeductionState.self, row.state)
                 let before = state
+                let ruleSet = rules.inForce(at: row.occurred_at)
                 do {
-                    switch decision {
-                    case .confirm(let points, let reason):
-                        try state.confirm(by: agency, officer: person, points: points, reason: reason, at: now,
-                                          rules: rules.inForce(at: row.occurred_at))
-                    case .reject(let reason):
+                    switch (decision, agency) {
+                    case (.confirm(let points, let reason), let agency?):
+                        try state.confirm(by: agency, officer: person, points: points, reason: reason, at: now, rules: ruleSet)
+                    case (.reject(let reason), let agency?):
                         try state.reject(by: agency, officer: person, reason: reason, at: now)
+                    case (.appeal(let statement), _):
+                        // Only the unit itself appeals its own deductions.
+                        guard let unit = actor.principal.unitID, unit == row.unit_id else {
+                            throw AppError(.forbidden, "只能对本单位的扣分提出申诉")
+                        }
+                        try state.lodgeAppeal(statement: statement, by: person, at: now, rules: ruleSet)
+                    case (.decideAppeal(let outcome, let points, let reason), let agency?):
+                        try state.decideAppeal(outcome, agency: agency, officer: person, points: points, reason: reason, at: now, rules: ruleSet)
+                    default:
+                        throw AppError(.forbidden, "须代表市应急管理局或市公安局")
                     }
+                } catch let error as AppError {
+                    throw error
                 } catch {
                     throw AppError(.unprocessableEntity, "扣分 \(id):\((error as? DeductionState.Problem)?.description ?? String(describing: error))", field: "id")
                 }
@@ -171,9 +195,11 @@ enum DeductionService {
                 let (action, reason): (String, String?) = switch decision {
                 case .confirm(_, let r): ("confirm", r)
                 case .reject(let r): ("reject", r)
+                case .appeal(let statement): ("appeal", statement)
+                case .decideAppeal(let outcome, _, let r): ("appeal_\(outcome.rawValue)", r)
                 }
                 try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
-                    .values(SQLBind(id), SQLBind(action), SQLBind(agency.rawValue), SQLBind(person), SQLBind(state.points.tenths),
+                    .values(SQLBind(id), SQLBind(action), SQLBind(agency?.rawValue), SQLBind(person), SQLBind(state.points.tenths),
                             SQLBind(reason?.nilIfEmpty), SQLBind(now)).run()
                 try await AuditLog.append(tx, actor: actor, action: "deduction.\(action)", entity: "deduction", entityID: String(id),
                                           before: before, after: state, at: now)
