@@ -29,6 +29,8 @@ func routes(_ app: Application) throws {
     pages.get("deductions", use: DeductionPages.list)
     pages.post("deductions", ":id", "decision", use: DeductionPages.decide)
     pages.post("deductions", ":id", "appeal", use: DeductionPages.appeal)
+    pages.get("rectifications", use: RectificationPages.list)
+    pages.post("rectifications", use: RectificationPages.act)
     pages.get("assessment", use: AssessmentPages.page)
     pages.get("assessment", "export", use: AssessmentPages.export)
 

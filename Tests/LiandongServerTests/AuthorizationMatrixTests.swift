@@ -90,6 +90,9 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/assessment?year=2026", pattern: "/assessment", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .GET, path: "/assessment/export?format=csv&year=2026", pattern: "/assessment/export", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .POST, path: "/deductions/1/appeal", pattern: "/deductions/:id/appeal", allowed: [.liaison], form: ["statement": "申诉理由"]),
+        Case(method: .GET, path: "/rectifications", pattern: "/rectifications", allowed: people),
+        Case(method: .POST, path: "/rectifications", pattern: "/rectifications", allowed: [.admin, .emb, .psb],
+             form: ["op": "assign", "deduction_id": "1", "action": "整改", "owner": "办公室", "due_on": "2099-01-01"]),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LiandongCore
+import SQLKit
 import Testing
 import VaporTesting
 @testable import LiandongServer
@@ -162,6 +163,46 @@ struct DeductionServerTests {
             #expect(decided.appealDecision?.hasPrefix("减少扣分") == true)
             #expect(decided.appealDeadline == nil)
             #expect(try await DeductionService.events(late.id, on: app.db).map(\.action) == ["confirm", "confirm", "appeal", "appeal_reduce"])
+        }
+    }
+
+    @Test func rectificationFromRequestToVerificationAndOverdueOnTheHomePage() async throws {
+        try await withTestApp { app in
+            try await seed(app)
+            try await DeductionService.sync(on: app.db)
+            let late = try await deduction(app, unit: "市水利局")
+            let emb = try await app.signIn(.emb), liaison = try await app.signIn(.liaison, unitID: 4)
+            let due = LocalDate(Date()).adding(days: 7).description
+            // Only confirmed deductions take a corrective action.
+            try await app.send(.POST, "rectifications", as: emb, form: ["op": "assign", "deduction_id": String(late.id), "action": "完善值班制度", "owner": "水利局办公室", "due_on": due]) { res in
+                #expect(res.status == .unprocessableEntity)
+            }
+            try await DeductionService.decide([late.id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "李", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            try await DeductionService.decide([late.id], decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "王", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            try await app.send(.POST, "rectifications", as: emb, form: ["op": "assign", "deduction_id": String(late.id), "action": "完善值班制度", "owner": "水利局办公室", "due_on": due]) { res in
+                #expect(res.status == .ok)
+            }
+            let item = try #require(try await Rectifications.list(on: app.db).first)
+            #expect(item.stage == "整改中" && !item.overdue)
+            try await app.send(.POST, "rectifications", as: liaison, form: ["op": "complete", "id": String(item.id), "evidence": "已修订值班制度并组织培训"]) { res in
+                #expect(res.status == .ok)
+            }
+            try await app.send(.POST, "rectifications", as: liaison, form: ["op": "verify", "id": String(item.id)]) { res in #expect(res.status == .forbidden) }
+            try await app.send(.POST, "rectifications", as: emb, form: ["op": "verify", "id": String(item.id), "note": "材料齐全"]) { res in #expect(res.status == .ok) }
+            #expect(try await Rectifications.list(on: app.db).first?.stage == "已验收")
+
+            // An action past its due date and not verified shows on the home page as overdue.
+            let refused = try await deduction(app, unit: "市民政局")
+            try await DeductionService.decide([refused.id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "李", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            try await DeductionService.decide([refused.id], decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "王", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            try await Rectifications.assign(deductionID: refused.id, action: "落实出警责任", owner: "民政局", due: LocalDate(Date()), actor: .console(),
+                                            now: Date().addingTimeInterval(-86_400 * 3), on: app.db)
+            try await (app.db as! any SQLDatabase).update("rectifications").set("due_at", to: SQLBind(Date().addingTimeInterval(-86_400)))
+                .where("deduction_id", .equal, SQLBind(refused.id)).run()
+            try await app.send(.GET, "/", as: emb) { res in
+                #expect(res.body.string.contains("逾期未完成的整改"))
+                #expect(res.body.string.contains("落实出警责任"))
+            }
         }
     }
 }

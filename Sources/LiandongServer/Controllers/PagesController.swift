@@ -17,6 +17,7 @@ struct NavItem: Encodable {
         ("compliance", "到场时限", "/compliance"),
         ("findings", "问题清单", "/findings"),
         ("deductions", "扣分", "/deductions"),
+        ("rectifications", "整改", "/rectifications"),
         ("assessment", "综合考核", "/assessment"),
         ("supervision", "监督日历", "/supervision"),
         ("rules", "扣分标准", "/rules"),
@@ -111,6 +112,8 @@ enum PagesController {
         var withoutContacts: Int
         var duties: [DutyStatus]
         var hasDuties: Bool
+        var overdue: [Rectifications.Item]
+        var hasOverdue: Bool
     }
 
     /// A supervision duty's current period and how it stands (main text §二, §四(二)).
@@ -159,6 +162,8 @@ enum PagesController {
                                          statusText: current.status.chinese, overdue: mine.filter { $0.status == .overdue }.count))
             }
         }
+        let overdue = try await Rectifications.list(unitID: principal.role == .liaison ? (principal.unitID ?? -1) : nil,
+                                                    jurisdictionID: principal.role == .liaison ? nil : principal.jurisdictionID, on: req.db).filter(\.overdue)
         return try await req.view.render("home", HomeContext(
             frame: PageFrame(req, title: "首页", active: "home"),
             totalUnits: units.count,
@@ -167,7 +172,7 @@ enum PagesController {
             recent: recentRows,
             hasRecent: !recentRows.isEmpty,
             withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count,
-            duties: duties, hasDuties: !duties.isEmpty))
+            duties: duties, hasDuties: !duties.isEmpty, overdue: overdue, hasOverdue: !overdue.isEmpty))
     }
 
     static func recentRows(_ recent: [ContactChange], names: [Int: String]) -> [RecentChange] {

@@ -10,5 +10,6 @@ enum LiandongMigrations {
         CreateInspections(),
         UpdateDrillsAddFinishedAt(),
         CreateDeductions(),
+        CreateRectifications(),
     ]
 }
