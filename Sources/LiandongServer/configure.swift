@@ -72,6 +72,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(DeductionsCommand(), as: "deductions")
     app.asyncCommands.use(AssessCommand(), as: "assess")
     app.asyncCommands.use(ProvinceCommand(), as: "province")
+    app.asyncCommands.use(NoticeCommand(), as: "notice")
     app.lifecycle.use(PendingJudgement())
 }
 

@@ -31,6 +31,12 @@ func routes(_ app: Application) throws {
     pages.post("deductions", ":id", "appeal", use: DeductionPages.appeal)
     pages.get("rectifications", use: RectificationPages.list)
     pages.post("rectifications", use: RectificationPages.act)
+    pages.get("notices", use: NoticePages.list)
+    pages.post("notices", use: NoticePages.draft)
+    pages.get("notices", ":id", use: NoticePages.show)
+    pages.post("notices", ":id", "publish", use: NoticePages.publish)
+    pages.post("notices", ":id", "edit", use: NoticePages.edit)
+    pages.get("notices", ":id", "export", use: NoticePages.export)
     pages.get("assessment", use: AssessmentPages.page)
     pages.get("assessment", "export", use: AssessmentPages.export)
 

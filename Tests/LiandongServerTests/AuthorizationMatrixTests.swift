@@ -93,6 +93,12 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/rectifications", pattern: "/rectifications", allowed: people),
         Case(method: .POST, path: "/rectifications", pattern: "/rectifications", allowed: [.admin, .emb, .psb],
              form: ["op": "assign", "deduction_id": "1", "action": "整改", "owner": "办公室", "due_on": "2099-01-01"]),
+        Case(method: .GET, path: "/notices", pattern: "/notices", allowed: people),
+        Case(method: .POST, path: "/notices", pattern: "/notices", allowed: [.plc], form: ["period": "2026-Q1"]),
+        Case(method: .GET, path: "/notices/1", pattern: "/notices/:id", allowed: [.plc]),
+        Case(method: .POST, path: "/notices/1/edit", pattern: "/notices/:id/edit", allowed: [.plc], form: ["title": "标题", "intro": "导语"]),
+        Case(method: .GET, path: "/notices/1/export?format=html", pattern: "/notices/:id/export", allowed: [.plc]),
+        Case(method: .POST, path: "/notices/1/publish", pattern: "/notices/:id/publish", allowed: [.plc], form: [:]),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]
@@ -148,7 +154,8 @@ struct AuthorizationMatrixTests {
                         // No person signed in: the login page or 401, never data.
                         #expect(sentToLogin || res.status == .unauthorized, "\(label) should ask to sign in")
                     } else {
-                        #expect(res.status == .forbidden, "\(label) should be forbidden")
+                        // 403, or 404 where even the thing's existence is not theirs to know; never data.
+                        #expect(res.status == .forbidden || res.status == .notFound, "\(label) should be forbidden")
                     }
                 }
             }

@@ -18,6 +18,7 @@ struct NavItem: Encodable {
         ("findings", "问题清单", "/findings"),
         ("deductions", "扣分", "/deductions"),
         ("rectifications", "整改", "/rectifications"),
+        ("notices", "通报", "/notices"),
         ("assessment", "综合考核", "/assessment"),
         ("supervision", "监督日历", "/supervision"),
         ("rules", "扣分标准", "/rules"),

@@ -11,5 +11,6 @@ enum LiandongMigrations {
         UpdateDrillsAddFinishedAt(),
         CreateDeductions(),
         CreateRectifications(),
+        CreateNotices(),
     ]
 }

@@ -1,0 +1,181 @@
+import Fluent
+import Foundation
+import LiandongCore
+import Vapor
+
+/// `/notices`: the PLC drafts and publishes; everyone signed in reads published notices.
+enum NoticePages {
+    struct ListRow: Encodable {
+        var id: Int
+        var number: String
+        var title: String
+        var status: String
+        var period: String
+    }
+
+    struct ListContext: Encodable {
+        var frame: PageFrame
+        var rows: [ListRow]
+        var canDraft: Bool
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func mayDraft(_ p: Principal?) -> Bool { p.map(AccessPolicy.canPublishNotices) ?? false }
+
+    static func renderList(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let p = try req.requirePrincipal()
+        try req.authorize(p.role != nil, "无权查看通报")
+        let rows = try await NoticeService.list(on: req.db).filter { $0.status == "published" || mayDraft(p) }.map { r in
+            ListRow(id: r.id, number: r.number ?? "草稿", title: r.title, status: r.status == "published" ? "已发布" : "草稿",
+                    period: "\(LocalDate(r.period_start).chinese)至\(LocalDate(r.period_end).adding(days: -1).chinese)")
+        }
+        let view = try await req.view.render("notices", ListContext(frame: PageFrame(req, title: "通报", active: "notices"), rows: rows,
+                                                                     canDraft: mayDraft(p), error: error, hasError: error != nil))
+        let response = try await view.encodeResponse(for: req)
+        response.status = status
+        return response
+    }
+
+    @Sendable static func list(req: Request) async throws -> Response { try await renderList(req) }
+
+    @Sendable static func draft(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        try req.authorize(mayDraft(actor.principal), "通报由市委政法委起草和发布")
+        struct Form: Decodable { var period: String?; var from: String?; var to: String?; var title: String?; var corrects: Int? }
+        let form = try req.content.decode(Form.self)
+        do {
+            let period = try ComplianceService.period(period: form.period, from: form.from, to: form.to)
+            let id = try await NoticeService.draft(period: period, title: form.title, intro: nil, corrects: form.corrects, actor: actor, on: req.db)
+            return req.redirect(to: "/notices/\(id)")
+        } catch let error as AppError {
+            return try await renderList(req, error: error.message, status: error.status)
+        }
+    }
+
+    struct Block: Encodable {
+        var kind: String
+        var text: String
+        var header: [String]
+        var rows: [[String]]
+    }
+
+    struct ViewContext: Encodable {
+        var frame: PageFrame
+        var id: Int
+        var draft: Bool
+        var canPublish: Bool
+        var issuerMark: String
+        var number: String
+        var title: String
+        var intro: String
+        var addressee: String
+        var blocks: [Block]
+        var signature: String
+        var date: String
+    }
+
+    @Sendable static func show(req: Request) async throws -> View {
+        let p = try req.requirePrincipal()
+        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
+        let notice = try await NoticeService.load(id, on: req.db)
+        try req.authorize(p.role != nil && (notice.status == "published" || mayDraft(p)), "通报发布前仅市委政法委可见")
+        let doc = NoticeDocument(notice)
+        return try await req.view.render("notice", ViewContext(
+            frame: PageFrame(req, title: notice.title, active: "notices"), id: id, draft: notice.status == "draft",
+            canPublish: notice.status == "draft" && mayDraft(p), issuerMark: doc.issuerMark, number: doc.number, title: doc.title,
+            intro: notice.intro, addressee: doc.addressee,
+            blocks: doc.blocks.map { b in
+                switch b {
+                case .paragraph(let t): Block(kind: "p", text: t, header: [], rows: [])
+                case .heading1(let t): Block(kind: "h1", text: t, header: [], rows: [])
+                case .heading2(let t): Block(kind: "h2", text: t, header: [], rows: [])
+                case .table(let h, let r): Block(kind: "table", text: "", header: h, rows: r)
+                }
+            },
+            signature: doc.signature, date: doc.date.chinese))
+    }
+
+    @Sendable static func publish(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        try req.authorize(mayDraft(actor.principal), "通报由市委政法委发布")
+        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
+        _ = try await NoticeService.publish(id, actor: actor, on: req.db)
+        return req.redirect(to: "/notices/\(id)")
+    }
+
+    @Sendable static func export(req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
+        let notice = try await NoticeService.load(id, on: req.db)
+        try req.authorize(p.role != nil && (notice.status == "published" || mayDraft(p)), "通报发布前仅市委政法委可见")
+        let format = (try? req.query.get(String.self, at: "format")) ?? "docx"
+        let data = try NoticeExport.render(notice, format: format)
+        var headers = HTTPHeaders()
+        headers.contentType = format == "html" ? .html : HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.wordprocessingml.document")
+        let name = "\(notice.number ?? "通报草稿").\(format)"
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"notice.\(format)\"; filename*=UTF-8''\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
+
+    @Sendable static func edit(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        try req.authorize(mayDraft(actor.principal), "通报由市委政法委起草")
+        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
+        struct Form: Decodable { var title: String?; var intro: String? }
+        let form = try req.content.decode(Form.self)
+        try await NoticeService.edit(id, title: form.title ?? "", intro: form.intro ?? "", actor: actor, on: req.db)
+        return req.redirect(to: "/notices/\(id)")
+    }
+}
+
+/// `liandong notice draft|publish|export`
+struct NoticeCommand: AsyncCommandGroup {
+    var help: String { "通报:draft 起草,publish 发布,export 导出" }
+    var commands: [String: any AnyAsyncCommand] { ["draft": NoticeDraftCommand(), "publish": NoticePublishCommand(), "export": NoticeExportCommand()] }
+}
+
+struct NoticeDraftCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "from", help: "起始日期") var from: String?
+        @Option(name: "to", help: "截止日期(含)") var to: String?
+        @Option(name: "period", help: "或期间:2026-Q1、2026-03") var period: String?
+        @Option(name: "title", help: "标题(默认按期间生成)") var title: String?
+    }
+    var help: String { "起草一期通报" }
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let period = try ComplianceService.period(period: signature.period, from: signature.from, to: signature.to)
+        let id = try await NoticeService.draft(period: period, title: signature.title, intro: nil, actor: .console(), on: context.application.db)
+        let notice = try await NoticeService.load(id, on: context.application.db)
+        context.application.commandOutput.write("已起草通报 \(id):\(notice.title)(扣分 \(notice.content.count) 项,合计 \(Points(notice.content.total)) 分)\n")
+    }
+}
+
+struct NoticePublishCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "id", help: "通报编号") var id: Int
+    }
+    var help: String { "发布通报(发布后不可修改)" }
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let notice = try await NoticeService.publish(signature.id, actor: .console(), on: context.application.db)
+        context.application.commandOutput.write("已发布 \(notice.number ?? ""):\(notice.title)\n")
+    }
+}
+
+struct NoticeExportCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "id", help: "通报编号") var id: Int
+        @Option(name: "format", short: "f", help: "docx 或 html") var format: String?
+        @Option(name: "output", short: "o", help: "输出文件") var output: String?
+    }
+    var help: String { "导出通报为 DOCX 或 HTML" }
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let notice = try await NoticeService.load(signature.id, on: app.db)
+        let format = (signature.format ?? "docx").lowercased()
+        let data = try NoticeExport.render(notice, format: format)
+        let path = signature.output ?? "通报-\(notice.number ?? "草稿\(notice.id)").\(format)"
+        guard FileManager.default.createFile(atPath: path, contents: data) else { throw CommandFailure("无法写入 \(path)") }
+        app.commandOutput.write("已导出到 \(path)\n")
+    }
+}

@@ -1,0 +1,179 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Vapor
+
+/// What a notice says: the confirmed deductions of its period grouped by jurisdiction and unit,
+/// a summary table and the supervision work done. Fixed at publication.
+struct NoticeContent: Content, Equatable {
+    struct Entry: Content, Equatable {
+        var deductionId: Int
+        var item: String
+        var itemTitle: String
+        var facts: String
+        var points: Double
+        var occurredOn: String
+    }
+    struct UnitGroup: Content, Equatable {
+        var unit: String
+        var entries: [Entry]
+        var total: Double
+    }
+    struct JurisdictionGroup: Content, Equatable {
+        var jurisdiction: String
+        var units: [UnitGroup]
+    }
+    struct SummaryRow: Content, Equatable {
+        var entity: String
+        var count: Int
+        var points: Double
+    }
+    struct Work: Content, Equatable {
+        var phoneChecks: Int
+        var unitsCalled: Int
+        var drills: Int
+        var meetings: Int
+        var dispatches: Int
+    }
+
+    var periodLabel: String
+    var groups: [JurisdictionGroup]
+    var summary: [SummaryRow]
+    var work: Work
+    var total: Double
+    var count: Int
+}
+
+struct NoticeDTO: Content {
+    var id: Int
+    var number: String?
+    var title: String
+    var intro: String
+    var status: String
+    var periodFrom: String
+    var periodTo: String
+    var correctsId: Int?
+    var publishedAt: String?
+    var publishedBy: String?
+    var content: NoticeContent
+}
+
+enum NoticeService {
+    /// The document-number prefix (发文字号的机关代字), configurable by `LIANDONG_NOTICE_PREFIX`.
+    static var prefix: String { Environment.get("LIANDONG_NOTICE_PREFIX")?.nilIfEmpty ?? "丽应联通" }
+
+    /// `丽应联通〔2026〕3号`: the year in 〔〕, the sequence without leading zeros (GB/T 9704 7.2.4).
+    static func number(year: Int, seq: Int) -> String { "\(prefix)〔\(year)〕\(seq)号" }
+
+    static func compose(_ period: Period, on db: any Database) async throws -> NoticeContent {
+        try await DeductionService.sync(on: db)
+        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed, from: period.startInstant, to: period.endInstant), on: db)
+        let units = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: db).all().map { ($0.id ?? 0, $0) })
+        let rules = RuleSet.initial
+        func entry(_ d: DeductionDTO) -> NoticeContent.Entry {
+            let item = DeductionItemID(rawValue: d.item) ?? .d12
+            return .init(deductionId: d.id, item: d.item, itemTitle: rules.item(item).title, facts: d.reason, points: d.points,
+                         occurredOn: ChinaTime.parseTimestamp(d.occurredAt).map { LocalDate($0).chinese } ?? "")
+        }
+        var byJurisdiction: [String: [String: [NoticeContent.Entry]]] = [:]
+        for d in deductions {
+            let jurisdiction = d.unitId.flatMap { units[$0]?.jurisdictionID }.flatMap { Jurisdictions.named($0)?.name } ?? Jurisdictions.city.name
+            byJurisdiction[jurisdiction, default: [:]][d.unit ?? d.agency ?? "", default: []].append(entry(d))
+        }
+        let groups = Jurisdictions.all.compactMap { j -> NoticeContent.JurisdictionGroup? in
+            guard let unitsMap = byJurisdiction[j.name] else { return nil }
+            let unitGroups = unitsMap.map { NoticeContent.UnitGroup(unit: $0.key, entries: $0.value, total: $0.value.reduce(Points.zero) { $0 + Points($1.points) }.value) }
+                .sorted { ($1.total, $0.unit) < ($0.total, $1.unit) }
+            return .init(jurisdiction: j.name, units: unitGroups)
+        }
+        let summary = groups.flatMap(\.units).map { NoticeContent.SummaryRow(entity: $0.unit, count: $0.entries.count, points: $0.total) }
+        let phone = try await InspectionService.phoneChecks(from: period.startInstant, to: period.endInstant, on: db)
+        let acts = try await InspectionService.activities(on: db).filter { period.contains($0.at) }
+        let dispatches = try await ComplianceService.report(period: period, by: .all, on: db).total.dispatches
+        return NoticeContent(periodLabel: period.label, groups: groups, summary: summary,
+                             work: .init(phoneChecks: phone.count, unitsCalled: Set(phone.map(\.unitID)).count,
+                                         drills: acts.filter { $0.kind == .jointCheck }.count, meetings: acts.filter { $0.kind == .consultation }.count,
+                                         dispatches: dispatches),
+                             total: deductions.reduce(Points.zero) { $0 + Points($1.points) }.value, count: deductions.count)
+    }
+
+    struct Row: Decodable {
+        var id: Int; var number: String?; var title: String; var intro: String; var status: String; var period_start: Date; var period_end: Date
+        var corrects_id: Int?; var published_at: Date?; var published_by: String?; var content: String?
+    }
+
+    static func load(_ id: Int, on db: any Database) async throws -> NoticeDTO {
+        guard let row = try await (db as! any SQLDatabase).select().columns("*").from("notices").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {
+            throw AppError.notFound("编号为 \(id) 的通报")
+        }
+        let period = Period(start: LocalDate(row.period_start), end: LocalDate(row.period_end))
+        // A draft shows the period as it stands now; a published notice what it said then.
+        let content: NoticeContent
+        if let stored = row.content { content = try InspectionService.decode(NoticeContent.self, stored) } else { content = try await compose(period, on: db) }
+        return NoticeDTO(id: row.id, number: row.number, title: row.title, intro: row.intro, status: row.status,
+                         periodFrom: period.start.description, periodTo: period.end.adding(days: -1).description, correctsId: row.corrects_id,
+                         publishedAt: row.published_at.map(ChinaTime.isoString), publishedBy: row.published_by, content: content)
+    }
+
+    static func list(on db: any Database) async throws -> [Row] {
+        try await (db as! any SQLDatabase).select().columns("*").from("notices").orderBy("id", .descending).all(decoding: Row.self)
+    }
+
+    /// A draft for a period. `corrects`: a published notice this one corrects.
+    static func draft(period: Period, title: String?, intro: String?, corrects: Int? = nil, actor: Actor, now: Date = Date(), on db: any Database) async throws -> Int {
+        if let corrects {
+            let original = try await load(corrects, on: db)
+            guard original.status == "published" else { throw AppError.invalid("只能更正已发布的通报", field: "corrects") }
+        }
+        let t = title?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? "关于\(period.label)社会应急联动工作检查情况的通报"
+        let i = intro?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+            ?? "根据《丽水市社会应急联动工作监督检查考核机制(试行)》,市应急管理局、市公安局对\(period.label)全市社会应急联动工作开展了监督检查,现将有关情况通报如下。"
+        return try await db.transaction { tx in
+            struct IDRow: Decodable { var id: Int }
+            let id = try await (tx as! any SQLDatabase).insert(into: "notices")
+                .columns("title", "intro", "period_start", "period_end", "corrects_id", "status", "created_by", "created_at")
+                .values(SQLBind(t), SQLBind(i), SQLBind(period.startInstant), SQLBind(period.endInstant), SQLBind(corrects), SQLBind("draft"),
+                        SQLBind(actor.principal.name), SQLBind(now))
+                .returning("id").first(decoding: IDRow.self)?.id ?? 0
+            try await AuditLog.append(tx, actor: actor, action: "notice.draft", entity: "notice", entityID: String(id),
+                                      after: ["title": t, "period": period.label], at: now)
+            return id
+        }
+    }
+
+    /// Publishes a draft: it takes the next number of the year, never reused, and its content
+    /// is fixed from then on.
+    static func publish(_ id: Int, actor: Actor, now: Date = Date(), on db: any Database) async throws -> NoticeDTO {
+        let notice = try await load(id, on: db)
+        guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
+        let year = LocalDate(now).year
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct M: Decodable { var seq: Int? }
+            let next = (try await sql.select().column(SQLFunction("MAX", args: SQLColumn("seq")), as: "seq").from("notices")
+                .where("year", .equal, SQLBind(year)).first(decoding: M.self)?.seq ?? 0) + 1
+            let number = Self.number(year: year, seq: next)
+            try await sql.update("notices").set("year", to: SQLBind(year)).set("seq", to: SQLBind(next)).set("number", to: SQLBind(number))
+                .set("status", to: SQLBind("published")).set("content", to: SQLBind(String(decoding: try InspectionService.encoder.encode(notice.content), as: UTF8.self)))
+                .set("published_by", to: SQLBind(actor.principal.name)).set("published_at", to: SQLBind(now))
+                .where("id", .equal, SQLBind(id)).where("status", .equal, SQLBind("draft")).run()
+            try await AuditLog.append(tx, actor: actor, action: "notice.publish", entity: "notice", entityID: String(id),
+                                      after: ["number": number, "deductions": String(notice.content.count), "points": Points(notice.content.total).description], at: now)
+        }
+        return try await load(id, on: db)
+    }
+
+    /// Edits a draft's title and introduction; a published notice never changes.
+    static func edit(_ id: Int, title: String, intro: String, actor: Actor, now: Date = Date(), on db: any Database) async throws {
+        let notice = try await load(id, on: db)
+        guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
+        guard let t = title.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw AppError.invalid("标题不能为空", field: "title") }
+        let i = intro.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await db.transaction { tx in
+            try await (tx as! any SQLDatabase).update("notices").set("title", to: SQLBind(t)).set("intro", to: SQLBind(i)).where("id", .equal, SQLBind(id)).run()
+            try await AuditLog.append(tx, actor: actor, action: "notice.edit", entity: "notice", entityID: String(id),
+                                      before: ["title": notice.title, "intro": notice.intro], after: ["title": t, "intro": i], at: now)
+        }
+    }
+}
