@@ -61,9 +61,7 @@ enum AdminPages {
             units: units.map { Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             jurisdictions: Jurisdictions.all.map { Option(value: $0.id, label: $0.name) },
             message: message, hasMessage: message != nil, secret: secret, hasSecret: secret != nil, error: error, hasError: error != nil)
-        let response = try await req.view.render("admin_accounts", context).encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("admin_accounts", context, status: status)
     }
 
     @Sendable static func accounts(req: Request) async throws -> Response {
@@ -151,9 +149,7 @@ enum AdminPages {
             },
             scopes: TokenScope.allCases.map { Option(value: $0.rawValue, label: $0.name) },
             secret: secret, hasSecret: secret != nil, error: error, hasError: error != nil)
-        let response = try await req.view.render("admin_tokens", context).encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("admin_tokens", context, status: status)
     }
 
     @Sendable static func tokens(req: Request) async throws -> Response {

@@ -97,9 +97,7 @@ enum AuthPages {
     static func renderPassword(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let context = PasswordContext(frame: PageFrame(req, title: "修改密码", active: ""), mustChange: req.account?.mustChangePassword ?? false,
                                       rule: passwordRule(req.application.liandong.security), error: error, hasError: error != nil)
-        let response = try await req.view.render("password", context).encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("password", context, status: status)
     }
 
     @Sendable static func passwordForm(req: Request) async throws -> Response {

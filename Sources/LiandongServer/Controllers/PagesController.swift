@@ -238,3 +238,13 @@ enum PagesController {
             }))
     }
 }
+
+extension Request {
+    /// Renders a page with a status other than 200 where needed (a form shown again with its
+    /// problem is 422, a refused change 403 or 409).
+    func page<T: Encodable>(_ template: String, _ context: T, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let response = try await view.render(template, context).encodeResponse(for: self)
+        response.status = status
+        return response
+    }
+}

@@ -165,9 +165,7 @@ enum RegisterPages {
             error: error?.0, hasError: error != nil, errorField: error?.1,
             saved: (try? req.query.get(String.self, at: "saved")) == "1",
             canReport: AccessPolicy.canReportContacts(unitID: unit.id ?? 0, jurisdictionID: unit.jurisdictionID, by: principal))
-        let response = try await req.view.render("unit", context).encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("unit", context, status: status)
     }
 
     @Sendable static func show(req: Request) async throws -> Response {

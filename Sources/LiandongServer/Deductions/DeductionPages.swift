@@ -53,7 +53,7 @@ enum DeductionPages {
         let list = try await DeductionService.list(filter, on: req.db)
         let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
         let rules = req.currentRules
-        let view = try await req.view.render("deductions", Context(
+        return try await req.page("deductions", Context(
             frame: PageFrame(req, title: "扣分", active: "deductions"),
             statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
                 + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
@@ -68,10 +68,7 @@ enum DeductionPages {
             },
             count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
-            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil))
-        let response = try await view.encodeResponse(for: req)
-        response.status = status
-        return response
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil), status: status)
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await render(req) }

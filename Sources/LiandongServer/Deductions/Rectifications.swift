@@ -148,12 +148,9 @@ enum RectificationPages {
                 AdminPages.Option(value: String($0.id), label: "\($0.id) \($0.unit ?? $0.agency ?? "") \($0.item) \(Points($0.points))分")
             }
         }
-        let view = try await req.view.render("rectifications", Context(
+        return try await req.page("rectifications", Context(
             frame: PageFrame(req, title: "整改", active: "rectifications"), items: items, isSupervisor: supervisor, isLiaison: p.role == .liaison,
-            confirmed: confirmed, error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil))
-        let response = try await view.encodeResponse(for: req)
-        response.status = status
-        return response
+            confirmed: confirmed, error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil), status: status)
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await render(req) }

@@ -36,7 +36,7 @@ enum FindingPages {
         let table = FindingService.table(findings)
         let canFile = mayFile(req.principal)
         let units = canFile ? try await RegisterService.units(on: req.db) : []
-        let view = try await req.view.render("findings", Context(
+        return try await req.page("findings", Context(
             frame: PageFrame(req, title: "发现的问题", active: "findings"),
             sources: [RegisterPages.Option(value: "", label: "全部", selected: filter.source == nil)]
                 + FindingSource.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.source) },
@@ -47,10 +47,7 @@ enum FindingPages {
             failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },
             units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             now: String(ChinaTime.isoString(Date()).prefix(16)),
-            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil))
-        let response = try await view.encodeResponse(for: req)
-        response.status = status
-        return response
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil), status: status)
     }
 
     /// POST /findings: a live-alert failure reported by the police.

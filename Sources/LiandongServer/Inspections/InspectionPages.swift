@@ -95,9 +95,7 @@ enum InspectionPages {
                                   dutyPhone: unit.dutyPhone ?? "未登记", liaison: [unit.liaisonName, unit.liaisonMobile].compactMap { $0 }.joined(separator: " "),
                                   campaignID: campaign, maxAttempts: req.currentRules.phoneCheckAttempts,
                                   startedMs: Int(Date().timeIntervalSince1970 * 1000), error: error, hasError: error != nil)
-        let response = try await req.view.render("phone_call", context).encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("phone_call", context, status: status)
     }
 
     @Sendable static func call(req: Request) async throws -> Response {
@@ -192,9 +190,7 @@ enum InspectionPages {
             units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             nextID: "DR-\(today.year)-\(String(format: "%02d%02d", today.month, today.day))-\(drills.count + 1)",
             error: error, hasError: error != nil)
-        let response = try await req.view.render("drills", context).encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("drills", context, status: status)
     }
 
     @Sendable static func drills(req: Request) async throws -> Response {
@@ -356,9 +352,7 @@ enum InspectionPages {
                 PeriodRow(duty: p.duty.title, period: p.chineseLabel, count: p.count, status: p.status.rawValue, statusText: p.status.chinese,
                           agencies: p.duty.agencies.map(\.name).joined(separator: "、"))
             }, error: error, hasError: error != nil)
-        let response = try await req.view.render("supervision", context).encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("supervision", context, status: status)
     }
 
     @Sendable static func supervision(req: Request) async throws -> Response {

@@ -30,11 +30,8 @@ enum NoticePages {
             ListRow(id: r.id, number: r.number ?? "草稿", title: r.title, status: r.status == "published" ? "已发布" : "草稿",
                     period: "\(LocalDate(r.period_start).chinese)至\(LocalDate(r.period_end).adding(days: -1).chinese)")
         }
-        let view = try await req.view.render("notices", ListContext(frame: PageFrame(req, title: "通报", active: "notices"), rows: rows,
-                                                                     canDraft: mayDraft(p), error: error, hasError: error != nil))
-        let response = try await view.encodeResponse(for: req)
-        response.status = status
-        return response
+        return try await req.page("notices", ListContext(frame: PageFrame(req, title: "通报", active: "notices"), rows: rows,
+                                                                     canDraft: mayDraft(p), error: error, hasError: error != nil), status: status)
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await renderList(req) }
