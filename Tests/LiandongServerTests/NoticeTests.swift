@@ -75,4 +75,36 @@ struct NoticeTests {
             #expect(html.contains("<td>市水利局</td>"))
         }
     }
+
+    @Test func theWordFileOpensInAWordProcessorLibrary() async throws {
+        try await withTestApp { app in
+            try await seedConfirmed(app)
+            let id = try await NoticeService.draft(period: .quarter(2026, 1), title: nil, intro: nil, actor: .console(), on: app.db)
+            _ = try await NoticeService.publish(id, actor: .console(), on: app.db)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("notice-\(UUID().uuidString).docx").path
+            _ = try await app.run(["notice", "export", String(id), "--format", "docx", "--output", path])
+            let script = """
+            import json, sys
+            try:
+                import docx
+            except ImportError:
+                print("python-docx missing: pip install python-docx"); sys.exit(3)
+            d = docx.Document(sys.argv[1])
+            s = d.sections[0]
+            print(json.dumps({"texts": [p.text for p in d.paragraphs], "cells": [c.text for t in d.tables for r in t.rows for c in r.cells],
+                              "width_mm": round(s.page_width.mm), "top_mm": round(s.top_margin.mm)}, ensure_ascii=False))
+            """
+            let result = try runProcess("python3", ["-c", script, path])
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+            let texts = (parsed["texts"] as? [String] ?? []).joined(separator: "\n")
+            let year = LocalDate(Date()).year
+            #expect(texts.contains("丽水市社会应急联动工作通报"))
+            #expect(texts.contains("丽应联通〔\(year)〕1号"))
+            #expect(texts.contains("关于2026年第一季度社会应急联动工作检查情况的通报"))
+            #expect(texts.contains("市水利局"))
+            #expect((parsed["cells"] as? [String])?.contains("市水利局") == true)
+            #expect(parsed["width_mm"] as? Int == 210 && parsed["top_mm"] as? Int == 37)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LiandongCore
+import LiandongDocuments
 
 /// A notice as a file: standalone printable HTML, or DOCX in the official layout.
 enum NoticeExport {
@@ -48,5 +49,25 @@ enum NoticeExport {
         </body></html>
         """
     }
-    static func docx(_ notice: NoticeDTO) throws -> Data { throw AppError(.notImplemented, "DOCX 导出尚未就绪") }
+    /// The notice as a Word document in the GB/T 9704 layout (Word and WPS open it).
+    static func docx(_ notice: NoticeDTO) throws -> Data {
+        let d = NoticeDocument(notice)
+        let blocks: [OfficialDocument.Block] = d.blocks.map { block in
+            switch block {
+            case .paragraph(let t): .paragraph(t)
+            case .heading1(let t): .heading1(t)
+            case .heading2(let t): .heading2(t)
+            case .table(let header, let rows): .table(header: header, rows: rows, columnWidthsMM: [16, 80, 30, 30])
+            }
+        }
+        let date = OfficialDate(year: d.date.year, month: d.date.month, day: d.date.day)
+        let document = OfficialDocument(issuerMark: d.issuerMark, documentNumber: d.number, title: d.title, addressee: d.addressee,
+                                        body: blocks, signature: d.signature, date: date,
+                                        copyTo: "市应急管理局,市公安局。", printedBy: "中共丽水市委政法委员会办公室", printedOn: date)
+        do {
+            return try DOCX.write(document)
+        } catch {
+            throw AppError(.internalServerError, "生成 Word 文件失败:\(error.message)")
+        }
+    }
 }
