@@ -73,6 +73,8 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(AssessCommand(), as: "assess")
     app.asyncCommands.use(ProvinceCommand(), as: "province")
     app.asyncCommands.use(NoticeCommand(), as: "notice")
+    app.asyncCommands.use(BenchCommand(), as: "bench")
+    app.asyncCommands.use(GenerateCommand(), as: "generate")
     app.lifecycle.use(PendingJudgement())
 }
 
