@@ -134,9 +134,11 @@ struct InspectionTests {
             try await app.send(.POST, "checks/drills/DR-T/arrive", as: officer, form: ["unit_id": "4"]) { res in
                 #expect(res.status == .unprocessableEntity)
             }
-            try await app.send(.POST, "checks/drills/DR-T/assess", as: officer, form: ["unit_id": "4", "vest": "false", "equipment": "true", "duties": "false"]) { res in
+            try await app.send(.POST, "checks/drills/DR-T/assess", as: officer,
+                               form: ["unit_id": "4", "vest": "false", "equipment": "true", "duties": "false", "notes": "问首处责任制,答不上来"]) { res in
                 #expect(res.status == .seeOther)
             }
+            #expect(try await InspectionService.drill("DR-T", on: app.db).units[0].notes == "问首处责任制,答不上来")
             let kinds = Set(try await findings(app).map(\.kind))
             #expect(kinds == ["no_vest", "duties_unknown"])
             try await app.send(.POST, "checks/drills/DR-T/finish", as: officer, form: [:]) { res in #expect(res.status == .seeOther) }

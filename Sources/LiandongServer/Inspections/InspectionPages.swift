@@ -241,6 +241,7 @@ enum InspectionPages {
         var vest: String
         var equipment: String
         var duties: String
+        var notes: String
     }
 
     struct DrillContext: Encodable {
@@ -277,7 +278,8 @@ enum InspectionPages {
                     id: u.unitID, name: names[u.unitID] ?? String(u.unitID), level: u.level.name, limit: limit.description, limitSeconds: limit.seconds,
                     notifiedMs: Int(u.notifiedAt.timeIntervalSince1970 * 1000), arrived: u.arrivedAt != nil,
                     arrivedText: u.arrivedAt.map { RuleSet.durationText(seconds: RuleSet.elapsedSeconds(from: u.notifiedAt, to: $0)) + "到达" } ?? "",
-                    uniformExempt: u.uniformExempt, vest: text(u.vestWorn), equipment: text(u.equipmentOK), duties: text(u.knowsDuties))
+                    uniformExempt: u.uniformExempt, vest: text(u.vestWorn), equipment: text(u.equipmentOK), duties: text(u.knowsDuties),
+                    notes: u.notes ?? "")
             },
             findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)(拟扣\(Points($0.proposedPoints))分)" }, hasFindings: !findings.isEmpty,
             finished: try await InspectionService.isFinished(drill.checkID, on: req.db), error: nil, hasError: false))
@@ -312,9 +314,11 @@ enum InspectionPages {
     }
 
     @Sendable static func assess(req: Request) async throws -> Response {
-        struct Form: Decodable { var vest: String?; var equipment: String?; var duties: String? }
+        struct Form: Decodable { var vest: String?; var equipment: String?; var duties: String?; var notes: String? }
         let form = try req.content.decode(Form.self)
         return try await updateDrill(req) { unit in
+            // The questions asked on the unit's duties and what was answered, or other remarks.
+            unit.notes = form.notes?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
             if !unit.uniformExempt { unit.vestWorn = optionalBool(form.vest) }
             unit.equipmentOK = optionalBool(form.equipment)
             unit.knowsDuties = optionalBool(form.duties)
