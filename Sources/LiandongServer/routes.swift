@@ -51,6 +51,8 @@ func routes(_ app: Application) throws {
     pages.post("checks", "drills", ":id", "arrive", use: InspectionPages.arrive)
     pages.post("checks", "drills", ":id", "assess", use: InspectionPages.assess)
     pages.post("checks", "drills", ":id", "finish", use: InspectionPages.finish)
+    pages.get("checks", "equipment", use: EquipmentPages.list)
+    pages.post("checks", "equipment", use: EquipmentPages.change)
     pages.get("supervision", use: InspectionPages.supervision)
     pages.post("supervision", "meetings", use: InspectionPages.recordMeeting)
 

@@ -99,6 +99,8 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/notices/1/edit", pattern: "/notices/:id/edit", allowed: [.plc], form: ["title": "标题", "intro": "导语"]),
         Case(method: .GET, path: "/notices/1/export?format=html", pattern: "/notices/:id/export", allowed: [.plc]),
         Case(method: .POST, path: "/notices/1/publish", pattern: "/notices/:id/publish", allowed: [.plc], form: [:]),
+        Case(method: .GET, path: "/checks/equipment", pattern: "/checks/equipment", allowed: [.admin, .psb, .emb]),
+        Case(method: .POST, path: "/checks/equipment", pattern: "/checks/equipment", allowed: [.admin, .psb, .emb], form: ["op": "add", "name": "绳索"]),
         // Last: it ends the session.
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]

@@ -202,4 +202,31 @@ struct InspectionTests {
             try await app.send(.GET, "findings?from=2026-13-01", as: emb) { res in #expect(res.status == .badRequest) }
         }
     }
+
+    @Test func theEquipmentChecklistNamesWhatWasMissing() async throws {
+        try await withTestApp { app in
+            let officer = try await app.signIn(.psb)
+            try await app.send(.POST, "checks/equipment", as: officer, form: ["op": "add", "name": "抽水泵", "unit_id": "4"]) { res in #expect(res.status == .seeOther) }
+            try await app.send(.POST, "checks/equipment", as: officer, form: ["op": "add", "name": "抽水泵", "unit_id": "4"]) { res in #expect(res.status == .conflict) }
+            let items = try await EquipmentChecklist.items(on: app.db)
+            #expect(EquipmentChecklist.forUnit(4, in: items).last == "抽水泵")
+            #expect(!EquipmentChecklist.forUnit(5, in: items).contains("抽水泵"))
+            try await app.send(.POST, "checks/drills", as: officer, form: ["check_id": "DR-E", "kind": "onsite", "scenario": "模拟内涝", "units[]": "4"]) { res in
+                #expect(res.status == .seeOther)
+            }
+            try await app.send(.GET, "checks/drills/DR-E", as: officer) { res in #expect(res.body.string.contains("抽水泵")) }
+            try await app.send(.POST, "checks/drills/DR-E/arrive", as: officer, form: ["unit_id": "4"]) { res in #expect(res.status == .seeOther) }
+            try await app.send(.POST, "checks/drills/DR-E/assess", as: officer, form: ["unit_id": "4", "vest": "true", "missing[]": "抽水泵"]) { res in
+                #expect(res.status == .seeOther)
+            }
+            let list = try await findings(app)
+            #expect(list.map(\.kind) == ["equipment_missing"])
+            #expect(list.first?.reason.contains("缺抽水泵") == true)
+            let liaison = try await app.signIn(.liaison, unitID: 4)
+            try await app.send(.GET, "checks/equipment", as: liaison) { res in #expect(res.status == .forbidden) }
+            let removable = try #require(items.first { $0.name == "抽水泵" })
+            try await app.send(.POST, "checks/equipment", as: officer, form: ["op": "remove", "id": String(removable.id)]) { res in #expect(res.status == .seeOther) }
+            #expect(try await EquipmentChecklist.items(on: app.db).count == items.count - 1)
+        }
+    }
 }

@@ -132,7 +132,8 @@ public struct Drill: Hashable, Sendable, Codable {
                 add(.noVest, at: seenAt, "到场人员未穿着“应急联动”反光背心")
             }
             if unit.equipmentOK == false {
-                add(.equipmentMissing, at: seenAt, "应急装备不全")
+                let missing = (unit.equipmentMissing ?? []).joined(separator: "、")
+                add(.equipmentMissing, at: seenAt, missing.isEmpty ? "应急装备不全" : "应急装备不全(缺\(missing))")
             }
             if unit.knowsDuties == false {
                 add(.dutiesUnknown, at: seenAt, "到场人员不熟悉本单位工作职责")
@@ -158,6 +159,8 @@ public struct DrillUnit: Hashable, Sendable, Codable {
     public var limitSeconds: Int?
     public var vestWorn: Bool?
     public var equipmentOK: Bool?
+    /// The checklist items found missing, when a checklist was used (names the finding's reason).
+    public var equipmentMissing: [String]?
     public var knowsDuties: Bool?
     public var notes: String?
 

@@ -242,6 +242,12 @@ enum InspectionPages {
         var equipment: String
         var duties: String
         var notes: String
+        var checklist: [ChecklistItem]
+    }
+
+    struct ChecklistItem: Encodable {
+        var name: String
+        var missing: Bool
     }
 
     struct DrillContext: Encodable {
@@ -268,6 +274,7 @@ enum InspectionPages {
         let rules = req.application.liandong.ruleBook.inForce(at: drill.alertAt)
         let names = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).all().map { ($0.id ?? 0, $0.name) })
         let findings = try await FindingService.list(FindingFilter(), on: req.db).filter { $0.ref == drill.checkID && $0.source == drill.kind.source.rawValue }
+        let equipment = try await EquipmentChecklist.items(on: req.db)
         return try await req.view.render("drill", DrillContext(
             frame: PageFrame(req, title: drill.checkID, active: "drills"), checkID: drill.checkID, kind: kindName(drill.kind),
             scenario: drill.scenario, place: drill.place ?? drill.videoPoint ?? "", alertAt: ChinaTime.displayString(drill.alertAt),
@@ -279,7 +286,10 @@ enum InspectionPages {
                     notifiedMs: Int(u.notifiedAt.timeIntervalSince1970 * 1000), arrived: u.arrivedAt != nil,
                     arrivedText: u.arrivedAt.map { RuleSet.durationText(seconds: RuleSet.elapsedSeconds(from: u.notifiedAt, to: $0)) + "到达" } ?? "",
                     uniformExempt: u.uniformExempt, vest: text(u.vestWorn), equipment: text(u.equipmentOK), duties: text(u.knowsDuties),
-                    notes: u.notes ?? "")
+                    notes: u.notes ?? "",
+                    checklist: EquipmentChecklist.forUnit(u.unitID, in: equipment).map {
+                        ChecklistItem(name: $0, missing: u.equipmentMissing?.contains($0) ?? false)
+                    })
             },
             findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)(拟扣\(Points($0.proposedPoints))分)" }, hasFindings: !findings.isEmpty,
             finished: try await InspectionService.isFinished(drill.checkID, on: req.db), error: nil, hasError: false))
@@ -314,15 +324,18 @@ enum InspectionPages {
     }
 
     @Sendable static func assess(req: Request) async throws -> Response {
-        struct Form: Decodable { var vest: String?; var equipment: String?; var duties: String?; var notes: String? }
+        struct Form: Decodable { var vest: String?; var equipment: String?; var duties: String?; var notes: String?; var missing: [String]? }
         let form = try req.content.decode(Form.self)
         return try await updateDrill(req) { unit in
+            // Items ticked as missing on the checklist make the equipment incomplete.
+            let missing = (form.missing ?? []).filter { !$0.isEmpty }
+            unit.equipmentMissing = missing.isEmpty ? nil : missing
             // The questions asked on the unit's duties and what was answered, or other remarks.
             unit.notes = form.notes?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
             if !unit.uniformExempt { unit.vestWorn = optionalBool(form.vest) }
-            unit.equipmentOK = optionalBool(form.equipment)
+            unit.equipmentOK = missing.isEmpty ? optionalBool(form.equipment) : false
             unit.knowsDuties = optionalBool(form.duties)
-            if unit.arrivedAt == nil { unit.vestWorn = nil; unit.equipmentOK = nil }
+            if unit.arrivedAt == nil { unit.vestWorn = nil; unit.equipmentOK = nil; unit.equipmentMissing = nil }
         }
     }
 

@@ -12,5 +12,6 @@ enum LiandongMigrations {
         CreateDeductions(),
         CreateRectifications(),
         CreateNotices(),
+        CreateEquipmentChecklists(),
     ]
 }
