@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LiandongCore
+import LiandongDocuments
 import SQLKit
 import Testing
 import VaporTesting
@@ -227,6 +228,35 @@ struct InspectionTests {
             let removable = try #require(items.first { $0.name == "抽水泵" })
             try await app.send(.POST, "checks/equipment", as: officer, form: ["op": "remove", "id": String(removable.id)]) { res in #expect(res.status == .seeOther) }
             #expect(try await EquipmentChecklist.items(on: app.db).count == items.count - 1)
+        }
+    }
+
+    @Test func spreadsheetsOfPastChecksImportLikeJSONLines() async throws {
+        try await withTestApp { app in
+            let csv = """
+            type,check_id,unit,dialled,attempt1_at,attempt1_answered,attempt2_at,attempt2_answered,attempt3_at,attempt3_answered,number_current,knows_first_responsibility,alert_at,scenario,notified_at,arrived_at,vest,equipment_ok,knows_duties
+            phone,PC-S1,市水利局,duty,2026-03-04 09:10,否,2026-03-04 09:13,否,2026-03-04 09:16,否,是,,,,,,,,
+            onsite,DR-S1,市建设局,,,,,,,,,,2026-03-10 14:00,模拟道路塌陷,2026-03-10 14:00,2026-03-10 14:21:30,是,是,是
+            onsite,DR-S1,市民政局,,,,,,,,,,2026-03-10 14:00,模拟道路塌陷,2026-03-10 14:00,,,,
+
+            """
+            let file = try Fixtures.temporaryFile("checks.csv", contents: Data(csv.utf8))
+            let out = try await app.run(["checks", "import", file.path])
+            #expect(out.contains("电话检查 1 次、实地或视频检查 1 次"))
+            let kinds = Set(try await findings(app).map { "\($0.unit ?? "")|\($0.item)" })
+            #expect(kinds == ["市水利局|D8", "市建设局|D9", "市民政局|D10"])
+            #expect(try await app.run(["checks", "import", file.path]).contains("无变化 2 条"))
+
+            // The same sheet as XLSX; a bad cell is named by its spreadsheet row.
+            let rows: [[XLSXCell]] = [[.text("phone"), .text("PC-S2"), .text("市水利局"), .text("duty"), .text("2026-03-05 09:10"), .text("也许")]]
+            let sheet = XLSXSheet(name: "电话检查", header: ["type", "check_id", "unit", "dialled", "attempt1_at", "attempt1_answered"], rows: rows)
+            let xlsx = try Fixtures.temporaryFile("checks.xlsx", contents: try XLSX.write(sheets: [sheet]))
+            do {
+                _ = try await app.run(["checks", "import", xlsx.path])
+                Issue.record("accepted")
+            } catch let error as ImportError {
+                #expect(error.row == 2 && error.field == "attempt1_answered")
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ struct ChecksCommand: AsyncCommandGroup {
 
 struct ChecksImportCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "JSON Lines:每行一次电话检查(type=phone)或一次实地/视频检查(type=onsite/video)")
+        @Argument(name: "file", help: "JSON Lines(每行一次检查),或 CSV/XLSX(电话检查每行一次;实地/视频检查每行一个单位)")
         var file: String
     }
 
@@ -20,7 +20,20 @@ struct ChecksImportCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         guard let data = FileManager.default.contents(atPath: signature.file) else { throw CommandFailure("无法读取文件 \(signature.file)") }
-        let result = try await InspectionService.importChecks(data, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+        let result: InspectionService.ImportResult
+        let ext = (signature.file as NSString).pathExtension.lowercased()
+        if ext == "csv" || ext == "xlsx" {
+            // A spreadsheet: converted row by row, with errors named by the spreadsheet's rows.
+            let (text, rows) = try ChecksTable.jsonLines(try ChecksTable.rows(data, filename: signature.file),
+                                                         attempts: app.liandong.ruleBook.latest.phoneCheckAttempts)
+            do {
+                result = try await InspectionService.importChecks(Data(text.utf8), actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            } catch let error as ImportError {
+                throw ImportError(row: error.row >= 1 && error.row <= rows.count ? rows[error.row - 1] : error.row, field: error.field, message: error.message)
+            }
+        } else {
+            result = try await InspectionService.importChecks(data, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+        }
         app.commandOutput.write("已导入电话检查 \(result.phoneChecks) 次、实地或视频检查 \(result.drills) 次,无变化 \(result.unchanged) 条\n")
     }
 }
