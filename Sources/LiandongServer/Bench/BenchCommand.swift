@@ -80,6 +80,12 @@ struct BenchCommand: AsyncCommand {
             let n0 = Date()
             let counted = try await (bench.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM dispatches WHERE exercise = 0").first()?.decode(column: "n", as: Int.self) ?? 0
             let countTime = Date().timeIntervalSince(n0)
+            // The year's assessment with every proposed deduction taken as confirmed.
+            try await DeductionService.sync(on: bench.db)
+            try await (bench.db as! any SQLDatabase).update("deductions").set("status", to: SQLBind(DeductionStatus.confirmed.rawValue)).run()
+            let a0 = Date()
+            let assessment = try await AssessmentService.report(year, rules: bench.liandong.ruleBook, on: bench.db)
+            let assessTime = Date().timeIntervalSince(a0)
             try await bench.asyncShutdown()
 
             let rate = Double(events.count) / ingest, baseRate = Double(events.count) / baseline
@@ -88,6 +94,7 @@ struct BenchCommand: AsyncCommand {
                 ["liandong 导入并判定", String(format: "%.2f s", ingest), String(format: "%.0f 事件/秒", rate), String(format: "%.2f", rate / baseRate)],
                 ["COUNT(*) 全年警情(基线)", String(format: "%.3f s", countTime), "\(counted) 起", "1.00"],
                 ["全年到场统计(按单位)", String(format: "%.3f s", compliance), "\(report.total.dispatches) 起", String(format: "%.1f×", compliance / max(countTime, 0.000_001))],
+                ["全年综合考核", String(format: "%.3f s", assessTime), "\(assessment.ranked.count + assessment.unranked.count) 个对象", String(format: "%.1f×", assessTime / max(countTime, 0.000_001))],
             ]))
             out.write("新增事件 \(summary.new),判定警情 \(summary.dispatchesJudged) 起,问题 \(summary.findingsAdded) 条\n")
         } catch {
