@@ -116,7 +116,7 @@ struct DeductionServerTests {
         try await withTestApp { app in
             let out = try await app.run(["province", "add", "--number", "浙应联〔2026〕5号", "--date", "2026-05-10", "--unit", "市水利局",
                                          "--points", "1.5", "--text", "5月汛期联动响应迟缓"])
-            #expect(out.contains("加倍扣3.0分"))
+            #expect(out.contains("按二倍扣3.0分"))
             await #expect(throws: AppError.self) {
                 _ = try await app.run(["province", "add", "--number", "浙应联〔2026〕5号", "--date", "2026-05-10", "--unit", "市水利局", "--points", "1.5", "--text", "重复"])
             }

@@ -93,6 +93,7 @@ enum PagesController {
         var units: Int
         var levels: [Int]
         var phoneCheckScope: Bool
+        var phoneCheckPeriod: String
     }
 
     struct RecentChange: Encodable {
@@ -147,7 +148,7 @@ enum PagesController {
             let mine = units.filter { $0.jurisdictionID == j.id }
             return JurisdictionRow(id: j.id, name: j.name, units: mine.count,
                                    levels: UnitLevel.allCases.map { l in mine.filter { $0.level == l.rawValue }.count },
-                                   phoneCheckScope: j.phoneCheckScope)
+                                   phoneCheckScope: j.phoneCheckScope, phoneCheckPeriod: rules.duty(.phoneCheck).period.chinese)
         }
         let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id ?? 0, $0.name) })
         let recent = try await ContactChange.query(on: req.db).filter(\.$unitID ~~ units.compactMap(\.id))

@@ -20,7 +20,7 @@ enum ProvincialNotices {
         let city = ruleSet.cityPoints(forProvincial: provincialPoints)
         let finding = Finding(unitID: unitID, item: .d11, kind: .provincial, source: .province, ref: number, occurredAt: date.start.addingTimeInterval(9 * 3600),
                               proposedPoints: city,
-                              reason: "\(unit.name)被省通报扣\(provincialPoints)分(\(number)),按规定加倍扣\(city)分:\(text)", ruleVersion: ruleSet.version)
+                              reason: "\(unit.name)被省通报扣\(provincialPoints)分(\(number)),按规定按\(ChineseNumeral.of(ruleSet.provincialMultiplier))倍扣\(city)分:\(text)", ruleVersion: ruleSet.version)
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var key: String }

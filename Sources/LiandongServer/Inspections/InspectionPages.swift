@@ -39,6 +39,8 @@ enum InspectionPages {
 
     struct PhoneContext: Encodable {
         var frame: PageFrame
+        /// `每季度`: the coverage period of the rule set in force.
+        var coverage: String
         var hasCampaign: Bool
         var campaignID: Int
         var campaignLabel: String
@@ -62,7 +64,7 @@ enum InspectionPages {
             }
         }
         return try await req.view.render("phone_checks", PhoneContext(
-            frame: PageFrame(req, title: "日常电话检查", active: "phone"), hasCampaign: campaign != nil, campaignID: campaign?.id ?? 0,
+            frame: PageFrame(req, title: "日常电话检查", active: "phone"), coverage: req.currentRules.phoneCheckCoverage.chinese, hasCampaign: campaign != nil, campaignID: campaign?.id ?? 0,
             campaignLabel: campaign.flatMap { Period.parse($0.month)?.label } ?? "", seed: campaign.map { String($0.seed) } ?? "",
             units: rows, doneCount: rows.filter(\.done).count))
     }
@@ -353,6 +355,8 @@ enum InspectionPages {
     struct SupervisionContext: Encodable {
         var frame: PageFrame
         var from: String
+        /// The duties as the rule set in force states them.
+        var dutiesText: String
         var periods: [PeriodRow]
         var error: String?
         var hasError: Bool
@@ -365,6 +369,8 @@ enum InspectionPages {
         let (periods, _) = try await InspectionService.calendar(from: from, rules: book, on: req.db)
         let context = SupervisionContext(
             frame: PageFrame(req, title: "监督工作日历", active: "supervision"), from: from.chinese,
+            dutiesText: req.currentRules.supervisionDuties.map { "\($0.period.chinese)\($0.title)(\($0.agencies.map(\.name).joined(separator: "、")))" }
+                .joined(separator: "、"),
             periods: periods.reversed().map { p in
                 PeriodRow(duty: p.duty.title, period: p.chineseLabel, count: p.count, status: p.status.rawValue, statusText: p.status.chinese,
                           agencies: p.duty.agencies.map(\.name).joined(separator: "、"))
