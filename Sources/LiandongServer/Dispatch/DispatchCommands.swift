@@ -2,6 +2,8 @@ import Fluent
 import Foundation
 import LiandongCore
 import LiandongDocuments
+import NIOConcurrencyHelpers
+import NIOCore
 import Vapor
 
 /// `liandong dispatches import FILE | judge`
@@ -112,17 +114,25 @@ struct FindingsListCommand: AsyncCommand {
     }
 }
 
-/// While the server runs, dispatches whose report deadline passes are judged every few minutes.
-struct PendingJudgement: LifecycleHandler {
+/// While the server runs, dispatches whose report deadline passes are judged every few minutes;
+/// the task ends with the server.
+final class PendingJudgement: LifecycleHandler, Sendable {
+    private let task = NIOLockedValueBox<RepeatedTask?>(nil)
+
     func didBootAsync(_ application: Application) async throws {
         guard application.environment != .testing else { return }
         let app = application
-        _ = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: .minutes(5)) { _ in
-            application.eventLoopGroup.next().makeFutureWithTask {
+        let repeated = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: .minutes(5)) { _ in
+            app.eventLoopGroup.next().makeFutureWithTask {
                 do { try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db) } catch {
                     app.logger.error("scheduled judging failed: \(String(reflecting: error))")
                 }
             }
         }
+        task.withLockedValue { $0 = repeated }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task.withLockedValue { $0?.cancel(); $0 = nil }
     }
 }
