@@ -56,8 +56,7 @@ struct ProvinceAddCommand: AsyncCommand {
         guard let day = signature.date.flatMap(LocalDate.init) else { throw CommandFailure("--date 应为日期,如 2026-05-10") }
         guard let points = signature.points.flatMap(Points.init(parsing:)) else { throw CommandFailure("--points 应为分值,如 1") }
         guard let raw = signature.unit else { throw CommandFailure("请用 --unit 指定单位") }
-        let units = try await LinkageUnit.query(on: app.db).all().filter { String($0.id ?? 0) == raw || $0.name == raw }
-        guard units.count == 1, let id = units[0].id else { throw CommandFailure(units.isEmpty ? "登记册中没有单位“\(raw)”" : "单位名称“\(raw)”重复,请用编号") }
+        let id = try await RegisterService.resolve(raw, on: app.db).requireID()
         let finding = try await ProvincialNotices.register(number: signature.number ?? "", date: day, unitID: id, provincialPoints: points,
                                                            text: signature.text ?? "", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
         app.commandOutput.write("已登记:\(finding.reason)\n")

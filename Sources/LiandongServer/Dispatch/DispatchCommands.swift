@@ -95,14 +95,7 @@ struct FindingsListCommand: AsyncCommand {
             guard let s = FindingSource(rawValue: raw) else { throw CommandFailure("未知来源“\(raw)”") }
             filter.source = s
         }
-        if let raw = signature.unit {
-            let units = try await LinkageUnit.query(on: app.db).all()
-            let matches = units.filter { String($0.id ?? 0) == raw || $0.name == raw }
-            guard matches.count == 1, let id = matches[0].id else {
-                throw CommandFailure(matches.isEmpty ? "登记册中没有单位“\(raw)”" : "单位名称“\(raw)”在多个辖区重复,请用编号")
-            }
-            filter.unitID = id
-        }
+        if let raw = signature.unit { filter.unitID = try await RegisterService.resolve(raw, on: app.db).id }
         // Time-based findings (no report within the grace period) are brought up to date first.
         try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
         try await InspectionService.judgeSupervision(rules: app.liandong.ruleBook, on: app.db)

@@ -50,6 +50,18 @@ enum RegisterService {
         return unit
     }
 
+    /// The unit an operator names by its id or its registered name; a name shared by units of
+    /// several jurisdictions must be given as an id.
+    static func resolve(_ ref: String, on db: any Database) async throws -> LinkageUnit {
+        let key = ref.trimmingCharacters(in: .whitespaces)
+        if let id = Int(key), let unit = try await LinkageUnit.find(id, on: db) { return unit }
+        let matches = try await LinkageUnit.query(on: db).filter(\.$name == key).all()
+        guard matches.count == 1 else {
+            throw AppError.invalid(matches.isEmpty ? "登记册中没有单位“\(key)”" : "单位名称“\(key)”在多个辖区重复,请用单位编号", field: "unit")
+        }
+        return matches[0]
+    }
+
     /// The unit's contact-change reports, newest first.
     static func history(unitID: Int, on db: any Database) async throws -> [ContactChange] {
         try await ContactChange.query(on: db).filter(\.$unitID == unitID)
