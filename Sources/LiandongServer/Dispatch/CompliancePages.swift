@@ -59,7 +59,7 @@ enum ComplianceControllers {
         let limits = rules.responseLimits
         let maxMinutes = Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2)
         let histogram = SVGChart.histogram(
-            title: "到场用时分布(\(report.period))", values: report.arrivalSeconds.map { Double($0) / 60 }, binWidth: 2,
+            title: "到场用时分布(\(report.period))", values: report.arrivalMinutes.map { (Double($0.minute), $0.count) }, binWidth: 2,
             maxValue: maxMinutes, xUnit: "分钟", yUnit: "起",
             lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
                     SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
@@ -94,10 +94,8 @@ struct ComplianceCommand: AsyncCommand {
             throw CommandFailure("--by 应为 unit、level、jurisdiction 或 all")
         }
         let report = try await ComplianceService.report(period: period, by: grouping, on: app.db)
-        var trimmed = report
-        trimmed.arrivalSeconds = [] // the raw distribution is for charts, not for a listing
         let t = ComplianceService.table(report)
         if format == .table { app.commandOutput.write("\(report.period)(\(report.from) 至 \(report.to))\n") }
-        try CommandOutput.emit(format, json: trimmed, header: t.header, rows: t.rows, to: app.commandOutput)
+        try CommandOutput.emit(format, json: report, header: t.header, rows: t.rows, to: app.commandOutput)
     }
 }

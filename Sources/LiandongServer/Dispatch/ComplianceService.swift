@@ -44,6 +44,12 @@ enum ComplianceService {
         var onTimeRate: Double?
     }
 
+    /// Judged arrivals in one whole minute of elapsed time (`minute` 0 = under one minute).
+    struct MinuteBin: Content, Equatable {
+        var minute: Int
+        var count: Int
+    }
+
     struct Report: Content {
         var period: String
         var from: String
@@ -52,54 +58,89 @@ enum ComplianceService {
         var rows: [Row]
         var total: Row
         var months: [MonthRow]
-        /// Arrival times of judged dispatches, in seconds (for the distribution chart).
-        var arrivalSeconds: [Int]
+        /// The distribution of judged arrival times by whole minutes, for the chart.
+        var arrivalMinutes: [MinuteBin]
     }
 
-    struct Record: Decodable {
-        var unit_id: Int
-        var jurisdiction_id: String
-        var level: Int
-        var instructed_at: Date
-        var elapsed_seconds: Int?
-        var on_time: Bool?
-        var ack_seconds: Int?
-        var arrival_reported_at: Date?
-        var result_reported_at: Date?
-        var refused: Bool
-        var passed_on: Bool
+    private struct Counts: Decodable {
+        var grp: String
+        var n: Int
+        var judged: Int
+        var on_time: Int
+        var complete: Int
+        var refusals: Int
+        var passed_on: Int
     }
 
     /// `scope`: limit to one unit (a liaison) or one jurisdiction (a county's officers).
+    ///
+    /// The database does the aggregating: counts with one GROUP BY, percentiles with a window
+    /// function, months with one CASE over the month boundaries and the distribution by whole
+    /// minutes, so a year of a province's dispatches never crosses into Swift row by row.
     static func report(period: Period, by grouping: Grouping, unitID: Int? = nil, jurisdictionID: String? = nil,
                        on db: any Database) async throws -> Report {
-        var query = (db as! any SQLDatabase).select()
-            .columns("unit_id", "jurisdiction_id", "level", "instructed_at", "elapsed_seconds", "on_time", "ack_seconds",
-                     "arrival_reported_at", "result_reported_at", "refused", "passed_on")
-            .from("dispatches")
-            .where("exercise", .equal, SQLBind(false))
-            .where("instructed_at", .greaterThanOrEqual, SQLBind(period.startInstant))
-            .where("instructed_at", .lessThan, SQLBind(period.endInstant))
-        if let unitID { query = query.where("unit_id", .equal, SQLBind(unitID)) }
-        if let jurisdictionID { query = query.where("jurisdiction_id", .equal, SQLBind(jurisdictionID)) }
-        let records = try await query.all(decoding: Record.self)
+        let sql = db as! any SQLDatabase
+        var filter = SQLQueryString("exercise = \(bind: false) AND instructed_at >= \(bind: period.startInstant) AND instructed_at < \(bind: period.endInstant)")
+        if let unitID { filter.appendInterpolation(unsafeRaw: " AND unit_id = "); filter.appendInterpolation(bind: unitID) }
+        if let jurisdictionID { filter.appendInterpolation(unsafeRaw: " AND jurisdiction_id = "); filter.appendInterpolation(bind: jurisdictionID) }
+        // The grouping column; nil puts everything in one group.
+        let column: String? = switch grouping {
+        case .unit: "unit_id"
+        case .level: "level"
+        case .jurisdiction: "jurisdiction_id"
+        case .all: nil
+        }
+        let groupKey = column.map { "CAST(\($0) AS TEXT)" } ?? "'all'"
+
+        // PostgreSQL refuses a constant in GROUP BY: one group needs none.
+        let groupBy = column.map { " GROUP BY CAST(\($0) AS TEXT)" } ?? ""
+        let counts = try await sql.raw("""
+            SELECT \(unsafeRaw: groupKey) AS grp, COUNT(*) AS n,
+              COALESCE(SUM(CASE WHEN on_time IS NOT NULL THEN 1 ELSE 0 END), 0) AS judged,
+              COALESCE(SUM(CASE WHEN on_time THEN 1 ELSE 0 END), 0) AS on_time,
+              COALESCE(SUM(CASE WHEN arrival_reported_at IS NOT NULL AND result_reported_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS complete,
+              COALESCE(SUM(CASE WHEN refused THEN 1 ELSE 0 END), 0) AS refusals,
+              COALESCE(SUM(CASE WHEN passed_on THEN 1 ELSE 0 END), 0) AS passed_on
+            FROM dispatches WHERE \(filter)\(unsafeRaw: groupBy)
+            """).all(decoding: Counts.self).filter { $0.n > 0 }
+
+        /// P50 and P90 by nearest rank (the ⌈p·n⌉-th smallest value) of a column, per group.
+        func percentiles(_ value: String, judgedOnly: Bool, grouped: Bool) async throws -> [String: (p50: Int, p90: Int)] {
+            struct Ranked: Decodable { var grp: String; var v: Int; var rn: Int; var n: Int }
+            let partition = grouped ? column.map { "PARTITION BY \($0)" } ?? "" : ""
+            let rows = try await sql.raw("""
+                SELECT grp, v, rn, n FROM (
+                  SELECT \(unsafeRaw: grouped ? groupKey : "'all'") AS grp, \(unsafeRaw: value) AS v,
+                    ROW_NUMBER() OVER (\(unsafeRaw: partition) ORDER BY \(unsafeRaw: value)) AS rn,
+                    COUNT(*) OVER (\(unsafeRaw: partition)) AS n
+                  FROM dispatches WHERE \(filter) AND \(unsafeRaw: value) IS NOT NULL\(unsafeRaw: judgedOnly ? " AND on_time IS NOT NULL" : "")
+                ) ranked WHERE rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10
+                """).all(decoding: Ranked.self)
+            var result: [String: (p50: Int, p90: Int)] = [:]
+            for r in rows {
+                var entry = result[r.grp] ?? (0, 0)
+                if r.rn == (r.n + 1) / 2 { entry.p50 = r.v }
+                if r.rn == (9 * r.n + 9) / 10 { entry.p90 = r.v }
+                result[r.grp] = entry
+            }
+            return result
+        }
+        let arrivals = try await percentiles("elapsed_seconds", judgedOnly: true, grouped: true)
+        let acks = try await percentiles("ack_seconds", judgedOnly: false, grouped: true)
+        let totalArrival = column == nil ? arrivals["all"] : try await percentiles("elapsed_seconds", judgedOnly: true, grouped: false)["all"]
+        let totalAck = column == nil ? acks["all"] : try await percentiles("ack_seconds", judgedOnly: false, grouped: false)["all"]
+
         let names: [Int: String] = grouping == .unit
             ? Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: db).all().map { ($0.id ?? 0, $0.name) }) : [:]
-
-        func key(_ r: Record) -> (String, String) {
+        func label(_ key: String) -> String {
             switch grouping {
-            case .unit: (String(r.unit_id), names[r.unit_id] ?? String(r.unit_id))
-            case .level: (String(r.level), UnitLevel(rawValue: r.level)?.name ?? String(r.level))
-            case .jurisdiction: (r.jurisdiction_id, Jurisdictions.named(r.jurisdiction_id)?.name ?? r.jurisdiction_id)
-            case .all: ("all", "全部")
+            case .unit: Int(key).flatMap { names[$0] } ?? key
+            case .level: Int(key).flatMap { UnitLevel(rawValue: $0)?.name } ?? key
+            case .jurisdiction: Jurisdictions.named(key)?.name ?? key
+            case .all: "全部"
             }
         }
-        var groups: [String: (label: String, records: [Record])] = [:]
-        for r in records {
-            let (k, label) = key(r)
-            groups[k, default: (label, [])].records.append(r)
-        }
-        var rows = groups.map { summarize(key: $0.key, label: $0.value.label, $0.value.records) }
+        var rows = counts.map { c in row(key: c.grp, label: label(c.grp), c, arrival: arrivals[c.grp], ack: acks[c.grp]) }
         rows.sort { a, b in
             switch grouping {
             case .level: return a.key < b.key
@@ -108,35 +149,49 @@ enum ComplianceService {
             default: return (a.onTimeRate ?? 2, -a.dispatches, a.label) < (b.onTimeRate ?? 2, -b.dispatches, b.label)
             }
         }
-        let months = period.months.map { month -> MonthRow in
-            let inMonth = records.filter { month.contains($0.instructed_at) }
-            let row = summarize(key: "", label: "", inMonth)
-            return MonthRow(month: month.start.description.prefix(7).description, dispatches: row.dispatches, onTimeRate: row.onTimeRate)
+        let sum = counts.reduce(into: Counts(grp: "all", n: 0, judged: 0, on_time: 0, complete: 0, refusals: 0, passed_on: 0)) { t, c in
+            t.n += c.n; t.judged += c.judged; t.on_time += c.on_time; t.complete += c.complete; t.refusals += c.refusals; t.passed_on += c.passed_on
         }
+        let total = row(key: "all", label: "合计", sum, arrival: totalArrival, ack: totalAck)
+        let months = try await monthly(period, filter: filter, on: sql)
+        let bins = try await sql.raw("""
+            SELECT elapsed_seconds / 60 AS minute, COUNT(*) AS count FROM dispatches
+            WHERE \(filter) AND on_time IS NOT NULL AND elapsed_seconds IS NOT NULL GROUP BY elapsed_seconds / 60 ORDER BY minute
+            """).all(decoding: MinuteBin.self)
         return Report(period: period.label, from: period.start.description, to: period.end.adding(days: -1).description,
-                      by: grouping.rawValue, rows: rows, total: summarize(key: "all", label: "合计", records), months: months,
-                      arrivalSeconds: records.compactMap(\.elapsed_seconds))
+                      by: grouping.rawValue, rows: rows, total: total, months: months, arrivalMinutes: bins)
     }
 
-    static func summarize(key: String, label: String, _ records: [Record]) -> Row {
-        let judged = records.filter { $0.on_time != nil }
-        let onTime = judged.filter { $0.on_time == true }.count
-        let arrivals = judged.compactMap(\.elapsed_seconds).sorted()
-        let acks = records.compactMap(\.ack_seconds).sorted()
-        let complete = records.filter { $0.arrival_reported_at != nil && $0.result_reported_at != nil }.count
-        return Row(key: key, label: label, dispatches: records.count, arrivalsJudged: judged.count, onTime: onTime,
-                   onTimeRate: judged.isEmpty ? nil : Double(onTime) / Double(judged.count),
-                   p50ArrivalSeconds: percentile(arrivals, 0.5), p90ArrivalSeconds: percentile(arrivals, 0.9),
-                   p50AcknowledgeSeconds: percentile(acks, 0.5), completeReports: complete,
-                   completeReportRate: records.isEmpty ? nil : Double(complete) / Double(records.count),
-                   refusals: records.filter(\.refused).count, passedOn: records.filter(\.passed_on).count)
+    private static func row(key: String, label: String, _ c: Counts, arrival: (p50: Int, p90: Int)?, ack: (p50: Int, p90: Int)?) -> Row {
+        Row(key: key, label: label, dispatches: c.n, arrivalsJudged: c.judged, onTime: c.on_time,
+            onTimeRate: c.judged == 0 ? nil : Double(c.on_time) / Double(c.judged),
+            p50ArrivalSeconds: arrival?.p50, p90ArrivalSeconds: arrival?.p90, p50AcknowledgeSeconds: ack?.p50,
+            completeReports: c.complete, completeReportRate: c.n == 0 ? nil : Double(c.complete) / Double(c.n),
+            refusals: c.refusals, passedOn: c.passed_on)
     }
 
-    /// Nearest-rank percentile of sorted values.
-    static func percentile(_ sorted: [Int], _ p: Double) -> Int? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = Int((p * Double(sorted.count)).rounded(.up))
-        return sorted[max(0, min(sorted.count - 1, rank - 1))]
+    /// The monthly trend: one scan, bucketed by a CASE over the months' ends.
+    private static func monthly(_ period: Period, filter: SQLQueryString, on sql: any SQLDatabase) async throws -> [MonthRow] {
+        let months = period.months
+        guard !months.isEmpty else { return [] }
+        var bucket = SQLQueryString("CASE")
+        for (i, month) in months.enumerated() {
+            bucket.appendInterpolation(unsafeRaw: " WHEN instructed_at < ")
+            bucket.appendInterpolation(bind: month.endInstant)
+            bucket.appendInterpolation(unsafeRaw: " THEN \(i)")
+        }
+        bucket.appendInterpolation(unsafeRaw: " END")
+        struct MonthCount: Decodable { var m: Int; var n: Int; var judged: Int; var on_time: Int }
+        let found = Dictionary(uniqueKeysWithValues: try await sql.raw("""
+            SELECT m, COUNT(*) AS n, SUM(CASE WHEN on_time IS NOT NULL THEN 1 ELSE 0 END) AS judged,
+              SUM(CASE WHEN on_time THEN 1 ELSE 0 END) AS on_time
+            FROM (SELECT \(bucket) AS m, on_time FROM dispatches WHERE \(filter)) bucketed GROUP BY m
+            """).all(decoding: MonthCount.self).map { ($0.m, $0) })
+        return months.enumerated().map { i, month in
+            let c = found[i]
+            return MonthRow(month: String(month.start.description.prefix(7)), dispatches: c?.n ?? 0,
+                            onTimeRate: c.flatMap { $0.judged == 0 ? nil : Double($0.on_time) / Double($0.judged) })
+        }
     }
 
     /// Reads `period=2026-Q1` or `from=…&to=…` (to inclusive); defaults to this quarter.

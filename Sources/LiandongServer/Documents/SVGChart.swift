@@ -15,13 +15,13 @@ enum SVGChart {
 
     /// A histogram of values (e.g. arrival minutes) in fixed-width bins, with vertical
     /// reference lines (the time limits).
-    static func histogram(title: String, values: [Double], binWidth: Double, maxValue: Double, xUnit: String, yUnit: String,
+    static func histogram(title: String, values: [(value: Double, count: Int)], binWidth: Double, maxValue: Double, xUnit: String, yUnit: String,
                           lines: [Line], width: Double = 640, height: Double = 260) -> String {
         let left = 48.0, right = 16.0, top = 34.0, bottom = 40.0
         let plotW = width - left - right, plotH = height - top - bottom
         let binCount = max(1, Int((maxValue / binWidth).rounded(.up)))
         var bins = [Int](repeating: 0, count: binCount)
-        for v in values { bins[min(binCount - 1, max(0, Int(v / binWidth)))] += 1 }
+        for v in values { bins[min(binCount - 1, max(0, Int(v.value / binWidth)))] += v.count }
         let peak = max(1, bins.max() ?? 1)
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\" class=\"chart\">"
         out += "<title>\(escape(title))</title>"
