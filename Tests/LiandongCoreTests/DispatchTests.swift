@@ -157,3 +157,69 @@ struct DispatchParsingTests {
         #expect(events.count == 2 && events[0].onSiteRequired == false && events[1].onSiteRequired == nil)
     }
 }
+
+@Suite("Fast paths agree with the general ones")
+struct FastParsingTests {
+    /// The flat scanner gives what JSONSerialization gives, or steps aside (nil).
+    @Test(arguments: [
+        #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"2026-03-01T08:15:00+08:00","on_site_required":true}"#,
+        #"  { "event_id" : "E-2" , "unit" : 12, "exercise" : false, "note" : null }  "#,
+        #"{"note":"引号\"与\\反斜杠\/和\n换行\t制表"}"#,
+        #"{"n":-1.5e3,"m":0,"k":10}"#,
+        #"{}"#,
+        #"{"note":"\u4e2d"}"#,
+        #"{"a":[1,2]}"#,
+        #"{"a":{"b":1}}"#,
+        #"{"a":1,}"#,
+        #"{"a":01}"#,
+        #"{"a":"x","a":"y"}"#,
+        #"{"a":tru}"#,
+        #"{"a":"unterminated}"#,
+        #"{"a":1} trailing"#,
+        #"["not","an","object"]"#,
+    ])
+    func flatScannerMatchesJSONSerialization(_ line: String) {
+        let data = Data(line.utf8)
+        let fast = data.withUnsafeBytes { FlatJSON.object($0.bindMemory(to: UInt8.self)) }
+        let full = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        if let fast {
+            #expect(full != nil, "the scanner accepted what JSON refuses: \(line)")
+            if let full { #expect(fast == full.mapValues(JSONScalar.init(any:))) }
+        }
+    }
+
+    @Test func theCommonLinesTakeTheFastPath() {
+        let line = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"arrived","at":"2026-03-01T08:35:00+08:00","exercise":false,"note":"到场"}"#
+        let fields = Data(line.utf8).withUnsafeBytes { FlatJSON.object($0.bindMemory(to: UInt8.self)) }
+        #expect(fields?["unit"] == .string("市水利局"))
+        #expect(fields?["exercise"] == .bool(false))
+    }
+
+    /// Every timestamp the formatter writes reads back to the same instant, across leap years,
+    /// month ends and the turn of the day in UTC.
+    @Test func timestampsRoundTrip() {
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<2000 {
+            let seconds = Double(rng.next() % 4_102_444_800) // 1970…2100
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(ChinaTime.parseTimestamp(ChinaTime.isoString(date)) == date)
+        }
+    }
+
+    @Test func timestampBoundaries() {
+        #expect(ChinaTime.parseTimestamp("2028-02-29T12:00:00+08:00") != nil)
+        #expect(ChinaTime.parseTimestamp("2026-02-29T12:00:00+08:00") == nil)
+        #expect(ChinaTime.parseTimestamp("2100-02-29T12:00:00+08:00") == nil)
+        #expect(ChinaTime.parseTimestamp("2000-02-29T12:00:00+08:00") != nil)
+        #expect(ChinaTime.parseTimestamp("2026-04-31T12:00:00+08:00") == nil)
+        #expect(ChinaTime.parseTimestamp("2026-03-01T08:15:60+08:00") == nil)
+        #expect(ChinaTime.parseTimestamp("2026-03-01T08:15:00.250+08:00")!.timeIntervalSince(ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!) == 0.25)
+        #expect(ChinaTime.parseTimestamp("2026-03-01T08:15:00.+08:00") == nil)
+        #expect(ChinaTime.parseTimestamp("2026-03-01T00:15:00-05:00") == ChinaTime.parseTimestamp("2026-03-01T13:15:00+08:00"))
+        #expect(ChinaTime.parseTimestamp("2026-03-01T08:15:00+15:00") == nil)
+        #expect(ChinaTime.parseTimestamp("2026-03-01T08:15:00Zx") == nil)
+        #expect(ChinaTime.parseTimestamp(" 2026-03-01T08:15 ") == ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00"))
+        #expect(ChinaTime.parseTimestamp("2026-3-01T08:15:00") == nil)
+        #expect(ChinaTime.parseTimestamp("") == nil)
+    }
+}

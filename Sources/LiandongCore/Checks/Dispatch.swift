@@ -58,33 +58,45 @@ public enum DispatchEventParser {
 
     /// `position`: how the error names where the event is ("第3行" for files, "第3条" for arrays).
     public static func event(from object: [String: Any], position: Int) throws(ImportError) -> DispatchEventInput {
+        try event(from: object.mapValues(JSONScalar.init(any:)), position: position)
+    }
+
+    public static func event(from object: [String: JSONScalar], position: Int) throws(ImportError) -> DispatchEventInput {
         func fail(_ field: String, _ message: String) -> ImportError { ImportError(row: position, field: field, message: message) }
         func text(_ key: String, required: Bool = true, max: Int = 64) throws(ImportError) -> String? {
-            guard let raw = object[key], !(raw is NSNull) else {
+            var value: String
+            switch object[key] {
+            case nil, .null?:
                 if required { throw fail(key, "缺少必填字段") }
                 return nil
+            case .string(let s)?: value = s
+            case .number(let n)? where key == "unit": value = n
+            default: throw fail(key, "应为文本")
             }
-            var value: String
-            if let s = raw as? String { value = s } else if let n = raw as? NSNumber, key == "unit" { value = n.stringValue } else {
-                throw fail(key, "应为文本")
+            if let first = value.utf8.first, let last = value.utf8.last, first.isASCIIBlank || last.isASCIIBlank {
+                value = value.trimmingCharacters(in: .whitespaces)
             }
-            value = value.trimmingCharacters(in: .whitespaces)
             if value.isEmpty {
                 if required { throw fail(key, "不能为空") }
                 return nil
             }
-            guard value.count <= max else { throw fail(key, "不能超过\(max)个字符") }
+            // Characters as users count them; the byte count bounds it from above cheaply.
+            guard value.utf8.count <= max || value.count <= max else { throw fail(key, "不能超过\(max)个字符") }
             return value
         }
         func flag(_ key: String) throws(ImportError) -> Bool? {
-            guard let raw = object[key], !(raw is NSNull) else { return nil }
-            if let b = raw as? Bool { return b }
-            if let s = raw as? String {
+            switch object[key] {
+            case nil, .null?: return nil
+            case .bool(let b)?: return b
+            case .number("1")?: return true
+            case .number("0")?: return false
+            case .string(let s)?:
                 switch s.lowercased() {
                 case "true", "1", "yes", "是": return true
                 case "false", "0", "no", "否", "": return s.isEmpty ? nil : false
                 default: break
                 }
+            default: break
             }
             throw fail(key, "应为 true 或 false")
         }
@@ -144,6 +156,12 @@ public enum DispatchEventParser {
             let line = data[start..<end]
             start = end < data.endIndex ? data.index(after: end) : end
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+            // A flat object of plain values (what the 110 system sends) is scanned directly;
+            // anything else goes through the full JSON parser.
+            if let fields = line.withUnsafeBytes({ FlatJSON.object($0.bindMemory(to: UInt8.self)) }) {
+                events.append(try event(from: fields, position: lineNumber))
+                continue
+            }
             guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
                 throw ImportError(row: lineNumber, field: "", message: "不是有效的 JSON 对象")
             }
@@ -160,9 +178,9 @@ public enum DispatchEventParser {
         }
         var events: [DispatchEventInput] = []
         for (line, cells) in rows {
-            var object: [String: Any] = [:]
+            var object: [String: JSONScalar] = [:]
             for (index, name) in names.enumerated() where index < cells.count && !cells[index].isEmpty {
-                object[name] = cells[index]
+                object[name] = .string(cells[index])
             }
             events.append(try event(from: object, position: line))
         }

@@ -17,47 +17,93 @@ public enum ChinaTime {
     /// without one is read as China time. Seconds are optional; fractional seconds are accepted.
     /// A space may stand for the `T` (as spreadsheets write it).
     public static func parseTimestamp(_ raw: String) -> Date? {
-        let text = raw.trimmingCharacters(in: .whitespaces)
-        let pattern = #"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$"#
-        guard let regex = try? NSRegularExpression(pattern: pattern),
-              let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
-        else { return nil }
-        func group(_ i: Int) -> String? {
-            guard let range = Range(match.range(at: i), in: text) else { return nil }
-            return String(text[range])
+        var text = raw
+        return text.withUTF8 { parseTimestamp(utf8: $0) }
+    }
+
+    /// The parser itself, over the bytes: the bulk paths call it hundreds of thousands of times,
+    /// so it neither compiles a pattern nor asks a `Calendar`.
+    public static func parseTimestamp(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        var i = start
+        func digits(_ n: Int) -> Int? {
+            guard end - i >= n else { return nil }
+            var value = 0
+            for _ in 0..<n {
+                let d = Int(bytes[i]) - 48
+                guard d >= 0 && d <= 9 else { return nil }
+                value = value * 10 + d
+                i += 1
+            }
+            return value
         }
-        guard let year = Int(group(1)!), let month = Int(group(2)!), let day = Int(group(3)!),
-              let hour = Int(group(4)!), let minute = Int(group(5)!)
-        else { return nil }
-        let second = group(6).flatMap(Int.init) ?? 0
-        guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
-              (0...59).contains(minute), (0...59).contains(second)
-        else { return nil }
-        var offset = secondsFromGMT
-        if let zoneText = group(8) {
-            if zoneText == "Z" {
-                offset = 0
-            } else {
-                let sign = zoneText.hasPrefix("-") ? -1 : 1
-                let digits = zoneText.dropFirst().replacingOccurrences(of: ":", with: "")
-                guard digits.count == 4, let hh = Int(digits.prefix(2)), let mm = Int(digits.suffix(2)),
-                      hh <= 14, mm < 60
-                else { return nil }
-                offset = sign * (hh * 3600 + mm * 60)
+        func take(_ byte: UInt8) -> Bool {
+            guard i < end, bytes[i] == byte else { return false }
+            i += 1
+            return true
+        }
+        guard let year = digits(4), take(0x2D), let month = digits(2), take(0x2D), let day = digits(2),
+              i < end, bytes[i] == 0x54 || bytes[i] == 0x20 else { return nil }
+        i += 1
+        guard let hour = digits(2), take(0x3A), let minute = digits(2) else { return nil }
+        var second = 0
+        var fraction = 0.0
+        if take(0x3A) {
+            guard let s = digits(2) else { return nil }
+            second = s
+            if take(0x2E) {
+                var scale = 0.1, count = 0
+                while i < end, bytes[i] >= 48, bytes[i] <= 57 {
+                    fraction += Double(bytes[i] - 48) * scale
+                    scale /= 10
+                    count += 1
+                    i += 1
+                }
+                guard (1...9).contains(count) else { return nil }
             }
         }
-        var components = DateComponents()
-        components.year = year; components.month = month; components.day = day
-        components.hour = hour; components.minute = minute; components.second = second
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: offset)!
-        guard let date = calendar.date(from: components) else { return nil }
-        // Reject dates the calendar silently rolled over (2026-02-30 → 2026-03-02).
-        let back = calendar.dateComponents([.year, .month, .day], from: date)
-        guard back.year == year, back.month == month, back.day == day else { return nil }
-        var fraction = 0.0
-        if let frac = group(7) { fraction = Double("0." + frac) ?? 0 }
-        return date.addingTimeInterval(fraction)
+        var offset = secondsFromGMT
+        if i < end {
+            if bytes[i] == 0x5A, i + 1 == end {
+                offset = 0
+                i += 1
+            } else if bytes[i] == 0x2B || bytes[i] == 0x2D {
+                let sign = bytes[i] == 0x2D ? -1 : 1
+                i += 1
+                guard let hh = digits(2) else { return nil }
+                _ = take(0x3A)
+                guard let mm = digits(2), hh <= 14, mm < 60 else { return nil }
+                offset = sign * (hh * 3600 + mm * 60)
+            } else {
+                return nil
+            }
+        }
+        guard i == end, (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+              (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
     }
 
     /// `2026-03-04T09:10:00+08:00`

@@ -138,15 +138,14 @@ enum DispatchService {
             }
             try checkOrder(incoming: Array(zip(fresh, incoming)), known: known, positions: positions)
 
+            let eventRows = BulkInsert(table: "dispatch_events", columns: [
+                "event_id", "incident_id", "unit_id", "type", "at", "on_site_required", "exercise", "note", "received_at"])
             var done = 0
-            for chunk in incoming.chunked(into: insertChunk) {
-                var insert = sql.insert(into: "dispatch_events")
-                    .columns("event_id", "incident_id", "unit_id", "type", "at", "on_site_required", "exercise", "note", "received_at")
-                for e in chunk {
-                    insert = insert.values(SQLBind(e.event_id), SQLBind(e.incident_id), SQLBind(e.unit_id), SQLBind(e.type), SQLBind(e.at),
-                                           SQLBind(e.on_site_required), SQLBind(e.exercise), SQLBind(e.note), SQLBind(now))
-                }
-                try await insert.run()
+            for chunk in incoming.chunked(into: 10 * insertChunk) {
+                try await eventRows.run(chunk.map { e in
+                    [.text(e.event_id), .text(e.incident_id), .int(e.unit_id), .text(e.type), .date(e.at),
+                     .bool(e.on_site_required), .bool(e.exercise), .text(e.note), .date(now)]
+                }, on: sql)
                 done += chunk.count
                 progress?(done)
             }
@@ -233,33 +232,21 @@ enum DispatchService {
             rows.append((key, timeline, arrival, settled))
             findings += found
         }
-        for chunk in rows.chunked(into: 200) {
-            var insert = sql.insert(into: "dispatches").columns(
-                "incident_id", "unit_id", "jurisdiction_id", "level", "public_security", "exercise", "on_site_required",
-                "instructed_at", "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at",
-                "refused", "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at")
-            for (key, t, arrival, settled) in chunk {
-                let unit = units[key.unit]!
-                var ack: Int?
-                if let i = t.instructedAt, let a = t.acknowledgedAt { ack = RuleSet.elapsedSeconds(from: i, to: a) }
-                insert = insert.values(
-                    SQLBind(key.incident), SQLBind(key.unit), SQLBind(unit.jurisdictionID), SQLBind(unit.level.rawValue),
-                    SQLBind(unit.publicSecurity), SQLBind(t.exercise), SQLBind(t.onSiteRequired),
-                    SQLBind(t.instructedAt), SQLBind(t.acknowledgedAt), SQLBind(t.arrivedAt), SQLBind(t.arrivalReportedAt),
-                    SQLBind(t.resultReportedAt), SQLBind(t.closedAt), SQLBind(t.refused), SQLBind(t.passedOn),
-                    SQLBind(arrival?.limit.seconds), SQLBind(arrival?.elapsedSeconds), SQLBind(ack), SQLBind(arrival?.onTime),
-                    SQLBind(settled), SQLBind(now))
-            }
-            try await insert.onConflict(with: ["incident_id", "unit_id"]) { conflict in
-                var conflict = conflict
-                for column in ["jurisdiction_id", "level", "public_security", "exercise", "on_site_required", "instructed_at",
-                               "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at", "refused",
-                               "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at"] {
-                    conflict = conflict.set(excludedValueOf: column)
-                }
-                return conflict
-            }.run()
-        }
+        let judged = ["jurisdiction_id", "level", "public_security", "exercise", "on_site_required", "instructed_at",
+                      "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at", "refused",
+                      "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at"]
+        try await BulkInsert(table: "dispatches", columns: ["incident_id", "unit_id"] + judged,
+                             conflict: (["incident_id", "unit_id"], judged), chunk: 200).run(rows.map { key, t, arrival, settled in
+            let unit = units[key.unit]!
+            var ack: Int?
+            if let i = t.instructedAt, let a = t.acknowledgedAt { ack = RuleSet.elapsedSeconds(from: i, to: a) }
+            return [.text(key.incident), .int(key.unit), .text(unit.jurisdictionID), .int(unit.level.rawValue),
+                    .bool(unit.publicSecurity), .bool(t.exercise), .bool(t.onSiteRequired),
+                    .date(t.instructedAt), .date(t.acknowledgedAt), .date(t.arrivedAt), .date(t.arrivalReportedAt),
+                    .date(t.resultReportedAt), .date(t.closedAt), .bool(t.refused), .bool(t.passedOn),
+                    .int(arrival?.limit.seconds), .int(arrival?.elapsedSeconds), .int(ack), .bool(arrival?.onTime),
+                    .bool(settled), .date(now)]
+        }, on: sql)
 
         // Findings: the judged set replaces the previous one for each judged pair.
         return try await FindingStore.reconcile(

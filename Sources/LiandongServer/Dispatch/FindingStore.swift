@@ -21,20 +21,13 @@ enum FindingStore {
             }
         }
         let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
-        for chunk in findings.chunked(into: 200) {
-            var insert = sql.insert(into: "findings").columns(
-                "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at")
-            for f in chunk {
-                insert = insert.values(SQLBind(f.key), SQLBind(f.unitID), SQLBind(f.agency?.rawValue), SQLBind(f.item.rawValue), SQLBind(f.kind.rawValue),
-                                       SQLBind(f.source.rawValue), SQLBind(f.ref), SQLBind(f.occurredAt), SQLBind(f.proposedPoints.tenths),
-                                       SQLBind(f.reason), SQLBind(f.ruleVersion), SQLBind(now), SQLBind(Optional<Date>.none))
-            }
-            try await insert.onConflict(with: ["key"]) { conflict in
-                var conflict = conflict
-                for column in ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"] { conflict = conflict.set(excludedValueOf: column) }
-                return conflict
-            }.run()
-        }
+        try await BulkInsert(table: "findings", columns: [
+            "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at",
+        ], conflict: (["key"], ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"]), chunk: 200).run(findings.map { f in
+            [.text(f.key), .int(f.unitID), .text(f.agency?.rawValue), .text(f.item.rawValue), .text(f.kind.rawValue),
+             .text(f.source.rawValue), .text(f.ref), .date(f.occurredAt), .int(f.proposedPoints.tenths),
+             .text(f.reason), .text(f.ruleVersion), .date(now), .date(nil)]
+        }, on: sql)
         let newKeys = Set(findings.map(\.key))
         let stale = existing.values.filter { row in
             row.withdrawn_at == nil && !newKeys.contains(row.key) && (scope.map { $0.contains(scopePart(ofKey: row.key)) } ?? true)

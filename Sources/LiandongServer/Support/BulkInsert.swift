@@ -1,0 +1,87 @@
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+
+/// A value of a bulk row, bound natively by each driver.
+enum BulkValue: Sendable {
+    case text(String?)
+    case int(Int?)
+    case bool(Bool?)
+    case date(Date?)
+
+    var sqlite: SQLiteData {
+        switch self {
+        case .text(let v): v.map { .text($0) } ?? .null
+        case .int(let v): v.map { .integer($0) } ?? .null
+        case .bool(let v): v.map { .integer($0 ? 1 : 0) } ?? .null
+        case .date(let v): v.map { .float($0.timeIntervalSince1970) } ?? .null
+        }
+    }
+
+    var bind: SQLBind {
+        switch self {
+        case .text(let v): SQLBind(v)
+        case .int(let v): SQLBind(v)
+        case .bool(let v): SQLBind(v)
+        case .date(let v): SQLBind(v)
+        }
+    }
+}
+
+/// Multi-row INSERTs for the bulk paths (dispatch events, dispatches, findings), inside the
+/// caller's transaction. On SQLite the statement text is built once per chunk size and the
+/// values are bound as `SQLiteData` directly, skipping the generic encoder and serializer that
+/// dominated the profile; other databases take SQLKit's builder with the same rows.
+struct BulkInsert {
+    var table: String
+    var columns: [String]
+    /// Upsert: the conflict target and the columns a conflicting row takes from the new one.
+    var conflict: (target: [String], update: [String])?
+    /// Rows per statement: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535.
+    var chunk: Int = 500
+
+    func run(_ rows: [[BulkValue]], on sql: any SQLDatabase) async throws {
+        guard !rows.isEmpty else { return }
+        if let sqlite = sql as? any SQLiteDatabase {
+            var statements: [Int: String] = [:]
+            for start in stride(from: 0, to: rows.count, by: chunk) {
+                let part = rows[start..<min(start + chunk, rows.count)]
+                let text = statements[part.count] ?? statement(rows: part.count)
+                statements[part.count] = text
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity(part.count * columns.count)
+                for row in part {
+                    precondition(row.count == columns.count, "a bulk row of \(table) has the wrong number of values")
+                    for value in row { binds.append(value.sqlite) }
+                }
+                try await sqlite.query(text, binds) { _ in }
+            }
+            return
+        }
+        for start in stride(from: 0, to: rows.count, by: chunk) {
+            var insert = sql.insert(into: table).columns(columns)
+            for row in rows[start..<min(start + chunk, rows.count)] { insert = insert.values(row.map(\.bind)) }
+            if let conflict {
+                insert = insert.onConflict(with: conflict.target) { builder in
+                    var builder = builder
+                    for column in conflict.update { builder = builder.set(excludedValueOf: column) }
+                    return builder
+                }
+            }
+            try await insert.run()
+        }
+    }
+
+    /// `INSERT INTO t ("a", "b") VALUES (?, ?), (?, ?) [ON CONFLICT ("k") DO UPDATE SET "a" = excluded."a"]`
+    private func statement(rows: Int) -> String {
+        let quoted = columns.map { "\"\($0)\"" }
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var text = "INSERT INTO \"\(table)\" (\(quoted.joined(separator: ", "))) VALUES "
+        text += Array(repeating: tuple, count: rows).joined(separator: ", ")
+        if let conflict {
+            text += " ON CONFLICT (\(conflict.target.map { "\"\($0)\"" }.joined(separator: ", "))) DO UPDATE SET "
+            text += conflict.update.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", ")
+        }
+        return text
+    }
+}
