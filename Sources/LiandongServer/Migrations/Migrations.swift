@@ -13,5 +13,6 @@ enum LiandongMigrations {
         CreateRectifications(),
         CreateNotices(),
         CreateEquipmentChecklists(),
+        AddComplianceIndex(),
     ]
 }

@@ -1,5 +1,6 @@
 import FluentSQLiteDriver
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// A value of a bulk row, bound natively by each driver.
@@ -83,5 +84,45 @@ struct BulkInsert {
             text += conflict.update.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", ")
         }
         return text
+    }
+}
+
+/// Reading many rows of a key and a few integers, for the analytic paths. On SQLite each row is
+/// read straight from the driver's values; elsewhere through SQLKit's decoder.
+enum IntegerRows {
+    struct Row: Sendable {
+        /// The first column, as text (an integer key is written in decimal).
+        var key: String
+        /// The other columns, in order.
+        var values: [Int?]
+    }
+
+    static func fetch(_ query: SQLQueryString, columns: [String], on sql: any SQLDatabase) async throws -> [Row] {
+        precondition(!columns.isEmpty)
+        if let sqlite = sql as? any SQLiteDatabase {
+            let (text, binds) = sql.serialize(query)
+            let encoder = SQLiteDataEncoder()
+            let values = try binds.map { try encoder.encode($0) }
+            let rows = NIOLockedValueBox<[Row]>([])
+            try await sqlite.query(text, values) { row in
+                let key: String = switch row.column(columns[0]) {
+                case .integer(let i)?: String(i)
+                case .text(let t)?: t
+                default: ""
+                }
+                let ints = columns.dropFirst().map { name -> Int? in
+                    if case .integer(let i)? = row.column(name) { return i }
+                    return nil
+                }
+                rows.withLockedValue { $0.append(Row(key: key, values: ints)) }
+            }
+            return rows.withLockedValue { $0 }
+        }
+        return try await sql.raw(query).all().map { row in
+            // An integer first: PostgreSQL would hand a BIGINT's raw bytes to a String decode.
+            let key = (try? row.decode(column: columns[0], as: Int.self)).map(String.init)
+                ?? (try? row.decode(column: columns[0], as: String.self)) ?? ""
+            return Row(key: key, values: columns.dropFirst().map { (try? row.decode(column: $0, as: Int?.self)) ?? nil })
+        }
     }
 }
