@@ -70,6 +70,7 @@ struct BenchCommand: AsyncCommand {
             try await configure(bench, database: .sqlite(path: liandongDB))
             let t0 = Date()
             let parsed = try DispatchEventParser.parseJSONLines(try Data(contentsOf: jsonlURL))
+            let parseTime = Date().timeIntervalSince(t0)
             let summary = try await DispatchService.ingest(parsed, actor: .console(), rules: bench.liandong.ruleBook,
                                                            now: year.endInstant.addingTimeInterval(86_400 * 2), on: bench.db)
             let ingest = Date().timeIntervalSince(t0)
@@ -96,6 +97,7 @@ struct BenchCommand: AsyncCommand {
                 ["全年到场统计(按单位)", String(format: "%.3f s", compliance), "\(report.total.dispatches) 起", String(format: "%.1f×", compliance / max(countTime, 0.000_001))],
                 ["全年综合考核", String(format: "%.3f s", assessTime), "\(assessment.ranked.count + assessment.unranked.count) 个对象", String(format: "%.1f×", assessTime / max(countTime, 0.000_001))],
             ]))
+            out.write(String(format: "其中读取并解析 JSONL %.2f s,校验、写入与判定 %.2f s\n", parseTime, ingest - parseTime))
             out.write("新增事件 \(summary.new),判定警情 \(summary.dispatchesJudged) 起,问题 \(summary.findingsAdded) 条\n")
         } catch {
             try? await bench.asyncShutdown()

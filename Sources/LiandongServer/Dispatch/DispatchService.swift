@@ -45,6 +45,14 @@ enum DispatchService {
         var on_site_required: Bool?
         var exercise: Bool
         var note: String?
+
+        static let columns = ["event_id", "incident_id", "unit_id", "type", "at", "on_site_required", "exercise", "note"]
+    }
+
+    /// Every stored event of the incidents.
+    static func storedEvents(ofIncidents incidents: [String], on sql: any SQLDatabase) async throws -> [StoredEvent] {
+        try await BulkSelect.rows(StoredEvent.columns, from: "dispatch_events", where: "incident_id", in: incidents, on: sql)
+            .map { try $0.decode(model: StoredEvent.self) }
     }
 
     static func unitFacts(on db: any Database) async throws -> [Int: UnitFacts] {
@@ -104,10 +112,10 @@ enum DispatchService {
             let sql = tx as! any SQLDatabase
             // Already stored?
             var stored: [String: StoredEvent] = [:]
-            for chunk in unique.map({ events[$0].eventID }).chunked(into: insertChunk) {
-                let rows = try await sql.select().columns("*").from("dispatch_events")
-                    .where("event_id", .in, SQLBind.group(chunk)).all(decoding: StoredEvent.self)
-                for row in rows { stored[row.event_id] = row }
+            for row in try await BulkSelect.rows(StoredEvent.columns, from: "dispatch_events", where: "event_id",
+                                                 in: unique.map { events[$0].eventID }, on: sql) {
+                let event = try row.decode(model: StoredEvent.self)
+                stored[event.event_id] = event
             }
             var fresh: [Int] = []
             for index in unique {
@@ -126,11 +134,7 @@ enum DispatchService {
 
             // Everything already known about the incidents this batch touches.
             let incidents = Array(Set(fresh.map { events[$0].incidentID }))
-            var known: [StoredEvent] = []
-            for chunk in incidents.chunked(into: insertChunk) {
-                known += try await sql.select().columns("*").from("dispatch_events")
-                    .where("incident_id", .in, SQLBind.group(chunk)).all(decoding: StoredEvent.self)
-            }
+            let known = try await storedEvents(ofIncidents: incidents, on: sql)
             let incoming = fresh.map { index in
                 StoredEvent(event_id: events[index].eventID, incident_id: events[index].incidentID, unit_id: unitIDs[index],
                             type: events[index].type.rawValue, at: events[index].at, on_site_required: events[index].onSiteRequired,
@@ -138,10 +142,9 @@ enum DispatchService {
             }
             try checkOrder(incoming: Array(zip(fresh, incoming)), known: known, positions: positions)
 
-            let eventRows = BulkInsert(table: "dispatch_events", columns: [
-                "event_id", "incident_id", "unit_id", "type", "at", "on_site_required", "exercise", "note", "received_at"])
+            let eventRows = BulkInsert(table: "dispatch_events", columns: StoredEvent.columns + ["received_at"])
             var done = 0
-            for chunk in incoming.chunked(into: 10 * insertChunk) {
+            for chunk in incoming.chunked(into: 20 * insertChunk) {
                 try await eventRows.run(chunk.map { e in
                     [.text(e.event_id), .text(e.incident_id), .int(e.unit_id), .text(e.type), .date(e.at),
                      .bool(e.on_site_required), .bool(e.exercise), .text(e.note), .date(now)]
@@ -236,7 +239,7 @@ enum DispatchService {
                       "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at", "refused",
                       "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at"]
         try await BulkInsert(table: "dispatches", columns: ["incident_id", "unit_id"] + judged,
-                             conflict: (["incident_id", "unit_id"], judged), chunk: 200).run(rows.map { key, t, arrival, settled in
+                             conflict: (["incident_id", "unit_id"], judged)).run(rows.map { key, t, arrival, settled in
             let unit = units[key.unit]!
             var ack: Int?
             if let i = t.instructedAt, let a = t.acknowledgedAt { ack = RuleSet.elapsedSeconds(from: i, to: a) }
@@ -267,11 +270,7 @@ enum DispatchService {
                 .all(decoding: Pair.self)
             guard !due.isEmpty else { return 0 }
             let units = try await unitFacts(on: tx)
-            var events: [StoredEvent] = []
-            for chunk in Array(Set(due.map(\.incident_id))).chunked(into: insertChunk) {
-                events += try await sql.select().columns("*").from("dispatch_events").where("incident_id", .in, SQLBind.group(chunk))
-                    .all(decoding: StoredEvent.self)
-            }
+            let events = try await storedEvents(ofIncidents: Array(Set(due.map(\.incident_id))), on: sql)
             let wanted = Set(due.map { PairKey(incident: $0.incident_id, unit: $0.unit_id) })
             let groups = Dictionary(grouping: events.filter { wanted.contains(PairKey(incident: $0.incident_id, unit: $0.unit_id)) }) {
                 PairKey(incident: $0.incident_id, unit: $0.unit_id)

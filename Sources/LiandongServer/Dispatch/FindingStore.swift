@@ -13,17 +13,15 @@ enum FindingStore {
                           on sql: any SQLDatabase) async throws -> (added: [String], withdrawn: [String]) {
         struct Existing: Decodable { var key: String; var withdrawn_at: Date? }
         var existing: [String: Existing] = [:]
-        for chunk in Array(Set(refs)).chunked(into: DispatchService.insertChunk) {
-            for row in try await sql.select().columns("key", "withdrawn_at").from("findings")
-                .where("source", .equal, SQLBind(source.rawValue)).where("ref", .in, SQLBind.group(chunk))
-                .all(decoding: Existing.self) {
-                existing[row.key] = row
-            }
+        for row in try await BulkSelect.rows(["key", "withdrawn_at"], from: "findings", where: "ref", in: Array(Set(refs)),
+                                             filter: [("source", .text(source.rawValue))], on: sql) {
+            let finding = try row.decode(model: Existing.self)
+            existing[finding.key] = finding
         }
         let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
         try await BulkInsert(table: "findings", columns: [
             "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at",
-        ], conflict: (["key"], ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"]), chunk: 200).run(findings.map { f in
+        ], conflict: (["key"], ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"])).run(findings.map { f in
             [.text(f.key), .int(f.unitID), .text(f.agency?.rawValue), .text(f.item.rawValue), .text(f.kind.rawValue),
              .text(f.source.rawValue), .text(f.ref), .date(f.occurredAt), .int(f.proposedPoints.tenths),
              .text(f.reason), .text(f.ruleVersion), .date(now), .date(nil)]

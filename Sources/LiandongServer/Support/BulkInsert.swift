@@ -38,11 +38,17 @@ struct BulkInsert {
     var columns: [String]
     /// Upsert: the conflict target and the columns a conflicting row takes from the new one.
     var conflict: (target: [String], update: [String])?
-    /// Rows per statement: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535.
-    var chunk: Int = 500
+    /// Rows per statement; by default as many as the bound-variable budget allows. Each
+    /// statement has a fixed cost (SQLite compiles the index, key and conflict handling anew),
+    /// so fewer, larger statements are faster.
+    var chunk: Int?
+
+    /// Bound variables per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
+    static let bindBudget = 30_000
 
     func run(_ rows: [[BulkValue]], on sql: any SQLDatabase) async throws {
         guard !rows.isEmpty else { return }
+        let chunk = self.chunk ?? max(1, Self.bindBudget / columns.count)
         if let sqlite = sql as? any SQLiteDatabase {
             var statements: [Int: String] = [:]
             for start in stride(from: 0, to: rows.count, by: chunk) {
@@ -104,7 +110,7 @@ enum IntegerRows {
             let encoder = SQLiteDataEncoder()
             let values = try binds.map { try encoder.encode($0) }
             let rows = NIOLockedValueBox<[Row]>([])
-            try await sqlite.query(text, values) { row in
+            try await SQLiteDirect.query(sqlite, text, values) { row in
                 let key: String = switch row.column(columns[0]) {
                 case .integer(let i)?: String(i)
                 case .text(let t)?: t
@@ -124,5 +130,46 @@ enum IntegerRows {
                 ?? (try? row.decode(column: columns[0], as: String.self)) ?? ""
             return Row(key: key, values: columns.dropFirst().map { (try? row.decode(column: $0, as: Int?.self)) ?? nil })
         }
+    }
+}
+
+/// Queries on SQLite's own connection: rows are handed over on the database thread as they are
+/// stepped (the futures API schedules an event-loop task per row, which dominated large reads).
+enum SQLiteDirect {
+    static func query(_ db: any SQLiteDatabase, _ text: String, _ binds: [SQLiteData],
+                      _ onRow: @escaping @Sendable (SQLiteRow) -> Void) async throws {
+        try await db.withConnection { connection in
+            try await connection.query(text, binds, onRow)
+        }
+    }
+}
+
+/// Looking up many keys at once (`WHERE column IN (…)`), for the bulk paths: the events of a
+/// batch already stored, the incidents it touches, the findings of judged refs.
+enum BulkSelect {
+    /// `filter`: further equality conditions (`source = 'dispatch'`).
+    static func rows(_ columns: [String], from table: String, where column: String, in keys: [String],
+                     filter: [(String, BulkValue)] = [], on sql: any SQLDatabase) async throws -> [any SQLRow] {
+        guard !keys.isEmpty else { return [] }
+        let budget = BulkInsert.bindBudget - filter.count
+        if let sqlite = sql as? any SQLiteDatabase {
+            let head = "SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM \"\(table)\" WHERE "
+                + filter.map { "\"\($0.0)\" = ? AND " }.joined() + "\"\(column)\" IN ("
+            let found = NIOLockedValueBox<[any SQLRow]>([])
+            for chunk in keys.chunked(into: budget) {
+                let text = head + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+                try await SQLiteDirect.query(sqlite, text, filter.map(\.1.sqlite) + chunk.map { .text($0) }) { row in
+                    found.withLockedValue { $0.append(row) }
+                }
+            }
+            return found.withLockedValue { $0 }
+        }
+        var result: [any SQLRow] = []
+        for chunk in keys.chunked(into: budget) {
+            var select = sql.select().columns(columns.map { SQLColumn($0) }).from(table)
+            for (name, value) in filter { select = select.where(SQLColumn(name), .equal, value.bind) }
+            result += try await select.where(SQLColumn(column), .in, SQLBind.group(chunk)).all()
+        }
+        return result
     }
 }
