@@ -222,4 +222,32 @@ struct FastParsingTests {
         #expect(ChinaTime.parseTimestamp("2026-3-01T08:15:00") == nil)
         #expect(ChinaTime.parseTimestamp("") == nil)
     }
+
+    /// A file large enough to be parsed in parts gives the same events, line numbers and first
+    /// error as one sequential reading.
+    @Test func partsAgreeWithOneReading() throws {
+        var text = ""
+        for i in 1...12_000 {
+            if i % 1000 == 0 { text += "\n" } // blank lines shift the numbering
+            text += #"{"event_id":"E-\#(i)","incident_id":"110-\#(i / 3)","unit":"市水利局","type":"instructed","at":"2026-03-01T08:15:00+08:00","note":"第\#(i)条"}"# + "\n"
+        }
+        let data = Data(text.utf8)
+        #expect(data.count > 1 << 20)
+        let one = try DispatchEventParser.parseJSONLinesWithLines(data, parts: 1)
+        let four = try DispatchEventParser.parseJSONLinesWithLines(data, parts: 4)
+        #expect(one.events.count == 12_000)
+        #expect(one.events == four.events)
+        #expect(one.lines == four.lines)
+        #expect(four.lines[999] == 1001 && four.lines.last == 12_012)
+
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[9_500] = #"{"event_id":"E-bad","incident_id":"110-x","unit":"市水利局","type":"arrived","at":"昨天"}"#
+        lines[10_500] = #"{"event_id":"E-bad2"}"#
+        let bad = Data(lines.joined(separator: "\n").utf8)
+        for parts in [1, 2, 4] {
+            #expect(throws: ImportError(row: 9_501, field: "at", message: "时间“昨天”格式不正确,应为 2026-03-01T08:15:00+08:00")) {
+                try DispatchEventParser.parseJSONLinesWithLines(bad, parts: parts)
+            }
+        }
+    }
 }

@@ -27,13 +27,8 @@ struct DispatchesImportCommand: AsyncCommand {
         var positions: [Int] = []
         switch (signature.file as NSString).pathExtension.lowercased() {
         case "jsonl", "ndjson", "json":
-            events = try DispatchEventParser.parseJSONLines(data)
-            // Line numbers of the non-blank lines, for errors found after parsing.
-            var line = 0
-            for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-                line += 1
-                if !raw.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { positions.append(line) }
-            }
+            // With the line of each event, for errors found after parsing.
+            (events, positions) = try DispatchEventParser.parseJSONLinesWithLines(data)
         case "csv":
             let records: [CSVRecord]
             do { records = try CSV.parse(data) } catch { throw ImportError(row: error.line, field: "", message: error.message) }
