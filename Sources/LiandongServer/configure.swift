@@ -94,6 +94,18 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
     return policy
 }
 
+/// `LIANDONG_SQLITE_SYNCHRONOUS`: FULL by default, so that an acknowledged write survives a
+/// power cut; NORMAL (in WAL mode) may lose the last transactions on power loss, never the
+/// database's integrity, and writes faster.
+func sqliteSynchronous(from raw: String?) throws -> String {
+    guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return "FULL" }
+    let value = raw.uppercased()
+    guard ["FULL", "NORMAL", "EXTRA"].contains(value) else {
+        throw ConfigurationError(variable: "LIANDONG_SQLITE_SYNCHRONOUS", message: "应为 FULL、NORMAL 或 EXTRA,而不是“\(raw)”")
+    }
+    return value
+}
+
 private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {
     switch setting {
     case .sqlite(let path):
@@ -105,6 +117,13 @@ private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) a
         // WAL lets pages read while a write is under way; the setting persists in the file.
         let sql = app.db as! any SQLDatabase
         try await sql.raw("PRAGMA journal_mode=WAL").run()
+        // `synchronous` belongs to each connection. The pool keeps one connection per event loop
+        // for the life of the application, so setting it on each now covers every write.
+        let synchronous = try sqliteSynchronous(from: Environment.get("LIANDONG_SQLITE_SYNCHRONOUS"))
+        for loop in app.eventLoopGroup.makeIterator() {
+            guard let db = app.databases.database(.sqlite, logger: app.logger, on: loop) as? any SQLDatabase else { continue }
+            try await db.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
+        }
     case .postgres(let url, let searchPath):
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = searchPath

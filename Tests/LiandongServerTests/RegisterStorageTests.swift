@@ -118,3 +118,26 @@ struct SettingsTests {
         }
     }
 }
+
+@Suite("SQLite durability settings")
+struct SQLiteSettingsTests {
+    /// Every pooled connection writes with `synchronous = FULL` (2) and the file is in WAL mode.
+    @Test func everyConnectionIsFullAndWAL() async throws {
+        guard TestDatabase.postgresURL == nil else { return }
+        try await withTestApp { app in
+            for loop in app.eventLoopGroup.makeIterator() {
+                let db = app.databases.database(.sqlite, logger: app.logger, on: loop) as! any SQLDatabase
+                let synchronous = try await db.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+                #expect(synchronous == 2)
+                let mode = try await db.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+                #expect(mode == "wal")
+            }
+        }
+    }
+
+    @Test func theSettingIsReadStrictly() throws {
+        #expect(try sqliteSynchronous(from: nil) == "FULL")
+        #expect(try sqliteSynchronous(from: " normal ") == "NORMAL")
+        #expect(throws: ConfigurationError.self) { try sqliteSynchronous(from: "OFF") }
+    }
+}
