@@ -45,6 +45,19 @@ struct AssessmentTests {
         #expect(unranked[0].rank == nil && unranked[0].deductions == Points(1.0))
     }
 
+    @Test func d6CountsAgainstACountyAndTheCityIsNotRanked() {
+        let deductions = [
+            Assessment.Deduction(id: 1, unitID: nil, agency: nil, jurisdictionID: "longquan", points: Points(1.0)),
+            Assessment.Deduction(id: 2, unitID: 50, agency: nil, points: Points(0.5)),
+            Assessment.Deduction(id: 3, unitID: nil, agency: nil, jurisdictionID: "city", points: Points(1.0)),
+        ]
+        let (ranked, unranked) = Assessment.compute(units: units, jurisdictions: Jurisdictions.all, deductions: deductions, base: base)
+        let longquan = ranked.first { $0.entity == "龙泉市" }
+        #expect(longquan?.deductionIDs == [1, 2] && longquan?.score == Points(98.5) && longquan?.rank == 10)
+        #expect(!ranked.contains { $0.entity == "市本级" })
+        #expect(unranked.first { $0.entity == "市本级" }?.deductionIDs == [3])
+    }
+
     @Test func previousScoresAreCarried() {
         let (ranked, _) = Assessment.compute(units: units, jurisdictions: Jurisdictions.all, deductions: [], base: base, previous: ["市水利局": Points(97.5)])
         #expect(ranked.first { $0.entity == "市水利局" }?.previousScore == Points(97.5))

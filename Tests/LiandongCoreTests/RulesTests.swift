@@ -200,3 +200,136 @@ enum Fixture {
         try String(contentsOf: directory.appendingPathComponent("lishui-linkage-mechanism-2020.txt"), encoding: .utf8)
     }
 }
+
+@Suite("Rule-set revisions: validation, the plan figures, stored JSON")
+struct RuleRevisionTests {
+    let rules = RuleSet.initial
+
+    func revision(_ version: String = "2027.1", from: String = "2027-01-01", _ change: (inout RuleSet) -> Void = { _ in }) -> RuleSet {
+        var next = RuleSet.initial
+        next.version = version
+        next.effectiveFrom = LocalDate(from)!
+        change(&next)
+        return next
+    }
+
+    @Test func planFiguresAndTheirDefaultPoints() {
+        #expect(rules.plans.publicationWorkingDays == 20)
+        #expect(rules.plans.publishedKinds == [.special, .department])
+        #expect(rules.plans.drillsPerYear == 1)
+        #expect(rules.plans.majorEventDrillWindowDays == 365)
+        #expect(rules.plans.warningHorizonDays == 30)
+        let planKinds: [FindingKind: DeductionItemID] = [
+            .planMissing: .d1, .planNotDrilled: .d1, .planRevisionOverdue: .d2, .planRevisionUnassessed: .d3,
+            .planNotPublished: .d4, .specialPlanDrillOverdue: .d5, .majorEventNotDrilled: .d5, .performanceAssessmentMissing: .d6,
+        ]
+        for (kind, item) in planKinds {
+            #expect(kind.item == item, "\(kind)")
+            #expect(rules.defaultPoints(for: kind) == Points(1.0), "\(kind)")
+        }
+        // Every item D1–D12 now has a kind the system finds by itself.
+        #expect(Set(FindingKind.allCases.compactMap(\.item)) == Set(DeductionItemID.allCases))
+        #expect(RuleTables.defaultFigures(for: .d5, rules: rules).map(\.label) == ["专项应急预案未按期演练", "重大活动前未组织应急演练"])
+    }
+
+    @Test func theInitialRulesAreValid() {
+        #expect(rules.validate().isEmpty)
+    }
+
+    @Test func aRevisionWithBadFiguresIsRefusedFieldByField() {
+        let bad = revision { r in
+            r.version = " "
+            r.responseLimits.levelOne = .minutes(0)
+            r.latenessBands = [
+                LatenessBand(upTo: .minutes(10), points: Points(1.0)),
+                LatenessBand(upTo: .minutes(10), points: Points(0.5)),
+                LatenessBand(upTo: .minutes(30), points: Points(2.5)),
+            ]
+            r.defaultPoints[FindingKind.refused.rawValue] = Points(3.0)
+            r.defaultPoints[FindingKind.provincial.rawValue] = Points(4.0)
+            r.defaultPoints["unknown_kind"] = Points(1.0)
+            r.defaultPoints[FindingKind.noVest.rawValue] = nil
+            r.provincialMultiplier = 0
+            r.phoneCheckAttempts = 0
+            r.specialPlanDrillYears = 0
+            r.plans.publicationWorkingDays = 0
+        }
+        let problems = bad.validate()
+        #expect(problems.map(\.field) == [
+            "version", "responseLimits.levelOne",
+            "latenessBands[1].upTo", "latenessBands[1].points", "latenessBands[2].upTo", "latenessBands[2].points",
+            "defaultPoints.refused", "defaultPoints.unknown_kind", "defaultPoints.no_vest",
+            "provincialMultiplier", "phoneCheckAttempts", "specialPlanDrillYears", "plans.publicationWorkingDays",
+        ])
+        #expect(problems.first { $0.field == "latenessBands[1].upTo" }?.message == "上限10分钟应大于上一档的10分钟")
+        #expect(problems.first { $0.field == "latenessBands[2].points" }?.message == "分值2.5不符合规定:0.5至2.0分,以0.5分为单位")
+        #expect(problems.first { $0.field == "defaultPoints.refused" }?.message == "“有警不出”的默认分值3.0不符合规定:0.5至2.0分,以0.5分为单位")
+        #expect(problems.first { $0.field == "defaultPoints.no_vest" }?.message == "缺少“未着应急联动反光背心”的默认分值")
+        #expect(problems.first { $0.field == "provincialMultiplier" }?.description == "「provincialMultiplier」:省通报扣分的倍数应不小于1(现为0)")
+        #expect(revision { $0.pointsRange.step = .zero }.validate().map(\.field) == ["pointsRange"])
+        #expect(revision { $0.supervisionDuties[0].agencies = [] }.validate().map(\.field) == ["supervisionDuties[0].agencies"])
+    }
+
+    @Test func aRevisionTakesEffectAfterTodayAndAfterTheLatestVersion() throws {
+        let book = try RuleBook.standard.adding(revision(), today: LocalDate("2026-12-31")!)
+        #expect(book.versions.map(\.version) == ["2020.1", "2027.1"])
+        #expect(throws: RuleBook.Problem.notInFuture(effectiveFrom: LocalDate("2027-01-01")!, today: LocalDate("2027-01-01")!)) {
+            try RuleBook.standard.adding(revision(), today: LocalDate("2027-01-01")!)
+        }
+        #expect(throws: RuleBook.Problem.notAfterLatest(effectiveFrom: LocalDate("2026-06-01")!, latest: "2027.1",
+                                                        latestFrom: LocalDate("2027-01-01")!)) {
+            try book.adding(revision("2026.9", from: "2026-06-01"), today: LocalDate("2026-01-01")!)
+        }
+        #expect(throws: RuleBook.Problem.duplicateVersion("2027.1")) {
+            try book.adding(revision(from: "2028-01-01"), today: LocalDate("2026-01-01")!)
+        }
+        let invalid = revision("2028.1", from: "2028-01-01") { $0.phoneCheckAttempts = 0 }
+        #expect(throws: RuleBook.Problem.invalid(invalid.validate())) {
+            try book.adding(invalid, today: LocalDate("2026-01-01")!)
+        }
+        #expect(RuleBook.Problem.notInFuture(effectiveFrom: LocalDate("2026-01-01")!, today: LocalDate("2026-03-01")!).description
+            == "修订施行日期2026年1月1日须晚于今天(2026年3月1日):修订不能改变已经发生的评判")
+    }
+
+    @Test func aRevisionRoundTripsThroughJSON() throws {
+        let changed = revision { r in
+            r.specialPlanDrillYears = 2
+            r.plans.publishedKinds = [.special]
+            r.plans.majorEventDrillWindowDays = 180
+            r.defaultPoints[FindingKind.planMissing.rawValue] = Points(2.0)
+        }
+        let data = try JSONEncoder().encode(changed)
+        let back = try JSONDecoder().decode(RuleSet.self, from: data)
+        #expect(back == changed)
+    }
+
+    @Test func aVersionStoredBeforeThePlanRulesTakesTheInitialPlanFigures() throws {
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(rules)) as? [String: Any])
+        object["plans"] = nil
+        var points = try #require(object["defaultPoints"] as? [String: Any])
+        for kind in FindingKind.allCases where kind.item.map({ $0 <= .d6 }) == true { points[kind.rawValue] = nil }
+        object["defaultPoints"] = points
+        let old = try JSONDecoder().decode(RuleSet.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(old == rules)
+        #expect(old.validate().isEmpty)
+    }
+}
+
+@Suite("Findings against a jurisdiction (D6)")
+struct JurisdictionFindingTests {
+    @Test func keysOfOtherFindingsAreUnchanged() {
+        let phone = RuleSet.initial.finding(.phoneUnanswered, unitID: 5, source: .phone, ref: "C1", at: Date(timeIntervalSince1970: 0), reason: "")
+        #expect(phone.key == "phone|C1|5|phone_unanswered")
+        #expect(phone.jurisdictionID == nil)
+        let d7 = RuleSet.initial.finding(.supervisionMissed, unitID: nil, agency: .psb, source: .supervision, ref: "phone_check-2026-03",
+                                         at: Date(timeIntervalSince1970: 0), reason: "")
+        #expect(d7.key == "supervision|phone_check-2026-03|psb|supervision_missed")
+    }
+
+    @Test func aFindingStoredWithoutAJurisdictionStillDecodes() throws {
+        let phone = RuleSet.initial.finding(.phoneUnanswered, unitID: 5, source: .phone, ref: "C1", at: Date(timeIntervalSince1970: 0), reason: "r")
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(phone)) as? [String: Any])
+        object["jurisdictionID"] = nil
+        #expect(try JSONDecoder().decode(Finding.self, from: JSONSerialization.data(withJSONObject: object)) == phone)
+    }
+}

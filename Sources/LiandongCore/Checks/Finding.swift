@@ -10,7 +10,7 @@ public enum FindingSource: String, Sendable, Codable, CaseIterable {
     case video
     /// A live 110 linkage dispatch.
     case dispatch
-    /// The emergency-plans register (D1–D5).
+    /// The emergency-plans register (D1–D6).
     case plan
     /// The supervisors' own calendar (D7).
     case supervision
@@ -36,10 +36,14 @@ public enum FindingSource: String, Sendable, Codable, CaseIterable {
 /// A shortfall found by a check, a drill, a dispatch or by hand: what becomes a proposed
 /// deduction. One finding per shortfall per dispatch, check or drill (mechanism.md §5).
 public struct Finding: Hashable, Sendable, Codable {
-    /// The unit it counts against; nil for a finding against a supervising agency (D7).
+    /// The unit it counts against; nil for a finding against a supervising agency (D7) or a
+    /// jurisdiction (D6).
     public var unitID: Int?
     /// The agency a D7 finding counts against.
     public var agency: Agency?
+    /// The jurisdiction (`Jurisdiction.id`) a D6 finding counts against: the government of a
+    /// county or of the city, rather than one of its units.
+    public var jurisdictionID: String?
     public var item: DeductionItemID
     public var kind: FindingKind
     public var source: FindingSource
@@ -52,26 +56,29 @@ public struct Finding: Hashable, Sendable, Codable {
     /// The rule-set version that judged it.
     public var ruleVersion: String
 
-    public init(unitID: Int?, agency: Agency? = nil, item: DeductionItemID, kind: FindingKind, source: FindingSource, ref: String,
-                occurredAt: Date, proposedPoints: Points, reason: String, ruleVersion: String) {
-        self.unitID = unitID; self.agency = agency; self.item = item; self.kind = kind; self.source = source
+    public init(unitID: Int?, agency: Agency? = nil, jurisdictionID: String? = nil, item: DeductionItemID, kind: FindingKind,
+                source: FindingSource, ref: String, occurredAt: Date, proposedPoints: Points, reason: String, ruleVersion: String) {
+        self.unitID = unitID; self.agency = agency; self.jurisdictionID = jurisdictionID
+        self.item = item; self.kind = kind; self.source = source
         self.ref = ref; self.occurredAt = occurredAt; self.proposedPoints = proposedPoints
         self.reason = reason; self.ruleVersion = ruleVersion
     }
 
     /// The identity that makes judging idempotent: the same shortfall of the same unit in the
-    /// same check, drill or dispatch is one finding however often it is judged.
+    /// same check, drill or dispatch is one finding however often it is judged. The entity is the
+    /// unit, else the agency, else the jurisdiction (whose codes are pinyin, never a unit's number
+    /// or an agency's code), so keys of findings without a jurisdiction are as they always were.
     public var key: String {
-        "\(source.rawValue)|\(ref)|\(unitID.map(String.init) ?? agency?.rawValue ?? "-")|\(kind.rawValue)"
+        "\(source.rawValue)|\(ref)|\(unitID.map(String.init) ?? agency?.rawValue ?? jurisdictionID ?? "-")|\(kind.rawValue)"
     }
 }
 
 extension RuleSet {
     /// A finding of a kind with a fixed default figure.
-    public func finding(_ kind: FindingKind, unitID: Int?, agency: Agency? = nil, source: FindingSource, ref: String,
-                        at: Date, reason: String) -> Finding {
-        Finding(unitID: unitID, agency: agency, item: kind.item!, kind: kind, source: source, ref: ref, occurredAt: at,
-                proposedPoints: defaultPoints(for: kind)!, reason: reason, ruleVersion: version)
+    public func finding(_ kind: FindingKind, unitID: Int?, agency: Agency? = nil, jurisdictionID: String? = nil,
+                        source: FindingSource, ref: String, at: Date, reason: String) -> Finding {
+        Finding(unitID: unitID, agency: agency, jurisdictionID: jurisdictionID, item: kind.item!, kind: kind, source: source,
+                ref: ref, occurredAt: at, proposedPoints: defaultPoints(for: kind)!, reason: reason, ruleVersion: version)
     }
 
     /// `20分30秒`: a duration for reasons.

@@ -30,6 +30,23 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     case provincial
     /// D7: a supervision duty missed, against the responsible agency.
     case supervisionMissed = "supervision_missed"
+    /// D1: a plan the unit is required to have was not made.
+    case planMissing = "plan_missing"
+    /// D1: a required plan not drilled as often as required in a calendar year.
+    case planNotDrilled = "plan_not_drilled"
+    /// D2: a special plan not revised by its due date.
+    case planRevisionOverdue = "plan_revision_overdue"
+    /// D3: a special plan revised without risk assessment or emergency-resource survey.
+    case planRevisionUnassessed = "plan_revision_unassessed"
+    /// D4: a plan not published within the time allowed after issue or revision.
+    case planNotPublished = "plan_not_published"
+    /// D5: a special plan not drilled within the cycle (every three years).
+    case specialPlanDrillOverdue = "special_plan_drill_overdue"
+    /// D5: no drill before a major event.
+    case majorEventNotDrilled = "major_event_not_drilled"
+    /// D6: linkage work not in the year's performance assessment, or no regular assessment;
+    /// against a jurisdiction.
+    case performanceAssessmentMissing = "performance_assessment_missing"
     /// Any item, filed by hand.
     case manual
 
@@ -42,7 +59,22 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
         case .dutiesUnknown, .noVest, .equipmentMissing: .d12
         case .provincial: .d11
         case .supervisionMissed: .d7
+        case .planMissing, .planNotDrilled: .d1
+        case .planRevisionOverdue: .d2
+        case .planRevisionUnassessed: .d3
+        case .planNotPublished: .d4
+        case .specialPlanDrillOverdue, .majorEventNotDrilled: .d5
+        case .performanceAssessmentMissing: .d6
         case .manual: nil
+        }
+    }
+
+    /// Whether the kind has a fixed default figure in the rule set: all but the D9 lateness
+    /// (by band), D11 (a multiple of the provincial figure) and manual findings.
+    public var hasDefaultFigure: Bool {
+        switch self {
+        case .lateArrival, .provincial, .manual: false
+        default: true
         }
     }
 
@@ -62,6 +94,14 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
         case .drillNoShow: "检查中未到达"
         case .provincial: "被省通报扣分"
         case .supervisionMissed: "未开展日常监督"
+        case .planMissing: "未制定应急预案"
+        case .planNotDrilled: "未按要求开展应急演练"
+        case .planRevisionOverdue: "未及时修订政府专项应急预案"
+        case .planRevisionUnassessed: "专项预案修订未开展风险评估或应急资源调查"
+        case .planNotPublished: "未及时公布应急预案"
+        case .specialPlanDrillOverdue: "专项应急预案未按期演练"
+        case .majorEventNotDrilled: "重大活动前未组织应急演练"
+        case .performanceAssessmentMissing: "未纳入绩效考核或未开展定期考核"
         case .manual: "人工登记"
         }
     }

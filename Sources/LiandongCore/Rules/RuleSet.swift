@@ -39,13 +39,15 @@ public struct RuleSet: Hashable, Sendable, Codable {
     public var appealWindowWorkingDays: Int
     /// The supervisors' own duties (D7).
     public var supervisionDuties: [SupervisionDuty]
+    /// The emergency-plans figures (D1, D4, D5).
+    public var plans: PlanLimits
 
     public init(version: String, effectiveFrom: LocalDate, source: String, title: String,
                 responseLimits: ResponseLimits, latenessBands: [LatenessBand], defaultPoints: [FindingKind: Points],
                 pointsRange: PointsRange, provincialMultiplier: Int, phoneCheckAttempts: Int,
                 phoneCheckCoverage: SupervisionDuty.Period, reportGraceHours: Int, specialPlanDrillYears: Int,
                 assessmentBase: Points, appealWindowWorkingDays: Int, supervisionDuties: [SupervisionDuty],
-                items: [DeductionItem]? = nil) {
+                plans: PlanLimits? = nil, items: [DeductionItem]? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.source = source
@@ -62,6 +64,8 @@ public struct RuleSet: Hashable, Sendable, Codable {
         self.assessmentBase = assessmentBase
         self.appealWindowWorkingDays = appealWindowWorkingDays
         self.supervisionDuties = supervisionDuties
+        // `initial` states its own; any other version left without them takes the initial figures.
+        self.plans = plans ?? RuleSet.initial.plans
         self.items = items ?? DeductionItem.annex1(limits: responseLimits, phoneAttempts: phoneCheckAttempts,
                                                    specialPlanDrillYears: specialPlanDrillYears)
     }
@@ -109,6 +113,44 @@ public struct RuleSet: Hashable, Sendable, Codable {
     public func duty(_ kind: SupervisionDuty.Kind) -> SupervisionDuty {
         supervisionDuties.first { $0.id == kind }!
     }
+
+    enum CodingKeys: String, CodingKey {
+        case version, effectiveFrom, source, title, items, responseLimits, latenessBands, defaultPoints, pointsRange
+        case provincialMultiplier, phoneCheckAttempts, phoneCheckCoverage, reportGraceHours, specialPlanDrillYears
+        case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans
+    }
+
+    /// Decodes a stored version. A version stored before the plan rules existed has neither
+    /// `plans` nor the D1–D6 figures: it takes those of `initial`, so that it still judges every
+    /// kind of finding (and encodes them from then on).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(String.self, forKey: .version)
+        effectiveFrom = try c.decode(LocalDate.self, forKey: .effectiveFrom)
+        source = try c.decode(String.self, forKey: .source)
+        title = try c.decode(String.self, forKey: .title)
+        items = try c.decode([DeductionItem].self, forKey: .items)
+        responseLimits = try c.decode(ResponseLimits.self, forKey: .responseLimits)
+        latenessBands = try c.decode([LatenessBand].self, forKey: .latenessBands)
+        defaultPoints = try c.decode([String: Points].self, forKey: .defaultPoints)
+        pointsRange = try c.decode(PointsRange.self, forKey: .pointsRange)
+        provincialMultiplier = try c.decode(Int.self, forKey: .provincialMultiplier)
+        phoneCheckAttempts = try c.decode(Int.self, forKey: .phoneCheckAttempts)
+        phoneCheckCoverage = try c.decode(SupervisionDuty.Period.self, forKey: .phoneCheckCoverage)
+        reportGraceHours = try c.decode(Int.self, forKey: .reportGraceHours)
+        specialPlanDrillYears = try c.decode(Int.self, forKey: .specialPlanDrillYears)
+        assessmentBase = try c.decode(Points.self, forKey: .assessmentBase)
+        appealWindowWorkingDays = try c.decode(Int.self, forKey: .appealWindowWorkingDays)
+        supervisionDuties = try c.decode([SupervisionDuty].self, forKey: .supervisionDuties)
+        if let plans = try c.decodeIfPresent(PlanLimits.self, forKey: .plans) {
+            self.plans = plans
+        } else {
+            plans = RuleSet.initial.plans
+            for kind in FindingKind.allCases where kind.item.map({ $0 <= .d6 }) == true && defaultPoints[kind.rawValue] == nil {
+                defaultPoints[kind.rawValue] = RuleSet.initial.defaultPoints(for: kind)
+            }
+        }
+    }
 }
 
 
@@ -142,6 +184,16 @@ extension RuleSet {
             .equipmentMissing: Points(0.5),
             .drillNoShow: Points(2.0),
             .supervisionMissed: Points(1.0),
+            // D1–D6: the agencies choose a figure within 0.5..2 (mechanism.md §5); 1.0, the middle
+            // of the range, is the proposed default until they confirm another.
+            .planMissing: Points(1.0),
+            .planNotDrilled: Points(1.0),
+            .planRevisionOverdue: Points(1.0),
+            .planRevisionUnassessed: Points(1.0),
+            .planNotPublished: Points(1.0),
+            .specialPlanDrillOverdue: Points(1.0),
+            .majorEventNotDrilled: Points(1.0),
+            .performanceAssessmentMissing: Points(1.0),
         ],
         pointsRange: PointsRange(minimum: Points(0.5), maximum: Points(2.0), step: Points(0.5)),
         provincialMultiplier: 2,
@@ -155,7 +207,14 @@ extension RuleSet {
             SupervisionDuty(id: .phoneCheck, title: "日常电话检查", period: .month, minimumCount: 1, agencies: [.psb]),
             SupervisionDuty(id: .jointCheck, title: "实地或视频联合检查", period: .quarter, minimumCount: 1, agencies: [.emb, .psb]),
             SupervisionDuty(id: .consultation, title: "社会应急联动工作会商会", period: .halfYear, minimumCount: 1, agencies: [.plc, .emb, .psb]),
-        ]
+        ],
+        plans: PlanLimits(
+            publicationWorkingDays: 20,
+            publishedKinds: [.special, .department],
+            drillsPerYear: 1,
+            majorEventDrillWindowDays: 365,
+            warningHorizonDays: 30
+        )
     )
 }
 
@@ -167,12 +226,23 @@ public struct RuleBook: Sendable, Hashable {
         case empty
         case duplicateVersion(String)
         case duplicateEffectiveDate(LocalDate)
+        /// A revision with figures that cannot stand (`RuleSet.validate()`).
+        case invalid([RuleSet.Problem])
+        /// A revision must take effect after today: it cannot rewrite the past (§四(三)).
+        case notInFuture(effectiveFrom: LocalDate, today: LocalDate)
+        /// A revision must take effect after the latest version.
+        case notAfterLatest(effectiveFrom: LocalDate, latest: String, latestFrom: LocalDate)
 
         public var description: String {
             switch self {
             case .empty: "规则集为空"
             case .duplicateVersion(let v): "规则版本 \(v) 已存在"
             case .duplicateEffectiveDate(let d): "已有规则版本自 \(d.chinese) 起施行"
+            case .invalid(let problems): "规则修订有误:" + problems.map(\.description).joined(separator: ";")
+            case .notInFuture(let from, let today):
+                "修订施行日期\(from.chinese)须晚于今天(\(today.chinese)):修订不能改变已经发生的评判"
+            case .notAfterLatest(let from, let latest, let latestFrom):
+                "修订施行日期\(from.chinese)须晚于现行最新版本 \(latest) 的施行日期\(latestFrom.chinese)"
             }
         }
     }
@@ -198,4 +268,33 @@ public struct RuleBook: Sendable, Hashable {
     public func inForce(at instant: Date) -> RuleSet { inForce(on: LocalDate(instant)) }
 
     public var latest: RuleSet { versions[versions.count - 1] }
+
+    /// The book with a revision added, refused when its label is taken, its figures do not stand,
+    /// or it would take effect on or before today or the latest version's effective date: a
+    /// revision changes the future only, so findings already judged keep their version.
+    public func adding(_ revision: RuleSet, today: LocalDate) throws(Problem) -> RuleBook {
+        guard !versions.contains(where: { $0.version == revision.version }) else { throw .duplicateVersion(revision.version) }
+        let problems = revision.validate()
+        guard problems.isEmpty else { throw .invalid(problems) }
+        guard revision.effectiveFrom > today else { throw .notInFuture(effectiveFrom: revision.effectiveFrom, today: today) }
+        guard revision.effectiveFrom > latest.effectiveFrom else {
+            throw .notAfterLatest(effectiveFrom: revision.effectiveFrom, latest: latest.version, latestFrom: latest.effectiveFrom)
+        }
+        return try RuleBook(versions + [revision])
+    }
+
+    /// The first day, not before `notBefore`, on which a deadline has passed, each day judged by
+    /// the version in force on it: a revision that shortens or lengthens a deadline applies from
+    /// its effective date, never before. `firstLateDay` gives the first day a version deems late
+    /// (nil when the rule does not apply under it). Returns that day and the version that judges it.
+    func firstLateDay(notBefore: LocalDate, _ firstLateDay: (RuleSet) -> LocalDate?) -> (day: LocalDate, rules: RuleSet)? {
+        for (index, version) in versions.enumerated() {
+            guard var day = firstLateDay(version) else { continue }
+            day = max(day, notBefore)
+            // Days before the first version are judged by it (`inForce(on:)`).
+            if index > 0 { day = max(day, version.effectiveFrom) }
+            if index + 1 == versions.count || day < versions[index + 1].effectiveFrom { return (day, version) }
+        }
+        return nil
+    }
 }

@@ -20,14 +20,17 @@ public enum Assessment {
         }
     }
 
-    /// A confirmed deduction: against a unit, or (D7) against a supervising agency.
+    /// A confirmed deduction: against a unit, (D7) against a supervising agency, or (D6) against
+    /// a jurisdiction's government.
     public struct Deduction: Sendable, Hashable {
         public var id: Int
         public var unitID: Int?
         public var agency: Agency?
+        /// A `Jurisdiction.id` (D6 findings).
+        public var jurisdictionID: String?
         public var points: Points
-        public init(id: Int, unitID: Int?, agency: Agency?, points: Points) {
-            self.id = id; self.unitID = unitID; self.agency = agency; self.points = points
+        public init(id: Int, unitID: Int?, agency: Agency?, jurisdictionID: String? = nil, points: Points) {
+            self.id = id; self.unitID = unitID; self.agency = agency; self.jurisdictionID = jurisdictionID; self.points = points
         }
     }
 
@@ -60,6 +63,14 @@ public enum Assessment {
             if let id = d.unitID, let unit = unitByID[id] {
                 if unit.jurisdictionID == Jurisdictions.city.id || !unit.ranked { return unit.name }
                 return Jurisdictions.named(unit.jurisdictionID)?.name
+            }
+            // A D6 finding against a county or the zone counts against it, like its units' findings.
+            // Against the city's government it is notified but ranks nothing: the city is not one
+            // of the entities it assesses.
+            if let code = d.jurisdictionID, let jurisdiction = Jurisdictions.named(code) {
+                if jurisdiction.kind != .city { return jurisdiction.name }
+                if byEntity[jurisdiction.name] == nil { byEntity[jurisdiction.name] = (.county, false, [], .zero) }
+                return jurisdiction.name
             }
             // A D7 finding against an agency counts against that agency as a department.
             guard let agency = d.agency else { return nil }

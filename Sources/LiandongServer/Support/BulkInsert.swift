@@ -159,7 +159,7 @@ enum BulkSelect {
             for chunk in keys.chunked(into: budget) {
                 let text = head + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
                 try await SQLiteDirect.query(sqlite, text, filter.map(\.1.sqlite) + chunk.map { .text($0) }) { row in
-                    found.withLockedValue { $0.append(row) }
+                    found.withLockedValue { $0.append(row.sql()) }
                 }
             }
             return found.withLockedValue { $0 }
