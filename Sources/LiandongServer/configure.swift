@@ -6,6 +6,7 @@ import Leaf
 import LeafKit
 import LiandongCore
 import NIOSSL
+import NIOConcurrencyHelpers
 import Vapor
 
 /// Wires the application: database, schema, views, middleware, routes and commands.
@@ -23,6 +24,8 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     // The schema is brought up to date by every command, not only `migrate` (issue: one binary,
     // created, migrated and seeded on first start).
     try await app.autoMigrate()
+    // The initial rules and every revision an administrator has published.
+    app.liandong.ruleBook = try await RuleSetStore.book(on: app.db)
     try await Bootstrap.firstAdministrator(app)
 
     // Content: JSON keys in snake_case on the wire.
@@ -59,6 +62,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
 
     app.asyncCommands.use(UnitsCommand(), as: "units")
     app.asyncCommands.use(RulesCommand(), as: "rules")
+    app.asyncCommands.use(PlansCommand(), as: "plans")
     app.asyncCommands.use(AccountsCommand(), as: "accounts")
     app.asyncCommands.use(TokensCommand(), as: "tokens")
     app.asyncCommands.use(AuditCommand(), as: "audit")
@@ -138,8 +142,13 @@ private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) a
 /// Per-application state of the system.
 struct LiandongState: Sendable {
     var database: DatabaseSetting
-    /// The rule-set versions; the one in force on a date judges that date.
-    var ruleBook: RuleBook
+    /// The rule-set versions; the one in force on a date judges that date. Read afresh on each
+    /// use: an administrator may publish a revision while the server runs.
+    var ruleBook: RuleBook {
+        get { rules.withLockedValue { $0 } }
+        nonmutating set { rules.withLockedValue { $0 = newValue } }
+    }
+    private let rules: NIOLockedValueBox<RuleBook>
     /// `LIANDONG_SECURE_COOKIES=1` when the server is reached over TLS (behind a proxy that does
     /// not send X-Forwarded-Proto).
     var secureCookies = false
@@ -150,7 +159,7 @@ struct LiandongState: Sendable {
 
     init(database: DatabaseSetting, ruleBook: RuleBook, secureCookies: Bool) {
         self.database = database
-        self.ruleBook = ruleBook
+        self.rules = NIOLockedValueBox(ruleBook)
         self.secureCookies = secureCookies
         self.loginLimiter = RateLimiter(limit: SecurityPolicy().loginAttemptsPerMinute, window: 60)
     }

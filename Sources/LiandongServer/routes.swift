@@ -55,6 +55,9 @@ func routes(_ app: Application) throws {
     pages.post("checks", "equipment", use: EquipmentPages.change)
     pages.get("supervision", use: InspectionPages.supervision)
     pages.post("supervision", "meetings", use: InspectionPages.recordMeeting)
+    pages.get("plans", use: PlanPages.page)
+    pages.post("plans", use: PlanPages.save)
+    pages.post("findings", "manual", use: FindingPages.fileManual)
 
     // Administration
     pages.get("admin", "accounts", use: AdminPages.accounts)
@@ -64,6 +67,8 @@ func routes(_ app: Application) throws {
     pages.post("admin", "tokens", use: AdminPages.issueToken)
     pages.post("admin", "tokens", ":id", "revoke", use: AdminPages.revokeToken)
     pages.get("admin", "audit", use: AdminPages.audit)
+    pages.get("admin", "rules", use: RuleSetPages.page)
+    pages.post("admin", "rules", use: RuleSetPages.publish)
 
     // JSON API, described by /openapi.yaml: a signed-in person or an API token.
     let api = identified.grouped("api", "v1").grouped(RequirePrincipal(), CSRFMiddleware())

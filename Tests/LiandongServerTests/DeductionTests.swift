@@ -22,7 +22,7 @@ struct DeductionServerTests {
     }
 
     func deduction(_ app: Application, unit: String) async throws -> DeductionDTO {
-        try #require(try await DeductionService.list(DeductionFilter(), on: app.db).first { $0.unit == unit })
+        try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).first { $0.unit == unit })
     }
 
     @Test func everyFindingIsProposedOnceAndConfirmedJointlyFromTheCommandLine() async throws {

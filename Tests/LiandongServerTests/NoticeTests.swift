@@ -15,7 +15,7 @@ struct NoticeTests {
             DispatchEventInput(eventID: "A3", incidentID: "110-A", unit: "市水利局", type: .resultReported, at: t0.addingTimeInterval(3600)),
         ], actor: .console(), rules: app.liandong.ruleBook, now: t0.addingTimeInterval(7200), on: app.db)
         try await DeductionService.sync(on: app.db)
-        let d = try #require(try await DeductionService.list(DeductionFilter(), on: app.db).first)
+        let d = try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).first)
         for (agency, officer) in [(Agency.emb, "李"), (.psb, "王")] {
             try await DeductionService.decide([d.id], decision: .confirm(points: nil, reason: nil), agency: agency, officer: officer, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
         }
@@ -43,7 +43,7 @@ struct NoticeTests {
             try await app.send(.POST, "notices/\(id)/publish", as: emb, form: [:]) { res in #expect(res.status == .forbidden) }
             try await app.send(.POST, "notices/\(id)/publish", as: plc, form: [:]) { res in #expect(res.status == .seeOther) }
             let year = LocalDate(Date()).year
-            let published = try await NoticeService.load(id, on: app.db)
+            let published = try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db)
             #expect(published.number == "丽应联通〔\(year)〕1号")
             // Published: immutable.
             try await app.send(.POST, "notices/\(id)/edit", as: plc, form: ["title": "改标题", "intro": "x"]) { res in #expect(res.status == .conflict) }
@@ -53,8 +53,8 @@ struct NoticeTests {
                 #expect(res.body.string.contains("丽应联通〔\(year)〕1号"))
             }
             // A correction is a new notice that refers to the first; numbers go on, never reused.
-            let second = try await NoticeService.draft(period: .quarter(2026, 1), title: "关于更正的通报", intro: nil, corrects: id, actor: .console(), on: app.db)
-            let again = try await NoticeService.publish(second, actor: .console(), on: app.db)
+            let second = try await NoticeService.draft(period: .quarter(2026, 1), title: "关于更正的通报", intro: nil, corrects: id, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            let again = try await NoticeService.publish(second, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
             #expect(again.number == "丽应联通〔\(year)〕2号")
             #expect(NoticeDocument(again).blocks.contains { if case .paragraph(let t) = $0 { return t.contains("第\(id)号通报的更正") } else { return false } })
             // The published content stays as it was even when the period's deductions change later.
@@ -67,8 +67,8 @@ struct NoticeTests {
     @Test func theStandaloneHTMLIsTheDocument() async throws {
         try await withTestApp { app in
             try await seedConfirmed(app)
-            let id = try await NoticeService.draft(period: .quarter(2026, 1), title: nil, intro: nil, actor: .console(), on: app.db)
-            let html = NoticeExport.html(try await NoticeService.load(id, on: app.db))
+            let id = try await NoticeService.draft(period: .quarter(2026, 1), title: nil, intro: nil, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            let html = NoticeExport.html(try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db))
             #expect(html.contains("@page { size: A4; margin: 37mm 26mm 35mm 28mm; }"))
             #expect(html.contains("丽水市社会应急联动工作通报"))
             #expect(html.contains("各县(市、区)政法委、应急管理局、公安局,市应急联动成员单位,丽水开发区管委会:"))
@@ -79,8 +79,8 @@ struct NoticeTests {
     @Test func theWordFileOpensInAWordProcessorLibrary() async throws {
         try await withTestApp { app in
             try await seedConfirmed(app)
-            let id = try await NoticeService.draft(period: .quarter(2026, 1), title: nil, intro: nil, actor: .console(), on: app.db)
-            _ = try await NoticeService.publish(id, actor: .console(), on: app.db)
+            let id = try await NoticeService.draft(period: .quarter(2026, 1), title: nil, intro: nil, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            _ = try await NoticeService.publish(id, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("notice-\(UUID().uuidString).docx").path
             _ = try await app.run(["notice", "export", String(id), "--format", "docx", "--output", path])
             let script = """

@@ -159,6 +159,15 @@ public struct PlanDrill: Hashable, Sendable, Codable, Identifiable {
         case heldOn = "held_on"
         case reportRef = "report_ref"
     }
+
+    /// `scale` and `report_ref` may be left out of an import file.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decode(String.self, forKey: .id), planID: try c.decode(String.self, forKey: .planID),
+                  unitID: try c.decode(Int.self, forKey: .unitID), heldOn: try c.decode(LocalDate.self, forKey: .heldOn),
+                  kind: try c.decode(Kind.self, forKey: .kind), scale: try c.decodeIfPresent(String.self, forKey: .scale) ?? "",
+                  reportRef: try c.decodeIfPresent(String.self, forKey: .reportRef))
+    }
 }
 
 /// A major event (重大活动): Annex 1 item 5 requires the units concerned to drill before it.
@@ -184,6 +193,14 @@ public struct MajorEvent: Hashable, Sendable, Codable, Identifiable {
         case endsOn = "ends_on"
         case unitIDs = "unit_ids"
         case planIDs = "plan_ids"
+    }
+
+    /// `unit_ids` or `plan_ids` may be left out of an import file.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decode(String.self, forKey: .id), name: try c.decode(String.self, forKey: .name),
+                  startsOn: try c.decode(LocalDate.self, forKey: .startsOn), endsOn: try c.decode(LocalDate.self, forKey: .endsOn),
+                  unitIDs: try c.decodeIfPresent([Int].self, forKey: .unitIDs) ?? [], planIDs: try c.decodeIfPresent([String].self, forKey: .planIDs) ?? [])
     }
 }
 

@@ -164,6 +164,12 @@ public enum AccessPolicy {
     }
 
     public static func canPublishNotices(_ p: Principal) -> Bool { p.role == .plc }
+
+    /// The emergency-plans register is kept by the Emergency Management Bureau (and administrators).
+    public static func canManagePlans(_ p: Principal) -> Bool { p.role == .emb || p.role == .admin }
+
+    /// Any other shortfall (D1–D12 by hand) is filed by an officer of a supervising agency.
+    public static func canFileFindings(_ p: Principal) -> Bool { p.role == .emb || p.role == .psb || p.role == .admin }
 }
 
 /// Masks personal data for those who may not see it in full.

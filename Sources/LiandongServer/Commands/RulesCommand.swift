@@ -5,7 +5,9 @@ import Vapor
 /// `liandong rules list`: the rule set in force.
 struct RulesCommand: AsyncCommandGroup {
     var help: String { "扣分标准与规则版本" }
-    var commands: [String: any AnyAsyncCommand] { ["list": RulesListCommand()] }
+    var commands: [String: any AnyAsyncCommand] {
+        ["list": RulesListCommand(), "export": RulesExportCommand(), "publish": RulesPublishCommand()]
+    }
     var defaultCommand: (any AnyAsyncCommand)? { RulesListCommand() }
 }
 

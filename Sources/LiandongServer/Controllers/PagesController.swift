@@ -21,6 +21,7 @@ struct NavItem: Encodable {
         ("notices", "通报", "/notices"),
         ("assessment", "综合考核", "/assessment"),
         ("supervision", "监督日历", "/supervision"),
+        ("plans", "应急预案", "/plans"),
         ("rules", "扣分标准", "/rules"),
     ]
 
@@ -28,6 +29,7 @@ struct NavItem: Encodable {
         ("accounts", "账户", "/admin/accounts"),
         ("tokens", "接口令牌", "/admin/tokens"),
         ("audit", "审计日志", "/admin/audit"),
+        ("rulesets", "规则版本", "/admin/rules"),
     ]
 
     static func bar(active: String, principal: Principal?) -> [NavItem] {

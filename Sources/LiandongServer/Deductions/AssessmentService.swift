@@ -37,25 +37,26 @@ enum AssessmentService {
         return .year(period.start.year - 1)
     }
 
-    static func rows(_ period: Period, on db: any Database) async throws -> (ranked: [Assessment.Row], unranked: [Assessment.Row]) {
+    static func rows(_ period: Period, rules: RuleBook, on db: any Database) async throws -> (ranked: [Assessment.Row], unranked: [Assessment.Row]) {
         let units = try await LinkageUnit.query(on: db).all().map {
             Assessment.Unit(id: $0.id ?? 0, name: $0.name, jurisdictionID: $0.jurisdictionID, ranked: $0.ranked)
         }
-        struct D: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var points_tenths: Int }
-        let confirmed = try await (db as! any SQLDatabase).select().columns("id", "unit_id", "agency", "points_tenths").from("deductions")
+        struct D: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var points_tenths: Int }
+        let confirmed = try await (db as! any SQLDatabase).select().columns("id", "unit_id", "agency", "jurisdiction_id", "points_tenths").from("deductions")
             .where("status", .equal, SQLBind(DeductionStatus.confirmed.rawValue))
             .where("occurred_at", .greaterThanOrEqual, SQLBind(period.startInstant)).where("occurred_at", .lessThan, SQLBind(period.endInstant))
             .all(decoding: D.self)
         return Assessment.compute(units: units, jurisdictions: Jurisdictions.all,
-                                  deductions: confirmed.map { Assessment.Deduction(id: $0.id, unitID: $0.unit_id, agency: $0.agency.flatMap(Agency.init(rawValue:)), points: Points(tenths: $0.points_tenths)) },
-                                  base: RuleBook.standard.inForce(on: period.start).assessmentBase)
+                                  deductions: confirmed.map { Assessment.Deduction(id: $0.id, unitID: $0.unit_id, agency: $0.agency.flatMap(Agency.init(rawValue:)),
+                                                                                         jurisdictionID: $0.jurisdiction_id, points: Points(tenths: $0.points_tenths)) },
+                                  base: rules.inForce(on: period.start).assessmentBase)
     }
 
     static func report(_ period: Period, rules: RuleBook, on db: any Database) async throws -> Report {
         let prior = previous(of: period)
-        let before = try await rows(prior, on: db)
+        let before = try await rows(prior, rules: rules, on: db)
         let previousScores = Dictionary((before.ranked + before.unranked).map { ($0.entity, $0.score) }, uniquingKeysWith: { a, _ in a })
-        let now = try await rows(period, on: db)
+        let now = try await rows(period, rules: rules, on: db)
         func convert(_ r: Assessment.Row) -> Row {
             let previous = previousScores[r.entity]
             return Row(entity: r.entity, kind: r.kind.rawValue, base: r.base.value, deductions: r.deductions.value, score: r.score.value, rank: r.rank,
@@ -76,7 +77,7 @@ enum AssessmentService {
     }
 
     /// A workbook a clerk can print: the ranking, the units not ranked, and every deduction.
-    static func xlsx(_ report: Report, on db: any Database) async throws -> Data {
+    static func xlsx(_ report: Report, rules: RuleBook, on db: any Database) async throws -> Data {
         func cells(_ rows: [Row]) -> [[XLSXCell]] {
             rows.map { r in
                 [r.rank.map { .integer($0) } ?? .text("—"), .text(r.entity), .text(r.kind == "county" ? "县(市、区)" : "市直单位"), .number(r.base),
@@ -84,11 +85,11 @@ enum AssessmentService {
                  r.change.map { .number($0) } ?? .text("—")]
             }
         }
-        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed), on: db)
+        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, on: db)
         let ids = Set((report.ranked + report.unranked).flatMap(\.deductionIds))
         let entityOf = Dictionary((report.ranked + report.unranked).flatMap { r in r.deductionIds.map { ($0, r.entity) } }, uniquingKeysWith: { a, _ in a })
         let detail = deductions.filter { ids.contains($0.id) }.map { d -> [XLSXCell] in
-            [.integer(d.id), .text(entityOf[d.id] ?? ""), .text(d.unit ?? d.agency ?? ""), .text(d.item), .number(d.points),
+            [.integer(d.id), .text(entityOf[d.id] ?? ""), .text(d.unit ?? d.agency ?? d.jurisdiction ?? ""), .text(d.item), .number(d.points),
              .text(ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt), .text(d.reason)]
         }
         return try XLSX.write(sheets: [
@@ -130,7 +131,7 @@ struct AssessCommand: AsyncCommand {
         switch signature.format?.lowercased() ?? "table" {
         case "xlsx":
             guard let path = signature.output else { throw CommandFailure("xlsx 格式须用 --output 指定文件") }
-            let data = try await AssessmentService.xlsx(report, on: app.db)
+            let data = try await AssessmentService.xlsx(report, rules: app.liandong.ruleBook, on: app.db)
             guard FileManager.default.createFile(atPath: path, contents: data) else { throw CommandFailure("无法写入 \(path)") }
             app.commandOutput.write("已导出 \(report.period)考核表到 \(path)\n")
         case let raw:
@@ -185,8 +186,8 @@ enum AssessmentPages {
         var detail: [[String]] = []
         if let row = (report.ranked + report.unranked).first(where: { $0.entity == entity }) {
             let ids = Set(row.deductionIds)
-            detail = try await DeductionService.list(DeductionFilter(status: .confirmed), on: req.db).filter { ids.contains($0.id) }.map { d in
-                [String(d.id), d.unit ?? d.agency ?? "", d.item, Points(d.points).description,
+            detail = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, on: req.db).filter { ids.contains($0.id) }.map { d in
+                [String(d.id), d.unit ?? d.agency ?? d.jurisdiction ?? "", d.item, Points(d.points).description,
                  ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", d.reason, "\(FindingSource(rawValue: d.source)?.name ?? d.source) \(d.ref)"]
             }
         }
@@ -204,7 +205,7 @@ enum AssessmentPages {
         let data: Data
         switch format {
         case "xlsx":
-            data = try await AssessmentService.xlsx(report, on: req.db)
+            data = try await AssessmentService.xlsx(report, rules: req.application.liandong.ruleBook, on: req.db)
             headers.contentType = RegisterFiles.xlsxType
         case "csv":
             data = CSV.write([AssessmentService.header] + AssessmentService.table(report.ranked + report.unranked))

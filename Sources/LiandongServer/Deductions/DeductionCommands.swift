@@ -16,7 +16,7 @@ enum DeductionTable {
     static func rows(_ list: [DeductionDTO]) -> (header: [String], rows: [[String]]) {
         (["编号", "发生时间", "单位", "项目", "分值", "状态", "待确认", "事由"],
          list.map { d in
-             [String(d.id), ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt, d.unit ?? d.agency ?? "",
+             [String(d.id), ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt, d.unit ?? d.agency ?? d.jurisdiction ?? "",
               d.item, Points(d.points).description, d.statusName, d.awaiting.joined(separator: "、"), d.reason]
          })
     }
@@ -42,7 +42,7 @@ struct DeductionsListCommand: AsyncCommand {
         }
         try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
         try await DeductionService.sync(on: app.db)
-        let list = try await DeductionService.list(filter, on: app.db)
+        let list = try await DeductionService.list(filter, rules: app.liandong.ruleBook, on: app.db)
         let t = DeductionTable.rows(list)
         try CommandOutput.emit(format, json: list, header: t.header, rows: t.rows,
                                footer: "共 \(list.count) 条,分值合计 \(list.reduce(Points.zero) { $0 + Points($1.points) })", to: app.commandOutput)
@@ -88,7 +88,7 @@ struct DeductionsConfirmCommand: AsyncCommand {
         try await DeductionService.decide(ids, decision: .confirm(points: points, reason: signature.reason),
                                           agency: try DecisionOptions.agency(signature.agency), officer: signature.officer ?? "",
                                           actor: .console(), rules: app.liandong.ruleBook, on: app.db)
-        let list = try await DeductionService.list(DeductionFilter(), on: app.db).filter { ids.contains($0.id) }
+        let list = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).filter { ids.contains($0.id) }
         for d in list {
             app.commandOutput.write("扣分 \(d.id):\(d.statusName),分值 \(Points(d.points))\(d.awaiting.isEmpty ? "" : ",待\(d.awaiting.joined(separator: "、"))确认")\n")
         }

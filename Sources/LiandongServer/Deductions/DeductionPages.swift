@@ -50,7 +50,7 @@ enum DeductionPages {
         case .plc, .emb, .psb: filter.jurisdictionID = principal.jurisdictionID
         default: break
         }
-        let list = try await DeductionService.list(filter, on: req.db)
+        let list = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, on: req.db)
         let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
         let rules = req.currentRules
         return try await req.page("deductions", Context(
@@ -58,7 +58,7 @@ enum DeductionPages {
             statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
                 + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
             rows: list.map { d in
-                Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? "",
+                Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
                     reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
                     canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= Date() } == true,

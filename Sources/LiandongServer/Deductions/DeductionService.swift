@@ -11,6 +11,8 @@ struct DeductionDTO: Content {
     var unit: String?
     var unitId: Int?
     var agency: String?
+    /// The government a D6 deduction counts against (e.g. 莲都区).
+    var jurisdiction: String?
     var item: String
     var status: String
     var statusName: String
@@ -61,9 +63,13 @@ enum DeductionService {
     static func sync(now: Date = Date(), on db: any Database) async throws -> (proposed: Int, withdrawn: Int) {
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
-            struct F: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var item: String; var points_tenths: Int; var occurred_at: Date; var rule_version: String }
+            struct F: Decodable {
+                var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var item: String; var points_tenths: Int
+                var occurred_at: Date; var rule_version: String
+            }
             let fresh = try await sql.select()
                 .columns(SQLColumn("id", table: "findings"), SQLColumn("unit_id", table: "findings"), SQLColumn("agency", table: "findings"),
+                         SQLColumn("jurisdiction_id", table: "findings"),
                          SQLColumn("item", table: "findings"), SQLColumn("points_tenths", table: "findings"),
                          SQLColumn("occurred_at", table: "findings"), SQLColumn("rule_version", table: "findings"))
                 .from("findings")
@@ -72,11 +78,11 @@ enum DeductionService {
                 .where(SQLColumn("id", table: "deductions"), .is, SQLLiteral.null)
                 .all(decoding: F.self)
             for chunk in fresh.chunked(into: 200) {
-                var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "item", "status", "points_tenths",
+                var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "jurisdiction_id", "item", "status", "points_tenths",
                                                                    "occurred_at", "state", "rule_version", "created_at", "updated_at")
                 for f in chunk {
                     let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths), notifiedAt: now)
-                    insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
+                    insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.jurisdiction_id), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
                                            SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(f.rule_version),
                                            SQLBind(now), SQLBind(now))
                 }
@@ -108,14 +114,15 @@ enum DeductionService {
         }
     }
 
-    static func list(_ filter: DeductionFilter, on db: any Database) async throws -> [DeductionDTO] {
+    static func list(_ filter: DeductionFilter, rules: RuleBook, on db: any Database) async throws -> [DeductionDTO] {
         struct R: Decodable {
-            var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var item: String; var status: String
+            var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
             var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
         }
         var query = (db as! any SQLDatabase).select()
             .columns(SQLColumn("id", table: "deductions"), SQLColumn("finding_id", table: "deductions"), SQLColumn("unit_id", table: "deductions"),
-                     SQLColumn("name", table: "linkage_units"), SQLColumn("agency", table: "deductions"), SQLColumn("item", table: "deductions"),
+                     SQLColumn("name", table: "linkage_units"), SQLColumn("agency", table: "deductions"),
+                     SQLColumn("jurisdiction_id", table: "deductions"), SQLColumn("item", table: "deductions"),
                      SQLColumn("status", table: "deductions"), SQLColumn("points_tenths", table: "deductions"),
                      SQLColumn("occurred_at", table: "deductions"), SQLColumn("state", table: "deductions"),
                      SQLColumn("rule_version", table: "deductions"), SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"),
@@ -132,11 +139,12 @@ enum DeductionService {
             .all(decoding: R.self).map { r in
                 let state = try InspectionService.decode(DeductionState.self, r.state)
                 return DeductionDTO(id: r.id, findingId: r.finding_id, unit: r.name, unitId: r.unit_id, agency: r.agency.flatMap { Agency(rawValue: $0)?.name },
+                                    jurisdiction: r.jurisdiction_id.flatMap { Jurisdictions.named($0)?.name },
                                     item: r.item, status: r.status, statusName: DeductionStatus(rawValue: r.status)?.name ?? r.status,
                                     points: Points(tenths: r.points_tenths).value, awaiting: state.awaiting.map(\.name), source: r.source, ref: r.ref,
                                     occurredAt: ChinaTime.isoString(r.occurred_at), reason: r.reason, ruleVersion: r.rule_version,
                                     appealDeadline: state.appeal == nil && (state.status == .proposed || state.status == .confirmed)
-                                        ? state.appealDeadline(workingDays: RuleBook.standard.inForce(at: r.occurred_at).appealWindowWorkingDays).map(ChinaTime.isoString) : nil,
+                                        ? state.appealDeadline(workingDays: rules.inForce(at: r.occurred_at).appealWindowWorkingDays).map(ChinaTime.isoString) : nil,
                                     appealStatement: state.appeal?.statement,
                                     appealDecision: state.appeal?.decision.map { "\($0.name):\(state.appeal?.reason ?? "")" })
             }

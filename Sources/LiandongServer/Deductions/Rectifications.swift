@@ -144,7 +144,7 @@ enum RectificationPages {
         var confirmed: [AdminPages.Option] = []
         if supervisor {
             let taken = Set(items.map(\.deductionId))
-            confirmed = try await DeductionService.list(DeductionFilter(status: .confirmed), on: req.db).filter { !taken.contains($0.id) }.map {
+            confirmed = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, on: req.db).filter { !taken.contains($0.id) }.map {
                 AdminPages.Option(value: String($0.id), label: "\($0.id) \($0.unit ?? $0.agency ?? "") \($0.item) \(Points($0.points))分")
             }
         }

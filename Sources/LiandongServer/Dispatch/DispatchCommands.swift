@@ -94,6 +94,7 @@ struct FindingsListCommand: AsyncCommand {
         // Time-based findings (no report within the grace period) are brought up to date first.
         try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
         try await InspectionService.judgeSupervision(rules: app.liandong.ruleBook, on: app.db)
+        try await PlanService.judge(rules: app.liandong.ruleBook, on: app.db)
         let findings = try await FindingService.list(filter, on: app.db)
         let t = FindingService.table(findings)
         try CommandOutput.emit(format, json: findings, header: t.header, rows: t.rows,
@@ -112,7 +113,11 @@ final class PendingJudgement: LifecycleHandler, Sendable {
         let app = application
         let repeated = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: .minutes(5)) { _ in
             app.eventLoopGroup.next().makeFutureWithTask {
-                do { try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db) } catch {
+                do {
+                    try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
+                    // Plans fall due by the calendar, not by events.
+                    try await PlanService.judge(rules: app.liandong.ruleBook, on: app.db)
+                } catch {
                     app.logger.error("scheduled judging failed: \(String(reflecting: error))")
                 }
             }

@@ -15,6 +15,8 @@ enum FindingPages {
         var count: Int
         var total: String
         var canFile: Bool
+        var canFileManual: Bool
+        var items: [AdminPages.Option]
         var failures: [RegisterPages.Option]
         var units: [AdminPages.Option]
         var now: String
@@ -35,7 +37,9 @@ enum FindingPages {
         let findings = try await FindingService.list(filter, on: req.db)
         let table = FindingService.table(findings)
         let canFile = mayFile(req.principal)
-        let units = canFile ? try await RegisterService.units(on: req.db) : []
+        let canFileManual = req.principal.map(AccessPolicy.canFileFindings) ?? false
+        let units = canFile || canFileManual ? try await RegisterService.units(on: req.db) : []
+        let rules = req.currentRules
         return try await req.page("findings", Context(
             frame: PageFrame(req, title: "发现的问题", active: "findings"),
             sources: [RegisterPages.Option(value: "", label: "全部", selected: filter.source == nil)]
@@ -43,7 +47,8 @@ enum FindingPages {
             from: filter.from?.description ?? "", to: filter.to?.description ?? "",
             header: table.header, rows: table.rows, count: findings.count,
             total: findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) }.description,
-            canFile: canFile,
+            canFile: canFile, canFileManual: canFileManual,
+            items: rules.items.filter { $0.id != .d11 }.map { AdminPages.Option(value: $0.id.rawValue, label: "\($0.id.rawValue) \($0.title)") },
             failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },
             units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             now: String(ChinaTime.isoString(Date()).prefix(16)),
@@ -68,6 +73,25 @@ enum FindingPages {
             let finding = try await FindingService.fileLiveAlertFailure(unitID: unit, incidentID: form.incident_id ?? "", failure: failure, at: at,
                                                                         narrative: form.narrative ?? "", points: points, actor: actor,
                                                                         rules: req.application.liandong.ruleBook, on: req.db)
+            return try await render(req, notice: "已登记:\(finding.reason)")
+        } catch let error as AppError {
+            return try await render(req, error: error.message, status: error.status)
+        }
+    }
+
+    /// POST /findings/manual: any other shortfall (D1–D12) filed by an officer with the facts.
+    @Sendable static func fileManual(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        try req.authorize(AccessPolicy.canFileFindings(actor.principal), "问题由市应急管理局或市公安局登记")
+        struct Form: Decodable { var unit_id: Int?; var item: String?; var occurred_at: String?; var narrative: String?; var points: String?; var reference: String? }
+        let form = try req.content.decode(Form.self)
+        do {
+            guard let unit = form.unit_id else { throw AppError.invalid("请选择单位", field: "unit_id") }
+            guard let item = form.item.flatMap(DeductionItemID.init(rawValue:)) else { throw AppError.invalid("请选择扣分项目", field: "item") }
+            guard let at = form.occurred_at.flatMap(ChinaTime.parseTimestamp) else { throw AppError.invalid("请填写发生时间", field: "occurred_at") }
+            guard let points = form.points.flatMap(Points.init(parsing:)) else { throw AppError.invalid("请填写拟扣分,如 1.0", field: "points") }
+            let finding = try await FindingService.fileManual(unitID: unit, item: item, at: at, narrative: form.narrative ?? "", points: points,
+                                                              reference: form.reference, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
             return try await render(req, notice: "已登记:\(finding.reason)")
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)

@@ -10,6 +10,8 @@ struct FindingDTO: Content {
     var unit: String?
     var unitId: Int?
     var agency: String?
+    /// The government a D6 finding counts against.
+    var jurisdiction: String?
     var item: String
     var kind: String
     var source: String
@@ -20,13 +22,13 @@ struct FindingDTO: Content {
     var ruleVersion: String
 
     enum CodingKeys: String, CodingKey {
-        case id, unit, unitId, agency, item, kind, source, ref, occurredAt, proposedPoints, reason, ruleVersion
+        case id, unit, unitId, agency, jurisdiction, item, kind, source, ref, occurredAt, proposedPoints, reason, ruleVersion
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id); try c.encode(unit, forKey: .unit); try c.encode(unitId, forKey: .unitId)
-        try c.encode(agency, forKey: .agency); try c.encode(item, forKey: .item); try c.encode(kind, forKey: .kind)
+        try c.encode(agency, forKey: .agency); try c.encode(jurisdiction, forKey: .jurisdiction); try c.encode(item, forKey: .item); try c.encode(kind, forKey: .kind)
         try c.encode(source, forKey: .source); try c.encode(ref, forKey: .ref); try c.encode(occurredAt, forKey: .occurredAt)
         try c.encode(proposedPoints, forKey: .proposedPoints); try c.encode(reason, forKey: .reason); try c.encode(ruleVersion, forKey: .ruleVersion)
     }
@@ -104,15 +106,48 @@ enum FindingService {
         return finding
     }
 
+    /// Files any other shortfall by hand (Annex 1 items 1–12, chiefly D12 其他): a unit, the item,
+    /// when it happened, the facts and the points the officer proposes. Each filing is its own
+    /// finding, under a reference the officer gives or one made from the time of filing.
+    static func fileManual(unitID: Int, item: DeductionItemID, at: Date, narrative: String, points: Points, reference: String?,
+                           actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> Finding {
+        let text = narrative.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count >= 5 else { throw AppError.invalid("请写明问题事实(至少5个字)", field: "narrative") }
+        guard at <= now.addingTimeInterval(300) else { throw AppError.invalid("发生时间不能晚于现在", field: "occurred_at") }
+        let ref = reference?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? "M-" + ChinaTime.isoString(now).prefix(19).filter(\.isNumber)
+        guard ref.count <= 64 else { throw AppError.invalid("关联编号不能超过64个字符", field: "reference") }
+        let unit = try await RegisterService.unit(unitID, on: db)
+        let ruleSet = rules.inForce(at: at)
+        guard item != .d11 else { throw AppError.invalid("被省通报扣分请在“省通报”中登记,按省扣分加倍计算", field: "item") }
+        guard ruleSet.allows(points, for: item) else { throw AppError.invalid("扣分应在\(ruleSet.pointsRange.chinese)", field: "points") }
+        let finding = Finding(unitID: unitID, item: item, kind: .manual, source: .manual, ref: ref, occurredAt: at, proposedPoints: points,
+                              reason: "\(unit.name):\(text)", ruleVersion: ruleSet.version)
+        let key = "manual|\(ref)|\(unitID)|\(item.rawValue)"
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            struct Row: Decodable { var key: String }
+            if try await sql.select().column("key").from("findings").where("key", .equal, SQLBind(key)).first(decoding: Row.self) != nil {
+                throw AppError(.conflict, "关联编号“\(ref)”下已登记过\(unit.name)的\(item.rawValue)问题", field: "reference")
+            }
+            try await BulkInsert(table: "findings", columns: [
+                "key", "unit_id", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at",
+            ]).run([[.text(key), .int(unitID), .text(item.rawValue), .text(FindingKind.manual.rawValue), .text(FindingSource.manual.rawValue),
+                     .text(ref), .date(at), .int(points.tenths), .text(finding.reason), .text(ruleSet.version), .date(now)]], on: sql)
+            try await AuditLog.append(tx, actor: actor, action: "finding.file", entity: "finding", entityID: key, after: finding, at: now)
+        }
+        return finding
+    }
+
     /// Active (not withdrawn) findings, oldest first.
     static func list(_ filter: FindingFilter, on db: any Database) async throws -> [FindingDTO] {
         struct Row: Decodable {
-            var id: Int; var unit_id: Int?; var name: String?; var agency: String?; var item: String; var kind: String
+            var id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var kind: String
             var source: String; var ref: String; var occurred_at: Date; var points_tenths: Int; var reason: String; var rule_version: String
         }
         var query = (db as! any SQLDatabase).select()
             .columns(SQLColumn("id", table: "findings"), SQLColumn("unit_id", table: "findings"), SQLColumn("name", table: "linkage_units"),
-                     SQLColumn("agency", table: "findings"), SQLColumn("item", table: "findings"), SQLColumn("kind", table: "findings"),
+                     SQLColumn("agency", table: "findings"), SQLColumn("jurisdiction_id", table: "findings"),
+                     SQLColumn("item", table: "findings"), SQLColumn("kind", table: "findings"),
                      SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"), SQLColumn("occurred_at", table: "findings"),
                      SQLColumn("points_tenths", table: "findings"), SQLColumn("reason", table: "findings"), SQLColumn("rule_version", table: "findings"))
             .from("findings")
@@ -126,17 +161,19 @@ enum FindingService {
         let rows = try await query.orderBy(SQLColumn("occurred_at", table: "findings")).orderBy(SQLColumn("id", table: "findings"))
             .all(decoding: Row.self)
         return rows.map {
-            FindingDTO(id: $0.id, unit: $0.name, unitId: $0.unit_id, agency: $0.agency.flatMap { Agency(rawValue: $0)?.name }, item: $0.item,
+            FindingDTO(id: $0.id, unit: $0.name, unitId: $0.unit_id, agency: $0.agency.flatMap { Agency(rawValue: $0)?.name },
+                       jurisdiction: $0.jurisdiction_id.flatMap { Jurisdictions.named($0)?.name }, item: $0.item,
                        kind: $0.kind, source: $0.source, ref: $0.ref, occurredAt: ChinaTime.isoString($0.occurred_at),
                        proposedPoints: Points(tenths: $0.points_tenths).value, reason: $0.reason, ruleVersion: $0.rule_version)
         }
     }
 
     static func table(_ findings: [FindingDTO]) -> (header: [String], rows: [[String]]) {
-        (["编号", "发生时间", "单位", "项目", "来源", "关联编号", "拟扣分", "事由"],
+        (["编号", "发生时间", "单位", "项目", "来源", "关联编号", "拟扣分", "事由", "规则版本"],
          findings.map { f in
-             [String(f.id), ChinaTime.parseTimestamp(f.occurredAt).map(ChinaTime.displayString) ?? f.occurredAt, f.unit ?? f.agency ?? "",
-              f.item, FindingSource(rawValue: f.source)?.name ?? f.source, f.ref, Points(f.proposedPoints).description, f.reason]
+             [String(f.id), ChinaTime.parseTimestamp(f.occurredAt).map(ChinaTime.displayString) ?? f.occurredAt,
+              f.unit ?? f.agency ?? f.jurisdiction.map { "\($0)人民政府" } ?? "",
+              f.item, FindingSource(rawValue: f.source)?.name ?? f.source, f.ref, Points(f.proposedPoints).description, f.reason, f.ruleVersion]
          })
     }
 }

@@ -20,9 +20,10 @@ enum FindingStore {
         }
         let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
         try await BulkInsert(table: "findings", columns: [
-            "key", "unit_id", "agency", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version", "created_at", "withdrawn_at",
+            "key", "unit_id", "agency", "jurisdiction_id", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version",
+            "created_at", "withdrawn_at",
         ], conflict: (["key"], ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"])).run(findings.map { f in
-            [.text(f.key), .int(f.unitID), .text(f.agency?.rawValue), .text(f.item.rawValue), .text(f.kind.rawValue),
+            [.text(f.key), .int(f.unitID), .text(f.agency?.rawValue), .text(f.jurisdictionID), .text(f.item.rawValue), .text(f.kind.rawValue),
              .text(f.source.rawValue), .text(f.ref), .date(f.occurredAt), .int(f.proposedPoints.tenths),
              .text(f.reason), .text(f.ruleVersion), .date(now), .date(nil)]
         }, on: sql)

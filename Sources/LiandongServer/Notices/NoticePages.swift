@@ -43,7 +43,7 @@ enum NoticePages {
         let form = try req.content.decode(Form.self)
         do {
             let period = try ComplianceService.period(period: form.period, from: form.from, to: form.to)
-            let id = try await NoticeService.draft(period: period, title: form.title, intro: nil, corrects: form.corrects, actor: actor, on: req.db)
+            let id = try await NoticeService.draft(period: period, title: form.title, intro: nil, corrects: form.corrects, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
             return req.redirect(to: "/notices/\(id)")
         } catch let error as AppError {
             return try await renderList(req, error: error.message, status: error.status)
@@ -75,7 +75,7 @@ enum NoticePages {
     @Sendable static func show(req: Request) async throws -> View {
         let p = try req.requirePrincipal()
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
-        let notice = try await NoticeService.load(id, on: req.db)
+        let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
         try req.authorize(p.role != nil && (notice.status == "published" || mayDraft(p)), "通报发布前仅市委政法委可见")
         let doc = NoticeDocument(notice)
         return try await req.view.render("notice", ViewContext(
@@ -97,14 +97,14 @@ enum NoticePages {
         let actor = try req.actor()
         try req.authorize(mayDraft(actor.principal), "通报由市委政法委发布")
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
-        _ = try await NoticeService.publish(id, actor: actor, on: req.db)
+        _ = try await NoticeService.publish(id, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
         return req.redirect(to: "/notices/\(id)")
     }
 
     @Sendable static func export(req: Request) async throws -> Response {
         let p = try req.requirePrincipal()
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
-        let notice = try await NoticeService.load(id, on: req.db)
+        let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
         try req.authorize(p.role != nil && (notice.status == "published" || mayDraft(p)), "通报发布前仅市委政法委可见")
         let format = (try? req.query.get(String.self, at: "format")) ?? "docx"
         let data = try NoticeExport.render(notice, format: format)
@@ -121,7 +121,7 @@ enum NoticePages {
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
         struct Form: Decodable { var title: String?; var intro: String? }
         let form = try req.content.decode(Form.self)
-        try await NoticeService.edit(id, title: form.title ?? "", intro: form.intro ?? "", actor: actor, on: req.db)
+        try await NoticeService.edit(id, title: form.title ?? "", intro: form.intro ?? "", actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
         return req.redirect(to: "/notices/\(id)")
     }
 }
@@ -142,8 +142,8 @@ struct NoticeDraftCommand: AsyncCommand {
     var help: String { "起草一期通报" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let period = try ComplianceService.period(period: signature.period, from: signature.from, to: signature.to)
-        let id = try await NoticeService.draft(period: period, title: signature.title, intro: nil, actor: .console(), on: context.application.db)
-        let notice = try await NoticeService.load(id, on: context.application.db)
+        let id = try await NoticeService.draft(period: period, title: signature.title, intro: nil, actor: .console(), rules: context.application.liandong.ruleBook, on: context.application.db)
+        let notice = try await NoticeService.load(id, rules: context.application.liandong.ruleBook, on: context.application.db)
         context.application.commandOutput.write("已起草通报 \(id):\(notice.title)(扣分 \(notice.content.count) 项,合计 \(Points(notice.content.total)) 分)\n")
     }
 }
@@ -154,7 +154,7 @@ struct NoticePublishCommand: AsyncCommand {
     }
     var help: String { "发布通报(发布后不可修改)" }
     func run(using context: CommandContext, signature: Signature) async throws {
-        let notice = try await NoticeService.publish(signature.id, actor: .console(), on: context.application.db)
+        let notice = try await NoticeService.publish(signature.id, actor: .console(), rules: context.application.liandong.ruleBook, on: context.application.db)
         context.application.commandOutput.write("已发布 \(notice.number ?? ""):\(notice.title)\n")
     }
 }
@@ -168,7 +168,7 @@ struct NoticeExportCommand: AsyncCommand {
     var help: String { "导出通报为 DOCX 或 HTML" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        let notice = try await NoticeService.load(signature.id, on: app.db)
+        let notice = try await NoticeService.load(signature.id, rules: app.liandong.ruleBook, on: app.db)
         let format = (signature.format ?? "docx").lowercased()
         let data = try NoticeExport.render(notice, format: format)
         let path = signature.output ?? "通报-\(notice.number ?? "草稿\(notice.id)").\(format)"

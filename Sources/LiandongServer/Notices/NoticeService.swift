@@ -66,20 +66,21 @@ enum NoticeService {
     /// `丽应联通〔2026〕3号`: the year in 〔〕, the sequence without leading zeros (GB/T 9704 7.2.4).
     static func number(year: Int, seq: Int) -> String { "\(prefix)〔\(year)〕\(seq)号" }
 
-    static func compose(_ period: Period, on db: any Database) async throws -> NoticeContent {
+    static func compose(_ period: Period, rules: RuleBook, on db: any Database) async throws -> NoticeContent {
         try await DeductionService.sync(on: db)
-        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed, from: period.startInstant, to: period.endInstant), on: db)
+        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed, from: period.startInstant, to: period.endInstant), rules: rules, on: db)
         let units = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: db).all().map { ($0.id ?? 0, $0) })
-        let rules = RuleSet.initial
         func entry(_ d: DeductionDTO) -> NoticeContent.Entry {
             let item = DeductionItemID(rawValue: d.item) ?? .d12
-            return .init(deductionId: d.id, item: d.item, itemTitle: rules.item(item).title, facts: d.reason, points: d.points,
+            // The item as worded by the rule set in force when it happened.
+            let ruleSet = ChinaTime.parseTimestamp(d.occurredAt).map { rules.inForce(at: $0) } ?? rules.latest
+            return .init(deductionId: d.id, item: d.item, itemTitle: ruleSet.item(item).title, facts: d.reason, points: d.points,
                          occurredOn: ChinaTime.parseTimestamp(d.occurredAt).map { LocalDate($0).chinese } ?? "")
         }
         var byJurisdiction: [String: [String: [NoticeContent.Entry]]] = [:]
         for d in deductions {
-            let jurisdiction = d.unitId.flatMap { units[$0]?.jurisdictionID }.flatMap { Jurisdictions.named($0)?.name } ?? Jurisdictions.city.name
-            byJurisdiction[jurisdiction, default: [:]][d.unit ?? d.agency ?? "", default: []].append(entry(d))
+            let jurisdiction = d.jurisdiction ?? d.unitId.flatMap { units[$0]?.jurisdictionID }.flatMap { Jurisdictions.named($0)?.name } ?? Jurisdictions.city.name
+            byJurisdiction[jurisdiction, default: [:]][d.unit ?? d.agency ?? d.jurisdiction ?? "", default: []].append(entry(d))
         }
         let groups = Jurisdictions.all.compactMap { j -> NoticeContent.JurisdictionGroup? in
             guard let unitsMap = byJurisdiction[j.name] else { return nil }
@@ -103,14 +104,14 @@ enum NoticeService {
         var corrects_id: Int?; var published_at: Date?; var published_by: String?; var content: String?
     }
 
-    static func load(_ id: Int, on db: any Database) async throws -> NoticeDTO {
+    static func load(_ id: Int, rules: RuleBook, on db: any Database) async throws -> NoticeDTO {
         guard let row = try await (db as! any SQLDatabase).select().columns("*").from("notices").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {
             throw AppError.notFound("编号为 \(id) 的通报")
         }
         let period = Period(start: LocalDate(row.period_start), end: LocalDate(row.period_end))
         // A draft shows the period as it stands now; a published notice what it said then.
         let content: NoticeContent
-        if let stored = row.content { content = try InspectionService.decode(NoticeContent.self, stored) } else { content = try await compose(period, on: db) }
+        if let stored = row.content { content = try InspectionService.decode(NoticeContent.self, stored) } else { content = try await compose(period, rules: rules, on: db) }
         return NoticeDTO(id: row.id, number: row.number, title: row.title, intro: row.intro, status: row.status,
                          periodFrom: period.start.description, periodTo: period.end.adding(days: -1).description, correctsId: row.corrects_id,
                          publishedAt: row.published_at.map(ChinaTime.isoString), publishedBy: row.published_by, content: content)
@@ -121,9 +122,9 @@ enum NoticeService {
     }
 
     /// A draft for a period. `corrects`: a published notice this one corrects.
-    static func draft(period: Period, title: String?, intro: String?, corrects: Int? = nil, actor: Actor, now: Date = Date(), on db: any Database) async throws -> Int {
+    static func draft(period: Period, title: String?, intro: String?, corrects: Int? = nil, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> Int {
         if let corrects {
-            let original = try await load(corrects, on: db)
+            let original = try await load(corrects, rules: rules, on: db)
             guard original.status == "published" else { throw AppError.invalid("只能更正已发布的通报", field: "corrects") }
         }
         let t = title?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? "关于\(period.label)社会应急联动工作检查情况的通报"
@@ -144,8 +145,8 @@ enum NoticeService {
 
     /// Publishes a draft: it takes the next number of the year, never reused, and its content
     /// is fixed from then on.
-    static func publish(_ id: Int, actor: Actor, now: Date = Date(), on db: any Database) async throws -> NoticeDTO {
-        let notice = try await load(id, on: db)
+    static func publish(_ id: Int, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> NoticeDTO {
+        let notice = try await load(id, rules: rules, on: db)
         guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
         let year = LocalDate(now).year
         try await db.transaction { tx in
@@ -161,12 +162,12 @@ enum NoticeService {
             try await AuditLog.append(tx, actor: actor, action: "notice.publish", entity: "notice", entityID: String(id),
                                       after: ["number": number, "deductions": String(notice.content.count), "points": Points(notice.content.total).description], at: now)
         }
-        return try await load(id, on: db)
+        return try await load(id, rules: rules, on: db)
     }
 
     /// Edits a draft's title and introduction; a published notice never changes.
-    static func edit(_ id: Int, title: String, intro: String, actor: Actor, now: Date = Date(), on db: any Database) async throws {
-        let notice = try await load(id, on: db)
+    static func edit(_ id: Int, title: String, intro: String, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws {
+        let notice = try await load(id, rules: rules, on: db)
         guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
         guard let t = title.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw AppError.invalid("标题不能为空", field: "title") }
         let i = intro.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,0 +1,199 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Vapor
+
+/// `/plans`: the emergency-plans register, what falls due soon, and the forms to keep it.
+enum PlanPages {
+    struct Context: Encodable {
+        var frame: PageFrame
+        var warnings: [[String]]
+        var hasWarnings: Bool
+        var plans: [[String]]
+        var hasPlans: Bool
+        var drills: [[String]]
+        var events: [[String]]
+        var records: [[String]]
+        var openFindings: Int
+        var canManage: Bool
+        var planOptions: [AdminPages.Option]
+        var drillKinds: [AdminPages.Option]
+        var jurisdictions: [AdminPages.Option]
+        var today: String
+        var lastYear: Int
+        var warningDays: Int
+        var error: String?
+        var hasError: Bool
+        var notice: String?
+        var hasNotice: Bool
+    }
+
+    static func yes(_ b: Bool) -> String { b ? "是" : "否" }
+
+    @Sendable static func page(req: Request) async throws -> Response { try await render(req) }
+
+    static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let principal = try req.requirePrincipal()
+        let book = req.application.liandong.ruleBook
+        var register = try await PlanService.register(on: req.db)
+        // A liaison sees its own unit's plans.
+        if principal.role == .liaison {
+            let own = principal.unitID ?? -1
+            register.plans = register.plans.filter { $0.unitID == own }
+            register.drills = register.drills.filter { $0.unitID == own }
+            register.events = register.events.filter { $0.unitIDs.contains(own) }
+            register.performanceRecords = []
+        }
+        let today = LocalDate(Date())
+        let units = Dictionary(uniqueKeysWithValues: try await RegisterService.units(on: req.db).map { ($0.id ?? 0, $0.name) })
+        let planNames = Dictionary(register.plans.map { ($0.id, $0.quotedName) }, uniquingKeysWith: { a, _ in a })
+        let warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase)).warnings(asOf: today)
+        let lastDrill = Dictionary(register.drills.map { ($0.planID, $0.heldOn) }, uniquingKeysWith: { max($0, $1) })
+        func day(_ d: LocalDate?) -> String { d?.chinese ?? "—" }
+        let openFindings = try await FindingService.list(FindingFilter(unitID: principal.role == .liaison ? principal.unitID : nil, source: .plan), on: req.db).count
+        return try await req.page("plans", Context(
+            frame: PageFrame(req, title: "应急预案", active: "plans"),
+            warnings: warnings.map { [$0.dueOn.chinese, $0.kind.item.rawValue, $0.unitID.flatMap { units[$0] } ?? $0.jurisdictionID.flatMap { Jurisdictions.named($0)?.name } ?? "", $0.text] },
+            hasWarnings: !warnings.isEmpty,
+            plans: register.plans.sorted { ($0.unitID, $0.name) < ($1.unitID, $1.name) }.map { p in
+                [p.id, units[p.unitID] ?? String(p.unitID), p.quotedName, p.kind.label, yes(p.required), day(p.issuedOn), day(p.lastRevisedOn),
+                 day(p.nextRevisionDue), p.lastRevisedOn == nil ? "—" : "\(yes(p.lastRevisionRiskAssessment))/\(yes(p.lastRevisionResourceSurvey))",
+                 p.publishedOn.map { "\($0.chinese) \(p.publishedWhere ?? "")" } ?? "未公布", day(lastDrill[p.id])]
+            },
+            hasPlans: !register.plans.isEmpty,
+            drills: register.drills.sorted { $0.heldOn > $1.heldOn }.map { d in
+                [d.heldOn.chinese, units[d.unitID] ?? String(d.unitID), planNames[d.planID] ?? d.planID, d.kind.label, d.scale, d.reportRef ?? "—"]
+            },
+            events: register.events.sorted { $0.startsOn > $1.startsOn }.map { e in
+                [e.name, "\(e.startsOn.chinese)至\(e.endsOn.chinese)", e.unitIDs.compactMap { units[$0] }.joined(separator: "、"),
+                 e.planIDs.compactMap { planNames[$0] }.joined(separator: "、")]
+            },
+            records: register.performanceRecords.sorted { ($1.year, $0.jurisdictionID) < ($0.year, $1.jurisdictionID) }.map { r in
+                [String(r.year), r.jurisdiction?.name ?? r.jurisdictionID, yes(r.includedInPerformanceAssessment), yes(r.regularAssessmentsHeld), r.documentRef ?? "—"]
+            },
+            openFindings: openFindings,
+            canManage: AccessPolicy.canManagePlans(principal),
+            planOptions: register.plans.sorted { $0.name < $1.name }.map { AdminPages.Option(value: $0.id, label: "\(units[$0.unitID] ?? "") \($0.quotedName)") },
+            drillKinds: PlanDrill.Kind.allCases.map { AdminPages.Option(value: $0.rawValue, label: $0.label) },
+            jurisdictions: PlanRules.defaultPerformanceJurisdictions.map { AdminPages.Option(value: $0.id, label: $0.name) },
+            today: today.description, lastYear: today.year - 1, warningDays: book.inForce(on: today).plans.warningHorizonDays,
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil), status: status)
+    }
+
+    static func saved(_ s: PlanService.ImportSummary) -> String {
+        "已保存:新增 \(s.new) 条,更新 \(s.updated) 条,未变 \(s.unchanged) 条;新增问题 \(s.findingsAdded) 条,撤销 \(s.findingsWithdrawn) 条"
+    }
+
+    /// POST /plans: a register file uploaded (JSON), a drill held, or a year's D6 record.
+    @Sendable static func save(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        try req.authorize(AccessPolicy.canManagePlans(actor.principal), "应急预案台账由市应急管理局维护")
+        struct Form: Decodable {
+            var action: String?
+            var file: File?
+            var plan_id: String?; var held_on: String?; var kind: String?; var scale: String?; var report_ref: String?
+            var year: Int?; var jurisdiction_id: String?; var included: String?; var regular: String?; var document_ref: String?
+        }
+        do {
+            let form = try req.content.decode(Form.self)
+            let register = try await PlanService.register(on: req.db)
+            var incoming = PlanRegister()
+            switch form.action {
+            case "import":
+                guard let file = form.file, file.data.readableBytes > 0 else { throw AppError.invalid("请选择台账文件(JSON)", field: "file") }
+                incoming = try PlanService.parse(Data(buffer: file.data))
+            case "drill":
+                guard let plan = register.plans.first(where: { $0.id == form.plan_id }) else { throw AppError.invalid("请选择预案", field: "plan_id") }
+                guard let day = form.held_on.flatMap(LocalDate.init) else { throw AppError.invalid("请填写演练日期", field: "held_on") }
+                guard day <= LocalDate(Date()) else { throw AppError.invalid("演练日期不能晚于今天", field: "held_on") }
+                guard let kind = form.kind.flatMap(PlanDrill.Kind.init(rawValue:)) else { throw AppError.invalid("请选择演练形式", field: "kind") }
+                incoming.drills = [PlanDrill(id: "\(plan.id)@\(day)", planID: plan.id, unitID: plan.unitID, heldOn: day, kind: kind,
+                                             scale: form.scale ?? "", reportRef: form.report_ref?.nilIfEmpty)]
+            case "performance":
+                guard let year = form.year, (2000...LocalDate(Date()).year).contains(year) else { throw AppError.invalid("请填写年度", field: "year") }
+                guard let j = form.jurisdiction_id, Jurisdictions.named(j) != nil else { throw AppError.invalid("请选择辖区", field: "jurisdiction_id") }
+                incoming.performanceRecords = [PerformanceAssessmentRecord(year: year, jurisdictionID: j, includedInPerformanceAssessment: form.included == "on",
+                                                                          regularAssessmentsHeld: form.regular == "on", documentRef: form.document_ref?.nilIfEmpty)]
+            default:
+                throw AppError.invalid("未知操作", field: "action")
+            }
+            let summary = try await PlanService.save(incoming, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+            return try await render(req, notice: saved(summary))
+        } catch let error as AppError {
+            return try await render(req, error: error.message, status: error.status)
+        }
+    }
+}
+
+/// `liandong plans import FILE.json | list | judge | warnings`
+struct PlansCommand: AsyncCommandGroup {
+    var help: String { "应急预案台账:导入、列表、判定、即将到期" }
+    var commands: [String: any AnyAsyncCommand] {
+        ["import": PlansImportCommand(), "list": PlansListCommand(), "judge": PlansJudgeCommand(), "warnings": PlansWarningsCommand()]
+    }
+}
+
+struct PlansImportCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "file", help: "台账 JSON:{\"plans\":[…],\"drills\":[…],\"events\":[…],\"performance_records\":[…]}") var file: String
+    }
+    var help: String { "导入应急预案台账(按编号新增或更新;任一记录有误则整个文件不导入)" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        guard let data = FileManager.default.contents(atPath: signature.file) else { throw CommandFailure("无法读取文件 \(signature.file)") }
+        let summary = try await PlanService.save(try PlanService.parse(data), actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+        app.commandOutput.write(PlanPages.saved(summary) + "\n")
+    }
+}
+
+struct PlansListCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+    }
+    var help: String { "列出应急预案台账" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let format = try OutputFormat.parse(signature.format)
+        let register = try await PlanService.register(on: app.db)
+        let units = Dictionary(uniqueKeysWithValues: try await RegisterService.units(on: app.db).map { ($0.id ?? 0, $0.name) })
+        let rows = register.plans.map { p in
+            [p.id, units[p.unitID] ?? String(p.unitID), p.name, p.kind.label, PlanPages.yes(p.required), p.issuedOn?.description ?? "",
+             p.lastRevisedOn?.description ?? "", p.nextRevisionDue?.description ?? "", p.publishedOn?.description ?? ""]
+        }
+        try CommandOutput.emit(format, json: register, header: ["编号", "单位", "预案", "类别", "应制定", "印发", "最近修订", "下次修订期限", "公布"],
+                               rows: rows, to: app.commandOutput)
+    }
+}
+
+struct PlansJudgeCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "date", help: "按该日判定(YYYY-MM-DD),默认今天") var date: String?
+    }
+    var help: String { "按台账判定 D1–D6 问题(每日自动运行)" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        var day = LocalDate(Date())
+        if let raw = signature.date { guard let d = LocalDate(raw) else { throw CommandFailure("--date 格式应为 2026-03-04") }; day = d }
+        let (added, withdrawn) = try await PlanService.judge(rules: app.liandong.ruleBook, asOf: day, on: app.db)
+        app.commandOutput.write("新增问题 \(added.count) 条,撤销 \(withdrawn.count) 条\n")
+    }
+}
+
+struct PlansWarningsCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+    }
+    var help: String { "列出即将到期、尚未成为问题的事项" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let format = try OutputFormat.parse(signature.format)
+        let warnings = try await PlanService.warnings(rules: app.liandong.ruleBook, on: app.db)
+        try CommandOutput.emit(format, json: warnings, header: ["期限", "项目", "事项"],
+                               rows: warnings.map { [$0.dueOn.description, $0.kind.item.rawValue, $0.text] }, to: app.commandOutput)
+    }
+}
