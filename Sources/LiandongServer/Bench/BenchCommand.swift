@@ -10,7 +10,7 @@ import Vapor
 /// `swift run -c release liandong bench`.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "dispatches", help: "合成警情数(默认 100000,约 45 万个事件)") var dispatches: Int?
+        @Option(name: "dispatches", help: "合成警情数(默认 178000,约 100 万个事件)") var dispatches: Int?
         @Option(name: "seed", help: "随机种子(默认 2026)") var seed: String?
         @Option(name: "dir", help: "工作目录(默认临时目录,结束后删除)") var dir: String?
     }
@@ -27,7 +27,7 @@ struct BenchCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let out = app.commandOutput
-        let count = signature.dispatches ?? 100_000
+        let count = signature.dispatches ?? 178_000
         let seed = UInt64(signature.seed ?? "2026") ?? 2026
         let keep = signature.dir != nil
         let dir = URL(fileURLWithPath: signature.dir ?? NSTemporaryDirectory()).appendingPathComponent("liandong-bench-\(seed)-\(count)")
