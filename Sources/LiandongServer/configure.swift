@@ -63,6 +63,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(UnitsCommand(), as: "units")
     app.asyncCommands.use(RulesCommand(), as: "rules")
     app.asyncCommands.use(PlansCommand(), as: "plans")
+    app.asyncCommands.use(DemoCommand(), as: "demo")
     app.asyncCommands.use(AccountsCommand(), as: "accounts")
     app.asyncCommands.use(TokensCommand(), as: "tokens")
     app.asyncCommands.use(AuditCommand(), as: "audit")

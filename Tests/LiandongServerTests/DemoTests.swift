@@ -1,0 +1,42 @@
+import Fluent
+import Foundation
+import LiandongCore
+import SQLKit
+import Testing
+import VaporTesting
+@testable import LiandongServer
+
+@Suite("The demo year")
+struct DemoTests {
+    /// A small demo year fills every part of the system, and each role's pages show it.
+    @Test func aDemoYearPopulatesEveryPage() async throws {
+        try await withTestApp { app in
+            let out = try await Demo.fill(app, dispatches: 400, seed: 7, today: LocalDate("2026-11-29")!)
+            #expect(out.contains("已发布通报:丽应联通〔2026〕1号、丽应联通〔2026〕2号"))
+            struct S: Decodable { var status: String }
+            let states = Set(try await (app.db as! any SQLDatabase).raw("SELECT DISTINCT status FROM deductions").all(decoding: S.self).map(\.status))
+            #expect(states.isSuperset(of: ["proposed", "confirmed", "rejected", "appealed"]))
+            #expect(try await PlanService.register(on: app.db).plans.count == 5)
+            #expect(try await LinkageUnit.query(on: app.db).count() == 46 + 27)
+            // A second run refuses: the demo is for a fresh database.
+            await #expect(throws: (any Error).self) { _ = try await Demo.fill(app, dispatches: 400, seed: 7, today: LocalDate("2026-11-29")!) }
+
+            let pages = ["/", "/units", "/checks/phone", "/checks/drills", "/compliance?period=2026", "/findings", "/deductions",
+                         "/rectifications", "/notices", "/assessment?year=2026", "/supervision", "/plans", "/rules"]
+            for role in [Role.emb, .psb, .plc, .admin] {
+                let user = try await app.signIn(role)
+                for page in pages where !(role == .plc && page.hasPrefix("/checks")) && !(role == .emb && page == "/checks/phone") {
+                    try await app.send(.GET, page, as: user) { res in
+                        #expect(res.status == .ok, "\(role) \(page)")
+                    }
+                }
+            }
+            let water = try #require(try await LinkageUnit.query(on: app.db).filter(\.$name == "市水利局").first())
+            let liaison = try await app.signIn(.liaison, unitID: water.id)
+            try await app.send(.GET, "deductions", as: liaison) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("市水利局"))
+            }
+        }
+    }
+}
