@@ -55,6 +55,7 @@ func routes(_ app: Application) throws {
     pages.post("checks", "equipment", use: EquipmentPages.change)
     pages.get("supervision", use: InspectionPages.supervision)
     pages.post("supervision", "meetings", use: InspectionPages.recordMeeting)
+    pages.get("overview", use: OverviewPage.page)
     pages.get("plans", use: PlanPages.page)
     pages.post("plans", use: PlanPages.save)
     pages.post("findings", "manual", use: FindingPages.fileManual)

@@ -88,6 +88,7 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/findings/manual", pattern: "/findings/manual", allowed: [.admin, .emb, .psb],
              form: ["unit_id": "3", "item": "D12", "occurred_at": "2026-03-01T08:15", "narrative": "值班人员脱岗两小时", "points": "0.5"]),
         Case(method: .GET, path: "/plans", pattern: "/plans", allowed: people),
+        Case(method: .GET, path: "/overview", pattern: "/overview", allowed: people),
         Case(method: .POST, path: "/plans", pattern: "/plans", allowed: [.admin, .emb],
              form: ["action": "performance", "year": "2025", "jurisdiction_id": "liandu", "included": "on"]),
         Case(method: .POST, path: "/findings", pattern: "/findings", allowed: [.admin, .psb],

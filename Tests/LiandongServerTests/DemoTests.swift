@@ -22,7 +22,7 @@ struct DemoTests {
             await #expect(throws: (any Error).self) { _ = try await Demo.fill(app, dispatches: 400, seed: 7, today: LocalDate("2026-11-29")!) }
 
             let pages = ["/", "/units", "/checks/phone", "/checks/drills", "/compliance?period=2026", "/findings", "/deductions",
-                         "/rectifications", "/notices", "/assessment?year=2026", "/supervision", "/plans", "/rules"]
+                         "/rectifications", "/notices", "/assessment?year=2026", "/supervision", "/plans", "/rules", "/overview"]
             for role in [Role.emb, .psb, .plc, .admin] {
                 let user = try await app.signIn(role)
                 for page in pages where !(role == .plc && page.hasPrefix("/checks")) && !(role == .emb && page == "/checks/phone") {
@@ -36,6 +36,21 @@ struct DemoTests {
             try await app.send(.GET, "deductions", as: liaison) { res in
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains("市水利局"))
+            }
+            // Each role's home page leads with its own work.
+            let homes: [(Role, [String])] = [(.psb, ["本月电话抽查", "待公安局确认的扣分", "在途联动警情"]),
+                                             (.emb, ["待应急管理局确认的扣分", "实地或视频联合检查", "本季度到场时限"]),
+                                             (.plc, ["上次通报以来确认的扣分", "通报草稿", "\(LocalDate(Date()).year)年综合考核"])]
+            for (role, texts) in homes {
+                let user = try await app.signIn(role)
+                try await app.send(.GET, "/", as: user) { res in
+                    for text in texts { #expect(res.body.string.contains(text), "\(role): \(text)") }
+                }
+            }
+            try await app.send(.GET, "/", as: liaison) { res in
+                for text in ["本单位联系方式", "可申诉的扣分", "待完成的整改", "本年按时到场率", "本单位的扣分"] {
+                    #expect(res.body.string.contains(text), "liaison: \(text)")
+                }
             }
         }
     }

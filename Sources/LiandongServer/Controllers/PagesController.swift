@@ -11,6 +11,7 @@ struct NavItem: Encodable {
 
     static let entries: [(key: String, title: String, href: String)] = [
         ("home", "首页", "/"),
+        ("overview", "全市概况", "/overview"),
         ("units", "联动单位", "/units"),
         ("phone", "电话检查", "/checks/phone"),
         ("drills", "实地视频检查", "/checks/drills"),
@@ -118,6 +119,9 @@ enum PagesController {
         var hasDuties: Bool
         var overdue: [Rectifications.Item]
         var hasOverdue: Bool
+        var tasks: [HomeTasks.Task]
+        var hasTasks: Bool
+        var panels: [HomeTasks.Panel]
     }
 
     /// A supervision duty's current period and how it stands (main text §二, §四(二)).
@@ -168,6 +172,7 @@ enum PagesController {
         }
         let overdue = try await Rectifications.list(unitID: principal.role == .liaison ? (principal.unitID ?? -1) : nil,
                                                     jurisdictionID: principal.role == .liaison ? nil : principal.jurisdictionID, on: req.db).filter(\.overdue)
+        let (tasks, panels) = try await HomeTasks.build(req, principal: principal)
         return try await req.view.render("home", HomeContext(
             frame: PageFrame(req, title: "首页", active: "home"),
             totalUnits: units.count,
@@ -176,7 +181,8 @@ enum PagesController {
             recent: recentRows,
             hasRecent: !recentRows.isEmpty,
             withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count,
-            duties: duties, hasDuties: !duties.isEmpty, overdue: overdue, hasOverdue: !overdue.isEmpty))
+            duties: duties, hasDuties: !duties.isEmpty, overdue: overdue, hasOverdue: !overdue.isEmpty,
+            tasks: tasks, hasTasks: !tasks.isEmpty, panels: panels))
     }
 
     static func recentRows(_ recent: [ContactChange], names: [Int: String]) -> [RecentChange] {
