@@ -7,6 +7,8 @@ func routes(_ app: Application) throws {
 
     // Open to all: operations, the API description, signing in.
     app.get("health", use: SystemController.health)
+    // The framework's own floor: a constant JSON answer, the yardstick of the load figures.
+    app.get("ping") { _ in SystemController.Pong(status: "ok") }
     app.get("metrics", use: SystemController.metrics)
     app.get("openapi.yaml", use: SystemController.openAPI)
     identified.get("login", use: AuthPages.loginForm)

@@ -9,6 +9,8 @@ enum SystemController {
     }
 
     /// Liveness and database reachability, for load balancers and monitoring.
+    struct Pong: Content { var status: String }
+
     @Sendable static func health(req: Request) async throws -> Response {
         let dialect = req.application.liandong.database.dialectName
         do {
