@@ -155,8 +155,9 @@ struct LiandongState: Sendable {
     var secureCookies = false
     var security = SecurityPolicy()
     let loginLimiter: RateLimiter
-    /// Ingest requests one client may send per minute.
-    let ingestLimiter = RateLimiter(limit: 600, window: 60)
+    /// Ingest requests one client may send per minute (`LIANDONG_INGEST_PER_MINUTE`, default 600:
+    /// with batches of up to 10,000 events, far above what one 110 system sends).
+    let ingestLimiter = RateLimiter(limit: Environment.get("LIANDONG_INGEST_PER_MINUTE").flatMap(Int.init).map { max(1, $0) } ?? 600, window: 60)
 
     init(database: DatabaseSetting, ruleBook: RuleBook, secureCookies: Bool) {
         self.database = database
