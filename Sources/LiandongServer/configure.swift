@@ -15,6 +15,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.liandong = LiandongState(database: setting, ruleBook: .standard,
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
+    AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
 
@@ -92,6 +93,16 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
     policy.lockoutMinutes = try number("LIANDONG_LOCKOUT_MINUTES", 1...1440) ?? policy.lockoutMinutes
     policy.idleTimeoutMinutes = try number("LIANDONG_SESSION_IDLE_MINUTES", 5...480) ?? policy.idleTimeoutMinutes
     return policy
+}
+
+/// `LIANDONG_AUDIT_HASH`: the hash new audit entries are chained with, `sha256` (the default) or
+/// `sm3`. Each entry records its own, so a chain may mix both and still verifies.
+func auditHashAlgorithm(from get: (String) -> String?) throws -> AuditHashAlgorithm {
+    guard let raw = get("LIANDONG_AUDIT_HASH"), !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return .sha256 }
+    guard let algorithm = AuditHashAlgorithm(configValue: raw) else {
+        throw ConfigurationError(variable: "LIANDONG_AUDIT_HASH", message: "应为 sha256 或 sm3,而不是“\(raw)”")
+    }
+    return algorithm
 }
 
 /// `LIANDONG_SQLITE_SYNCHRONOUS`: FULL by default, so that an acknowledged write survives a

@@ -145,7 +145,9 @@ struct AuditVerifyCommand: AsyncCommand {
         if let broken = result.firstBroken {
             throw CommandFailure("审计日志已被篡改:第 \(broken.seq) 条 — \(broken.reason)")
         }
-        context.application.commandOutput.write("审计日志完整:共 \(result.entries) 条,链头 #\(result.headSeq) \(result.headHash)\n")
+        let algorithms = AuditHashAlgorithm.allCases.compactMap { a in result.byAlgorithm[a.rawValue].map { "\(a.displayName) \($0) 条" } }
+        let mix = algorithms.isEmpty ? "" : "(\(algorithms.joined(separator: "、")))"
+        context.application.commandOutput.write("审计日志完整:共 \(result.entries) 条\(mix),链头 #\(result.headSeq) \(result.headHash)\n")
     }
 }
 
@@ -154,7 +156,7 @@ struct AuditAnchorCommand: AsyncCommand {
     var help: String { "打印链头摘要,供在系统外存档" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let result = try await AuditLog.verify(on: context.application.db)
-        context.application.commandOutput.write("\(ChinaTime.isoString(Date())) seq=\(result.headSeq) \(AuditLog.algorithm)=\(result.headHash)\(result.firstBroken == nil ? "" : " (链已损坏)")\n")
+        context.application.commandOutput.write("\(ChinaTime.isoString(Date())) seq=\(result.headSeq) \(result.headAlgorithm)=\(result.headHash)\(result.firstBroken == nil ? "" : " (链已损坏)")\n")
     }
 }
 
