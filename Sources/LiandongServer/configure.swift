@@ -15,6 +15,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.liandong = LiandongState(database: setting, ruleBook: .standard,
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
+    app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
@@ -25,6 +26,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     // created, migrated and seeded on first start).
     try await app.autoMigrate()
     try await Bootstrap.firstAdministrator(app)
+    try await TwoFactor.checkSecretsCanBeOpened(app)
 
     // Content: JSON keys in snake_case on the wire.
     let encoder = JSONEncoder()
@@ -92,6 +94,13 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
     policy.lockoutThreshold = try number("LIANDONG_LOCKOUT_THRESHOLD", 3...20) ?? policy.lockoutThreshold
     policy.lockoutMinutes = try number("LIANDONG_LOCKOUT_MINUTES", 1...1440) ?? policy.lockoutMinutes
     policy.idleTimeoutMinutes = try number("LIANDONG_SESSION_IDLE_MINUTES", 5...480) ?? policy.idleTimeoutMinutes
+    if let raw = get("LIANDONG_REQUIRE_TOTP")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+        switch raw.lowercased() {
+        case "1", "true", "yes", "on": policy.requireTwoFactor = true
+        case "0", "false", "no", "off": policy.requireTwoFactor = false
+        default: throw ConfigurationError(variable: "LIANDONG_REQUIRE_TOTP", message: "应为 1(要求)或 0(不要求),而不是“\(raw)”")
+        }
+    }
     return policy
 }
 
@@ -155,6 +164,10 @@ struct LiandongState: Sendable {
     /// not send X-Forwarded-Proto).
     var secureCookies = false
     var security = SecurityPolicy()
+    /// How TOTP secrets are kept: sealed with LIANDONG_TOTP_KEY when it is set, as is otherwise.
+    var totpSecrets = TwoFactor.SecretBox(key: nil)
+    /// The time for sign-in and sessions; tests move it.
+    let clock = LiandongClock()
     let loginLimiter: RateLimiter
     /// Ingest requests one client may send per minute.
     let ingestLimiter = RateLimiter(limit: 600, window: 60)

@@ -14,5 +14,6 @@ enum LiandongMigrations {
         CreateNotices(),
         CreateEquipmentChecklists(),
         AddComplianceIndex(),
+        AddTwoFactor(),
     ]
 }

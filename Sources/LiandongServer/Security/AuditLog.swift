@@ -32,6 +32,9 @@ enum AuditLog {
         "token.issue": "签发令牌", "token.revoke": "吊销令牌", "contact.report": "联系方式报备",
         "unit.create": "新增联动单位", "unit.update": "修改联动单位", "backup": "备份数据库",
         "dispatch.ingest": "接收联动警情", "dispatch.judge_pending": "到期判定联动警情",
+        "login.password_ok": "密码正确,待验证动态口令", "totp.enrol": "启用动态口令", "totp.disable": "停用动态口令",
+        "totp.reset": "管理员清除动态口令", "totp.recovery_code_used": "使用恢复码", "totp.failure": "动态口令验证失败",
+        "password.failure": "密码验证失败",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
