@@ -23,6 +23,8 @@ func routes(_ app: Application) throws {
     pages.get("account", "totp", use: TwoFactorPages.enrolment)
     pages.post("account", "totp", use: TwoFactorPages.confirm)
     pages.post("account", "totp", "disable", use: TwoFactorPages.disable)
+    pages.get("account", "reauth", use: TwoFactorPages.reauthForm)
+    pages.post("account", "reauth", use: TwoFactorPages.reauthenticate)
     pages.get(use: PagesController.home)
     pages.get("units", use: RegisterPages.list)
     pages.get("units", ":id", use: RegisterPages.show)

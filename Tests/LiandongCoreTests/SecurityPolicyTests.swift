@@ -81,6 +81,7 @@ struct PasswordPolicyTests {
         #expect(policy.lockoutThreshold == 5)
         #expect(policy.lockoutMinutes == 15)
         #expect(policy.idleTimeoutMinutes == 30)
+        #expect(policy.reauthenticationMinutes == 15)
         #expect(policy.recoveryCodeCount == 10)
     }
 

@@ -43,6 +43,8 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/account/totp", pattern: "/account/totp", allowed: people, form: ["code": "x"]),
         // Wrong credentials here count towards the lockout: one each, well below it.
         Case(method: .POST, path: "/account/totp/disable", pattern: "/account/totp/disable", allowed: people, form: ["password": "x"]),
+        Case(method: .GET, path: "/account/reauth?next=/deductions", pattern: "/account/reauth", allowed: people),
+        Case(method: .POST, path: "/account/reauth", pattern: "/account/reauth", allowed: people, form: ["password": "x"]),
         Case(method: .GET, path: "/account/password", pattern: "/account/password", allowed: people),
         Case(method: .POST, path: "/account/password", pattern: "/account/password", allowed: people, form: ["current": "x"]),
         Case(method: .GET, path: "/", pattern: "/", allowed: people),

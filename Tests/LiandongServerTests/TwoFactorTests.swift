@@ -333,3 +333,110 @@ struct TwoFactorTests {
         #expect(throws: ConfigurationError.self) { try securityPolicy(from: { ["LIANDONG_REQUIRE_TOTP": "maybe"][$0] }) }
     }
 }
+
+@Suite("Re-authentication before deciding a deduction or publishing a notice")
+struct ReauthenticationTests {
+    @Test func aDecisionAfterFifteenMinutesAsksForThePasswordAndCodeAgain() async throws {
+        try await withTestApp { app in
+            try await DeductionServerTests().seed(app)
+            try await DeductionService.sync(on: app.db)
+            let deductions = try await DeductionService.list(DeductionFilter(), on: app.db)
+            let (first, second) = (deductions[0].id, deductions[1].id)
+            let emb = try await app.signIn(.emb)
+            // Fourteen minutes after signing in: no question asked.
+            app.liandong.clock.advance(by: 14 * 60)
+            try await app.send(.POST, "deductions/\(first)/decision", as: emb, form: ["action": "confirm"]) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("已确认"))
+            }
+            // Sixteen: the form goes to the re-authentication page, which returns to the list.
+            app.liandong.clock.advance(by: 2 * 60)
+            try await app.send(.POST, "deductions/\(second)/decision", as: emb, form: ["action": "reject", "reason": "已核实"]) { res in
+                #expect(res.status == .seeOther)
+                #expect(res.headers.first(name: .location) == "/account/reauth?next=/deductions")
+            }
+            #expect(try await DeductionService.list(DeductionFilter(), on: app.db).first { $0.id == second }?.status == "proposed")
+            try await app.send(.GET, "deductions", as: emb) { res in
+                #expect(res.body.string.contains("距上次验证身份已超过15分钟,确认或驳回扣分前须重新验证身份"))
+            }
+            // A JSON client gets 401 with the reason.
+            try await app.testing().test(.POST, "deductions/\(second)/decision", beforeRequest: { req in
+                emb.sign(&req)
+                req.headers.replaceOrAdd(name: .accept, value: "application/json")
+                try req.content.encode(["action": "reject", "reason": "已核实"], as: .urlEncodedForm)
+            }) { res in
+                #expect(res.status == .unauthorized)
+                #expect(res.body.string.contains("重新输入密码和动态口令"))
+                #expect(res.body.string.contains(#""field":"reauthentication""#))
+            }
+            try await app.send(.GET, "account/reauth?next=/deductions", as: emb) { res in
+                #expect(res.body.string.contains(#"name="code""#))
+            }
+            // The password alone is not enough for an account with a code; a wrong password counts.
+            try await app.send(.POST, "account/reauth", as: emb, form: ["password": "Wrong-Pass-1", "code": "000000", "next": "/deductions"]) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("密码不正确"))
+            }
+            try await app.send(.POST, "account/reauth", as: emb, form: ["password": TestUser.password, "next": "/deductions"]) { res in
+                #expect(res.status == .unprocessableEntity)
+            }
+            #expect(try await Account.find(emb.account.requireID(), on: app.db)?.failedLogins == 2)
+            try await app.send(.POST, "account/reauth", as: emb,
+                               form: ["password": TestUser.password, "code": emb.code(step: app.totpStep), "next": "/deductions"]) { res in
+                #expect(res.status == .seeOther)
+                #expect(res.headers.first(name: .location) == "/deductions")
+            }
+            #expect(try await Account.find(emb.account.requireID(), on: app.db)?.failedLogins == 0)
+            try await app.send(.POST, "deductions/\(second)/decision", as: emb, form: ["action": "reject", "reason": "已核实"]) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("已驳回"))
+            }
+            let reauth = try #require(try await AuditEntry.query(on: app.db).filter(\.$action == "session.reauth").first())
+            #expect(reauth.after?.contains("totp") == true)
+            // The command line is the operator's own and is not asked.
+            app.liandong.clock.advance(by: 60 * 60)
+            let out = try await app.run(["deductions", "confirm", String(first), "--agency", "市公安局", "--officer", "王警官"])
+            #expect(out.contains("已确认"))
+        }
+    }
+
+    @Test func publishingANoticeAfterFifteenMinutesAsksAgain() async throws {
+        try await withTestApp { app in
+            try await NoticeTests().seedConfirmed(app)
+            let plc = try await app.signIn(.plc)
+            let id = try await NoticeService.draft(period: ComplianceService.period(period: "2026-Q1", from: nil, to: nil), title: nil, intro: nil,
+                                                   actor: .console(), on: app.db)
+            app.liandong.clock.advance(by: 16 * 60)
+            try await app.send(.GET, "notices/\(id)", as: plc) { res in
+                #expect(res.body.string.contains("发布通报前须重新验证身份"))
+            }
+            try await app.send(.POST, "notices/\(id)/publish", as: plc, form: [:]) { res in
+                #expect(res.headers.first(name: .location) == "/account/reauth?next=/notices/\(id)")
+            }
+            #expect(try await NoticeService.load(id, on: app.db).status == "draft")
+            try await app.send(.POST, "account/reauth", as: plc,
+                               form: ["password": TestUser.password, "code": plc.code(step: app.totpStep), "next": "/notices/\(id)"]) { res in
+                #expect(res.headers.first(name: .location) == "/notices/\(id)")
+            }
+            try await app.send(.POST, "notices/\(id)/publish", as: plc, form: [:]) { res in
+                #expect(res.headers.first(name: .location) == "/notices/\(id)")
+            }
+            #expect(try await NoticeService.load(id, on: app.db).status == "published")
+        }
+    }
+
+    @Test func withoutASecondFactorThePasswordAloneReauthenticates() async throws {
+        try await withTestApp { app in
+            app.liandong.security.requireTwoFactor = false
+            let emb = try await app.signIn(.emb, totp: false)
+            app.liandong.clock.advance(by: 16 * 60)
+            try await app.send(.GET, "account/reauth", as: emb) { res in #expect(!res.body.string.contains(#"name="code""#)) }
+            try await app.send(.POST, "account/reauth", as: emb, form: ["password": TestUser.password, "next": "//evil.example"]) { res in
+                // Only a path of this site.
+                #expect(res.headers.first(name: .location) == "/")
+            }
+            let session = try #require(try await AuthSession.query(on: app.db).filter(\.$accountID == emb.account.requireID()).first())
+            #expect(abs(session.authenticatedAt.timeIntervalSince(app.liandong.clock.now())) < 5)
+        }
+    }
+}

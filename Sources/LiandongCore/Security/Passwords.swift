@@ -24,6 +24,9 @@ public struct SecurityPolicy: Sendable, Equatable {
     public var recoveryCodeCount = 10
     /// After the password, the code must follow within this time or sign-in starts over.
     public var secondFactorMinutes = 5
+    /// Confirming or rejecting a deduction and publishing a notice ask for the password (and a
+    /// code) again when the session's last authentication is older than this.
+    public var reauthenticationMinutes = 15
 
     public init() {}
 

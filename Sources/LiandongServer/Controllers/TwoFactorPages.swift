@@ -3,9 +3,11 @@ import Foundation
 import LiandongCore
 import Vapor
 
-/// The second factor in the browser: the code step of sign-in, enrolment, disabling.
+/// The second factor in the browser: the code step of sign-in, enrolment, disabling, and
+/// re-authentication before a decision.
 enum TwoFactorPages {
     static let codePath = "/login/code"
+    static let reauthPath = "/account/reauth"
 
     // MARK: Sign-in, second step
 
@@ -205,5 +207,108 @@ enum TwoFactorPages {
         response.cookies[Auth.sessionCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/",
                                                                   isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .lax)
         return response
+    }
+
+    // MARK: Re-authentication
+
+    struct ReauthContext: Encodable {
+        var frame: PageFrame
+        var next: String
+        var minutes: Int
+        var needsCode: Bool
+        var error: String?
+        var hasError: Bool
+    }
+
+    static func renderReauth(_ req: Request, next: String, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        try await req.page("reauth", ReauthContext(
+            frame: PageFrame(req, title: "重新验证身份", active: ""), next: next,
+            minutes: req.application.liandong.security.reauthenticationMinutes, needsCode: req.account?.hasTwoFactor ?? false,
+            error: error, hasError: error != nil), status: status)
+    }
+
+    @Sendable static func reauthForm(req: Request) async throws -> Response {
+        try await renderReauth(req, next: AuthPages.safeNext(try? req.query.get(String.self, at: "next")))
+    }
+
+    /// POST /account/reauth: the password, and the code when the account has one. Failures count
+    /// towards the lockout; success renews the session's authentication time.
+    @Sendable static func reauthenticate(req: Request) async throws -> Response {
+        guard let account = req.account, let session = req.authSession else { throw AppError(.unauthorized, "请先登录") }
+        struct Form: Decodable { var password: String?; var code: String?; var next: String? }
+        let form = try req.content.decode(Form.self)
+        let next = AuthPages.safeNext(form.next)
+        guard req.application.liandong.loginLimiter.allow(req.sourceAddress) else {
+            return try await renderReauth(req, next: next, error: "尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
+        }
+        let policy = req.application.liandong.security
+        let now = req.now
+        let actor = try req.actor()
+        var proof: TwoFactor.Proof?
+        do {
+            guard try await req.password.async.verify(form.password ?? "", created: account.passwordHash) else {
+                throw TwoFactor.Failure(message: "密码不正确", reason: "bad_password")
+            }
+            if account.hasTwoFactor {
+                proof = try await TwoFactor.use(form.code ?? "", for: account, now: now, policy: policy,
+                                                box: req.application.liandong.totpSecrets, actor: actor, on: req.db)
+            }
+        } catch let failure as TwoFactor.Failure {
+            if try await TwoFactor.recordFailure(account, failure, stage: "reauth", now: now, policy: policy, actor: actor, on: req.db) {
+                return lockedOut(req)
+            }
+            return try await renderReauth(req, next: next, error: failure.message, status: .unprocessableEntity)
+        }
+        session.authenticatedAt = now
+        account.failedLogins = 0
+        let secondFactor = proof?.auditName ?? "none"
+        try await req.db.transaction { tx in
+            try await session.save(on: tx)
+            try await account.save(on: tx)
+            try await AuditLog.append(tx, actor: actor, action: "session.reauth", entity: "account", entityID: String(account.id ?? 0),
+                                      after: ["second_factor": secondFactor], at: now)
+        }
+        return req.redirect(to: next)
+    }
+}
+
+/// Confirming or rejecting a deduction and publishing a notice need a recent authentication
+/// (`SecurityPolicy.reauthenticationMinutes`): a session left open on a desk must not decide
+/// anything. Console commands and API tokens have no session and are not asked.
+enum Reauthentication {
+    /// Whether the session's last authentication is recent enough (true without a session).
+    static func isFresh(_ req: Request) -> Bool {
+        guard let session = req.authSession else { return true }
+        let window = Double(req.application.liandong.security.reauthenticationMinutes * 60)
+        return req.now.timeIntervalSince(session.authenticatedAt) <= window
+    }
+
+    /// nil when the action may go ahead; otherwise the answer that asks for the password (and
+    /// code) again: a redirect to the re-authentication page for a form, which returns to
+    /// `returnTo`; 401 with a message for a JSON client.
+    static func challenge(_ req: Request, returnTo: String, action: String) throws -> Response? {
+        guard !isFresh(req) else { return nil }
+        let minutes = req.application.liandong.security.reauthenticationMinutes
+        let wantsJSON = req.url.path.hasPrefix("/api/") || req.headers.contentType == .json || req.headers.accept.mediaTypes.first == .json
+        if wantsJSON {
+            let what = req.account?.hasTwoFactor == true ? "密码和动态口令" : "密码"
+            throw AppError(.unauthorized, "距上次验证身份已超过\(minutes)分钟,\(action)前请在 \(TwoFactorPages.reauthPath) 重新输入\(what)",
+                           field: "reauthentication")
+        }
+        return req.redirect(to: "\(TwoFactorPages.reauthPath)?next=\(RequireSignIn.encode(returnTo))")
+    }
+
+    /// What a page shows above such actions when the next one will ask again: the line and the
+    /// link to the re-authentication page. Empty when the session is fresh.
+    struct Banner: Encodable {
+        var show: Bool
+        var text: String
+        var url: String
+    }
+
+    static func banner(_ req: Request, action: String, returnTo: String) -> Banner {
+        guard !isFresh(req) else { return Banner(show: false, text: "", url: "") }
+        return Banner(show: true, text: "距上次验证身份已超过\(req.application.liandong.security.reauthenticationMinutes)分钟,\(action)前须重新验证身份。",
+                      url: "\(TwoFactorPages.reauthPath)?next=\(RequireSignIn.encode(returnTo))")
     }
 }

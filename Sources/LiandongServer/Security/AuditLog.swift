@@ -34,7 +34,7 @@ enum AuditLog {
         "dispatch.ingest": "接收联动警情", "dispatch.judge_pending": "到期判定联动警情",
         "login.password_ok": "密码正确,待验证动态口令", "totp.enrol": "启用动态口令", "totp.disable": "停用动态口令",
         "totp.reset": "管理员清除动态口令", "totp.recovery_code_used": "使用恢复码", "totp.failure": "动态口令验证失败",
-        "password.failure": "密码验证失败",
+        "password.failure": "密码验证失败", "session.reauth": "重新验证身份",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
