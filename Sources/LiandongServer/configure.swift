@@ -169,6 +169,9 @@ struct LiandongState: Sendable {
     /// The time for sign-in and sessions; tests move it.
     let clock = LiandongClock()
     let loginLimiter: RateLimiter
+    /// Codes (sign-in's second step, re-authentication) one address may try per minute; the
+    /// account's lockout bounds the guesses at one account.
+    let codeLimiter: RateLimiter
     /// Ingest requests one client may send per minute.
     let ingestLimiter = RateLimiter(limit: 600, window: 60)
 
@@ -177,6 +180,7 @@ struct LiandongState: Sendable {
         self.ruleBook = ruleBook
         self.secureCookies = secureCookies
         self.loginLimiter = RateLimiter(limit: SecurityPolicy().loginAttemptsPerMinute, window: 60)
+        self.codeLimiter = RateLimiter(limit: SecurityPolicy().loginAttemptsPerMinute, window: 60)
     }
 }
 
