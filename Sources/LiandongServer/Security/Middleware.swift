@@ -131,7 +131,7 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
         headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
-        if req.account != nil { headers.replaceOrAdd(name: .cacheControl, value: "no-store") }
+        if req.account != nil || req.pendingSignIn != nil { headers.replaceOrAdd(name: .cacheControl, value: "no-store") }
         response.headers = headers
         return response
     }
