@@ -35,7 +35,6 @@ enum AuthPages {
 
     @Sendable static func loginForm(req: Request) async throws -> Response {
         if req.account != nil { return req.redirect(to: "/") }
-
         return try await renderLogin(req, next: safeNext(try? req.query.get(String.self, at: "next")))
     }
 
