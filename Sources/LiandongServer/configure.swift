@@ -16,6 +16,8 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.liandong = LiandongState(database: setting, ruleBook: .standard,
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
+    app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
+    AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
 
@@ -27,6 +29,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     // The initial rules and every revision an administrator has published.
     app.liandong.ruleBook = try await RuleSetStore.book(on: app.db)
     try await Bootstrap.firstAdministrator(app)
+    try await TwoFactor.checkSecretsCanBeOpened(app)
 
     // Content: JSON keys in snake_case on the wire.
     let encoder = JSONEncoder()
@@ -96,7 +99,24 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
     policy.lockoutThreshold = try number("LIANDONG_LOCKOUT_THRESHOLD", 3...20) ?? policy.lockoutThreshold
     policy.lockoutMinutes = try number("LIANDONG_LOCKOUT_MINUTES", 1...1440) ?? policy.lockoutMinutes
     policy.idleTimeoutMinutes = try number("LIANDONG_SESSION_IDLE_MINUTES", 5...480) ?? policy.idleTimeoutMinutes
+    if let raw = get("LIANDONG_REQUIRE_TOTP")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+        switch raw.lowercased() {
+        case "1", "true", "yes", "on": policy.requireTwoFactor = true
+        case "0", "false", "no", "off": policy.requireTwoFactor = false
+        default: throw ConfigurationError(variable: "LIANDONG_REQUIRE_TOTP", message: "应为 1(要求)或 0(不要求),而不是“\(raw)”")
+        }
+    }
     return policy
+}
+
+/// `LIANDONG_AUDIT_HASH`: the hash new audit entries are chained with, `sha256` (the default) or
+/// `sm3`. Each entry records its own, so a chain may mix both and still verifies.
+func auditHashAlgorithm(from get: (String) -> String?) throws -> AuditHashAlgorithm {
+    guard let raw = get("LIANDONG_AUDIT_HASH"), !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return .sha256 }
+    guard let algorithm = AuditHashAlgorithm(configValue: raw) else {
+        throw ConfigurationError(variable: "LIANDONG_AUDIT_HASH", message: "应为 sha256 或 sm3,而不是“\(raw)”")
+    }
+    return algorithm
 }
 
 /// `LIANDONG_SQLITE_SYNCHRONOUS`: FULL by default, so that an acknowledged write survives a
@@ -154,7 +174,14 @@ struct LiandongState: Sendable {
     /// not send X-Forwarded-Proto).
     var secureCookies = false
     var security = SecurityPolicy()
+    /// How TOTP secrets are kept: sealed with LIANDONG_TOTP_KEY when it is set, as is otherwise.
+    var totpSecrets = TwoFactor.SecretBox(key: nil)
+    /// The time for sign-in and sessions; tests move it.
+    let clock = LiandongClock()
     let loginLimiter: RateLimiter
+    /// Codes (sign-in's second step, re-authentication) one address may try per minute; the
+    /// account's lockout bounds the guesses at one account.
+    let codeLimiter: RateLimiter
     /// Ingest requests one client may send per minute (`LIANDONG_INGEST_PER_MINUTE`, default 600:
     /// with batches of up to 10,000 events, far above what one 110 system sends).
     let ingestLimiter = RateLimiter(limit: Environment.get("LIANDONG_INGEST_PER_MINUTE").flatMap(Int.init).map { max(1, $0) } ?? 600, window: 60)
@@ -164,6 +191,7 @@ struct LiandongState: Sendable {
         self.rules = NIOLockedValueBox(ruleBook)
         self.secureCookies = secureCookies
         self.loginLimiter = RateLimiter(limit: SecurityPolicy().loginAttemptsPerMinute, window: 60)
+        self.codeLimiter = RateLimiter(limit: SecurityPolicy().loginAttemptsPerMinute, window: 60)
     }
 }
 

@@ -13,12 +13,20 @@ func routes(_ app: Application) throws {
     app.get("openapi.yaml", use: SystemController.openAPI)
     identified.get("login", use: AuthPages.loginForm)
     identified.post("login", use: AuthPages.login)
+    // The second step of sign-in: a session past the password, waiting for the code.
+    identified.get("login", "code", use: TwoFactorPages.codeForm)
+    identified.post("login", "code", use: TwoFactorPages.verifyCode)
 
     // Pages: a signed-in person; forms carry the session's CSRF token.
     let pages = identified.grouped(RequireSignIn(), CSRFMiddleware())
     pages.post("logout", use: AuthPages.logout)
     pages.get("account", "password", use: AuthPages.passwordForm)
     pages.post("account", "password", use: AuthPages.changePassword)
+    pages.get("account", "totp", use: TwoFactorPages.enrolment)
+    pages.post("account", "totp", use: TwoFactorPages.confirm)
+    pages.post("account", "totp", "disable", use: TwoFactorPages.disable)
+    pages.get("account", "reauth", use: TwoFactorPages.reauthForm)
+    pages.post("account", "reauth", use: TwoFactorPages.reauthenticate)
     pages.get(use: PagesController.home)
     pages.get("units", use: RegisterPages.list)
     pages.get("units", ":id", use: RegisterPages.show)

@@ -1,5 +1,10 @@
 """A person's path through the register, in a real browser."""
+import base64
+import hashlib
+import hmac
 import re
+import struct
+import time
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -31,12 +36,64 @@ def _stale(element):
         return True
 
 
+# What each person's authenticator app knows: the TOTP secret, the last time step used (the
+# server refuses a step twice) and the recovery codes shown at enrolment.
+AUTHENTICATORS = {}
+
+
+def totp(secret, step):
+    """RFC 6238 with the defaults authenticator apps use: HMAC-SHA1, 6 digits, 30 seconds."""
+    mac = hmac.new(secret, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+def next_code(username):
+    """A code the server has not seen: this step's, or the next one's (the server accepts one step
+    of drift). Further ahead, a recovery code stands in rather than waiting."""
+    app = AUTHENTICATORS[username]
+    now = int(time.time()) // 30
+    step = max(now, app["last"] + 1)
+    if step > now + 1:
+        return app["codes"].pop(), True
+    app["last"] = step
+    return totp(app["secret"], step), False
+
+
+def enrol(browser, username, next_path="/"):
+    """The enrolment page, as a person with a phone: types the secret into the app, enters the
+    app's code, notes the recovery codes."""
+    assert "/account/totp" in browser.current_url, browser.current_url
+    shown = browser.find_element(By.ID, "totp-secret").text
+    assert re.fullmatch(r"([A-Z2-7]{4} )+[A-Z2-7]{1,4}", shown), shown
+    assert browser.find_element(By.ID, "totp-uri").text.startswith("otpauth://totp/")
+    compact = shown.replace(" ", "")
+    secret = base64.b32decode(compact + "=" * (-len(compact) % 8))
+    step = int(time.time()) // 30
+    browser.find_element(By.ID, "code").send_keys(totp(secret, step))
+    submit(browser, "form.grid button[type=submit]")
+    codes = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#recovery-codes code")]
+    assert len(codes) == 10, browser.page_source
+    AUTHENTICATORS[username] = {"secret": secret, "last": step, "codes": codes}
+    shot(browser, f"totp-codes-{username}")
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.ID, "continue").click()
+    WebDriverWait(browser, 10).until(lambda b: _stale(old))
+
+
 def login(browser, base_url, username, password):
     browser.get(f"{base_url}/login")
     browser.find_element(By.ID, "username").clear()
     browser.find_element(By.ID, "username").send_keys(username)
     browser.find_element(By.ID, "password").send_keys(password)
     submit(browser, "form.grid button[type=submit]")
+    if "/login/code" in browser.current_url and username in AUTHENTICATORS:
+        code, recovery = next_code(username)
+        browser.find_element(By.ID, "code").send_keys(code)
+        submit(browser, "form.grid button[type=submit]")
+        if recovery:
+            assert "该恢复码已作废" in browser.page_source
+        assert "/login" not in browser.current_url, browser.page_source
 
 
 def change_password(browser, current, new):
@@ -61,6 +118,18 @@ def test_1_administrator_first_login_and_register(browser, base_url, admin_passw
     assert "首次登录或密码被重置后,须先设置自己的密码" in browser.page_source
     shot(browser, "password-change")
     change_password(browser, admin_password, NEW_ADMIN_PASSWORD)
+
+    # An administrator must have a second factor before anything else.
+    browser.get(f"{base_url}/units")
+    assert "/account/totp" in browser.current_url
+    assert "系统管理员须启用动态口令" in browser.page_source
+    shot(browser, "totp-enrol")
+    browser.find_element(By.ID, "code").send_keys("000000")
+    submit(browser, "form.grid button[type=submit]")
+    assert "动态口令不正确" in browser.page_source
+    enrol(browser, "admin")
+    assert "联动单位登记册" in browser.page_source
+    browser.get(f"{base_url}/")
     assert "社会应急联动工作概况" in browser.page_source
     shot(browser, "home")
 
@@ -125,10 +194,27 @@ def test_2_administrator_creates_a_liaison_who_reports_a_change(browser, base_ur
 
 
 def test_3_the_audit_log_shows_an_intact_chain(browser, base_url):
+    # The password, then the code; the code just used is refused the next time, in Chinese.
     login(browser, base_url, "admin", NEW_ADMIN_PASSWORD)
+    logout(browser)
+    browser.get(f"{base_url}/login")
+    browser.find_element(By.ID, "username").send_keys("admin")
+    browser.find_element(By.ID, "password").send_keys(NEW_ADMIN_PASSWORD)
+    submit(browser, "form.grid button[type=submit]")
+    assert "/login/code" in browser.current_url
+    app = AUTHENTICATORS["admin"]
+    browser.find_element(By.ID, "code").send_keys(totp(app["secret"], app["last"]))
+    submit(browser, "form.grid button[type=submit]")
+    assert "该动态口令已经用过" in browser.page_source
+    shot(browser, "login-code")
+    code, _ = next_code("admin")
+    browser.find_element(By.ID, "code").send_keys(code)
+    submit(browser, "form.grid button[type=submit]")
     browser.get(f"{base_url}/admin/audit")
     assert "链完整" in browser.page_source
     assert "contact.report" in browser.page_source
+    assert "totp.enrol" in browser.page_source
+    assert "totp.failure" in browser.page_source
     shot(browser, "audit")
 
 
@@ -147,6 +233,7 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
 
     login(browser, base_url, "zhihui", one_time)
     change_password(browser, one_time, POLICE_PASSWORD)
+    enrol(browser, "zhihui")
 
     # This month's sample, then a call recorded in a few clicks.
     browser.get(f"{base_url}/checks/phone")

@@ -81,5 +81,15 @@ struct PasswordPolicyTests {
         #expect(policy.lockoutThreshold == 5)
         #expect(policy.lockoutMinutes == 15)
         #expect(policy.idleTimeoutMinutes == 30)
+        #expect(policy.reauthenticationMinutes == 15)
+        #expect(policy.recoveryCodeCount == 10)
+    }
+
+    @Test func thoseWhoDecideMustHaveASecondFactor() {
+        for role in [Role.admin, .plc, .emb, .psb] { #expect(policy.requiresTwoFactor(role), "\(role)") }
+        #expect(!policy.requiresTwoFactor(.liaison))
+        var relaxed = policy
+        relaxed.requireTwoFactor = false
+        #expect(Role.allCases.allSatisfy { !relaxed.requiresTwoFactor($0) })
     }
 }

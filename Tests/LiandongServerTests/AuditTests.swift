@@ -95,7 +95,7 @@ struct AuditTests {
             try await populate(app)
             let head = try await AuditEntry.query(on: app.db).sort(\.$id, .descending).first()
             let anchor = try await app.run(["audit", "anchor"])
-            #expect(anchor.contains("seq=4 sha256=\(head!.hash)"))
+            #expect(anchor.contains("seq=4 \(head!.algorithm)=\(head!.hash)"))
         }
     }
 }
@@ -149,5 +149,74 @@ struct BackupTests {
         await #expect(throws: (any Error).self) { try await Backup.restore(from: garbage, to: live, app: third) }
         try await third.asyncShutdown()
         try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+@Suite("Audit hash: SHA-256 or SM3, recorded per entry")
+struct AuditHashChainTests {
+    func tamper(_ app: Application, _ statement: String) async throws { try await AuditTests().tamper(app, statement) }
+
+    /// Entries chained alternately with SHA-256 and SM3, as when a deployment switches.
+    func mixedChain(_ app: Application) async throws {
+        for (i, algorithm) in [AuditHashAlgorithm.sha256, .sm3, .sm3, .sha256, .sm3].enumerated() {
+            try await AuditLog.append(app.db, actor: .console(), action: "unit.update", entity: "linkage_unit", entityID: String(i + 1),
+                                      after: ["note": "第\(i + 1)次"], algorithm: algorithm)
+        }
+    }
+
+    @Test func aChainMixingBothAlgorithmsVerifiesEachEntryWithItsOwn() async throws {
+        try await withTestApp { app in
+            try await mixedChain(app)
+            let entries = try await AuditEntry.query(on: app.db).sort(\.$id).all()
+            // The first start's account.create (with the configured algorithm), then the five.
+            #expect(entries.dropFirst().map(\.algorithm) == ["sha256", "sm3", "sm3", "sha256", "sm3"])
+            let counts = ["sha256": 2, "sm3": 3].merging([entries[0].algorithm: 1], uniquingKeysWith: +)
+            let sm3 = entries[2]
+            let canonical = AuditLog.Canonical(seq: sm3.id!, atMs: sm3.atMilliseconds, actor: sm3.actor, role: sm3.role, action: sm3.action,
+                                               entity: sm3.entity, entityId: sm3.entityID, before: sm3.before, after: sm3.after,
+                                               source: sm3.source, algorithm: sm3.algorithm, prevHash: sm3.prevHash)
+            #expect(sm3.hash == canonical.hash(using: .sm3) && sm3.hash != canonical.hash(using: .sha256))
+            let verification = try await AuditLog.verify(on: app.db)
+            #expect(verification.firstBroken == nil)
+            #expect(verification.byAlgorithm == counts)
+            #expect(verification.headAlgorithm == "sm3")
+            #expect(try await app.run(["audit", "verify"]).contains("审计日志完整:共 6 条(SHA-256 \(counts["sha256"]!) 条、SM3 \(counts["sm3"]!) 条)"))
+            #expect(try await app.run(["audit", "anchor"]).contains("seq=6 sm3=\(entries[5].hash)"))
+        }
+    }
+
+    @Test func anEditIsFoundUnderSM3() async throws {
+        try await withTestApp { app in
+            try await mixedChain(app)
+            try await tamper(app, "UPDATE audit_log SET after = replace(after, '第3次', '第9次') WHERE seq = 4")
+            let verification = try await AuditLog.verify(on: app.db)
+            #expect(verification.firstBroken?.seq == 4)
+            #expect(verification.firstBroken?.reason.contains("SM3 摘要不符") == true)
+            await #expect(throws: CommandFailure.self) { _ = try await app.run(["audit", "verify"]) }
+        }
+    }
+
+    @Test func relabellingAnEntryWithTheOtherAlgorithmIsFound() async throws {
+        try await withTestApp { app in
+            try await mixedChain(app)
+            // Switch seq 3 from SM3 to SHA-256 with a correct SHA-256 hash of the relabelled entry:
+            // the algorithm is part of what is hashed, and the next entry still links to the old hash.
+            let e = try #require(try await AuditEntry.find(3, on: app.db))
+            let relabelled = AuditLog.Canonical(seq: 3, atMs: e.atMilliseconds, actor: e.actor, role: e.role, action: e.action, entity: e.entity,
+                                                entityId: e.entityID, before: e.before, after: e.after, source: e.source,
+                                                algorithm: "sha256", prevHash: e.prevHash).hash(using: .sha256)
+            try await tamper(app, "UPDATE audit_log SET algorithm = 'sha256', hash = '\(relabelled)' WHERE seq = 3")
+            #expect(try await AuditLog.verify(on: app.db).firstBroken?.seq == 4)
+            // An algorithm the log does not know is named.
+            try await tamper(app, "UPDATE audit_log SET algorithm = 'md5' WHERE seq = 2")
+            #expect(try await AuditLog.verify(on: app.db).firstBroken?.reason.contains("未知的摘要算法 md5") == true)
+        }
+    }
+
+    @Test func theAlgorithmSettingIsReadStrictly() throws {
+        #expect(try auditHashAlgorithm(from: { _ in nil }) == .sha256)
+        #expect(try auditHashAlgorithm(from: { ["LIANDONG_AUDIT_HASH": "SM3"][$0] }) == .sm3)
+        #expect(try auditHashAlgorithm(from: { ["LIANDONG_AUDIT_HASH": "sha-256"][$0] }) == .sha256)
+        #expect(throws: ConfigurationError.self) { try auditHashAlgorithm(from: { ["LIANDONG_AUDIT_HASH": "md5"][$0] }) }
     }
 }

@@ -41,21 +41,30 @@ struct AuthTests {
 
     @Test func signInSetsAProtectedSessionCookie() async throws {
         try await withTestApp { app in
+            // An EMB officer has a second factor: the password leads to the code, then to the page.
             let user = try await app.signIn(.emb, username: "emb1")
             let res = try await login(app, "emb1", TestUser.password)
             #expect(res.status == .seeOther)
-            #expect(res.headers.first(name: .location) == "/units")
-            let cookie = try #require(res.headers.setCookie?[Auth.sessionCookie])
-            #expect(cookie.isHTTPOnly)
-            #expect(cookie.sameSite == .lax)
-            #expect(!cookie.isSecure)
+            #expect(res.headers.first(name: .location) == "/login/code?next=/units")
+            let waiting = try #require(res.headers.setCookie?[Auth.sessionCookie])
+            let signedIn = try await app.postCode(user.code(step: app.totpStep), cookie: waiting.string)
+            #expect(signedIn.headers.first(name: .location) == "/units")
+            for cookie in [waiting, try #require(signedIn.headers.setCookie?[Auth.sessionCookie])] {
+                #expect(cookie.isHTTPOnly)
+                #expect(cookie.sameSite == .lax)
+                #expect(!cookie.isSecure)
+            }
+            let cookie = try #require(signedIn.headers.setCookie?[Auth.sessionCookie])
             // Only a hash of the cookie's token is stored.
             #expect(try await AuthSession.query(on: app.db).filter(\.$tokenHash == cookie.string).count() == 0)
             #expect(try await AuthSession.query(on: app.db).filter(\.$tokenHash == Auth.hash(cookie.string)).count() == 1)
             #expect(try await auditActions(app).contains("login.success"))
-            _ = user
             let tls = try await login(app, "emb1", TestUser.password, forwardedProto: "https")
             #expect(tls.headers.setCookie?[Auth.sessionCookie]?.isSecure == true)
+            // Without a second factor the password alone signs in.
+            _ = try await app.signIn(.liaison, unitID: 3, username: "liaison1")
+            let liaison = try await login(app, "liaison1", TestUser.password)
+            #expect(liaison.headers.first(name: .location) == "/units")
         }
     }
 

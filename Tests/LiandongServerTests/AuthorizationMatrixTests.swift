@@ -37,6 +37,15 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/openapi.yaml", pattern: "/openapi.yaml", allowed: everyone),
         Case(method: .GET, path: "/login", pattern: "/login", allowed: everyone),
         Case(method: .POST, path: "/login", pattern: "/login", allowed: everyone, form: ["username": "x", "password": "y"], sameForAll: 403),
+        // Only a session waiting for its code gets the code form; anyone else goes to the login page.
+        Case(method: .GET, path: "/login/code", pattern: "/login/code", allowed: people),
+        Case(method: .POST, path: "/login/code", pattern: "/login/code", allowed: people, form: ["code": "000000"]),
+        Case(method: .GET, path: "/account/totp", pattern: "/account/totp", allowed: people),
+        Case(method: .POST, path: "/account/totp", pattern: "/account/totp", allowed: people, form: ["code": "x"]),
+        // Wrong credentials here count towards the lockout: one each, well below it.
+        Case(method: .POST, path: "/account/totp/disable", pattern: "/account/totp/disable", allowed: people, form: ["password": "x"]),
+        Case(method: .GET, path: "/account/reauth?next=/deductions", pattern: "/account/reauth", allowed: people),
+        Case(method: .POST, path: "/account/reauth", pattern: "/account/reauth", allowed: people, form: ["password": "x"]),
         Case(method: .GET, path: "/account/password", pattern: "/account/password", allowed: people),
         Case(method: .POST, path: "/account/password", pattern: "/account/password", allowed: people, form: ["current": "x"]),
         Case(method: .GET, path: "/", pattern: "/", allowed: people),

@@ -12,7 +12,28 @@ public struct SecurityPolicy: Sendable, Equatable {
     /// Login attempts one address may make per minute.
     public var loginAttemptsPerMinute = 10
 
+    /// Whether the roles below must enrol a second factor (TOTP) before using the system
+    /// (`LIANDONG_REQUIRE_TOTP`). Accounts that have enrolled always give a code, whatever this says.
+    public var requireTwoFactor = true
+    /// Those who decide: administrators, the officers who confirm deductions (EMB, police) and
+    /// those who publish notices (PLC). A liaison may enrol but need not.
+    public var twoFactorRoles: Set<Role> = [.admin, .plc, .emb, .psb]
+    /// Time steps of clock drift accepted either side of the current one (RFC 6238 §5.2: at most one).
+    public var totpDriftSteps = 1
+    /// Recovery codes issued at enrolment, each good once.
+    public var recoveryCodeCount = 10
+    /// After the password, the code must follow within this time or sign-in starts over.
+    public var secondFactorMinutes = 5
+    /// Confirming or rejecting a deduction and publishing a notice ask for the password (and a
+    /// code) again when the session's last authentication is older than this.
+    public var reauthenticationMinutes = 15
+
     public init() {}
+
+    /// Whether an account of this role must have a second factor.
+    public func requiresTwoFactor(_ role: Role) -> Bool {
+        requireTwoFactor && twoFactorRoles.contains(role)
+    }
 
     /// What is wrong with a new password, in words for the person choosing it; nil when fine.
     public func problem(with password: String, username: String) -> String? {

@@ -4,11 +4,12 @@ import LiandongCore
 import SQLKit
 import Vapor
 
-/// `liandong accounts list|create|reset-password|unlock`
+/// `liandong accounts list|create|reset-password|unlock|totp-enrol|totp-reset`
 struct AccountsCommand: AsyncCommandGroup {
     var help: String { "账户管理" }
     var commands: [String: any AnyAsyncCommand] {
-        ["list": AccountsListCommand(), "create": AccountsCreateCommand(), "reset-password": AccountsResetCommand(), "unlock": AccountsUnlockCommand()]
+        ["list": AccountsListCommand(), "create": AccountsCreateCommand(), "reset-password": AccountsResetCommand(), "unlock": AccountsUnlockCommand(),
+         "totp-enrol": AccountsTOTPEnrolCommand(), "totp-reset": AccountsTOTPResetCommand()]
     }
     var defaultCommand: (any AnyAsyncCommand)? { AccountsListCommand() }
 }
@@ -20,9 +21,10 @@ struct AccountsListCommand: AsyncCommand {
         let accounts = try await Account.query(on: context.application.db).sort(\.$id).all()
         let rows = accounts.map { a in
             [String(a.id ?? 0), a.username, a.displayName, a.accountRole.name, a.unitID.map(String.init) ?? a.jurisdictionID ?? "全市",
-             a.disabled ? "已停用" : (a.lockedUntil.map { $0 > Date() } ?? false) ? "已锁定" : "正常"]
+             a.disabled ? "已停用" : (a.lockedUntil.map { $0 > Date() } ?? false) ? "已锁定" : "正常",
+             a.hasTwoFactor ? "已启用" : context.application.mustEnrolTwoFactor(a) ? "须启用" : "未启用"]
         }
-        context.application.commandOutput.write(CommandOutput.table(header: ["编号", "用户名", "姓名", "角色", "范围", "状态"], rows: rows))
+        context.application.commandOutput.write(CommandOutput.table(header: ["编号", "用户名", "姓名", "角色", "范围", "状态", "动态口令"], rows: rows))
     }
 }
 
@@ -67,6 +69,36 @@ struct AccountsUnlockCommand: AsyncCommand {
         let account = try await Account.named(signature.username, on: app.db)
         try await AccountService.setState(account, action: "unlock", actor: .console(), on: app.db)
         app.commandOutput.write("已解锁 \(account.username)\n")
+    }
+}
+
+struct AccountsTOTPEnrolCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "username") var username: String
+    }
+    var help: String { "为账户启用动态口令,打印密钥和恢复码(交本人添加到验证器)" }
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let account = try await Account.named(signature.username, on: app.db)
+        let (secret, codes) = try await TwoFactor.enrolDirectly(account, now: app.liandong.clock.now(), policy: app.liandong.security,
+                                                                box: app.liandong.totpSecrets, actor: .console(), on: app.db)
+        let lines = ["已为 \(account.username) 启用动态口令。密钥(仅显示一次,请当面交本人添加到验证器):",
+                     TwoFactor.grouped(secret), TwoFactor.provisioningURI(secret, account: account), "恢复码(每个只能用一次):"] + codes
+        app.commandOutput.write(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+struct AccountsTOTPResetCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "username") var username: String
+    }
+    var help: String { "清除账户的动态口令(手机和恢复码都丢失时),其会话随之结束" }
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let account = try await Account.named(signature.username, on: app.db)
+        guard account.hasTwoFactor else { throw CommandFailure("账户 \(account.username) 未启用动态口令") }
+        try await TwoFactor.remove(account, action: "totp.reset", actor: .console(), on: app.db)
+        app.commandOutput.write("已清除 \(account.username) 的动态口令\(app.mustEnrolTwoFactor(account) ? ";下次登录时须重新启用" : "")\n")
     }
 }
 
@@ -145,7 +177,9 @@ struct AuditVerifyCommand: AsyncCommand {
         if let broken = result.firstBroken {
             throw CommandFailure("审计日志已被篡改:第 \(broken.seq) 条 — \(broken.reason)")
         }
-        context.application.commandOutput.write("审计日志完整:共 \(result.entries) 条,链头 #\(result.headSeq) \(result.headHash)\n")
+        let algorithms = AuditHashAlgorithm.allCases.compactMap { a in result.byAlgorithm[a.rawValue].map { "\(a.displayName) \($0) 条" } }
+        let mix = algorithms.isEmpty ? "" : "(\(algorithms.joined(separator: "、")))"
+        context.application.commandOutput.write("审计日志完整:共 \(result.entries) 条\(mix),链头 #\(result.headSeq) \(result.headHash)\n")
     }
 }
 
@@ -154,7 +188,7 @@ struct AuditAnchorCommand: AsyncCommand {
     var help: String { "打印链头摘要,供在系统外存档" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let result = try await AuditLog.verify(on: context.application.db)
-        context.application.commandOutput.write("\(ChinaTime.isoString(Date())) seq=\(result.headSeq) \(AuditLog.algorithm)=\(result.headHash)\(result.firstBroken == nil ? "" : " (链已损坏)")\n")
+        context.application.commandOutput.write("\(ChinaTime.isoString(Date())) seq=\(result.headSeq) \(result.headAlgorithm)=\(result.headHash)\(result.firstBroken == nil ? "" : " (链已损坏)")\n")
     }
 }
 

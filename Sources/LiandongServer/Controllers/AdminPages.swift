@@ -21,6 +21,9 @@ enum AdminPages {
         var lastLogin: String
         var locked: Bool
         var disabled: Bool
+        /// 已启用, 未启用 or 须启用 (the role needs one and has none yet).
+        var twoFactor: String
+        var hasTwoFactor: Bool
     }
 
     struct Option: Encodable {
@@ -53,7 +56,9 @@ enum AdminPages {
             let scope = a.unitID.flatMap { unitNames[$0] } ?? a.jurisdictionID.flatMap { Jurisdictions.named($0)?.name } ?? "全市"
             return AccountRow(id: a.id ?? 0, username: a.username, displayName: a.displayName, role: a.accountRole.name, scope: scope,
                               status: a.disabled ? "已停用" : locked ? "已锁定" : a.mustChangePassword ? "待修改初始密码" : "正常",
-                              lastLogin: a.lastLoginAt.map(ChinaTime.displayString) ?? "—", locked: locked, disabled: a.disabled)
+                              lastLogin: a.lastLoginAt.map(ChinaTime.displayString) ?? "—", locked: locked, disabled: a.disabled,
+                              twoFactor: a.hasTwoFactor ? "已启用" : req.application.mustEnrolTwoFactor(a) ? "须启用" : "未启用",
+                              hasTwoFactor: a.hasTwoFactor)
         }
         let context = AccountsContext(
             frame: PageFrame(req, title: "账户管理", active: "accounts"), accounts: rows,
@@ -109,6 +114,11 @@ enum AdminPages {
             case "unlock", "disable", "enable":
                 try await AccountService.setState(account, action: action, actor: actor, on: req.db)
                 return try await renderAccounts(req, message: "已更新账户 \(account.username)")
+            case "totp_reset":
+                // For someone who lost both the phone and the recovery codes: they enrol again.
+                guard account.hasTwoFactor else { throw AppError.invalid("账户 \(account.username) 未启用动态口令", field: "action") }
+                try await TwoFactor.remove(account, action: "totp.reset", actor: actor, on: req.db)
+                return try await renderAccounts(req, message: "已清除 \(account.username) 的动态口令,其登录会话已结束;下次登录时须重新启用")
             default:
                 throw AppError.invalid("未知操作“\(action)”", field: "action")
             }

@@ -61,8 +61,20 @@ enum AuthPages {
         } catch let failure as Auth.LoginFailure {
             return try await renderLogin(req, next: next, username: form.username ?? "", error: failure.message, status: .unauthorized)
         }
-        let (_, token) = try await Auth.startSession(for: account, source: source, on: req.db)
-        let response = req.redirect(to: account.mustChangePassword ? RequireSignIn.passwordPath : next)
+        let now = req.now
+        // A second sign-in from the same browser replaces the one that waited for a code.
+        if let waiting = req.pendingSignIn { try await waiting.session.delete(on: req.db) }
+        let response: Response
+        let token: String
+        if account.hasTwoFactor {
+            // The password was right; the session waits for the code and signs nobody in until then.
+            let due = now.addingTimeInterval(Double(req.application.liandong.security.secondFactorMinutes * 60))
+            (_, token) = try await Auth.startSession(for: account, source: source, now: now, secondFactorDue: due, on: req.db)
+            response = req.redirect(to: "\(TwoFactorPages.codePath)?next=\(RequireSignIn.encode(next))")
+        } else {
+            (_, token) = try await Auth.startSession(for: account, source: source, now: now, on: req.db)
+            response = req.redirect(to: account.mustChangePassword ? RequireSignIn.passwordPath : next)
+        }
         response.cookies[Auth.sessionCookie] = Auth.cookie(token, secure: req.usesTLS)
         response.cookies[Auth.loginCSRFCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/login")
         return response

@@ -34,6 +34,8 @@ enum DeductionPages {
         var hasError: Bool
         var notice: String?
         var hasNotice: Bool
+        /// Shown to an officer who may decide when the next decision will ask to re-authenticate.
+        var reauth: Reauthentication.Banner
     }
 
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
@@ -68,7 +70,9 @@ enum DeductionPages {
             },
             count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
-            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil), status: status)
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil,
+            reauth: agency == nil ? Reauthentication.Banner(show: false, text: "", url: "")
+                : Reauthentication.banner(req, action: "确认或驳回扣分", returnTo: req.method == .GET ? req.url.string : "/deductions")), status: status)
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await render(req) }
@@ -96,6 +100,8 @@ enum DeductionPages {
             throw AppError(.forbidden, "扣分由市应急管理局和市公安局工作人员各自代表本部门确认")
         }
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "扣分编号应为数字") }
+        // A decision on someone's rating needs a recent password (and code).
+        if let challenge = try Reauthentication.challenge(req, returnTo: "/deductions", action: "确认或驳回扣分") { return challenge }
         struct Form: Decodable { var action: String?; var points: String?; var reason: String? }
         let form = try req.content.decode(Form.self)
         do {

@@ -237,6 +237,9 @@ enum Demo {
             out += "  \(account.username)  \(account.role.name)\(account.unit.map { "(\($0))" } ?? "")\n"
         }
         out += "  admin  系统管理员(首次启动时打印的一次性密码)\n"
+        if app.liandong.security.requiresTwoFactor(.plc) {
+            out += "系统管理员和政法委、应急局、公安局工作人员首次登录时须绑定动态口令(TOTP);仅作演示时可设 LIANDONG_REQUIRE_TOTP=0。\n"
+        }
         return out
     }
 }

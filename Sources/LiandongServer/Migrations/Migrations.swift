@@ -15,5 +15,6 @@ enum LiandongMigrations {
         CreateEquipmentChecklists(),
         AddComplianceIndex(),
         CreatePlansAndRuleSets(),
+        AddTwoFactor(),
     ]
 }

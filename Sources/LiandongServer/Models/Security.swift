@@ -21,6 +21,12 @@ final class Account: Model, @unchecked Sendable {
     @OptionalField(key: "locked_until") var lockedUntil: Date?
     @Field(key: "disabled") var disabled: Bool
     @OptionalField(key: "last_login_at") var lastLoginAt: Date?
+    /// The TOTP secret as `TwoFactor.SecretBox` stores it; nil when there is none.
+    @OptionalField(key: "totp_secret") var totpSecret: String?
+    /// When the second factor was enabled; nil while enrolment waits for its first code.
+    @OptionalField(key: "totp_enabled_at") var totpEnabledAt: Date?
+    /// The time step of the last code accepted (replay protection).
+    @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
@@ -47,6 +53,9 @@ final class Account: Model, @unchecked Sendable {
         Snapshot(username: username, displayName: displayName, role: role, unitId: unitID, jurisdictionId: jurisdictionID,
                  disabled: disabled, locked: lockedUntil.map { $0 > now } ?? false)
     }
+
+    /// Whether sign-in asks this account for a code.
+    var hasTwoFactor: Bool { totpEnabledAt != nil && totpSecret != nil }
 }
 
 /// A signed-in session, kept in the database so that several app servers can share it.
@@ -63,6 +72,21 @@ final class AuthSession: Model, @unchecked Sendable {
     /// When the person last proved their password (sensitive actions ask again after a while).
     @Field(key: "authenticated_at") var authenticatedAt: Date
     @OptionalField(key: "source") var source: String?
+    /// Set while the password has been given and the code is awaited, to the time the wait ends.
+    /// Such a session signs nobody in: it only leads to `/login/code`.
+    @OptionalField(key: "second_factor_due") var secondFactorDue: Date?
+
+    init() {}
+}
+
+/// One recovery code of an account, as a salted hash (`RecoveryCodes.hash`). A code used is deleted.
+final class RecoveryCode: Model, @unchecked Sendable {
+    static let schema = "recovery_codes"
+
+    @ID(custom: "id", generatedBy: .database) var id: Int?
+    @Field(key: "account_id") var accountID: Int
+    @Field(key: "code_hash") var codeHash: String
+    @Field(key: "created_at") var createdAt: Date
 
     init() {}
 }

@@ -70,6 +70,8 @@ enum NoticePages {
         var blocks: [Block]
         var signature: String
         var date: String
+        /// Shown above the publish button when publishing will ask to re-authenticate.
+        var reauth: Reauthentication.Banner
     }
 
     @Sendable static func show(req: Request) async throws -> View {
@@ -90,13 +92,17 @@ enum NoticePages {
                 case .table(let h, let r): Block(kind: "table", text: "", header: h, rows: r)
                 }
             },
-            signature: doc.signature, date: doc.date.chinese))
+            signature: doc.signature, date: doc.date.chinese,
+            reauth: notice.status == "draft" && mayDraft(p) ? Reauthentication.banner(req, action: "发布通报", returnTo: "/notices/\(id)")
+                : Reauthentication.Banner(show: false, text: "", url: "")))
     }
 
     @Sendable static func publish(req: Request) async throws -> Response {
         let actor = try req.actor()
         try req.authorize(mayDraft(actor.principal), "通报由市委政法委发布")
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
+        // Publishing names units and their deductions for good: a recent password (and code) first.
+        if let challenge = try Reauthentication.challenge(req, returnTo: "/notices/\(id)", action: "发布通报") { return challenge }
         _ = try await NoticeService.publish(id, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
         return req.redirect(to: "/notices/\(id)")
     }

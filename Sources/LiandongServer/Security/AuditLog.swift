@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import LiandongCore
+import NIOConcurrencyHelpers
 import SQLKit
 
 /// Who did something, from where: what every audited change carries.
@@ -18,7 +19,8 @@ struct Actor: Sendable {
 
 /// The tamper-evident audit log: each entry carries the hash of the one before it, so an entry
 /// altered, removed or reordered behind the application's back breaks the chain, and
-/// `liandong audit verify` finds the first place it breaks.
+/// `liandong audit verify` finds the first place it breaks. The hash is SHA-256 or SM3
+/// (`LIANDONG_AUDIT_HASH`); each entry records the one it was made with, and is verified with it.
 enum AuditLog {
     static let headTable = "audit_head"
 
@@ -30,11 +32,22 @@ enum AuditLog {
         "token.issue": "签发令牌", "token.revoke": "吊销令牌", "contact.report": "联系方式报备",
         "unit.create": "新增联动单位", "unit.update": "修改联动单位", "backup": "备份数据库",
         "dispatch.ingest": "接收联动警情", "dispatch.judge_pending": "到期判定联动警情",
+        "login.password_ok": "密码正确,待验证动态口令", "totp.enrol": "启用动态口令", "totp.disable": "停用动态口令",
+        "totp.reset": "管理员清除动态口令", "totp.recovery_code_used": "使用恢复码", "totp.failure": "动态口令验证失败",
+        "password.failure": "密码验证失败", "session.reauth": "重新验证身份",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
     static let genesis = String(repeating: "0", count: 64)
-    static let algorithm = "sha256"
+
+    private static let configured = NIOLockedValueBox(AuditHashAlgorithm.sha256)
+
+    /// The hash new entries are chained with: one per process, set by `configure` from
+    /// `LIANDONG_AUDIT_HASH`. Entries already written keep theirs.
+    static var algorithm: AuditHashAlgorithm {
+        get { configured.withLockedValue { $0 } }
+        set { configured.withLockedValue { $0 = newValue } }
+    }
 
     /// The fields an entry's hash covers, in a fixed order.
     struct Canonical: Encodable {
@@ -63,11 +76,17 @@ enum AuditLog {
             try c.encode(source, forKey: .source); try c.encode(algorithm, forKey: .algorithm); try c.encode(prevHash, forKey: .prevHash)
         }
 
-        func hash() -> String {
+        /// The hash of the canonical JSON with `algorithm`.
+        func hash(using algorithm: AuditHashAlgorithm) -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let data = try! encoder.encode(self)
-            return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            return algorithm.hexDigest(data)
+        }
+
+        /// The hash with the algorithm the entry records.
+        func hash() -> String {
+            hash(using: AuditHashAlgorithm(rawValue: algorithm) ?? .sha256)
         }
     }
 
@@ -92,8 +111,10 @@ enum AuditLog {
     /// Appends an entry. Runs in the caller's transaction when there is one, so the entry is
     /// stored if and only if the change it records is.
     static func append(_ db: any Database, actor: Actor, action: String, entity: String, entityID: String? = nil,
-                       before: (any Encodable)? = nil, after: (any Encodable)? = nil, at: Date = Date()) async throws {
+                       before: (any Encodable)? = nil, after: (any Encodable)? = nil, at: Date = Date(),
+                       algorithm chosen: AuditHashAlgorithm? = nil) async throws {
         let beforeJSON = json(before), afterJSON = json(after)
+        let algorithm = chosen ?? Self.algorithm
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
             // Taking the head row first makes concurrent appends wait for each other: a write
@@ -107,8 +128,8 @@ enum AuditLog {
             let canonical = Canonical(
                 seq: head.seq, atMs: Int((at.timeIntervalSince1970 * 1000).rounded(.down)), actor: actor.principal.name,
                 role: actor.principal.roleName, action: action, entity: entity, entityId: entityID,
-                before: beforeJSON, after: afterJSON, source: actor.source, algorithm: algorithm, prevHash: head.hash)
-            let hash = canonical.hash()
+                before: beforeJSON, after: afterJSON, source: actor.source, algorithm: algorithm.rawValue, prevHash: head.hash)
+            let hash = canonical.hash(using: algorithm)
             let entry = AuditEntry()
             entry.id = canonical.seq
             entry.atMilliseconds = canonical.atMs
@@ -120,7 +141,7 @@ enum AuditLog {
             entry.before = beforeJSON
             entry.after = afterJSON
             entry.source = actor.source
-            entry.algorithm = algorithm
+            entry.algorithm = algorithm.rawValue
             entry.prevHash = head.hash
             entry.hash = hash
             try await entry.create(on: tx)
@@ -133,11 +154,16 @@ enum AuditLog {
         var entries: Int
         var headSeq: Int
         var headHash: String
+        /// The algorithm of the last entry (the one the head hash was made with).
+        var headAlgorithm: String = AuditHashAlgorithm.sha256.rawValue
+        /// Entries by the algorithm they were chained with.
+        var byAlgorithm: [String: Int] = [:]
         /// The first entry whose content, link or order is wrong, and why; nil when the chain holds.
         var firstBroken: (seq: Int, reason: String)?
 
         static func == (a: Verification, b: Verification) -> Bool {
-            a.entries == b.entries && a.headSeq == b.headSeq && a.headHash == b.headHash
+            a.entries == b.entries && a.headSeq == b.headSeq && a.headHash == b.headHash && a.headAlgorithm == b.headAlgorithm
+                && a.byAlgorithm == b.byAlgorithm
                 && a.firstBroken?.seq == b.firstBroken?.seq && a.firstBroken?.reason == b.firstBroken?.reason
         }
     }
@@ -152,6 +178,8 @@ enum AuditLog {
         var count = 0
         var broken: (Int, String)?
         var lastSeq = 0
+        var lastAlgorithm = AuditHashAlgorithm.sha256.rawValue
+        var byAlgorithm: [String: Int] = [:]
         let batch = 2000
         var after = 0
         outer: while true {
@@ -173,11 +201,17 @@ enum AuditLog {
                 let canonical = Canonical(seq: seq, atMs: row.atMilliseconds, actor: row.actor, role: row.role, action: row.action,
                                           entity: row.entity, entityId: row.entityID, before: row.before, after: row.after,
                                           source: row.source, algorithm: row.algorithm, prevHash: row.prevHash)
-                guard row.algorithm == algorithm else { broken = (seq, "未知的摘要算法 \(row.algorithm)"); break outer }
-                if canonical.hash() != row.hash {
-                    broken = (seq, "记录内容被修改(摘要不符)")
+                // Each entry with its own algorithm: a chain may mix SHA-256 and SM3.
+                guard let algorithm = AuditHashAlgorithm(rawValue: row.algorithm) else {
+                    broken = (seq, "未知的摘要算法 \(row.algorithm)")
                     break outer
                 }
+                if canonical.hash(using: algorithm) != row.hash {
+                    broken = (seq, "记录内容被修改(\(algorithm.displayName) 摘要不符)")
+                    break outer
+                }
+                byAlgorithm[row.algorithm, default: 0] += 1
+                lastAlgorithm = row.algorithm
                 previousHash = row.hash
                 expectedSeq += 1
             }
@@ -187,6 +221,7 @@ enum AuditLog {
                 broken = (lastSeq + 1, "链尾与头记录不符(最后的记录被删除)")
             }
         }
-        return Verification(entries: count, headSeq: head?.seq ?? 0, headHash: head?.hash ?? "", firstBroken: broken)
+        return Verification(entries: count, headSeq: head?.seq ?? 0, headHash: head?.hash ?? "", headAlgorithm: lastAlgorithm,
+                            byAlgorithm: byAlgorithm, firstBroken: broken)
     }
 }

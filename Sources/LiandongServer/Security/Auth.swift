@@ -35,10 +35,12 @@ enum Auth {
     }
 
     /// Checks a username and password, counting failures and locking the account after too many.
-    /// Every attempt is audited.
+    /// Every attempt is audited. For an account with a second factor this is only the first step:
+    /// the failure count stays until the code is right too (`completeLogin`), so that knowing the
+    /// password does not allow unlimited guesses at the code.
     static func login(username: String, password: String, source: String, on req: Request) async throws -> Account {
         let policy = req.application.liandong.security
-        let now = Date()
+        let now = req.application.liandong.clock.now()
         let name = username.trimmingCharacters(in: .whitespaces)
         let generic = LoginFailure(message: "用户名或密码错误")
         guard let account = try await Account.query(on: req.db).filter(\.$username == name).first() else {
@@ -70,18 +72,31 @@ enum Auth {
             }
             throw generic
         }
-        account.failedLogins = 0
-        account.lockedUntil = nil
-        account.lastLoginAt = now
-        try await account.save(on: req.db)
-        try await AuditLog.append(req.db, actor: actor, action: "login.success", entity: "account", entityID: String(account.id ?? 0))
+        if account.hasTwoFactor {
+            try await AuditLog.append(req.db, actor: actor, action: "login.password_ok", entity: "account", entityID: String(account.id ?? 0))
+            return account
+        }
+        try await completeLogin(account, secondFactor: nil, actor: actor, now: now, on: req.db)
         return account
     }
 
-    /// Starts a session and returns the cookie's token.
-    static func startSession(for account: Account, source: String, on db: any Database) async throws -> (AuthSession, String) {
+    /// The person has proved who they are: failures are forgotten and the login is audited.
+    static func completeLogin(_ account: Account, secondFactor: String?, actor: Actor, now: Date, on db: any Database) async throws {
+        account.failedLogins = 0
+        account.lockedUntil = nil
+        account.lastLoginAt = now
+        try await db.transaction { tx in
+            try await account.save(on: tx)
+            try await AuditLog.append(tx, actor: actor, action: "login.success", entity: "account", entityID: String(account.id ?? 0),
+                                      after: secondFactor.map { ["second_factor": $0] })
+        }
+    }
+
+    /// Starts a session and returns the cookie's token. With `secondFactorDue` the session only
+    /// waits for the code, until then.
+    static func startSession(for account: Account, source: String, now: Date = Date(), secondFactorDue: Date? = nil,
+                             on db: any Database) async throws -> (AuthSession, String) {
         let token = randomToken()
-        let now = Date()
         let session = AuthSession()
         session.tokenHash = hash(token)
         session.accountID = try account.requireID()
@@ -90,8 +105,22 @@ enum Auth {
         session.lastSeenAt = now
         session.authenticatedAt = now
         session.source = source
+        session.secondFactorDue = secondFactorDue
         try await session.create(on: db)
         return (session, token)
+    }
+
+    /// The session's cookie and CSRF token change when it is promoted from waiting for the code to
+    /// signed in: whatever was seen before the code is worth nothing after it.
+    static func promote(_ session: AuthSession, now: Date, on db: any Database) async throws -> String {
+        let token = randomToken()
+        session.tokenHash = hash(token)
+        session.csrfToken = randomToken()
+        session.secondFactorDue = nil
+        session.authenticatedAt = now
+        session.lastSeenAt = now
+        try await session.save(on: db)
+        return token
     }
 
     static func cookie(_ token: String, secure: Bool) -> HTTPCookies.Value {
@@ -133,10 +162,17 @@ enum Auth {
     }
 }
 
+/// A session that has passed the password step and waits for the second factor.
+struct PendingSignIn {
+    let session: AuthSession
+    let account: Account
+}
+
 extension Request {
     private struct PrincipalKey: StorageKey { typealias Value = Principal }
     private struct SessionKey: StorageKey { typealias Value = AuthSession }
     private struct AccountKey: StorageKey { typealias Value = Account }
+    private struct PendingKey: StorageKey { typealias Value = PendingSignIn }
 
     /// Who is making the request, if anyone.
     var principal: Principal? {
@@ -153,6 +189,15 @@ extension Request {
         get { storage[AccountKey.self] }
         set { storage[AccountKey.self] = newValue }
     }
+
+    /// A session past the password and waiting for the code; it signs nobody in.
+    var pendingSignIn: PendingSignIn? {
+        get { storage[PendingKey.self] }
+        set { storage[PendingKey.self] = newValue }
+    }
+
+    /// The time for sign-in and sessions (tests move it).
+    var now: Date { application.liandong.clock.now() }
 
     /// The principal, or 401.
     func requirePrincipal() throws -> Principal {

@@ -12,7 +12,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
                   token.revokedAt == nil
             else { throw AppError(.unauthorized, "令牌无效或已吊销") }
             req.principal = token.principal
-            let now = Date()
+            let now = req.now
             if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
                 token.lastUsedAt = now
                 try await token.save(on: req.db)
@@ -25,12 +25,17 @@ struct PrincipalMiddleware: AsyncMiddleware {
 
     private func loadSession(_ token: String, _ req: Request) async throws {
         guard let session = try await AuthSession.query(on: req.db).filter(\.$tokenHash == Auth.hash(token)).first() else { return }
-        let now = Date()
+        let now = req.now
         let idle = Double(req.application.liandong.security.idleTimeoutMinutes * 60)
-        guard now.timeIntervalSince(session.lastSeenAt) <= idle,
+        guard now.timeIntervalSince(session.lastSeenAt) <= idle, session.secondFactorDue.map({ now <= $0 }) ?? true,
               let account = try await Account.find(session.accountID, on: req.db), !account.disabled
         else {
             try await session.delete(on: req.db)
+            return
+        }
+        if session.secondFactorDue != nil {
+            // Past the password, waiting for the code: nobody is signed in yet.
+            req.pendingSignIn = PendingSignIn(session: session, account: account)
             return
         }
         // Refresh the idle clock at most once a minute: one write per minute, not per request.
@@ -45,9 +50,11 @@ struct PrincipalMiddleware: AsyncMiddleware {
 }
 
 /// Pages need a signed-in person; without one, the browser goes to the login page. An account
-/// that must change its password goes to that page first.
+/// that must change its password goes to that page first, then one that must have a second
+/// factor goes to enrolment: nothing else is open to them until then.
 struct RequireSignIn: AsyncMiddleware {
     static let passwordPath = "/account/password"
+    static let enrolmentPath = "/account/totp"
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let account = req.account else {
@@ -61,7 +68,17 @@ struct RequireSignIn: AsyncMiddleware {
         if account.mustChangePassword && req.url.path != Self.passwordPath && req.url.path != "/logout" {
             return req.redirect(to: Self.passwordPath)
         }
+        if req.application.mustEnrolTwoFactor(account) && ![Self.enrolmentPath, Self.passwordPath, "/logout"].contains(req.url.path) {
+            if req.method == .GET, req.url.path != "/" {
+                return req.redirect(to: "\(Self.enrolmentPath)?next=\(Self.encode(req.url.string))")
+            }
+            return req.redirect(to: Self.enrolmentPath)
+        }
         return try await next.respond(to: req)
+    }
+
+    static func encode(_ path: String) -> String {
+        path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=?+"))) ?? "/"
     }
 }
 
@@ -70,6 +87,9 @@ struct RequirePrincipal: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         _ = try req.requirePrincipal()
         if req.account?.mustChangePassword == true { throw AppError(.forbidden, "请先修改初始密码") }
+        if let account = req.account, req.application.mustEnrolTwoFactor(account) {
+            throw AppError(.forbidden, "请先在网页上启用动态口令(两步验证)后再使用接口", field: "totp")
+        }
         return try await next.respond(to: req)
     }
 }
@@ -111,7 +131,7 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
         headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
         headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
-        if req.account != nil { headers.replaceOrAdd(name: .cacheControl, value: "no-store") }
+        if req.account != nil || req.pendingSignIn != nil { headers.replaceOrAdd(name: .cacheControl, value: "no-store") }
         response.headers = headers
         return response
     }

@@ -69,8 +69,13 @@ struct TestUser: Sendable {
     let account: Account
     let cookie: String
     let csrf: String
+    /// The TOTP secret when the account has a second factor.
+    var totpSecret: [UInt8]? = nil
 
     static let password = "Test-Pass-2026"
+
+    /// The code the user's authenticator shows for a time step.
+    func code(step: Int64) -> String { LiandongServer.TOTP(secret: totpSecret!).code(forCounter: step) }
 
     /// Adds the session cookie, and for changes the CSRF header, to a request.
     func sign(_ req: inout TestingHTTPRequest) {
@@ -80,8 +85,11 @@ struct TestUser: Sendable {
 }
 
 extension Application {
-    /// Creates an account with a known password and signs it in.
-    func signIn(_ role: Role, unitID: Int? = nil, jurisdiction: String? = nil, username: String? = nil) async throws -> TestUser {
+    /// Creates an account with a known password and signs it in. Roles that must have a second
+    /// factor get one (a fresh TOTP secret, no recovery codes), as if enrolled before: the session
+    /// is fully signed in. `totp` overrides that.
+    func signIn(_ role: Role, unitID: Int? = nil, jurisdiction: String? = nil, username: String? = nil,
+                totp: Bool? = nil) async throws -> TestUser {
         let account = Account()
         account.username = username ?? "\(role.rawValue)-\(UUID().uuidString.prefix(6))"
         account.displayName = "测试\(role.name)"
@@ -92,9 +100,15 @@ extension Application {
         account.mustChangePassword = false
         account.failedLogins = 0
         account.disabled = false
+        var secret: [UInt8]?
+        if totp ?? liandong.security.requiresTwoFactor(role) {
+            secret = LiandongServer.TOTP.generateSecret()
+            account.totpSecret = TwoFactor.SecretBox.plainPrefix + LiandongServer.TOTP.Base32.encode(secret!)
+            account.totpEnabledAt = Date()
+        }
         try await account.create(on: db)
-        let (session, token) = try await Auth.startSession(for: account, source: "test", on: db)
-        return TestUser(account: account, cookie: token, csrf: session.csrfToken)
+        let (session, token) = try await Auth.startSession(for: account, source: "test", now: liandong.clock.now(), on: db)
+        return TestUser(account: account, cookie: token, csrf: session.csrfToken, totpSecret: secret)
     }
 
     /// Sends a request as `user` (or as nobody).
@@ -150,4 +164,48 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+/// Signing in through the pages, as a browser does: the password form, then the code form.
+extension Application {
+    /// GET /login for the form's token, then POST the username and password.
+    func postLogin(_ username: String, _ password: String, next: String = "/units",
+                   forwardedProto: String? = nil) async throws -> TestingHTTPResponse {
+        var csrf = ""
+        try await testing().test(.GET, "login") { res in
+            csrf = res.headers.setCookie?[Auth.loginCSRFCookie]?.string ?? ""
+        }
+        var response: TestingHTTPResponse?
+        try await testing().test(.POST, "login", beforeRequest: { req in
+            req.headers.cookie = HTTPCookies(dictionaryLiteral: (Auth.loginCSRFCookie, .init(string: csrf)))
+            if let forwardedProto { req.headers.add(name: "X-Forwarded-Proto", value: forwardedProto) }
+            try req.content.encode(["username": username, "password": password, "_csrf": csrf, "next": next], as: .urlEncodedForm)
+        }) { res in response = res }
+        return response!
+    }
+
+    /// GET /login/code with the session cookie the password step set, then POST the code with the
+    /// page's token.
+    func postCode(_ code: String, cookie: String, next: String = "/units") async throws -> TestingHTTPResponse {
+        var page = ""
+        try await testing().test(.GET, "login/code?next=\(next)", beforeRequest: { req in
+            req.headers.cookie = HTTPCookies(dictionaryLiteral: (Auth.sessionCookie, .init(string: cookie)))
+        }) { res in page = res.body.string }
+        let csrf = Self.formToken(page) ?? ""
+        var response: TestingHTTPResponse?
+        try await testing().test(.POST, "login/code", beforeRequest: { req in
+            req.headers.cookie = HTTPCookies(dictionaryLiteral: (Auth.sessionCookie, .init(string: cookie)))
+            try req.content.encode(["code": code, "_csrf": csrf, "next": next], as: .urlEncodedForm)
+        }) { res in response = res }
+        return response!
+    }
+
+    /// The `_csrf` hidden field of a page's form.
+    static func formToken(_ html: String) -> String? {
+        guard let range = html.range(of: #"name="_csrf" value="([^"]+)""#, options: .regularExpression) else { return nil }
+        return String(html[range].dropFirst(#"name="_csrf" value=""#.count).dropLast())
+    }
+
+    /// The current TOTP time step as the server sees it.
+    var totpStep: Int64 { LiandongServer.TOTP(secret: [0]).counter(at: liandong.clock.now()) }
 }
