@@ -245,3 +245,35 @@ struct DispatchIngestTests {
         }
     }
 }
+
+@Suite("Concurrent writers")
+struct ConcurrentIngestTests {
+    /// Batches arriving at once on different connections all land, whole and once: SQLite's
+    /// refusal of a second writer makes a batch wait its turn, never fail.
+    @Test func concurrentBatchesAllLand() async throws {
+        try await withTestApp { app in
+            let loops = Array(app.eventLoopGroup.makeIterator())
+            let t0 = ChinaTime.parseTimestamp("2026-03-01T08:00:00+08:00")!
+            try await withThrowingTaskGroup(of: IngestSummary.self) { group in
+                for batch in 0..<12 {
+                    let db = app.databases.database(logger: app.logger, on: loops[batch % loops.count])!
+                    let events = (0..<40).flatMap { i -> [DispatchEventInput] in
+                        let incident = "C-\(batch)-\(i)"
+                        let at = t0.addingTimeInterval(Double(batch * 1000 + i * 10))
+                        return [DispatchEventInput(eventID: "\(incident)-0", incidentID: incident, unit: "市水利局", type: .instructed, at: at),
+                                DispatchEventInput(eventID: "\(incident)-1", incidentID: incident, unit: "市水利局", type: .arrived, at: at.addingTimeInterval(600))]
+                    }
+                    group.addTask { try await DispatchService.ingest(events, actor: .console(), rules: app.liandong.ruleBook, on: db) }
+                }
+                var new = 0
+                for try await summary in group { new += summary.new }
+                #expect(new == 12 * 80)
+            }
+            struct N: Decodable { var n: Int }
+            let stored = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM dispatch_events").first(decoding: N.self)?.n
+            #expect(stored == 12 * 80)
+            let dispatches = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM dispatches").first(decoding: N.self)?.n
+            #expect(dispatches == 12 * 40)
+        }
+    }
+}

@@ -206,7 +206,7 @@ struct BackupCommand: AsyncCommand {
         guard !FileManager.default.fileExists(atPath: signature.file) else { throw CommandFailure("文件 \(signature.file) 已存在,不会覆盖") }
         // VACUUM INTO writes a consistent, compacted copy from one read transaction.
         try await (app.db as! any SQLDatabase).raw("VACUUM INTO \(bind: signature.file)").run()
-        try await app.db.transaction { tx in
+        try await app.db.writeTransaction { tx in
             try await AuditLog.append(tx, actor: .console(), action: "backup", entity: "database", after: ["file": signature.file])
         }
         app.commandOutput.write("已备份到 \(signature.file)\n")

@@ -83,7 +83,7 @@ enum AuthPages {
     @Sendable static func logout(req: Request) async throws -> Response {
         if let session = req.authSession {
             let actor = try req.actor()
-            try await req.db.transaction { tx in
+            try await req.db.writeTransaction { tx in
                 try await session.delete(on: tx)
                 try await AuditLog.append(tx, actor: actor, action: "logout", entity: "account", entityID: actor.principal.accountID.map(String.init))
             }
@@ -139,7 +139,7 @@ enum AuthPages {
         account.passwordHash = try await req.password.async.hash(new)
         account.mustChangePassword = false
         let actor = try req.actor()
-        try await req.db.transaction { tx in
+        try await req.db.writeTransaction { tx in
             try await account.save(on: tx)
             // Other sessions of this account end: whoever knew the old password is signed out.
             try await AuthSession.query(on: tx).filter(\.$accountID == account.requireID()).filter(\.$id != session.requireID()).delete()

@@ -262,7 +262,7 @@ enum TwoFactorPages {
         session.authenticatedAt = now
         account.failedLogins = 0
         let secondFactor = proof?.auditName ?? "none"
-        try await req.db.transaction { tx in
+        try await req.db.writeTransaction { tx in
             try await session.save(on: tx)
             try await account.save(on: tx)
             try await AuditLog.append(tx, actor: actor, action: "session.reauth", entity: "account", entityID: String(account.id ?? 0),

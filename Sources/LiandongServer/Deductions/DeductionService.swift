@@ -61,7 +61,7 @@ enum DeductionService {
     /// finding was withdrawn. Idempotent.
     @discardableResult
     static func sync(now: Date = Date(), on db: any Database) async throws -> (proposed: Int, withdrawn: Int) {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct F: Decodable {
                 var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var item: String; var points_tenths: Int
@@ -166,7 +166,7 @@ enum DeductionService {
         guard !ids.isEmpty else { throw AppError.invalid("请指定扣分编号", field: "id") }
         let person = officer.trimmingCharacters(in: .whitespaces)
         guard !person.isEmpty else { throw AppError.invalid("请填写确认人", field: "officer") }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             for id in ids {
                 guard let row = try await sql.select().columns("*").from("deductions").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {

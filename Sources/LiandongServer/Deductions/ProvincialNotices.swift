@@ -21,7 +21,7 @@ enum ProvincialNotices {
         let finding = Finding(unitID: unitID, item: .d11, kind: .provincial, source: .province, ref: number, occurredAt: date.start.addingTimeInterval(9 * 3600),
                               proposedPoints: city,
                               reason: "\(unit.name)被省通报扣\(provincialPoints)分(\(number)),按规定按\(ChineseNumeral.of(ruleSet.provincialMultiplier))倍扣\(city)分:\(text)", ruleVersion: ruleSet.version)
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var key: String }
             if try await sql.select().column("key").from("findings").where("key", .equal, SQLBind(finding.key)).first(decoding: Row.self) != nil {

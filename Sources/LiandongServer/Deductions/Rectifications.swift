@@ -60,7 +60,7 @@ enum Rectifications {
         guard !a.isEmpty else { throw AppError.invalid("请填写整改要求", field: "action") }
         guard !o.isEmpty else { throw AppError.invalid("请填写整改责任人", field: "owner") }
         guard due >= LocalDate(now) else { throw AppError.invalid("整改期限不能早于今天", field: "due_on") }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct S: Decodable { var status: String }
             guard let d = try await sql.select().column("status").from("deductions").where("id", .equal, SQLBind(deductionID)).first(decoding: S.self) else {
@@ -92,7 +92,7 @@ enum Rectifications {
         guard item.verifiedAt == nil else { throw AppError.invalid("该整改已验收") }
         let text = evidence.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw AppError.invalid("请说明整改情况", field: "evidence") }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).update("rectifications").set("evidence", to: SQLBind(text)).set("completed_at", to: SQLBind(now))
                 .where("id", .equal, SQLBind(id)).run()
             try await AuditLog.append(tx, actor: actor, action: "rectification.complete", entity: "rectification", entityID: String(id),
@@ -106,7 +106,7 @@ enum Rectifications {
         guard item.completedAt != nil, item.verifiedAt == nil else { throw AppError.invalid("只有单位已提交、尚未验收的整改才能验收") }
         let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard accepted || !text.isEmpty else { throw AppError.invalid("退回须说明理由", field: "note") }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             if accepted {
                 try await sql.update("rectifications").set("verified_by", to: SQLBind(actor.principal.name)).set("verified_at", to: SQLBind(now))

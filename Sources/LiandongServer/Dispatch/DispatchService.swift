@@ -106,7 +106,7 @@ enum DispatchService {
 
         let uniqueIndices = unique
         let initial = summary
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             var summary = initial
             let unique = uniqueIndices
             let sql = tx as! any SQLDatabase
@@ -262,7 +262,7 @@ enum DispatchService {
     @discardableResult
     static func judgePending(rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> Int {
         let grace = Double(rules.latest.reportGraceHours * 3600)
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Pair: Decodable { var incident_id: String; var unit_id: Int }
             let due = try await sql.select().columns("incident_id", "unit_id").from("dispatches")

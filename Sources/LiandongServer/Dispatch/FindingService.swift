@@ -90,7 +90,7 @@ enum FindingService {
         let finding = Finding(unitID: unitID, item: item, kind: .manual, source: .manual, ref: incident, occurredAt: at, proposedPoints: chosen,
                               reason: "\(unit.name)\(failure.name):\(text)", ruleVersion: ruleSet.version)
         let key = "manual|\(incident)|\(unitID)|\(failure.rawValue)"
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var key: String }
             if try await sql.select().column("key").from("findings").where("key", .equal, SQLBind(key)).first(decoding: Row.self) != nil {
@@ -123,7 +123,7 @@ enum FindingService {
         let finding = Finding(unitID: unitID, item: item, kind: .manual, source: .manual, ref: ref, occurredAt: at, proposedPoints: points,
                               reason: "\(unit.name):\(text)", ruleVersion: ruleSet.version)
         let key = "manual|\(ref)|\(unitID)|\(item.rawValue)"
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var key: String }
             if try await sql.select().column("key").from("findings").where("key", .equal, SQLBind(key)).first(decoding: Row.self) != nil {

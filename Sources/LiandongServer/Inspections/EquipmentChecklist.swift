@@ -29,7 +29,7 @@ enum EquipmentChecklist {
         if let unitID { _ = try await RegisterService.unit(unitID, on: db) }
         let existing = try await items(on: db)
         guard !existing.contains(where: { $0.name == name && $0.unitId == unitID }) else { throw AppError(.conflict, "清单中已有“\(name)”", field: "name") }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).insert(into: "equipment_items").columns("unit_id", "name", "sort_order")
                 .values(SQLBind(unitID), SQLBind(name), SQLBind(existing.count + 1)).run()
             try await AuditLog.append(tx, actor: actor, action: "equipment.add", entity: "equipment_item",
@@ -39,7 +39,7 @@ enum EquipmentChecklist {
 
     static func remove(_ id: Int, actor: Actor, on db: any Database) async throws {
         guard let item = try await items(on: db).first(where: { $0.id == id }) else { throw AppError.notFound("该装备项") }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).delete(from: "equipment_items").where("id", .equal, SQLBind(id)).run()
             try await AuditLog.append(tx, actor: actor, action: "equipment.remove", entity: "equipment_item", entityID: String(id),
                                       before: ["name": item.name, "unit_id": item.unitId.map(String.init) ?? "全部"])

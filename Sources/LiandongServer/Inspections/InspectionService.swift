@@ -27,7 +27,7 @@ enum InspectionService {
         guard let first = check.attempts.first?.at else { throw AppError.invalid("至少记录一次拨打", field: "attempts") }
         let ruleSet = rules.inForce(at: first)
         do { try check.validate(rules: ruleSet) } catch { throw AppError.invalid(error.message, field: error.field) }
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var body: String }
             if let stored = try await sql.select().column("body").from("phone_checks").where("check_id", .equal, SQLBind(check.checkID))
@@ -60,7 +60,7 @@ enum InspectionService {
                        on db: any Database) async throws -> Outcome {
         do { try drill.validate() } catch { throw AppError.invalid(error.message, field: error.field) }
         let ruleSet = rules.inForce(at: drill.alertAt)
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var body: String }
             if let stored = try await sql.select().column("body").from("drills").where("check_id", .equal, SQLBind(drill.checkID))
@@ -95,7 +95,7 @@ enum InspectionService {
     /// Ends a drill: units that never arrived now count as not having turned out.
     static func finish(_ checkID: String, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws {
         let drill = try await drill(checkID, on: db)
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             try await sql.update("drills").set("finished_at", to: SQLBind(now)).where("check_id", .equal, SQLBind(checkID)).run()
             try await AuditLog.append(tx, actor: actor, action: "check.drill.finish", entity: "drill", entityID: checkID, at: now)
@@ -150,7 +150,7 @@ enum InspectionService {
             guard let matches = byName[ref], matches.count == 1 else { return nil }
             return matches[0]
         }
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             var result = ImportResult()
             for item in records {
                 let outcome: Outcome
@@ -211,7 +211,7 @@ enum InspectionService {
             units: units.map { SampleUnit(id: $0.id ?? 0, jurisdictionID: $0.jurisdictionID, level: $0.unitLevel) },
             calledThisPeriod: called, monthIndexInPeriod: monthIndex, monthsInPeriod: coverage.months.count, size: size, seed: chosenSeed)
         let label = String(month.start.description.prefix(7))
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct IDRow: Decodable { var id: Int }
             let row = try await sql.insert(into: "phone_campaigns").columns("month", "seed", "size", "units", "created_by", "created_at")
@@ -275,7 +275,7 @@ enum InspectionService {
     static func judgeSupervision(from: LocalDate? = nil, asOf: LocalDate = LocalDate(Date()), rules: RuleBook, now: Date = Date(),
                                  on db: any Database) async throws -> (added: [String], withdrawn: [String]) {
         let (periods, findings) = try await calendar(from: from, asOf: asOf, rules: rules, on: db)
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             let result = try await FindingStore.reconcile(source: .supervision, refs: periods.map(\.ref), scope: nil,
                                                           findings: findings, now: now, on: tx as! any SQLDatabase)
             if !result.added.isEmpty || !result.withdrawn.isEmpty {
@@ -291,7 +291,7 @@ enum InspectionService {
         guard !a.isEmpty else { throw AppError.invalid("请填写参会人员", field: "attendees") }
         guard !d.isEmpty else { throw AppError.invalid("请填写会商决定事项", field: "decisions") }
         guard heldOn <= now.addingTimeInterval(300) else { throw AppError.invalid("会商日期不能晚于今天", field: "held_on") }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).insert(into: "consultation_meetings").columns("held_on", "attendees", "decisions", "recorded_by", "recorded_at")
                 .values(SQLBind(heldOn), SQLBind(a), SQLBind(d), SQLBind(actor.principal.name), SQLBind(now)).run()
             try await AuditLog.append(tx, actor: actor, action: "supervision.meeting", entity: "consultation_meeting",

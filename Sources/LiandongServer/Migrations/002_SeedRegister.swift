@@ -5,7 +5,7 @@ import LiandongCore
 /// 46 city-level units of Annex 2 with their duties.
 struct SeedRegister: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             for (index, jurisdiction) in Jurisdictions.all.enumerated() {
                 try await JurisdictionModel(jurisdiction, sortOrder: index + 1).create(on: db)
             }

@@ -130,7 +130,7 @@ enum NoticeService {
         let t = title?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? "关于\(period.label)社会应急联动工作检查情况的通报"
         let i = intro?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
             ?? "根据《丽水市社会应急联动工作监督检查考核机制(试行)》,市应急管理局、市公安局对\(period.label)全市社会应急联动工作开展了监督检查,现将有关情况通报如下。"
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             struct IDRow: Decodable { var id: Int }
             let id = try await (tx as! any SQLDatabase).insert(into: "notices")
                 .columns("title", "intro", "period_start", "period_end", "corrects_id", "status", "created_by", "created_at")
@@ -149,7 +149,7 @@ enum NoticeService {
         let notice = try await load(id, rules: rules, on: db)
         guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
         let year = LocalDate(now).year
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct M: Decodable { var seq: Int? }
             let next = (try await sql.select().column(SQLFunction("MAX", args: SQLColumn("seq")), as: "seq").from("notices")
@@ -171,7 +171,7 @@ enum NoticeService {
         guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
         guard let t = title.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw AppError.invalid("标题不能为空", field: "title") }
         let i = intro.trimmingCharacters(in: .whitespacesAndNewlines)
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).update("notices").set("title", to: SQLBind(t)).set("intro", to: SQLBind(i)).where("id", .equal, SQLBind(id)).run()
             try await AuditLog.append(tx, actor: actor, action: "notice.edit", entity: "notice", entityID: String(id),
                                       before: ["title": notice.title, "intro": notice.intro], after: ["title": t, "intro": i], at: now)

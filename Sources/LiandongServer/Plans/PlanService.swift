@@ -90,7 +90,7 @@ enum PlanService {
             + incoming.drills.map { (.drill, $0.id, $0.unitID, try json($0)) }
             + incoming.events.map { (.event, $0.id, nil, try json($0)) }
             + incoming.performanceRecords.map { (.performance, "\($0.year)|\($0.jurisdictionID)", nil, try json($0)) }
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             // The register as it will be, checked whole (a drill of a plan stored earlier, say).
             var merged = try await register(on: tx)
@@ -157,7 +157,7 @@ enum PlanService {
     static func judge(rules: RuleBook, asOf: LocalDate = LocalDate(Date()), now: Date = Date(), on db: any Database) async throws
         -> (added: [String], withdrawn: [String]) {
         let register = try await register(on: db)
-        return try await db.transaction { tx in
+        return try await db.writeTransaction { tx in
             let result = try await judge(register, rules: rules, asOf: asOf, now: now, on: tx as! any SQLDatabase)
             if !result.added.isEmpty || !result.withdrawn.isEmpty {
                 try await AuditLog.append(tx, actor: .system(), action: "plans.judge", entity: "findings",

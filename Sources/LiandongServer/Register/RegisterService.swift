@@ -97,7 +97,7 @@ enum RegisterService {
         change.alternateName = details.alternateName
         change.alternateMobile = details.alternateMobile
         let before = unit.contacts
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await change.create(on: tx)
             struct Report: Encodable {
                 var contacts: ContactDetails
@@ -126,7 +126,7 @@ enum RegisterService {
     static func importUnits(
         _ records: [UnitRecord], reportedBy: String, now: Date = Date(), actor: Actor, on db: any Database
     ) async throws -> ImportSummary {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             var summary = ImportSummary()
             var existing = try await LinkageUnit.query(on: tx).all()
             func key(_ j: String, _ n: String) -> String { j + "\u{1}" + n }

@@ -66,7 +66,7 @@ enum RuleSetStore {
         do { book = try app.liandong.ruleBook.adding(revision, today: today) } catch {
             throw AppError(.unprocessableEntity, "\(error)")
         }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).insert(into: "rule_sets").columns("version", "effective_from", "body", "published_by", "published_at")
                 .values(SQLBind(revision.version), SQLBind(revision.effectiveFrom.description),
                         SQLBind(String(decoding: try encoder.encode(revision), as: UTF8.self)), SQLBind(actor.principal.name), SQLBind(now))

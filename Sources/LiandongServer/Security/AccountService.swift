@@ -52,7 +52,7 @@ enum AccountService {
         account.mustChangePassword = true
         account.failedLogins = 0
         account.disabled = false
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await account.create(on: tx)
             try await AuditLog.append(tx, actor: actor, action: "account.create", entity: "account", entityID: String(account.id ?? 0),
                                       after: account.snapshot())
@@ -71,7 +71,7 @@ enum AccountService {
         account.mustChangePassword = true
         account.failedLogins = 0
         account.lockedUntil = nil
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await account.save(on: tx)
             try await AuthSession.query(on: tx).filter(\.$accountID == account.requireID()).delete()
             try await AuditLog.append(tx, actor: actor, action: "account.password_reset", entity: "account", entityID: String(account.id ?? 0))
@@ -93,7 +93,7 @@ enum AccountService {
         default:
             throw AppError.invalid("未知操作“\(action)”", field: "action")
         }
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await account.save(on: tx)
             if account.disabled { try await AuthSession.query(on: tx).filter(\.$accountID == account.requireID()).delete() }
             try await AuditLog.append(tx, actor: actor, action: "account.\(action)", entity: "account", entityID: String(account.id ?? 0),

@@ -115,7 +115,7 @@ enum AuditLog {
                        algorithm chosen: AuditHashAlgorithm? = nil) async throws {
         let beforeJSON = json(before), afterJSON = json(after)
         let algorithm = chosen ?? Self.algorithm
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             // Taking the head row first makes concurrent appends wait for each other: a write
             // lock on SQLite, a row lock on PostgreSQL.

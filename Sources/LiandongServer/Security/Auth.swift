@@ -85,7 +85,7 @@ enum Auth {
         account.failedLogins = 0
         account.lockedUntil = nil
         account.lastLoginAt = now
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await account.save(on: tx)
             try await AuditLog.append(tx, actor: actor, action: "login.success", entity: "account", entityID: String(account.id ?? 0),
                                       after: secondFactor.map { ["second_factor": $0] })
@@ -143,7 +143,7 @@ enum Auth {
         token.scopes = scopes.map(\.rawValue).sorted().joined(separator: ",")
         token.createdBy = actor.principal.name
         token.createdAt = Date()
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await token.create(on: tx)
             try await AuditLog.append(tx, actor: actor, action: "token.issue", entity: "api_token", entityID: String(token.id ?? 0),
                                       after: ["name": clean, "scopes": token.scopes])
@@ -154,7 +154,7 @@ enum Auth {
     static func revokeToken(_ token: ApiToken, actor: Actor, on db: any Database) async throws {
         guard token.revokedAt == nil else { return }
         token.revokedAt = Date()
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await token.save(on: tx)
             try await AuditLog.append(tx, actor: actor, action: "token.revoke", entity: "api_token", entityID: String(token.id ?? 0),
                                       after: ["name": token.name])

@@ -17,7 +17,7 @@ enum Bootstrap {
         account.mustChangePassword = true
         account.failedLogins = 0
         account.disabled = false
-        try await app.db.transaction { tx in
+        try await app.db.writeTransaction { tx in
             try await account.create(on: tx)
             try await AuditLog.append(tx, actor: .console(), action: "account.create", entity: "account",
                                       entityID: String(account.id ?? 0), after: account.snapshot())

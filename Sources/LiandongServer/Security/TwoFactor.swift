@@ -149,7 +149,7 @@ enum TwoFactor {
             throw Failure(message: "恢复码不正确或已经用过", reason: "wrong_recovery_code")
         }
         let remaining = codes.count - 1
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let deleted = try await (tx as! any SQLDatabase).delete(from: RecoveryCode.schema)
                 .where("id", .equal, SQLBind(codes[index].requireID())).returning("id").all()
             guard !deleted.isEmpty else { throw Failure(message: "恢复码不正确或已经用过", reason: "wrong_recovery_code") }
@@ -174,7 +174,7 @@ enum TwoFactor {
         }
         let locked = action == "login.lockout"
         let recorded = action
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await account.save(on: tx)
             if locked { try await AuthSession.query(on: tx).filter(\.$accountID == account.requireID()).delete() }
             try await AuditLog.append(tx, actor: actor, action: recorded, entity: "account", entityID: String(account.id ?? 0),
@@ -233,7 +233,7 @@ enum TwoFactor {
         let (codes, hashes) = RecoveryCodes.generateWithHashes(count: policy.recoveryCodeCount)
         account.totpEnabledAt = now
         account.totpLastStep = step
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await account.save(on: tx)
             try await RecoveryCode.query(on: tx).filter(\.$accountID == id).delete()
             for hash in hashes {
@@ -257,7 +257,7 @@ enum TwoFactor {
         account.totpSecret = nil
         account.totpEnabledAt = nil
         account.totpLastStep = nil
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             try await account.save(on: tx)
             try await RecoveryCode.query(on: tx).filter(\.$accountID == id).delete()
             if action == "totp.reset" { try await AuthSession.query(on: tx).filter(\.$accountID == id).delete() }

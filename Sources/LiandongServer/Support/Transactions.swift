@@ -1,0 +1,32 @@
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+
+extension Database {
+    /// A transaction that writes. SQLite lets one connection write at a time; a transaction that
+    /// began by reading and then wants to write while another connection writes is refused with
+    /// SQLITE_BUSY at once (waiting could deadlock). Such a transaction has been rolled back
+    /// whole, so it is run again, after a short random pause, until it gets its turn: concurrent
+    /// ingest batches all land instead of failing. PostgreSQL never takes this path.
+    func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await transaction(body)
+            } catch let error as SQLiteError where error.isContention && attempt < 200 {
+                attempt += 1
+                try await Task.sleep(nanoseconds: UInt64.random(in: 500_000...(5_000_000 + UInt64(min(attempt, 20)) * 1_000_000)))
+            }
+        }
+    }
+}
+
+extension SQLiteError {
+    /// Another connection holds the write lock (or changed the snapshot this one read).
+    var isContention: Bool {
+        switch reason {
+        case .busy, .locked, .busyInSnapshot, .busyInRecovery, .busyTimeout: true
+        default: false
+        }
+    }
+}
