@@ -37,6 +37,18 @@ struct DemoTests {
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains("市水利局"))
             }
+            // Long lists come a page at a time; the other filters stay in the links.
+            let officer = try await app.signIn(.emb)
+            try await app.send(.GET, "findings?source=dispatch&page=2", as: officer) { res in
+                let html = res.body.string
+                #expect(html.contains("第 2/"))
+                #expect(html.contains("source=dispatch&amp;page=1") || html.contains("source=dispatch&page=1"))
+                #expect(html.components(separatedBy: "<tr>").count - 2 <= Pager.perPage)
+            }
+            try await app.send(.GET, "deductions?page=9999", as: officer) { res in
+                #expect(res.status == .ok)
+                #expect(!res.body.string.contains("下一页"))
+            }
             // Each role's home page leads with its own work.
             let homes: [(Role, [String])] = [(.psb, ["本月电话抽查", "待公安局确认的扣分", "在途联动警情"]),
                                              (.emb, ["待应急管理局确认的扣分", "实地或视频联合检查", "本季度到场时限"]),

@@ -28,6 +28,7 @@ enum DeductionPages {
         var rows: [Row]
         var count: Int
         var total: String
+        var pager: Pager
         var agencyName: String
         var allowedPoints: [String]
         var error: String?
@@ -53,13 +54,14 @@ enum DeductionPages {
         default: break
         }
         let list = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, on: req.db)
+        let (shown, pager) = Pager.slice(list, req)
         let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
         let rules = req.currentRules
         return try await req.page("deductions", Context(
             frame: PageFrame(req, title: "扣分", active: "deductions"),
             statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
                 + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
-            rows: list.map { d in
+            rows: shown.map { d in
                 Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
                     reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
@@ -68,7 +70,7 @@ enum DeductionPages {
                     appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
                     canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue)
             },
-            count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description,
+            count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description, pager: pager,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
             error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil,
             reauth: agency == nil ? Reauthentication.Banner(show: false, text: "", url: "")

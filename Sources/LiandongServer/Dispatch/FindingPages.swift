@@ -14,6 +14,7 @@ enum FindingPages {
         var rows: [[String]]
         var count: Int
         var total: String
+        var pager: Pager
         var canFile: Bool
         var canFileManual: Bool
         var items: [AdminPages.Option]
@@ -35,7 +36,8 @@ enum FindingPages {
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let filter = try DispatchAPI.findingFilter(req)
         let findings = try await FindingService.list(filter, on: req.db)
-        let table = FindingService.table(findings)
+        let (shown, pager) = Pager.slice(findings, req)
+        let table = FindingService.table(Array(shown))
         let canFile = mayFile(req.principal)
         let canFileManual = req.principal.map(AccessPolicy.canFileFindings) ?? false
         let units = canFile || canFileManual ? try await RegisterService.units(on: req.db) : []
@@ -46,7 +48,7 @@ enum FindingPages {
                 + FindingSource.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.source) },
             from: filter.from?.description ?? "", to: filter.to?.description ?? "",
             header: table.header, rows: table.rows, count: findings.count,
-            total: findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) }.description,
+            total: findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) }.description, pager: pager,
             canFile: canFile, canFileManual: canFileManual,
             items: rules.items.filter { $0.id != .d11 }.map { AdminPages.Option(value: $0.id.rawValue, label: "\($0.id.rawValue) \($0.title)") },
             failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },
