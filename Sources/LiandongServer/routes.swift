@@ -40,6 +40,7 @@ func routes(_ app: Application) throws {
     pages.post("deductions", ":id", "decision", use: DeductionPages.decide)
     pages.post("deductions", ":id", "appeal", use: DeductionPages.appeal)
     pages.get("rectifications", use: RectificationPages.list)
+    pages.get("attachments", ":id", use: Attachments.download)
     pages.post("rectifications", use: RectificationPages.act)
     pages.get("notices", use: NoticePages.list)
     pages.post("notices", use: NoticePages.draft)

@@ -109,6 +109,7 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/assessment/export?format=csv&year=2026", pattern: "/assessment/export", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .POST, path: "/deductions/1/appeal", pattern: "/deductions/:id/appeal", allowed: [.liaison], form: ["statement": "申诉理由"]),
         Case(method: .GET, path: "/rectifications", pattern: "/rectifications", allowed: people),
+        Case(method: .GET, path: "/attachments/1", pattern: "/attachments/:id", allowed: []),
         Case(method: .POST, path: "/rectifications", pattern: "/rectifications", allowed: [.admin, .emb, .psb],
              form: ["op": "assign", "deduction_id": "1", "action": "整改", "owner": "办公室", "due_on": "2099-01-01"]),
         Case(method: .GET, path: "/notices", pattern: "/notices", allowed: people),

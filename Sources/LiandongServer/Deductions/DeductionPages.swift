@@ -20,6 +20,8 @@ enum DeductionPages {
         var appealDeadline: String
         var appeal: String
         var canDecideAppeal: Bool
+        var files: [Attachments.Meta]
+        var hasFiles: Bool
     }
 
     struct Context: Encodable {
@@ -55,6 +57,7 @@ enum DeductionPages {
         }
         let list = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, on: req.db)
         let (shown, pager) = Pager.slice(list, req)
+        let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
         let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
         let rules = req.currentRules
         return try await req.page("deductions", Context(
@@ -68,7 +71,8 @@ enum DeductionPages {
                     canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= Date() } == true,
                     appealDeadline: d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
                     appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
-                    canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue)
+                    canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
+                    files: files[d.id] ?? [], hasFiles: files[d.id] != nil)
             },
             count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description, pager: pager,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
@@ -84,11 +88,13 @@ enum DeductionPages {
         let actor = try req.actor()
         try req.authorize(actor.principal.role == .liaison, "由本单位联络员提出申诉")
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "扣分编号应为数字") }
-        struct Form: Decodable { var statement: String? }
-        let form = try req.content.decode(Form.self)
+        struct Form: Decodable { var statement: String?; var attachment: File? }
         do {
+            let form = try req.content.decode(Form.self)
+            let file = try Attachments.accept(form.attachment)
             try await DeductionService.decide([id], decision: .appeal(statement: form.statement ?? ""), agency: nil, officer: actor.principal.name,
                                               actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+            if let file { try await Attachments.save(file, owner: .appeal, ownerID: id, actor: actor, on: req.db) }
             return try await render(req, notice: "扣分 \(id) 的申诉已提交")
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)

@@ -24,6 +24,9 @@ enum Rectifications {
         var verificationNote: String?
         var overdue: Bool
         var stage: String
+        /// The unit's evidence files.
+        var files: [Attachments.Meta] = []
+        var hasFiles = false
     }
 
     struct Row: Decodable {
@@ -139,8 +142,10 @@ enum RectificationPages {
         let p = try req.requirePrincipal()
         try req.authorize(p.role != nil, "无权查看整改")
         let supervisor = [.admin, .emb, .psb].contains(p.role)
-        let items = try await Rectifications.list(unitID: p.role == .liaison ? (p.unitID ?? -1) : nil,
+        var items = try await Rectifications.list(unitID: p.role == .liaison ? (p.unitID ?? -1) : nil,
                                                   jurisdictionID: p.role == .liaison ? nil : p.jurisdictionID, on: req.db)
+        let files = try await Attachments.list(.rectification, ids: items.map(\.id), on: req.db)
+        for i in items.indices { items[i].files = files[items[i].id] ?? []; items[i].hasFiles = files[items[i].id] != nil }
         var confirmed: [AdminPages.Option] = []
         if supervisor {
             let taken = Set(items.map(\.deductionId))
@@ -159,9 +164,10 @@ enum RectificationPages {
         let actor = try req.actor()
         struct Form: Decodable {
             var op: String?; var deduction_id: Int?; var id: Int?; var action: String?; var owner: String?; var due_on: String?
-            var evidence: String?; var note: String?
+            var evidence: String?; var note: String?; var attachment: File?
         }
-        let form = try req.content.decode(Form.self)
+        let form: Form
+        do { form = try req.content.decode(Form.self) } catch { throw AppError(.badRequest, "表单内容无法读取") }
         let supervisor = [.admin, .emb, .psb].contains(actor.principal.role)
         do {
             switch form.op {
@@ -171,7 +177,9 @@ enum RectificationPages {
                 try await Rectifications.assign(deductionID: form.deduction_id ?? 0, action: form.action ?? "", owner: form.owner ?? "", due: due, actor: actor, on: req.db)
                 return try await render(req, notice: "已提出整改要求")
             case "complete":
+                let file = try Attachments.accept(form.attachment)
                 try await Rectifications.complete(form.id ?? 0, evidence: form.evidence ?? "", actor: actor, on: req.db)
+                if let file { try await Attachments.save(file, owner: .rectification, ownerID: form.id ?? 0, actor: actor, on: req.db) }
                 return try await render(req, notice: "已提交整改情况")
             case "verify", "return":
                 try req.authorize(supervisor, "由市应急管理局或市公安局验收整改")

@@ -16,5 +16,6 @@ enum LiandongMigrations {
         AddComplianceIndex(),
         CreatePlansAndRuleSets(),
         AddTwoFactor(),
+        CreateAttachments(),
     ]
 }
