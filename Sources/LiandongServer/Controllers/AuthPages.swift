@@ -88,10 +88,7 @@ enum AuthPages {
                 try await AuditLog.append(tx, actor: actor, action: "logout", entity: "account", entityID: actor.principal.accountID.map(String.init))
             }
         }
-        let response = req.redirect(to: "/login")
-        response.cookies[Auth.sessionCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/",
-                                                                  isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .lax)
-        return response
+        return TwoFactorPages.toLogin(req)
     }
 
     struct PasswordContext: Encodable {

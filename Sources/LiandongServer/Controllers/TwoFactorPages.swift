@@ -202,7 +202,10 @@ enum TwoFactorPages {
     }
 
     /// The session ended with the lockout: back to the login page.
-    static func lockedOut(_ req: Request) -> Response {
+    static func lockedOut(_ req: Request) -> Response { toLogin(req) }
+
+    /// Back to the login page, the session cookie cleared.
+    static func toLogin(_ req: Request) -> Response {
         let response = req.redirect(to: "/login")
         response.cookies[Auth.sessionCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/",
                                                                   isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .lax)
