@@ -44,6 +44,7 @@ public enum Entrypoint {
         switch error {
         case let e as AppError: e.message
         case let e as any AbortError: e.reason
+        case _ where LiandongErrorMiddleware.isStorageFull(error): LiandongErrorMiddleware.storageFullMessage
         case let e as any CustomStringConvertible: e.description
         default: String(reflecting: error)
         }

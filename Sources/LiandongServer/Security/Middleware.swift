@@ -15,7 +15,8 @@ struct PrincipalMiddleware: AsyncMiddleware {
             let now = req.now
             if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
                 token.lastUsedAt = now
-                try await token.save(on: req.db)
+                // Bookkeeping: a read must not fail because this write does (a full disk, a busy database).
+                do { try await token.save(on: req.db) } catch { req.logger.warning("token last use not recorded: \(String(reflecting: error))") }
             }
         } else if let cookie = req.cookies[Auth.sessionCookie]?.string, !cookie.isEmpty {
             try await loadSession(cookie, req)
@@ -41,7 +42,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
         // Refresh the idle clock at most once a minute: one write per minute, not per request.
         if now.timeIntervalSince(session.lastSeenAt) > 60 {
             session.lastSeenAt = now
-            try await session.save(on: req.db)
+            do { try await session.save(on: req.db) } catch { req.logger.warning("session idle clock not refreshed: \(String(reflecting: error))") }
         }
         req.authSession = session
         req.account = account

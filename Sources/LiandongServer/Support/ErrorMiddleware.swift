@@ -1,3 +1,5 @@
+import FluentPostgresDriver
+import FluentSQLiteDriver
 import Vapor
 import LiandongCore
 
@@ -22,7 +24,7 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
                 allow = Self.allowedMethods(for: request)
                 if !allow.isEmpty { (status, message, field) = (.methodNotAllowed, "该地址不支持 \(request.method.rawValue) 请求", nil) }
             }
-            if status == .internalServerError {
+            if status == .internalServerError || status == .insufficientStorage {
                 request.logger.report(error: error)
             } else {
                 request.logger.debug("\(status.code) \(request.url.path): \(message)")
@@ -56,9 +58,21 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
             return (.badRequest, decodingMessage(e), decodingField(e))
         case let e as any AbortError:
             return (e.status, chineseReason(e.status, e.reason), nil)
+        case _ where isStorageFull(error):
+            return (.insufficientStorage, storageFullMessage, nil)
         default:
             return (.internalServerError, "服务器内部错误,请稍后重试或联系管理员", nil)
         }
+    }
+
+    static let storageFullMessage = "服务器磁盘空间不足,本次写入未保存;请联系管理员释放空间后重试"
+
+    /// The database refused a write for lack of space: SQLite's SQLITE_FULL ("database or disk
+    /// is full"), PostgreSQL's disk_full (53100). The transaction was rolled back.
+    static func isStorageFull(_ error: any Error) -> Bool {
+        if let e = error as? SQLiteError { return e.reason == .full }
+        if let e = error as? PSQLError { return e.serverInfo?[.sqlState] == "53100" }
+        return false
     }
 
     static func allowedMethods(for request: Request) -> [HTTPMethod] {
