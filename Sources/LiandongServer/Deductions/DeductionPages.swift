@@ -55,8 +55,10 @@ enum DeductionPages {
         case .plc, .emb, .psb: filter.jurisdictionID = principal.jurisdictionID
         default: break
         }
-        let list = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, on: req.db)
-        let (shown, pager) = Pager.slice(list, req)
+        // The database counts and pages: only the rows shown are read and decoded.
+        let summary = try await DeductionService.summary(filter, on: req.db)
+        let (offset, limit, pager) = Pager.page(count: summary.count, req)
+        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, page: (offset, limit), on: req.db)
         let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
         let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
         let rules = req.currentRules
@@ -74,7 +76,7 @@ enum DeductionPages {
                     canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
                     files: files[d.id] ?? [], hasFiles: files[d.id] != nil)
             },
-            count: list.count, total: list.reduce(Points.zero) { $0 + Points($1.points) }.description, pager: pager,
+            count: summary.count, total: summary.points.description, pager: pager,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
             error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil,
             reauth: agency == nil ? Reauthentication.Banner(show: false, text: "", url: "")

@@ -114,20 +114,9 @@ enum DeductionService {
         }
     }
 
-    static func list(_ filter: DeductionFilter, rules: RuleBook, on db: any Database) async throws -> [DeductionDTO] {
-        struct R: Decodable {
-            var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
-            var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
-        }
-        var query = (db as! any SQLDatabase).select()
-            .columns(SQLColumn("id", table: "deductions"), SQLColumn("finding_id", table: "deductions"), SQLColumn("unit_id", table: "deductions"),
-                     SQLColumn("name", table: "linkage_units"), SQLColumn("agency", table: "deductions"),
-                     SQLColumn("jurisdiction_id", table: "deductions"), SQLColumn("item", table: "deductions"),
-                     SQLColumn("status", table: "deductions"), SQLColumn("points_tenths", table: "deductions"),
-                     SQLColumn("occurred_at", table: "deductions"), SQLColumn("state", table: "deductions"),
-                     SQLColumn("rule_version", table: "deductions"), SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"),
-                     SQLColumn("reason", table: "findings"))
-            .from("deductions")
+    /// The deductions a filter selects, joined to their findings and units.
+    static func filtered(_ select: SQLSelectBuilder, _ filter: DeductionFilter) -> SQLSelectBuilder {
+        var query = select.from("deductions")
             .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .join("linkage_units", method: SQLJoinMethod.left, on: SQLColumn("unit_id", table: "deductions"), .equal, SQLColumn("id", table: "linkage_units"))
         if let s = filter.status { query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(s.rawValue)) }
@@ -135,6 +124,35 @@ enum DeductionService {
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
         if let f = filter.from { query = query.where(SQLColumn("occurred_at", table: "deductions"), .greaterThanOrEqual, SQLBind(f)) }
         if let t = filter.to { query = query.where(SQLColumn("occurred_at", table: "deductions"), .lessThan, SQLBind(t)) }
+        return query
+    }
+
+    /// How many deductions a filter selects and their points, counted by the database.
+    static func summary(_ filter: DeductionFilter, on db: any Database) async throws -> (count: Int, points: Points) {
+        struct S: Decodable { var n: Int; var points: Int? }
+        let s = try await filtered((db as! any SQLDatabase).select(), filter)
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            // PostgreSQL sums a BIGINT as NUMERIC: cast back to a whole number.
+            .column(SQLRaw(#"CAST(SUM("deductions"."points_tenths") AS BIGINT)"#), as: "points")
+            .first(decoding: S.self)
+        return (s?.n ?? 0, Points(tenths: s?.points ?? 0))
+    }
+
+    /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.
+    static func list(_ filter: DeductionFilter, rules: RuleBook, page: (offset: Int, limit: Int)? = nil, on db: any Database) async throws -> [DeductionDTO] {
+        struct R: Decodable {
+            var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
+            var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
+        }
+        var query = filtered((db as! any SQLDatabase).select(), filter)
+            .columns(SQLColumn("id", table: "deductions"), SQLColumn("finding_id", table: "deductions"), SQLColumn("unit_id", table: "deductions"),
+                     SQLColumn("name", table: "linkage_units"), SQLColumn("agency", table: "deductions"),
+                     SQLColumn("jurisdiction_id", table: "deductions"), SQLColumn("item", table: "deductions"),
+                     SQLColumn("status", table: "deductions"), SQLColumn("points_tenths", table: "deductions"),
+                     SQLColumn("occurred_at", table: "deductions"), SQLColumn("state", table: "deductions"),
+                     SQLColumn("rule_version", table: "deductions"), SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"),
+                     SQLColumn("reason", table: "findings"))
+        if let page { query = query.limit(page.limit).offset(page.offset) }
         return try await query.orderBy(SQLColumn("occurred_at", table: "deductions")).orderBy(SQLColumn("id", table: "deductions"))
             .all(decoding: R.self).map { r in
                 let state = try InspectionService.decode(DeductionState.self, r.state)

@@ -35,9 +35,11 @@ enum FindingPages {
 
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let filter = try DispatchAPI.findingFilter(req)
-        let findings = try await FindingService.list(filter, on: req.db)
-        let (shown, pager) = Pager.slice(findings, req)
-        let table = FindingService.table(Array(shown))
+        // The database counts and pages: only the rows shown are read.
+        let summary = try await FindingService.summary(filter, on: req.db)
+        let (offset, limit, pager) = Pager.page(count: summary.count, req)
+        let shown = try await FindingService.list(filter, page: (offset, limit), on: req.db)
+        let table = FindingService.table(shown)
         let canFile = mayFile(req.principal)
         let canFileManual = req.principal.map(AccessPolicy.canFileFindings) ?? false
         let units = canFile || canFileManual ? try await RegisterService.units(on: req.db) : []
@@ -47,8 +49,8 @@ enum FindingPages {
             sources: [RegisterPages.Option(value: "", label: "全部", selected: filter.source == nil)]
                 + FindingSource.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.source) },
             from: filter.from?.description ?? "", to: filter.to?.description ?? "",
-            header: table.header, rows: table.rows, count: findings.count,
-            total: findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) }.description, pager: pager,
+            header: table.header, rows: table.rows, count: summary.count,
+            total: summary.points.description, pager: pager,
             canFile: canFile, canFileManual: canFileManual,
             items: rules.items.filter { $0.id != .d11 }.map { AdminPages.Option(value: $0.id.rawValue, label: "\($0.id.rawValue) \($0.title)") },
             failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },

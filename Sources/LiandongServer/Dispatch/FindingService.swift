@@ -139,18 +139,32 @@ enum FindingService {
     }
 
     /// Active (not withdrawn) findings, oldest first.
-    static func list(_ filter: FindingFilter, on db: any Database) async throws -> [FindingDTO] {
+    /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.
+    static func list(_ filter: FindingFilter, page: (offset: Int, limit: Int)? = nil, on db: any Database) async throws -> [FindingDTO] {
         struct Row: Decodable {
             var id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var kind: String
             var source: String; var ref: String; var occurred_at: Date; var points_tenths: Int; var reason: String; var rule_version: String
         }
-        var query = (db as! any SQLDatabase).select()
+        var query = filtered((db as! any SQLDatabase).select(), filter)
             .columns(SQLColumn("id", table: "findings"), SQLColumn("unit_id", table: "findings"), SQLColumn("name", table: "linkage_units"),
                      SQLColumn("agency", table: "findings"), SQLColumn("jurisdiction_id", table: "findings"),
                      SQLColumn("item", table: "findings"), SQLColumn("kind", table: "findings"),
                      SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"), SQLColumn("occurred_at", table: "findings"),
                      SQLColumn("points_tenths", table: "findings"), SQLColumn("reason", table: "findings"), SQLColumn("rule_version", table: "findings"))
-            .from("findings")
+            .orderBy(SQLColumn("occurred_at", table: "findings")).orderBy(SQLColumn("id", table: "findings"))
+        if let page { query = query.limit(page.limit).offset(page.offset) }
+        let rows = try await query.all(decoding: Row.self)
+        return rows.map {
+            FindingDTO(id: $0.id, unit: $0.name, unitId: $0.unit_id, agency: $0.agency.flatMap { Agency(rawValue: $0)?.name },
+                       jurisdiction: $0.jurisdiction_id.flatMap { Jurisdictions.named($0)?.name }, item: $0.item,
+                       kind: $0.kind, source: $0.source, ref: $0.ref, occurredAt: ChinaTime.isoString($0.occurred_at),
+                       proposedPoints: Points(tenths: $0.points_tenths).value, reason: $0.reason, ruleVersion: $0.rule_version)
+        }
+    }
+
+    /// The active findings a filter selects, joined to their units.
+    static func filtered(_ select: SQLSelectBuilder, _ filter: FindingFilter) -> SQLSelectBuilder {
+        var query = select.from("findings")
             .join("linkage_units", method: SQLJoinMethod.left, on: SQLColumn("unit_id", table: "findings"), .equal, SQLColumn("id", table: "linkage_units"))
             .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
         if let from = filter.from { query = query.where(SQLColumn("occurred_at", table: "findings"), .greaterThanOrEqual, SQLBind(from.start)) }
@@ -158,14 +172,18 @@ enum FindingService {
         if let unit = filter.unitID { query = query.where(SQLColumn("unit_id", table: "findings"), .equal, SQLBind(unit)) }
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
         if let source = filter.source { query = query.where(SQLColumn("source", table: "findings"), .equal, SQLBind(source.rawValue)) }
-        let rows = try await query.orderBy(SQLColumn("occurred_at", table: "findings")).orderBy(SQLColumn("id", table: "findings"))
-            .all(decoding: Row.self)
-        return rows.map {
-            FindingDTO(id: $0.id, unit: $0.name, unitId: $0.unit_id, agency: $0.agency.flatMap { Agency(rawValue: $0)?.name },
-                       jurisdiction: $0.jurisdiction_id.flatMap { Jurisdictions.named($0)?.name }, item: $0.item,
-                       kind: $0.kind, source: $0.source, ref: $0.ref, occurredAt: ChinaTime.isoString($0.occurred_at),
-                       proposedPoints: Points(tenths: $0.points_tenths).value, reason: $0.reason, ruleVersion: $0.rule_version)
-        }
+        return query
+    }
+
+    /// How many findings a filter selects and their proposed points, counted by the database.
+    static func summary(_ filter: FindingFilter, on db: any Database) async throws -> (count: Int, points: Points) {
+        struct S: Decodable { var n: Int; var points: Int? }
+        let s = try await filtered((db as! any SQLDatabase).select(), filter)
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            // PostgreSQL sums a BIGINT as NUMERIC: cast back to a whole number.
+            .column(SQLRaw(#"CAST(SUM("findings"."points_tenths") AS BIGINT)"#), as: "points")
+            .first(decoding: S.self)
+        return (s?.n ?? 0, Points(tenths: s?.points ?? 0))
     }
 
     static func table(_ findings: [FindingDTO]) -> (header: [String], rows: [[String]]) {

@@ -14,9 +14,9 @@ struct Pager: Encodable {
     var prevHref: String
     var nextHref: String
 
-    /// The page the request asks for, and the slice of `items` it shows.
-    static func slice<T>(_ items: [T], _ req: Request, per: Int = perPage) -> (items: ArraySlice<T>, pager: Pager) {
-        let pages = max(1, (items.count + per - 1) / per)
+    /// The page the request asks for of `count` rows: what to read (OFFSET, LIMIT) and the links.
+    static func page(count: Int, _ req: Request, per: Int = perPage) -> (offset: Int, limit: Int, pager: Pager) {
+        let pages = max(1, (count + per - 1) / per)
         let page = min(max(1, (try? req.query.get(Int.self, at: "page")) ?? 1), pages)
         func href(_ p: Int) -> String {
             var components = URLComponents(string: req.url.string) ?? URLComponents()
@@ -25,9 +25,14 @@ struct Pager: Encodable {
             components.queryItems = query
             return components.string ?? "?page=\(p)"
         }
-        let start = (page - 1) * per
-        let pager = Pager(page: page, pages: pages, count: items.count, text: "第 \(page)/\(pages) 页,共 \(items.count) 条",
+        let pager = Pager(page: page, pages: pages, count: count, text: "第 \(page)/\(pages) 页,共 \(count) 条",
                           hasPrev: page > 1, hasNext: page < pages, prevHref: href(page - 1), nextHref: href(page + 1))
-        return (items[min(start, items.count)..<min(start + per, items.count)], pager)
+        return ((page - 1) * per, per, pager)
+    }
+
+    /// The page the request asks for, and the slice of `items` it shows.
+    static func slice<T>(_ items: [T], _ req: Request, per: Int = perPage) -> (items: ArraySlice<T>, pager: Pager) {
+        let (offset, limit, pager) = page(count: items.count, req, per: per)
+        return (items[min(offset, items.count)..<min(offset + limit, items.count)], pager)
     }
 }
