@@ -129,13 +129,7 @@ enum DeductionService {
 
     /// How many deductions a filter selects and their points, counted by the database.
     static func summary(_ filter: DeductionFilter, on db: any Database) async throws -> (count: Int, points: Points) {
-        struct S: Decodable { var n: Int; var points: Int? }
-        let s = try await filtered((db as! any SQLDatabase).select(), filter)
-            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            // PostgreSQL sums a BIGINT as NUMERIC: cast back to a whole number.
-            .column(SQLRaw(#"CAST(SUM("deductions"."points_tenths") AS BIGINT)"#), as: "points")
-            .first(decoding: S.self)
-        return (s?.n ?? 0, Points(tenths: s?.points ?? 0))
+        try await PointsSummary.of(filtered((db as! any SQLDatabase).select(), filter), table: "deductions")
     }
 
     /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.

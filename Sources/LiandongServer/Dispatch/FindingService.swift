@@ -177,13 +177,7 @@ enum FindingService {
 
     /// How many findings a filter selects and their proposed points, counted by the database.
     static func summary(_ filter: FindingFilter, on db: any Database) async throws -> (count: Int, points: Points) {
-        struct S: Decodable { var n: Int; var points: Int? }
-        let s = try await filtered((db as! any SQLDatabase).select(), filter)
-            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            // PostgreSQL sums a BIGINT as NUMERIC: cast back to a whole number.
-            .column(SQLRaw(#"CAST(SUM("findings"."points_tenths") AS BIGINT)"#), as: "points")
-            .first(decoding: S.self)
-        return (s?.n ?? 0, Points(tenths: s?.points ?? 0))
+        try await PointsSummary.of(filtered((db as! any SQLDatabase).select(), filter), table: "findings")
     }
 
     static func table(_ findings: [FindingDTO]) -> (header: [String], rows: [[String]]) {

@@ -1,4 +1,6 @@
 import Foundation
+import LiandongCore
+import SQLKit
 import Vapor
 
 /// One page of a long list (`?page=2`), with links that keep the other query parameters.
@@ -34,5 +36,19 @@ struct Pager: Encodable {
     static func slice<T>(_ items: [T], _ req: Request, per: Int = perPage) -> (items: ArraySlice<T>, pager: Pager) {
         let (offset, limit, pager) = page(count: items.count, req, per: per)
         return (items[min(offset, items.count)..<min(offset + limit, items.count)], pager)
+    }
+}
+
+/// How many rows a query selects and the sum of their `points_tenths`, counted by the database
+/// (the totals above a paged list).
+enum PointsSummary {
+    static func of(_ query: SQLSelectBuilder, table: String) async throws -> (count: Int, points: Points) {
+        struct S: Decodable { var n: Int; var points: Int? }
+        let s = try await query
+            .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            // PostgreSQL sums a BIGINT as NUMERIC: cast back to a whole number.
+            .column(SQLRaw("CAST(SUM(\"\(table)\".\"points_tenths\") AS BIGINT)"), as: "points")
+            .first(decoding: S.self)
+        return (s?.n ?? 0, Points(tenths: s?.points ?? 0))
     }
 }
