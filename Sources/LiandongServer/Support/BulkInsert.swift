@@ -29,45 +29,69 @@ enum BulkValue: Sendable {
     }
 }
 
-/// Multi-row INSERTs for the bulk paths (dispatch events, dispatches, findings), inside the
-/// caller's transaction. On SQLite the statement text is built once per chunk size and the
-/// values are bound as `SQLiteData` directly, skipping the generic encoder and serializer that
-/// dominated the profile; other databases take SQLKit's builder with the same rows.
+/// Bulk INSERTs (dispatch events, dispatches, findings), inside the caller's transaction. On
+/// SQLite one single-row statement is compiled once and run for every row (see `SQLiteRaw`);
+/// should the connection's handle be out of reach, multi-row statements are built once per chunk
+/// size and the values bound as `SQLiteData` directly. Other databases take SQLKit's builder
+/// with the same rows, in multi-row statements.
 struct BulkInsert {
     var table: String
     var columns: [String]
     /// Upsert: the conflict target and the columns a conflicting row takes from the new one.
     var conflict: (target: [String], update: [String])?
-    /// Rows per statement; by default as many as the bound-variable budget allows. Each
-    /// statement has a fixed cost (SQLite compiles the index, key and conflict handling anew),
-    /// so fewer, larger statements are faster.
+    /// Rows per multi-row statement; by default as many as the bound-variable budget allows.
     var chunk: Int?
 
     /// Bound variables per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
     static let bindBudget = 30_000
+    /// Rows between two progress reports.
+    static let progressEvery = 10_000
 
     func run(_ rows: [[BulkValue]], on sql: any SQLDatabase) async throws {
-        guard !rows.isEmpty else { return }
+        try await run(count: rows.count, on: sql) { rows[$0] }
+    }
+
+    /// `row(i)` gives the values of row `i`, in the order of `columns`; `progress` hears how
+    /// many rows are written, every `progressEvery` rows and at the end.
+    func run(count: Int, on sql: any SQLDatabase, progress: (@Sendable (Int) -> Void)? = nil,
+             row: @escaping @Sendable (Int) -> [BulkValue]) async throws {
+        guard count > 0 else { return }
+        let text = statement(rows: 1), width = columns.count, table = table
+        let prepared = try await SQLiteRaw.run(sql) { handle in
+            let insert = try SQLitePrepared(handle, text)
+            for i in 0..<count {
+                let values = row(i)
+                precondition(values.count == width, "a bulk row of \(table) has the wrong number of values")
+                try insert.execute(values)
+                if let progress, (i + 1) % Self.progressEvery == 0 || i + 1 == count { progress(i + 1) }
+            }
+        }
+        if prepared != nil { return }
+
         let chunk = self.chunk ?? max(1, Self.bindBudget / columns.count)
+        var done = 0
         if let sqlite = sql as? any SQLiteDatabase {
             var statements: [Int: String] = [:]
-            for start in stride(from: 0, to: rows.count, by: chunk) {
-                let part = rows[start..<min(start + chunk, rows.count)]
+            for start in stride(from: 0, to: count, by: chunk) {
+                let part = start..<min(start + chunk, count)
                 let text = statements[part.count] ?? statement(rows: part.count)
                 statements[part.count] = text
                 var binds: [SQLiteData] = []
                 binds.reserveCapacity(part.count * columns.count)
-                for row in part {
-                    precondition(row.count == columns.count, "a bulk row of \(table) has the wrong number of values")
-                    for value in row { binds.append(value.sqlite) }
+                for i in part {
+                    let values = row(i)
+                    precondition(values.count == width, "a bulk row of \(table) has the wrong number of values")
+                    for value in values { binds.append(value.sqlite) }
                 }
                 try await sqlite.query(text, binds) { _ in }
+                done = report(progress, done: done, now: part.upperBound, of: count)
             }
             return
         }
-        for start in stride(from: 0, to: rows.count, by: chunk) {
+        for start in stride(from: 0, to: count, by: chunk) {
+            let part = start..<min(start + chunk, count)
             var insert = sql.insert(into: table).columns(columns)
-            for row in rows[start..<min(start + chunk, rows.count)] { insert = insert.values(row.map(\.bind)) }
+            for i in part { insert = insert.values(row(i).map(\.bind)) }
             if let conflict {
                 insert = insert.onConflict(with: conflict.target) { builder in
                     var builder = builder
@@ -76,7 +100,15 @@ struct BulkInsert {
                 }
             }
             try await insert.run()
+            done = report(progress, done: done, now: part.upperBound, of: count)
         }
+    }
+
+    /// Reports progress when another `progressEvery` rows (or all) are written.
+    private func report(_ progress: (@Sendable (Int) -> Void)?, done: Int, now: Int, of count: Int) -> Int {
+        guard let progress, now / Self.progressEvery > done / Self.progressEvery || now == count else { return done }
+        progress(now)
+        return now
     }
 
     /// `INSERT INTO t ("a", "b") VALUES (?, ?), (?, ?) [ON CONFLICT ("k") DO UPDATE SET "a" = excluded."a"]`
@@ -147,17 +179,34 @@ enum SQLiteDirect {
 /// Looking up many keys at once (`WHERE column IN (…)`), for the bulk paths: the events of a
 /// batch already stored, the incidents it touches, the findings of judged refs.
 enum BulkSelect {
-    /// `filter`: further equality conditions (`source = 'dispatch'`).
+    /// `filter`: further equality conditions (`source = 'dispatch'`). `keys` are distinct.
     static func rows(_ columns: [String], from table: String, where column: String, in keys: [String],
                      filter: [(String, BulkValue)] = [], on sql: any SQLDatabase) async throws -> [any SQLRow] {
         guard !keys.isEmpty else { return [] }
+        let head = "SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM \"\(table)\" WHERE "
+            + filter.map { "\"\($0.0)\" = ? AND " }.joined()
+        // On SQLite: one compiled lookup per key, through the index on `column`.
+        let text = head + "\"\(column)\" = ?"
+        let filterValues = filter.map(\.1)
+        if let found = try await SQLiteRaw.run(sql, { handle -> [PreparedRow] in
+            let select = try SQLitePrepared(handle, text)
+            let names = Dictionary(select.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            var found: [PreparedRow] = []
+            try select.bind(filterValues)
+            let keyIndex = Int32(filterValues.count + 1)
+            for key in keys {
+                try select.bind(keyIndex, .text(key))
+                while try select.step() { found.append(PreparedRow(columns: names, values: select.row)) }
+            }
+            return found
+        }) {
+            return found
+        }
         let budget = BulkInsert.bindBudget - filter.count
         if let sqlite = sql as? any SQLiteDatabase {
-            let head = "SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM \"\(table)\" WHERE "
-                + filter.map { "\"\($0.0)\" = ? AND " }.joined() + "\"\(column)\" IN ("
             let found = NIOLockedValueBox<[any SQLRow]>([])
             for chunk in keys.chunked(into: budget) {
-                let text = head + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+                let text = head + "\"\(column)\" IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
                 try await SQLiteDirect.query(sqlite, text, filter.map(\.1.sqlite) + chunk.map { .text($0) }) { row in
                     found.withLockedValue { $0.append(row.sql()) }
                 }

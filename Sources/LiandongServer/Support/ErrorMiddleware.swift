@@ -71,6 +71,7 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
     /// is full"), PostgreSQL's disk_full (53100). The transaction was rolled back.
     static func isStorageFull(_ error: any Error) -> Bool {
         if let e = error as? SQLiteError { return e.reason == .full }
+        if let e = error as? SQLiteStatementError { return e.isFull }
         if let e = error as? PSQLError { return e.serverInfo?[.sqlState] == "53100" }
         return false
     }

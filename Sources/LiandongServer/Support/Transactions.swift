@@ -10,14 +10,23 @@ extension Database {
     /// ingest batches all land instead of failing. PostgreSQL never takes this path.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         var attempt = 0
+        // The driver may run the body in a task of its own: the bulk paths' setting goes along.
+        let prepared = SQLiteRaw.enabled
         while true {
             do {
-                return try await transaction(body)
-            } catch let error as SQLiteError where error.isContention && attempt < 200 {
+                return try await transaction { tx in try await SQLiteRaw.$enabled.withValue(prepared) { try await body(tx) } }
+            } catch let error where Self.isContention(error) && attempt < 200 {
                 attempt += 1
                 try await Task.sleep(nanoseconds: UInt64.random(in: 500_000...(5_000_000 + UInt64(min(attempt, 20)) * 1_000_000)))
             }
         }
+    }
+}
+
+extension Database {
+    /// SQLite's contention, from SQLiteNIO or from a prepared statement of the bulk paths.
+    static func isContention(_ error: any Error) -> Bool {
+        (error as? SQLiteError)?.isContention ?? (error as? SQLiteStatementError)?.isContention ?? false
     }
 }
 
