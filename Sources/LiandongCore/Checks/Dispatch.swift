@@ -43,18 +43,20 @@ public struct DispatchEventInput: Hashable, Sendable {
     /// Belongs to a drill: stored, never judged as a live dispatch.
     public var exercise: Bool
     public var note: String?
+    /// The on-site or video check (drill) an exercise event belongs to, by its check id.
+    public var drillID: String?
 
     public init(eventID: String, incidentID: String, unit: String, type: DispatchEventType, at: Date,
-                onSiteRequired: Bool? = nil, exercise: Bool = false, note: String? = nil) {
+                onSiteRequired: Bool? = nil, exercise: Bool = false, note: String? = nil, drillID: String? = nil) {
         self.eventID = eventID; self.incidentID = incidentID; self.unit = unit; self.type = type; self.at = at
-        self.onSiteRequired = onSiteRequired; self.exercise = exercise; self.note = note
+        self.onSiteRequired = onSiteRequired; self.exercise = exercise; self.note = note; self.drillID = drillID
     }
 }
 
 /// Reading events from JSON (one object, an array, or JSON Lines) and CSV with the same field
 /// names. Any problem refuses the whole batch, naming the line or index and the field.
 public enum DispatchEventParser {
-    public static let fields = ["event_id", "incident_id", "unit", "type", "at", "on_site_required", "exercise", "note"]
+    public static let fields = ["event_id", "incident_id", "unit", "type", "at", "on_site_required", "exercise", "note", "drill_id"]
 
     /// `position`: how the error names where the event is ("第3行" for files, "第3条" for arrays).
     public static func event(from object: [String: Any], position: Int) throws(ImportError) -> DispatchEventInput {
@@ -118,9 +120,14 @@ public enum DispatchEventParser {
         if onSite != nil && type != .instructed {
             throw fail("on_site_required", "只能在 instructed 事件中给出")
         }
+        let exercise = try flag("exercise") ?? false
+        let drillID = try text("drill_id", required: false)
+        if drillID != nil && !exercise {
+            throw fail("drill_id", "只有演练事件(exercise 为 true)才能关联检查编号")
+        }
         return DispatchEventInput(eventID: eventID, incidentID: incidentID, unit: unit, type: type, at: at,
-                                  onSiteRequired: onSite, exercise: try flag("exercise") ?? false,
-                                  note: try text("note", required: false, max: 500))
+                                  onSiteRequired: onSite, exercise: exercise,
+                                  note: try text("note", required: false, max: 500), drillID: drillID)
     }
 
     /// A JSON body: one event object or an array of them. Positions are 1-based array indices.

@@ -269,7 +269,7 @@ public struct DispatchGenerator: Sendable {
     /// Events as JSON Lines in the import format `DispatchEventParser.parseJSONLines` reads: one
     /// object a line with `event_id`, `incident_id`, `unit`, `type`, `at` (ISO 8601 in China time
     /// with `+08:00`, to the second, as `ChinaTime.isoString` writes it), `on_site_required`
-    /// (instructed events that carry it), `exercise` (only when true) and `note` (when present).
+    /// (instructed events that carry it), `exercise` (only when true), `note` and `drill_id` (when present).
     public static func jsonLines(_ events: [DispatchEventInput]) -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(events.count * 190)
@@ -284,6 +284,7 @@ public struct DispatchGenerator: Sendable {
             }
             if event.exercise { append(&out, ",\"exercise\":true") }
             if let note = event.note { append(&out, ",\"note\":"); appendString(&out, note) }
+            if let drill = event.drillID { append(&out, ",\"drill_id\":"); appendString(&out, drill) }
             append(&out, "}\n")
         }
         return Data(out)

@@ -51,11 +51,11 @@ struct BenchCommand: AsyncCommand {
         let csvURL = dir.appendingPathComponent("events.csv")
         let rows = events.map { e in
             [e.eventID, e.incidentID, e.unit, e.type.rawValue, ChinaTime.isoString(e.at), e.onSiteRequired.map { $0 ? "1" : "0" } ?? "",
-             e.exercise ? "1" : "0", e.note ?? ""]
+             e.exercise ? "1" : "0", e.note ?? "", e.drillID ?? ""]
         }
         try CSV.write([DispatchEventParser.fields] + rows, bom: false).write(to: csvURL)
         let baselineDB = dir.appendingPathComponent("baseline.sqlite").path
-        let schema = "PRAGMA journal_mode=WAL; CREATE TABLE dispatch_events (event_id TEXT PRIMARY KEY, incident_id TEXT, unit TEXT, type TEXT, at TEXT, on_site_required TEXT, exercise TEXT, note TEXT);"
+        let schema = "PRAGMA journal_mode=WAL; CREATE TABLE dispatch_events (event_id TEXT PRIMARY KEY, incident_id TEXT, unit TEXT, type TEXT, at TEXT, on_site_required TEXT, exercise TEXT, note TEXT, drill_id TEXT);"
         _ = try shell("sqlite3", [baselineDB, schema])
         let started = Date()
         let imported = try shell("sqlite3", [baselineDB, ".mode csv", ".import --skip 1 \(csvURL.path) dispatch_events"])

@@ -45,8 +45,9 @@ enum DispatchService {
         var on_site_required: Bool?
         var exercise: Bool
         var note: String?
+        var drill_id: String?
 
-        static let columns = ["event_id", "incident_id", "unit_id", "type", "at", "on_site_required", "exercise", "note"]
+        static let columns = ["event_id", "incident_id", "unit_id", "type", "at", "on_site_required", "exercise", "note", "drill_id"]
     }
 
     /// Every stored event of the incidents.
@@ -87,6 +88,7 @@ enum DispatchService {
         let positions = positions ?? Array(1...max(1, events.count))
         let units = try await unitFacts(on: db)
         let unitIDs = try resolveUnits(events, units: units, positions: positions)
+        try await checkDrills(events, positions: positions, on: db)
         var summary = IngestSummary(received: events.count)
 
         // The same id twice in one batch: fine if identical, refused otherwise.
@@ -138,20 +140,16 @@ enum DispatchService {
             let incoming = fresh.map { index in
                 StoredEvent(event_id: events[index].eventID, incident_id: events[index].incidentID, unit_id: unitIDs[index],
                             type: events[index].type.rawValue, at: events[index].at, on_site_required: events[index].onSiteRequired,
-                            exercise: events[index].exercise, note: events[index].note)
+                            exercise: events[index].exercise, note: events[index].note, drill_id: events[index].drillID)
             }
             try checkOrder(incoming: Array(zip(fresh, incoming)), known: known, positions: positions)
 
-            let eventRows = BulkInsert(table: "dispatch_events", columns: StoredEvent.columns + ["received_at"])
-            var done = 0
-            for chunk in incoming.chunked(into: 20 * insertChunk) {
-                try await eventRows.run(chunk.map { e in
-                    [.text(e.event_id), .text(e.incident_id), .int(e.unit_id), .text(e.type), .date(e.at),
-                     .bool(e.on_site_required), .bool(e.exercise), .text(e.note), .date(now)]
-                }, on: sql)
-                done += chunk.count
-                progress?(done)
-            }
+            try await BulkInsert(table: "dispatch_events", columns: StoredEvent.columns + ["received_at"])
+                .run(count: incoming.count, on: sql, progress: progress) { i in
+                    let e = incoming[i]
+                    return [.text(e.event_id), .text(e.incident_id), .int(e.unit_id), .text(e.type), .date(e.at),
+                            .bool(e.on_site_required), .bool(e.exercise), .text(e.note), .text(e.drill_id), .date(now)]
+                }
 
             let all = known + incoming
             let pairs = Set(incoming.map { PairKey(incident: $0.incident_id, unit: $0.unit_id) })
@@ -183,12 +181,40 @@ enum DispatchService {
         if stored.on_site_required != event.onSiteRequired { return "on_site_required" }
         if stored.exercise != event.exercise { return "exercise" }
         if (stored.note ?? "") != (event.note ?? "") { return "note" }
+        if stored.drill_id != event.drillID { return "drill_id" }
         return nil
     }
 
     static func difference(_ a: DispatchEventInput, _ aUnit: Int, _ b: DispatchEventInput, _ bUnit: Int) -> String? {
         difference(StoredEvent(event_id: a.eventID, incident_id: a.incidentID, unit_id: aUnit, type: a.type.rawValue, at: a.at,
-                               on_site_required: a.onSiteRequired, exercise: a.exercise, note: a.note), b, bUnit)
+                               on_site_required: a.onSiteRequired, exercise: a.exercise, note: a.note, drill_id: a.drillID), b, bUnit)
+    }
+
+    /// Every `drill_id` must name a recorded on-site or video check.
+    static func checkDrills(_ events: [DispatchEventInput], positions: [Int], on db: any Database) async throws {
+        let named = Set(events.lazy.compactMap(\.drillID))
+        guard !named.isEmpty else { return }
+        struct Row: Decodable { var check_id: String }
+        var known: Set<String> = []
+        for chunk in Array(named).chunked(into: insertChunk) {
+            known.formUnion(try await (db as! any SQLDatabase).select().column("check_id").from("drills")
+                .where("check_id", .in, SQLBind.group(chunk)).all(decoding: Row.self).map(\.check_id))
+        }
+        if let index = events.firstIndex(where: { $0.drillID.map { !known.contains($0) } ?? false }) {
+            throw ImportError(row: positions[index], field: "drill_id", message: "没有编号为“\(events[index].drillID!)”的实地或视频检查")
+        }
+    }
+
+    /// The events linked to a drill, by unit.
+    static func drillEvents(_ checkID: String, on db: any Database) async throws -> [Int: [DispatchTimeline.Event]] {
+        let rows = try await (db as! any SQLDatabase).select().columns(StoredEvent.columns).from("dispatch_events")
+            .where("drill_id", .equal, SQLBind(checkID)).all(decoding: StoredEvent.self)
+        var byUnit: [Int: [DispatchTimeline.Event]] = [:]
+        for e in rows {
+            guard let type = DispatchEventType(rawValue: e.type) else { continue }
+            byUnit[e.unit_id, default: []].append(.init(type: type, at: e.at, onSiteRequired: e.on_site_required, exercise: e.exercise))
+        }
+        return byUnit
     }
 
     /// An arrival, arrival report or result report before the instruction of the same incident

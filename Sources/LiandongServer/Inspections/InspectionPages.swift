@@ -252,6 +252,18 @@ enum InspectionPages {
         var missing: Bool
     }
 
+    /// A unit's 110 timeline (the exercise events linked to the drill) beside the inspectors' record.
+    struct TimelineRow: Encodable {
+        var name: String
+        var instructed: String
+        var arrived: String
+        var elapsed: String
+        var late: Bool
+        var recorded: String
+        var discrepancies: String
+        var hasDiscrepancies: Bool
+    }
+
     struct DrillContext: Encodable {
         var frame: PageFrame
         var checkID: String
@@ -263,6 +275,9 @@ enum InspectionPages {
         var units: [DrillUnitRow]
         var findings: [String]
         var hasFindings: Bool
+        var timeline: [TimelineRow]
+        var hasTimeline: Bool
+        var tolerance: String
         var finished: Bool
         var error: String?
         var hasError: Bool
@@ -277,6 +292,17 @@ enum InspectionPages {
         let names = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).all().map { ($0.id ?? 0, $0.name) })
         let findings = try await FindingService.list(FindingFilter(), on: req.db).filter { $0.ref == drill.checkID && $0.source == drill.kind.source.rawValue }
         let equipment = try await EquipmentChecklist.items(on: req.db)
+        let finished = try await InspectionService.isFinished(drill.checkID, on: req.db)
+        let linked = try await DispatchService.drillEvents(drill.checkID, on: req.db)
+        let timeline: [TimelineRow] = linked.isEmpty ? [] : DrillCrossCheck.compare(drill, events: linked, finished: finished, rules: rules).map { c in
+            let unit = drill.units.first { $0.unitID == c.unitID }!
+            let time = { (d: Date?) in d.map { String(ChinaTime.isoString($0).dropFirst(11).prefix(8)) } ?? "—" }
+            return TimelineRow(
+                name: names[c.unitID] ?? String(c.unitID), instructed: time(c.instructedAt), arrived: time(c.arrivedAt),
+                elapsed: c.elapsedSeconds.map { "\(RuleSet.durationText(seconds: $0))(时限\(c.limit))" } ?? "—", late: c.onTime == false,
+                recorded: "通知 \(time(unit.notifiedAt)),到达 " + (unit.arrivedAt.map { "\(time($0))(\(RuleSet.durationText(seconds: c.recordedElapsedSeconds ?? 0)))" } ?? (finished ? "未到达" : "—")),
+                discrepancies: c.discrepancies.joined(separator: ";"), hasDiscrepancies: !c.discrepancies.isEmpty)
+        }
         return try await req.view.render("drill", DrillContext(
             frame: PageFrame(req, title: drill.checkID, active: "drills"), checkID: drill.checkID, kind: kindName(drill.kind),
             scenario: drill.scenario, place: drill.place ?? drill.videoPoint ?? "", alertAt: ChinaTime.displayString(drill.alertAt),
@@ -294,7 +320,8 @@ enum InspectionPages {
                     })
             },
             findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)(拟扣\(Points($0.proposedPoints))分)" }, hasFindings: !findings.isEmpty,
-            finished: try await InspectionService.isFinished(drill.checkID, on: req.db), error: nil, hasError: false))
+            timeline: timeline, hasTimeline: !timeline.isEmpty,
+            tolerance: RuleSet.durationText(seconds: DrillCrossCheck.toleranceSeconds), finished: finished, error: nil, hasError: false))
     }
 
     static func updateDrill(_ req: Request, _ change: (inout DrillUnit) throws -> Void) async throws -> Response {

@@ -1,0 +1,16 @@
+import Fluent
+import SQLKit
+
+/// Exercise events name the on-site or video check (drill) they belong to, so the drill's page
+/// can set the 110 timeline beside the inspectors' record.
+struct AddDrillIDToDispatchEvents: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("dispatch_events").field("drill_id", .string).update()
+        try await (database as! any SQLDatabase).create(index: "dispatch_events_drill").on("dispatch_events").column("drill_id").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).drop(index: "dispatch_events_drill").run()
+        try await database.schema("dispatch_events").deleteField("drill_id").update()
+    }
+}
