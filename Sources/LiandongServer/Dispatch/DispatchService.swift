@@ -151,11 +151,14 @@ enum DispatchService {
                             .bool(e.on_site_required), .bool(e.exercise), .text(e.note), .text(e.drill_id), .date(now)]
                 }
 
-            let all = known + incoming
-            let pairs = Set(incoming.map { PairKey(incident: $0.incident_id, unit: $0.unit_id) })
-            let grouped = Dictionary(grouping: all.filter { pairs.contains(PairKey(incident: $0.incident_id, unit: $0.unit_id)) }) {
-                PairKey(incident: $0.incident_id, unit: $0.unit_id)
+            // The pairs the batch touches, each with its stored events first, then the new ones.
+            var grouped = Dictionary(grouping: incoming) { PairKey(incident: $0.incident_id, unit: $0.unit_id) }
+            var earlier: [PairKey: [StoredEvent]] = [:]
+            for e in known {
+                let key = PairKey(incident: e.incident_id, unit: e.unit_id)
+                if grouped[key] != nil { earlier[key, default: []].append(e) }
             }
+            for (key, events) in earlier { grouped[key] = events + grouped[key]! }
             let (added, withdrawn) = try await judge(grouped, units: units, rules: rules, now: now, on: sql)
             summary.dispatchesJudged = grouped.count
             summary.findingsAdded = added.count
@@ -261,6 +264,8 @@ enum DispatchService {
             rows.append((key, timeline, arrival, settled))
             findings += found
         }
+        // In key order: each index takes its new entries in order rather than scattered across it.
+        rows.sort { ($0.0.incident, $0.0.unit) < ($1.0.incident, $1.0.unit) }
         let judged = ["jurisdiction_id", "level", "public_security", "exercise", "on_site_required", "instructed_at",
                       "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at", "refused",
                       "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at"]

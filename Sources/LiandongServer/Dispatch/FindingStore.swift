@@ -18,6 +18,7 @@ enum FindingStore {
             let finding = try row.decode(model: Existing.self)
             existing[finding.key] = finding
         }
+        let findings = findings.sorted { $0.key < $1.key }
         let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
         try await BulkInsert(table: "findings", columns: [
             "key", "unit_id", "agency", "jurisdiction_id", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version",
