@@ -265,7 +265,12 @@ enum DispatchService {
             findings += found
         }
         // In key order: each index takes its new entries in order rather than scattered across it.
-        rows.sort { ($0.0.incident, $0.0.unit) < ($1.0.incident, $1.0.unit) }
+        // (Sorting positions by the keys' bytes: moving the wide rows and comparing Unicode strings cost more.)
+        let order = rows.indices.sorted { a, b in
+            let x = rows[a].0, y = rows[b].0
+            return x.incident == y.incident ? x.unit < y.unit : x.incident.utf8.lexicographicallyPrecedes(y.incident.utf8)
+        }
+        rows = order.map { rows[$0] }
         let judged = ["jurisdiction_id", "level", "public_security", "exercise", "on_site_required", "instructed_at",
                       "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at", "refused",
                       "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at"]

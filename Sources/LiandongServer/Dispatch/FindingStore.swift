@@ -18,7 +18,8 @@ enum FindingStore {
             let finding = try row.decode(model: Existing.self)
             existing[finding.key] = finding
         }
-        let findings = findings.sorted { $0.key < $1.key }
+        // In key order (by bytes), so the unique index takes its new entries in order.
+        let findings = findings.indices.sorted { findings[$0].key.utf8.lexicographicallyPrecedes(findings[$1].key.utf8) }.map { findings[$0] }
         let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
         try await BulkInsert(table: "findings", columns: [
             "key", "unit_id", "agency", "jurisdiction_id", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version",
