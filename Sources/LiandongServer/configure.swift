@@ -17,6 +17,8 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
     app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
+    // Tests see every write at once unless they turn the cache on themselves.
+    app.liandong.pageCache = try PageCache.configured(Environment.get("LIANDONG_PAGE_CACHE_SECONDS"), default: app.environment == .testing ? 0 : 5)
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
@@ -55,6 +57,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
 
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(DataGenerationMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(LiandongErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
@@ -176,6 +179,8 @@ struct LiandongState: Sendable {
     var security = SecurityPolicy()
     /// How TOTP secrets are kept: sealed with LIANDONG_TOTP_KEY when it is set, as is otherwise.
     var totpSecrets = TwoFactor.SecretBox(key: nil)
+    /// Rendered pages kept for a few seconds (`LIANDONG_PAGE_CACHE_SECONDS`); nil when off.
+    var pageCache: PageCache?
     /// The time for sign-in and sessions; tests move it.
     let clock = LiandongClock()
     let loginLimiter: RateLimiter

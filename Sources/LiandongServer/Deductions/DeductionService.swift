@@ -61,7 +61,10 @@ enum DeductionService {
     /// finding was withdrawn. Idempotent.
     @discardableResult
     static func sync(now: Date = Date(), on db: any Database) async throws -> (proposed: Int, withdrawn: Int) {
-        try await db.writeTransaction { tx in
+        // Pages call this before they read: most of the time there is nothing to do, and a read
+        // that finds so writes nothing (and keeps the page cache's pages good).
+        guard try await needsSync(on: db as! any SQLDatabase) else { return (0, 0) }
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct F: Decodable {
                 var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var item: String; var points_tenths: Int
@@ -112,6 +115,22 @@ enum DeductionService {
             }
             return (fresh.count, stale.count)
         }
+    }
+
+    /// Whether an active finding has no deduction yet, or a proposal's finding was withdrawn.
+    static func needsSync(on sql: any SQLDatabase) async throws -> Bool {
+        let fresh = try await sql.select().column(SQLColumn("id", table: "findings")).from("findings")
+            .join("deductions", method: SQLJoinMethod.left, on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+            .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
+            .where(SQLColumn("id", table: "deductions"), .is, SQLLiteral.null)
+            .limit(1).first()
+        if fresh != nil { return true }
+        let stale = try await sql.select().column(SQLColumn("id", table: "deductions")).from("deductions")
+            .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+            .where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
+            .where(SQLColumn("withdrawn_at", table: "findings"), .isNot, SQLLiteral.null)
+            .limit(1).first()
+        return stale != nil
     }
 
     /// The deductions a filter selects, joined to their findings and units.
