@@ -50,6 +50,14 @@ enum DeductionPages {
             guard let s = DeductionStatus(rawValue: raw) else { throw AppError(.badRequest, "未知状态“\(raw)”", field: "status") }
             filter.status = s
         }
+        var notice = notice
+        if let raw = try? req.query.get(String.self, at: "awaiting"), !raw.isEmpty {
+            guard let a = Agency(rawValue: raw), Agency.confirming.contains(a) else {
+                throw AppError(.badRequest, "“\(raw)”不是确认扣分的机关,应为 emb 或 psb", field: "awaiting")
+            }
+            filter.awaiting = a
+            notice = notice ?? "仅列出待\(a.name)确认的扣分"
+        }
         switch principal.role {
         case .liaison: filter.unitID = principal.unitID ?? -1
         case .plc, .emb, .psb: filter.jurisdictionID = principal.jurisdictionID

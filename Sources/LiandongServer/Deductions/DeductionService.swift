@@ -35,6 +35,8 @@ struct DeductionFilter: Sendable {
     var jurisdictionID: String?
     var from: Date?
     var to: Date?
+    /// Proposed deductions this agency has yet to confirm.
+    var awaiting: Agency?
 }
 
 /// From finding to deduction: every finding is proposed as a deduction; the EMB and the police
@@ -51,6 +53,12 @@ enum DeductionService {
         var occurred_at: Date
         var state: String
         var rule_version: String
+    }
+
+    /// The `awaiting` column: `,emb,psb,` while both agencies have to confirm, empty when none.
+    static func awaitingColumn(_ state: DeductionState) -> String {
+        let agencies = state.awaiting
+        return agencies.isEmpty ? "" : "," + agencies.map(\.rawValue).joined(separator: ",") + ","
     }
 
     static func encode(_ state: DeductionState) throws -> String {
@@ -82,11 +90,11 @@ enum DeductionService {
                 .all(decoding: F.self)
             for chunk in fresh.chunked(into: 200) {
                 var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "jurisdiction_id", "item", "status", "points_tenths",
-                                                                   "occurred_at", "state", "rule_version", "created_at", "updated_at")
+                                                                   "occurred_at", "state", "awaiting", "rule_version", "created_at", "updated_at")
                 for f in chunk {
                     let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths), notifiedAt: now)
                     insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.jurisdiction_id), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
-                                           SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(f.rule_version),
+                                           SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(awaitingColumn(state)), SQLBind(f.rule_version),
                                            SQLBind(now), SQLBind(now))
                 }
                 try await insert.run()
@@ -103,6 +111,7 @@ enum DeductionService {
                 var state = try InspectionService.decode(DeductionState.self, row.state)
                 state.withdraw()
                 try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue)).set("state", to: SQLBind(try encode(state)))
+                    .set("awaiting", to: SQLBind(awaitingColumn(state)))
                     .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(row.id)).run()
                 try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
                     .values(SQLBind(row.id), SQLBind("withdraw"), SQLBind(Optional<String>.none), SQLBind("system"), SQLBind(Optional<Int>.none),
@@ -143,6 +152,10 @@ enum DeductionService {
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
         if let f = filter.from { query = query.where(SQLColumn("occurred_at", table: "deductions"), .greaterThanOrEqual, SQLBind(f)) }
         if let t = filter.to { query = query.where(SQLColumn("occurred_at", table: "deductions"), .lessThan, SQLBind(t)) }
+        if let a = filter.awaiting {
+            query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
+                .where(SQLColumn("awaiting", table: "deductions"), .like, SQLBind("%,\(a.rawValue),%"))
+        }
         return query
     }
 
@@ -230,6 +243,7 @@ enum DeductionService {
                 }
                 try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue))
                     .set("points_tenths", to: SQLBind(state.points.tenths)).set("state", to: SQLBind(try encode(state)))
+                    .set("awaiting", to: SQLBind(awaitingColumn(state)))
                     .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(id)).run()
                 let (action, reason): (String, String?) = switch decision {
                 case .confirm(_, let r): ("confirm", r)

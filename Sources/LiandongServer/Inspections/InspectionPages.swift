@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import LiandongCore
 import Vapor
@@ -274,7 +275,7 @@ enum InspectionPages {
         _ = try requireJointCheck(req)
         let drill = try await InspectionService.drill(req.parameters.get("id") ?? "", on: req.db)
         let rules = req.application.liandong.ruleBook.inForce(at: drill.alertAt)
-        let names = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).all().map { ($0.id ?? 0, $0.name) })
+        let names = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         let findings = try await FindingService.list(FindingFilter(), on: req.db).filter { $0.ref == drill.checkID && $0.source == drill.kind.source.rawValue }
         let equipment = try await EquipmentChecklist.items(on: req.db)
         return try await req.view.render("drill", DrillContext(

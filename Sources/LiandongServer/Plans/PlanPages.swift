@@ -46,7 +46,7 @@ enum PlanPages {
             register.performanceRecords = []
         }
         let today = LocalDate(Date())
-        let units = Dictionary(uniqueKeysWithValues: try await RegisterService.units(on: req.db).map { ($0.id ?? 0, $0.name) })
+        let units = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         let planNames = Dictionary(register.plans.map { ($0.id, $0.quotedName) }, uniquingKeysWith: { a, _ in a })
         let warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase)).warnings(asOf: today)
         let lastDrill = Dictionary(register.drills.map { ($0.planID, $0.heldOn) }, uniquingKeysWith: { max($0, $1) })
@@ -158,7 +158,7 @@ struct PlansListCommand: AsyncCommand {
         let app = context.application
         let format = try OutputFormat.parse(signature.format)
         let register = try await PlanService.register(on: app.db)
-        let units = Dictionary(uniqueKeysWithValues: try await RegisterService.units(on: app.db).map { ($0.id ?? 0, $0.name) })
+        let units = try await RegisterService.unitNames(on: app.db as! any SQLDatabase)
         let rows = register.plans.map { p in
             [p.id, units[p.unitID] ?? String(p.unitID), p.name, p.kind.label, PlanPages.yes(p.required), p.issuedOn?.description ?? "",
              p.lastRevisedOn?.description ?? "", p.nextRevisionDue?.description ?? "", p.publishedOn?.description ?? ""]

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import LiandongCore
 
@@ -27,6 +28,12 @@ import Vapor
 enum RegisterService {
     static func jurisdictionOrder(_ id: String) -> Int {
         Jurisdictions.all.firstIndex { $0.id == id } ?? Int.max
+    }
+
+    /// Every unit's name by id, read without building the models.
+    static func unitNames(on sql: any SQLDatabase) async throws -> [Int: String] {
+        struct Name: Decodable { var id: Int; var name: String }
+        return Dictionary(uniqueKeysWithValues: try await sql.select().columns("id", "name").from(LinkageUnit.schema).all(decoding: Name.self).map { ($0.id, $0.name) })
     }
 
     static func units(_ filter: UnitFilter = UnitFilter(), on db: any Database) async throws -> [LinkageUnit] {
