@@ -17,5 +17,6 @@ enum LiandongMigrations {
         CreatePlansAndRuleSets(),
         AddTwoFactor(),
         CreateAttachments(),
+        AddUnitNameInitials(),
     ]
 }
