@@ -37,6 +37,8 @@ struct DeductionFilter: Sendable {
     var to: Date?
     /// Proposed deductions this agency has yet to confirm.
     var awaiting: Agency?
+    /// Units a search named (by name or pinyin initials); nil: no search.
+    var unitIDs: [Int]?
 }
 
 /// From finding to deduction: every finding is proposed as a deduction; the EMB and the police
@@ -156,6 +158,7 @@ enum DeductionService {
             query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
                 .where(SQLColumn("awaiting", table: "deductions"), .like, SQLBind("%,\(a.rawValue),%"))
         }
+        if let ids = filter.unitIDs { query = RegisterService.whereUnit(query, SQLColumn("unit_id", table: "deductions"), in: ids) }
         return query
     }
 
@@ -164,8 +167,27 @@ enum DeductionService {
         try await PointsSummary.of(filtered((db as! any SQLDatabase).select(), filter), table: "deductions")
     }
 
+    /// The keys a deductions list sorts by (`ListSort`), in SQL.
+    static let sortColumns = [
+        SortColumn("编号", "id", numeric: true), SortColumn("发生时间", "occurred", first: .desc), SortColumn("单位或部门", "subject"),
+        SortColumn("项目", "item"), SortColumn("分值", "points", numeric: true, first: .desc), SortColumn("状态", "status"),
+        SortColumn("待确认"), SortColumn("事由"),
+    ]
+
+    static func ordered(_ query: SQLSelectBuilder, _ sort: ListSort?) -> SQLSelectBuilder {
+        let d: (String) -> SQLColumn = { SQLColumn($0, table: "deductions") }
+        guard let sort else { return query.orderBy(d("occurred_at")).orderBy(d("id")) }
+        return sort.orderBy(query, [
+            "id": [d("id")], "occurred": [d("occurred_at")],
+            // Unit names in pinyin order; deductions of agencies and governments after them.
+            "subject": [SQLColumn("name_initials", table: "linkage_units"), SQLColumn("name", table: "linkage_units"), d("agency"), d("jurisdiction_id")],
+            "item": [d("item")], "points": [d("points_tenths")], "status": [d("status")],
+        ], nullable: ["subject"], then: [d("occurred_at"), d("id")])
+    }
+
     /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.
-    static func list(_ filter: DeductionFilter, rules: RuleBook, page: (offset: Int, limit: Int)? = nil, on db: any Database) async throws -> [DeductionDTO] {
+    static func list(_ filter: DeductionFilter, rules: RuleBook, page: (offset: Int, limit: Int)? = nil, sort: ListSort? = nil,
+                     on db: any Database) async throws -> [DeductionDTO] {
         struct R: Decodable {
             var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
             var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
@@ -179,7 +201,7 @@ enum DeductionService {
                      SQLColumn("rule_version", table: "deductions"), SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"),
                      SQLColumn("reason", table: "findings"))
         if let page { query = query.limit(page.limit).offset(page.offset) }
-        return try await query.orderBy(SQLColumn("occurred_at", table: "deductions")).orderBy(SQLColumn("id", table: "deductions"))
+        return try await ordered(query, sort)
             .all(decoding: R.self).map { r in
                 let state = try InspectionService.decode(DeductionState.self, r.state)
                 return DeductionDTO(id: r.id, findingId: r.finding_id, unit: r.name, unitId: r.unit_id, agency: r.agency.flatMap { Agency(rawValue: $0)?.name },

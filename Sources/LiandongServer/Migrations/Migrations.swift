@@ -17,6 +17,7 @@ enum LiandongMigrations {
         CreatePlansAndRuleSets(),
         AddTwoFactor(),
         CreateAttachments(),
+        AddUnitNameInitials(),
         AddDeductionAwaiting(),
     ]
 }
