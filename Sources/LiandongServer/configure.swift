@@ -20,14 +20,18 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     // Tests see every write at once unless they turn the cache on themselves.
     app.liandong.pageCache = try PageCache.configured(Environment.get("LIANDONG_PAGE_CACHE_SECONDS"), default: app.environment == .testing ? 0 : 5)
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
+    // Which SM3 this process chains with, said once at start (looked up only when it is said).
+    app.logger.log(level: AuditLog.algorithm == .sm3 ? .info : .debug, "audit hash sm3 uses the \(SM3Digest.logDescription)")
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
 
     try await configureDatabase(app, setting)
+    // Fluent's `migrate` command (and `migrate --revert`) see the same list.
     app.migrations.add(LiandongMigrations.all)
     // The schema is brought up to date by every command, not only `migrate` (issue: one binary,
-    // created, migrated and seeded on first start).
-    try await app.autoMigrate()
+    // created, migrated and seeded on first start), each migration in one transaction with its
+    // record, so that a start killed part-way is finished by the next one.
+    try await SchemaMigrator.run(LiandongMigrations.all, on: app.db, logger: app.logger)
     // The initial rules and every revision an administrator has published.
     app.liandong.ruleBook = try await RuleSetStore.book(on: app.db)
     try await Bootstrap.firstAdministrator(app)
@@ -134,7 +138,7 @@ func sqliteSynchronous(from raw: String?) throws -> String {
     return value
 }
 
-private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {
+func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {
     switch setting {
     case .sqlite(let path):
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
