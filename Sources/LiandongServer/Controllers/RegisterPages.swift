@@ -30,6 +30,8 @@ enum RegisterPages {
         var levels: [Option]
         var query: String
         var units: [UnitRow]
+        var count: Int
+        var pager: Pager
         var exportQuery: String
         var head: TableHead
     }
@@ -54,6 +56,7 @@ enum RegisterPages {
             "limit": { .int(rules.limit(level: $0.unitLevel, publicSecurity: $0.publicSecurity).seconds) },
             "reported": { .date($0.contactsReportedAt) },
         ])
+        let (shown, pager) = Pager.slice(units, req)
         var exportParameters: [String] = []
         if let j = filter.jurisdictionID { exportParameters.append("jurisdiction=\(j)") }
         if let l = filter.level { exportParameters.append("level=\(l.rawValue)") }
@@ -64,7 +67,7 @@ enum RegisterPages {
             levels: [Option(value: "", label: "全部级别", selected: filter.level == nil)]
                 + UnitLevel.allCases.map { Option(value: String($0.rawValue), label: $0.name, selected: $0 == filter.level) },
             query: filter.query ?? "",
-            units: units.map { unit in
+            units: shown.map { unit in
                 UnitRow(id: unit.id ?? 0, name: unit.name, level: unit.unitLevel.name,
                         jurisdiction: Jurisdictions.named(unit.jurisdictionID)?.name ?? "",
                         kind: unit.unitKind.name,
@@ -72,7 +75,7 @@ enum RegisterPages {
                         dutyPhone: unit.dutyPhone ?? "", liaison: liaisonText(unit, req),
                         reportedAt: unit.contactsReportedAt.map(ChinaTime.displayString) ?? "", ranked: unit.ranked)
             },
-            exportQuery: exportParameters.joined(separator: "&"), head: sort.head(req)))
+            count: units.count, pager: pager, exportQuery: exportParameters.joined(separator: "&"), head: sort.head(req)))
     }
 
     static func visibleContacts(_ unit: LinkageUnit, _ req: Request) -> ContactDetails {
