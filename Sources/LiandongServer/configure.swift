@@ -17,8 +17,11 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
     app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
-    // Tests see every write at once unless they turn the cache on themselves.
-    app.liandong.pageCache = try PageCache.configured(Environment.get("LIANDONG_PAGE_CACHE_SECONDS"), default: app.environment == .testing ? 0 : 5)
+    // Tests see every write at once unless they turn the cache on themselves. On PostgreSQL
+    // several app servers may share the database, and one cannot see another's writes: the
+    // cache is off there unless the deployment turns it on (one server).
+    let cacheByDefault: Bool = if case .sqlite = setting { app.environment != .testing } else { false }
+    app.liandong.pageCache = try PageCache.configured(Environment.get("LIANDONG_PAGE_CACHE_SECONDS"), default: cacheByDefault ? 5 : 0)
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
     // Which SM3 this process chains with, said once at start (looked up only when it is said).
     app.logger.log(level: AuditLog.algorithm == .sm3 ? .info : .debug, "audit hash sm3 uses the \(SM3Digest.logDescription)")

@@ -47,22 +47,50 @@ struct PageCacheTests {
     }
 
     @Test func theByteBudgetDropsTheOldestPages() {
+        // Each page counts its key (1 byte) and its body (10 bytes): two fit in 25, not three.
         let cache = PageCache(maxAge: .seconds(60), maxBytes: 25)
-        let generation = cache.generation
-        for key in ["a", "b", "c"] {
-            let page = PageCache.Page(generation: generation, made: .now(), sessionEnds: .distantFuture, headers: [:], body: ByteBuffer(string: String(repeating: "x", count: 10)))
-            cache.store(key, page)
+        cache.advance()
+        let generation = cache.generation, start = NIODeadline.now()
+        for (i, key) in ["a", "b", "c"].enumerated() {
+            cache.store(key, PageCache.Page(generation: generation, made: start + .milliseconds(Int64(i)), sessionEnds: .distantFuture,
+                                            headers: [:], body: ByteBuffer(string: String(repeating: "x", count: 10))))
         }
         #expect(cache.count == 2)
-        #expect(cache.page("a", generation: generation) == nil)
-        #expect(cache.page("c", generation: generation) != nil)
+        #expect(cache.page("a", generation: generation, now: start) == nil)
+        #expect(cache.page("c", generation: generation, now: start) != nil)
+        // A page of an older generation never replaces a newer one.
+        cache.store("c", PageCache.Page(generation: generation &- 1, made: start + .seconds(1), sessionEnds: .distantFuture, headers: [:], body: ByteBuffer(string: "旧")))
+        #expect(cache.page("c", generation: generation, now: start)?.body.readableBytes == 10)
+    }
+
+    @Test func aFailedPageIsNotKeptAndWhoeverWaitedGetsTheError() async throws {
+        struct Broken: Error {}
+        let cache = PageCache(maxAge: .seconds(60))
+        let started = AsyncStream<Void>.makeStream(), release = AsyncStream<Void>.makeStream()
+        let maker = Task {
+            try await cache.page("k", generation: 0) {
+                started.continuation.yield(); for await _ in release.stream { break }
+                throw Broken()
+            }
+        }
+        for await _ in started.stream { break }
+        let waiter = Task { try await cache.page("k", generation: 0) { Issue.record("made twice"); return (Response(), nil) } }
+        try await Task.sleep(nanoseconds: 20_000_000)
+        release.continuation.yield()
+        await #expect(throws: Broken.self) { _ = try await maker.value }
+        await #expect(throws: Broken.self) { _ = try await waiter.value }
+        // Nothing kept, nothing left being made: the next request makes the page.
+        #expect(cache.count == 0)
+        let (made, _) = try await cache.page("k", generation: 0) { (Response(status: .ok, body: "新"), nil) }
+        #expect(made?.body.string == "新")
     }
 
     @Test func settingsAreChecked() throws {
         #expect(try PageCache.configured(nil, default: 5)?.maxAge == .seconds(5))
         #expect(try PageCache.configured("0", default: 5) == nil)
         #expect(try PageCache.configured(" 12 ", default: 0)?.maxAge == .seconds(12))
-        #expect(throws: ConfigurationError.self) { try PageCache.configured("61", default: 5) }
+        #expect(try PageCache.configured("30", default: 5)?.maxAge == .seconds(30))
+        #expect(throws: ConfigurationError.self) { try PageCache.configured("31", default: 5) }
         #expect(throws: ConfigurationError.self) { try PageCache.configured("abc", default: 5) }
     }
 

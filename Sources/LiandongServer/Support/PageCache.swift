@@ -3,14 +3,16 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Vapor
 
-/// A request that may write (anything but GET, HEAD and OPTIONS) moves the page cache's
-/// generation on when it is done, failed or not: the pages it may have changed are made afresh.
+/// A request that may write (anything but GET, HEAD and OPTIONS) by someone signed in, or by an
+/// integration client, moves the page cache's generation on when it is done, failed or not: the
+/// pages it may have changed are made afresh. Requests from nobody (a wrong password, a stray
+/// POST) change nothing kept and leave the pages be.
 struct DataGenerationMiddleware: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard ![.GET, .HEAD, .OPTIONS].contains(req.method), let cache = req.application.liandong.pageCache else {
             return try await next.respond(to: req)
         }
-        defer { cache.advance() }
+        defer { if req.principal != nil || req.pendingSignIn != nil { cache.advance() } }
         return try await next.respond(to: req)
     }
 }
@@ -54,12 +56,16 @@ final class PageCache: Sendable {
         self.maxBytes = maxBytes
     }
 
-    /// `LIANDONG_PAGE_CACHE_SECONDS`: 0 to 60; nil (off) when it is 0.
+    /// The longest a page may be kept: a change made outside the server's requests (an account
+    /// disabled from the command line) reaches the pages already kept within this.
+    static let longestAge = 30
+
+    /// `LIANDONG_PAGE_CACHE_SECONDS`: 0 to `longestAge`; nil (off) when it is 0.
     static func configured(_ raw: String?, default seconds: Int) throws -> PageCache? {
         var value = seconds
         if let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
-            guard let parsed = Int(raw), (0...60).contains(parsed) else {
-                throw ConfigurationError(variable: "LIANDONG_PAGE_CACHE_SECONDS", message: "应为 0(不缓存)到 60 之间的秒数,而不是“\(raw)”")
+            guard let parsed = Int(raw), (0...longestAge).contains(parsed) else {
+                throw ConfigurationError(variable: "LIANDONG_PAGE_CACHE_SECONDS", message: "应为 0(不缓存)到 \(longestAge) 之间的秒数,而不是“\(raw)”")
             }
             value = parsed
         }
@@ -113,24 +119,27 @@ final class PageCache: Sendable {
     func store(_ key: String, _ page: Page) {
         state.withLockedValue { state in
             if let old = state.pages[key] {
-                guard old.made < page.made else { return }
-                state.bytes -= old.body.readableBytes
+                guard (old.generation, old.made) < (page.generation, page.made) else { return }
+                state.bytes -= Self.size(key, old)
             }
             state.pages[key] = page
-            state.bytes += page.body.readableBytes
+            state.bytes += Self.size(key, page)
             guard state.bytes > maxBytes else { return }
             // Over budget: drop pages no longer servable, then the oldest.
             let current = generation, now = NIODeadline.now()
             for (k, p) in state.pages where p.generation != current || now - p.made >= maxAge {
-                state.bytes -= p.body.readableBytes
+                state.bytes -= Self.size(k, p)
                 state.pages.removeValue(forKey: k)
             }
             for (k, p) in state.pages.sorted(by: { $0.value.made < $1.value.made }) where state.bytes > maxBytes {
-                state.bytes -= p.body.readableBytes
+                state.bytes -= Self.size(k, p)
                 state.pages.removeValue(forKey: k)
             }
         }
     }
+
+    /// What a kept page counts against the budget: its address and its body.
+    private static func size(_ key: String, _ page: Page) -> Int { key.utf8.count + page.body.readableBytes }
 
     func removeAll() { state.withLockedValue { $0.pages = [:]; $0.bytes = 0 } }
 }
@@ -149,6 +158,8 @@ struct PageCacheMiddleware: AsyncMiddleware {
         let key = "\(token)\u{0}\(req.url.string)"
         let generation = cache.generation
         let (made, page) = try await cache.page(key, generation: generation) {
+            // The page's age counts from before it reads anything.
+            let started = NIODeadline.now()
             let response = try await next.respond(to: req)
             guard response.status == .ok, response.headers[.setCookie].isEmpty, response.headers.contentType?.subType == "html",
                   let body = response.body.buffer, req.account != nil, let session = req.authSession
@@ -156,7 +167,7 @@ struct PageCacheMiddleware: AsyncMiddleware {
             var headers = response.headers
             headers.replaceOrAdd(name: .cacheControl, value: "no-store")
             let idle = TimeInterval(req.application.liandong.security.idleTimeoutMinutes * 60)
-            return (response, PageCache.Page(generation: generation, made: .now(), sessionEnds: session.lastSeenAt.addingTimeInterval(idle),
+            return (response, PageCache.Page(generation: generation, made: started, sessionEnds: session.lastSeenAt.addingTimeInterval(idle),
                                              headers: headers, body: body))
         }
         if let made { return made }
