@@ -17,15 +17,24 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
     app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
+    // Tests see every write at once unless they turn the cache on themselves. On PostgreSQL
+    // several app servers may share the database, and one cannot see another's writes: the
+    // cache is off there unless the deployment turns it on (one server).
+    let cacheByDefault: Bool = if case .sqlite = setting { app.environment != .testing } else { false }
+    app.liandong.pageCache = try PageCache.configured(Environment.get("LIANDONG_PAGE_CACHE_SECONDS"), default: cacheByDefault ? 5 : 0)
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
+    // Which SM3 this process chains with, said once at start (looked up only when it is said).
+    app.logger.log(level: AuditLog.algorithm == .sm3 ? .info : .debug, "audit hash sm3 uses the \(SM3Digest.logDescription)")
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
 
     try await configureDatabase(app, setting)
+    // Fluent's `migrate` command (and `migrate --revert`) see the same list.
     app.migrations.add(LiandongMigrations.all)
     // The schema is brought up to date by every command, not only `migrate` (issue: one binary,
-    // created, migrated and seeded on first start).
-    try await app.autoMigrate()
+    // created, migrated and seeded on first start), each migration in one transaction with its
+    // record, so that a start killed part-way is finished by the next one.
+    try await SchemaMigrator.run(LiandongMigrations.all, on: app.db, logger: app.logger)
     // The initial rules and every revision an administrator has published.
     app.liandong.ruleBook = try await RuleSetStore.book(on: app.db)
     try await Bootstrap.firstAdministrator(app)
@@ -55,6 +64,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
 
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(DataGenerationMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(LiandongErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
@@ -131,7 +141,7 @@ func sqliteSynchronous(from raw: String?) throws -> String {
     return value
 }
 
-private func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {
+func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async throws {
     switch setting {
     case .sqlite(let path):
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -176,6 +186,8 @@ struct LiandongState: Sendable {
     var security = SecurityPolicy()
     /// How TOTP secrets are kept: sealed with LIANDONG_TOTP_KEY when it is set, as is otherwise.
     var totpSecrets = TwoFactor.SecretBox(key: nil)
+    /// Rendered pages kept for a few seconds (`LIANDONG_PAGE_CACHE_SECONDS`); nil when off.
+    var pageCache: PageCache?
     /// The time for sign-in and sessions; tests move it.
     let clock = LiandongClock()
     let loginLimiter: RateLimiter

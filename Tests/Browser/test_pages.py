@@ -7,6 +7,7 @@ import struct
 import time
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
@@ -269,3 +270,43 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     submit(browser, "form[action$='/finish'] button")
     wait_text(browser, "检查已结束")
     assert "丽水军分区" in browser.find_element(By.TAG_NAME, "ul").text
+
+
+def _names(browser):
+    """The register's unit names as shown, in table order (the 不排名 tag left out)."""
+    cells = browser.find_elements(By.CSS_SELECTOR, "table.list tbody tr td:nth-child(2) a")
+    return [c.text for c in cells]
+
+
+def test_5_a_click_on_a_heading_resorts_the_register(browser, base_url):
+    login(browser, base_url, "admin", NEW_ADMIN_PASSWORD)
+    browser.get(f"{base_url}/units?jurisdiction=city")
+    before = _names(browser)
+    assert len(before) == 46
+
+    # The heading is a link: a click sorts by name (pinyin order), keeping the filter.
+    heading = browser.find_element(By.XPATH, "//thead//a[starts-with(normalize-space(.), '单位名称')]")
+    old = browser.find_element(By.TAG_NAME, "html")
+    heading.click()
+    WebDriverWait(browser, 10).until(lambda b: _stale(old))
+    th = browser.find_element(By.XPATH, "//thead//th[@aria-sort]")
+    assert th.get_attribute("aria-sort") == "ascending"
+    assert "单位名称" in th.text and "▲" in th.text
+    assert "jurisdiction=city" in browser.current_url
+    ascending = _names(browser)
+    assert sorted(ascending) == sorted(before) and ascending != before
+    assert ascending.index("丽水军分区") < ascending.index("市水利局") < ascending.index("市卫生健康委")
+    shot(browser, "units-sorted")
+
+    # From the keyboard: Enter on the focused heading reverses the order.
+    heading = browser.find_element(By.XPATH, "//thead//a[starts-with(normalize-space(.), '单位名称')]")
+    old = browser.find_element(By.TAG_NAME, "html")
+    heading.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 10).until(lambda b: _stale(old))
+    assert browser.find_element(By.XPATH, "//thead//th[@aria-sort]").get_attribute("aria-sort") == "descending"
+    assert _names(browser) == list(reversed(ascending))
+
+    # Search by pinyin initials.
+    browser.find_element(By.NAME, "q").send_keys("sslj")
+    submit(browser, "form.filters button")
+    assert _names(browser) == ["市水利局"]

@@ -63,6 +63,43 @@ struct DeductionServerTests {
         }
     }
 
+    @Test func theAwaitingColumnFollowsEveryDecision() async throws {
+        try await withTestApp { app in
+            try await seed(app)
+            try await DeductionService.sync(on: app.db)
+            let book = app.liandong.ruleBook
+            func counted(_ agency: Agency) async throws -> Int {
+                try await DeductionService.summary(DeductionFilter(awaiting: agency), on: app.db).count
+            }
+            func decoded(_ agency: Agency) async throws -> Int {
+                try await DeductionService.list(DeductionFilter(status: .proposed), rules: book, on: app.db).filter { $0.awaiting.contains(agency.name) }.count
+            }
+            #expect(try await counted(.emb) == 2); #expect(try await counted(.psb) == 2)
+            let late = try await deduction(app, unit: "市水利局"), refused = try await deduction(app, unit: "市民政局")
+            try await DeductionService.decide([late.id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "李科长", actor: .console(), rules: book, on: app.db)
+            #expect(try await counted(.emb) == 1); #expect(try await counted(.psb) == 2)
+            // A changed figure asks the other agency again.
+            try await DeductionService.decide([late.id], decision: .confirm(points: Points(1.0), reason: "多次迟到"), agency: .psb, officer: "王警官", actor: .console(), rules: book, on: app.db)
+            #expect(try await counted(.emb) == 2); #expect(try await counted(.psb) == 1)
+            try await DeductionService.decide([refused.id], decision: .reject(reason: "已由其他单位处置"), agency: .psb, officer: "王警官", actor: .console(), rules: book, on: app.db)
+            for agency in Agency.confirming {
+                let (a, b) = (try await counted(agency), try await decoded(agency))
+                #expect(a == b)
+            }
+            #expect(try await counted(.emb) == 1); #expect(try await counted(.psb) == 0)
+
+            let police = try await app.signIn(.psb)
+            try await app.send(.GET, "deductions?awaiting=emb", as: police) { res in
+                #expect(res.body.string.contains("仅列出待市应急管理局确认的扣分"))
+                #expect(res.body.string.contains("共 1 条"))
+            }
+            try await app.send(.GET, "deductions?awaiting=plc", as: police) { res in
+                #expect(res.status == .badRequest)
+                #expect(res.body.string.contains("不是确认扣分的机关"))
+            }
+        }
+    }
+
     @Test func eachAgencyConfirmsForItselfOnTheWeb() async throws {
         try await withTestApp { app in
             try await seed(app)

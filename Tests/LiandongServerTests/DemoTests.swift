@@ -45,6 +45,14 @@ struct DemoTests {
                 #expect(html.contains("source=dispatch&amp;page=1") || html.contains("source=dispatch&page=1"))
                 #expect(html.components(separatedBy: "<tr>").count - 2 <= Pager.perPage)
             }
+            // The register too: 73 units, 50 to a page, in the order asked for.
+            try await app.send(.GET, "units?sort=name&page=2", as: officer) { res in
+                let html = res.body.string
+                #expect(html.contains("共 73 个单位"))
+                #expect(html.contains("第 2/2 页"))
+                #expect(html.components(separatedBy: "<tr>").count - 2 == 23)
+                #expect(html.contains("sort=name&amp;page=1") || html.contains("sort=name&page=1"))
+            }
             try await app.send(.GET, "deductions?page=9999", as: officer) { res in
                 #expect(res.status == .ok)
                 #expect(!res.body.string.contains("下一页"))

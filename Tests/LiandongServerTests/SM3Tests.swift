@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import Testing
 @testable import LiandongServer
@@ -129,5 +130,101 @@ enum OpenSSLSM3 {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// SM3 from the system's OpenSSL (libcrypto through dlopen) against the Swift implementation.
+@Suite("SM3 from the system's OpenSSL")
+struct SystemSM3Tests {
+    /// GB/T 32905-2016's examples and further reference digests (from `openssl dgst -sm3`).
+    static let vectors: [(input: [UInt8], digest: String)] = [
+        (Array("abc".utf8), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"),
+        (Array(String(repeating: "abcd", count: 16).utf8), "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"),
+        ([], "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"),
+        (Array(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 3).utf8),
+         "654aa1e2ab022e39381628251eaac0cd90aa36223d58757fcbe88e41ebb3c6a9"),
+        (Array("联动".utf8), "d3aecead95e8db2cd071f5bbedbd3b3d1b620d0cf0fb3ceb30041b0260b2007e"),
+        ([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000), "c8aaf89429554029e231941a2acc0ad61ff2a5acd8fadd25847a3a732b3b02c3"),
+    ]
+
+    /// `scripts/test` sets LIANDONG_REQUIRE_SYSTEM_SM3=1: there, OpenSSL must be found and used,
+    /// so that the comparisons below cannot be skipped unnoticed.
+    @Test func theSystemsOpenSSLIsFoundWhereRequired() {
+        if ProcessInfo.processInfo.environment["LIANDONG_REQUIRE_SYSTEM_SM3"] == "1" {
+            #expect(SystemSM3.shared != nil, "no libcrypto with SM3 among \(SystemSM3.candidates)")
+        }
+        #expect(SM3Digest.inUse == (SystemSM3.shared == nil ? .swift : .openSSL))
+        #expect(SM3Digest.description.contains(SystemSM3.shared == nil ? "内置 Swift 实现" : "系统 OpenSSL"))
+    }
+
+    @Test(.enabled(if: SystemSM3.shared != nil))
+    func bothAgreeOnTheStandardVectors() throws {
+        let system = try #require(SystemSM3.shared)
+        #expect(system.library.hasPrefix("libcrypto.so"))
+        #expect(system.version.hasPrefix("OpenSSL"))
+        for (input, digest) in Self.vectors {
+            #expect(system.hash(data: input).map(SM3.hexString) == digest, "length \(input.count)")
+            #expect(SM3.hexDigest(data: input) == digest, "length \(input.count)")
+            #expect(SM3.hexString(SM3Digest.$implementation.withValue(.openSSL) { SM3Digest.hash(data: input) }) == digest)
+            #expect(SM3.hexString(SM3Digest.$implementation.withValue(.swift) { SM3Digest.hash(data: input) }) == digest)
+        }
+        // Data, a slice and a non-contiguous collection go through the same path.
+        #expect(system.hash(data: Data("abc".utf8)).map(SM3.hexString) == Self.vectors[0].digest)
+        #expect(system.hash(data: Array("xabcx".utf8)[1..<4]).map(SM3.hexString) == Self.vectors[0].digest)
+    }
+
+    @Test(.enabled(if: SystemSM3.shared != nil))
+    func bothAgreeOnRandomInputsOfEveryLengthUpTo300AndSomeLonger() throws {
+        let system = try #require(SystemSM3.shared)
+        var generator = SystemRandomNumberGenerator()
+        let lengths = Array(0...300) + [511, 512, 513, 4095, 4096, 4097, 65_536 + 7, 1 << 20]
+        for length in lengths {
+            let input = (0..<length).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let fromOpenSSL = try #require(system.hash(data: input))
+            #expect(fromOpenSSL == SM3.hash(data: input), "length \(length): \(SM3.hexString(input.prefix(64)))…")
+        }
+    }
+
+    @Test func aLibraryWithoutSM3OrNoneAtAllLeavesTheSwiftImplementation() {
+        #expect(SystemSM3.load(["libliandong-no-such-library.so"]) == nil)
+        // The C maths library loads but has no EVP functions.
+        #expect(SystemSM3.load(["libm.so.6"]) == nil)
+        // Without OpenSSL, `.automatic` still hashes, with Swift.
+        #expect(SM3.hexString(SM3Digest.$implementation.withValue(.swift) { SM3Digest.hash(data: Array("abc".utf8)) }) == SystemSM3.abcDigest)
+    }
+
+    /// The chain written with one implementation verifies with the other, both ways; each stored
+    /// entry's hash is also recomputed with both directly.
+    @Test(.enabled(if: SystemSM3.shared != nil))
+    func anAuditChainWrittenWithOneVerifiesWithTheOther() async throws {
+        try await withTestApp { app in
+            func append(_ n: Int, with implementation: SM3Digest.Implementation) async throws {
+                try await SM3Digest.$implementation.withValue(implementation) {
+                    for i in 0..<n {
+                        try await AuditLog.append(app.db, actor: .console(), action: "unit.update", entity: "linkage_unit",
+                                                  entityID: String(i + 1), after: ["note": "\(implementation) 第\(i + 1)次"], algorithm: .sm3)
+                    }
+                }
+            }
+            try await append(4, with: .swift)
+            let checkedWithOpenSSL = try await SM3Digest.$implementation.withValue(.openSSL) { try await AuditLog.verify(on: app.db) }
+            #expect(checkedWithOpenSSL.firstBroken == nil)
+            try await append(4, with: .openSSL)
+            let checkedWithSwift = try await SM3Digest.$implementation.withValue(.swift) { try await AuditLog.verify(on: app.db) }
+            #expect(checkedWithSwift.firstBroken == nil)
+            #expect(checkedWithSwift.byAlgorithm["sm3"] == 8)
+
+            let system = try #require(SystemSM3.shared)
+            for entry in try await AuditEntry.query(on: app.db).filter(\.$algorithm == "sm3").all() {
+                let canonical = AuditLog.Canonical(seq: entry.id!, atMs: entry.atMilliseconds, actor: entry.actor, role: entry.role,
+                                                   action: entry.action, entity: entry.entity, entityId: entry.entityID, before: entry.before,
+                                                   after: entry.after, source: entry.source, algorithm: entry.algorithm, prevHash: entry.prevHash)
+                let bytes = canonical.encoded
+                #expect(SM3.hexDigest(data: bytes) == entry.hash)
+                #expect(system.hash(data: bytes).map(SM3.hexString) == entry.hash)
+            }
+            let printed = try await app.run(["audit", "verify"])
+            #expect(printed.contains("SM3 实现:系统 OpenSSL(libcrypto.so"))
+        }
     }
 }

@@ -18,8 +18,10 @@ public struct CheckProblem: Error, Equatable, Sendable, CustomStringConvertible 
 /// Times as reasons print them: `09:10`, or `09:10:30` when the seconds are not zero.
 enum ClockText {
     static func of(_ date: Date) -> String {
-        let c = ChinaTime.calendar.dateComponents([.hour, .minute, .second], from: date)
-        let hm = String(format: "%02d:%02d", c.hour!, c.minute!)
-        return c.second! == 0 ? hm : hm + String(format: ":%02d", c.second!)
+        let c = ChinaTime.wallClock(date)
+        var text = String()
+        ChinaTime.pad(c.hour, 2, &text); text += ":"; ChinaTime.pad(c.minute, 2, &text)
+        if c.second != 0 { text += ":"; ChinaTime.pad(c.second, 2, &text) }
+        return text
     }
 }

@@ -106,16 +106,51 @@ public enum ChinaTime {
         return era * 146_097 + doe - 719_468
     }
 
+    /// Days since 1970-01-01 → (year, month, day): H. Hinnant's `civil_from_days`.
+    static func civilFromDays(_ z: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// The China-time wall clock of an instant, by arithmetic (no DST in China, so the fixed
+    /// offset is exact): whole seconds, fractions dropped.
+    static func wallClock(_ date: Date) -> (days: Int, year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        let seconds = Int((date.timeIntervalSince1970).rounded(.down)) + secondsFromGMT
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let inDay = seconds - days * 86_400
+        let (y, m, d) = civilFromDays(days)
+        return (days, y, m, d, inDay / 3600, inDay % 3600 / 60, inDay % 60)
+    }
+
     /// `2026-03-04T09:10:00+08:00`
     public static func isoString(_ date: Date) -> String {
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d+08:00", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        let c = wallClock(date)
+        var out = String(); out.reserveCapacity(25)
+        pad(c.year, 4, &out); out += "-"; pad(c.month, 2, &out); out += "-"; pad(c.day, 2, &out); out += "T"
+        pad(c.hour, 2, &out); out += ":"; pad(c.minute, 2, &out); out += ":"; pad(c.second, 2, &out); out += "+08:00"
+        return out
     }
 
     /// `2026年3月4日 09:10`, the way dates are written for users.
     public static func displayString(_ date: Date) -> String {
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%d年%d月%d日 %02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!)
+        let c = wallClock(date)
+        var out = "\(c.year)年\(c.month)月\(c.day)日 "
+        pad(c.hour, 2, &out); out += ":"; pad(c.minute, 2, &out)
+        return out
+    }
+
+    /// Appends `value` with leading zeros to `width` digits.
+    static func pad(_ value: Int, _ width: Int, _ out: inout String) {
+        let digits = String(value)
+        if digits.count < width { out += String(repeating: "0", count: width - digits.count) }
+        out += digits
     }
 }
 
@@ -126,20 +161,27 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public let day: Int
 
     public init?(year: Int, month: Int, day: Int) {
-        var components = DateComponents()
-        components.year = year; components.month = month; components.day = day
-        guard (1...12).contains(month), (1...31).contains(day),
-              let date = ChinaTime.calendar.date(from: components),
-              ChinaTime.calendar.component(.day, from: date) == day
-        else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= ChinaTime.daysIn(month: month, year: year) else { return nil }
         self.year = year; self.month = month; self.day = day
     }
 
     /// The China-time day on which `date` falls.
     public init(_ date: Date) {
-        let c = ChinaTime.calendar.dateComponents([.year, .month, .day], from: date)
-        self.year = c.year!; self.month = c.month!; self.day = c.day!
+        let c = ChinaTime.wallClock(date)
+        self.year = c.year; self.month = c.month; self.day = c.day
     }
+
+    /// The day `dayNumber` days after 1970-01-01.
+    public init(dayNumber: Int) {
+        let (y, m, d) = ChinaTime.civilFromDays(dayNumber)
+        self.year = y; self.month = m; self.day = d
+    }
+
+    /// Days since 1970-01-01.
+    public var dayNumber: Int { ChinaTime.daysFromCivil(year: year, month: month, day: day) }
+
+    /// 0 = Sunday … 6 = Saturday.
+    public var weekday: Int { ((dayNumber + 4) % 7 + 7) % 7 }
 
     /// Parses `2026-03-04`.
     public init?(_ text: String) {
@@ -151,16 +193,18 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Midnight at the start of this day, China time.
     public var start: Date {
-        var components = DateComponents()
-        components.year = year; components.month = month; components.day = day
-        return ChinaTime.calendar.date(from: components)!
+        Date(timeIntervalSince1970: Double(dayNumber * 86_400 - ChinaTime.secondsFromGMT))
     }
 
     public func adding(days: Int) -> LocalDate {
-        LocalDate(ChinaTime.calendar.date(byAdding: .day, value: days, to: start)!)
+        LocalDate(dayNumber: dayNumber + days)
     }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String {
+        var out = String(); out.reserveCapacity(10)
+        ChinaTime.pad(year, 4, &out); out += "-"; ChinaTime.pad(month, 2, &out); out += "-"; ChinaTime.pad(day, 2, &out)
+        return out
+    }
     /// `2026年3月4日` (GB/T 9704 writes dates in Arabic numerals without leading zeros).
     public var chinese: String { "\(year)年\(month)月\(day)日" }
 

@@ -16,7 +16,7 @@ public enum WorkingDays {
     }
 
     public static func isWorkingDay(_ day: LocalDate) -> Bool {
-        let weekday = ChinaTime.calendar.component(.weekday, from: day.start) // 1 = Sunday
-        return weekday != 1 && weekday != 7
+        let weekday = day.weekday // 0 = Sunday
+        return weekday != 0 && weekday != 6
     }
 }

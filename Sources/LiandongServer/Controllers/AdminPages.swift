@@ -33,6 +33,7 @@ enum AdminPages {
 
     struct AccountsContext: Encodable {
         var frame: PageFrame
+        var head: TableHead
         var accounts: [AccountRow]
         var roles: [Option]
         var units: [Option]
@@ -51,7 +52,13 @@ enum AdminPages {
         let accounts = try await Account.query(on: req.db).sort(\.$id).all()
         let units = try await RegisterService.units(on: req.db)
         let unitNames = Dictionary(uniqueKeysWithValues: units.map { ($0.id ?? 0, $0.name) })
-        let rows = accounts.map { a in
+        let sort = try ListSort(req, columns: accountColumns, default: "username")
+        let rows = sort.sorted(accounts, by: [
+            "username": { .plain($0.username.lowercased()) }, "name": { .text($0.displayName) },
+            "role": { .int(Role.allCases.firstIndex(of: $0.accountRole)) },
+            "scope": { a in .text(a.unitID.flatMap { unitNames[$0] } ?? a.jurisdictionID.flatMap { Jurisdictions.named($0)?.name } ?? "全市") },
+            "last": { .date($0.lastLoginAt) },
+        ]).map { a in
             let locked = a.lockedUntil.map { $0 > now } ?? false
             let scope = a.unitID.flatMap { unitNames[$0] } ?? a.jurisdictionID.flatMap { Jurisdictions.named($0)?.name } ?? "全市"
             return AccountRow(id: a.id ?? 0, username: a.username, displayName: a.displayName, role: a.accountRole.name, scope: scope,
@@ -61,13 +68,18 @@ enum AdminPages {
                               hasTwoFactor: a.hasTwoFactor)
         }
         let context = AccountsContext(
-            frame: PageFrame(req, title: "账户管理", active: "accounts"), accounts: rows,
+            frame: PageFrame(req, title: "账户管理", active: "accounts"), head: sort.head(req, path: "/admin/accounts"), accounts: rows,
             roles: Role.allCases.map { Option(value: $0.rawValue, label: $0.name) },
             units: units.map { Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             jurisdictions: Jurisdictions.all.map { Option(value: $0.id, label: $0.name) },
             message: message, hasMessage: message != nil, secret: secret, hasSecret: secret != nil, error: error, hasError: error != nil)
         return try await req.page("admin_accounts", context, status: status)
     }
+
+    static let accountColumns = [
+        SortColumn("用户名", "username"), SortColumn("姓名", "name"), SortColumn("角色", "role"), SortColumn("范围", "scope"),
+        SortColumn("状态"), SortColumn("动态口令"), SortColumn("最近登录", "last", first: .desc), SortColumn("操作"),
+    ]
 
     @Sendable static func accounts(req: Request) async throws -> Response {
         _ = try requireAdmin(req)
@@ -140,6 +152,7 @@ enum AdminPages {
 
     struct TokensContext: Encodable {
         var frame: PageFrame
+        var head: TableHead
         var tokens: [TokenRow]
         var scopes: [Option]
         var secret: String?
@@ -149,9 +162,13 @@ enum AdminPages {
     }
 
     static func renderTokens(_ req: Request, secret: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
-        let tokens = try await ApiToken.query(on: req.db).sort(\.$id).all()
+        let sort = try ListSort(req, columns: tokenColumns, default: "created")
+        let tokens = sort.sorted(try await ApiToken.query(on: req.db).sort(\.$id).all(), by: [
+            "name": { .text($0.name) }, "by": { .text($0.createdBy) }, "created": { .date($0.createdAt) },
+            "used": { .date($0.lastUsedAt) }, "status": { .int($0.revokedAt == nil ? 0 : 1) },
+        ])
         let context = TokensContext(
-            frame: PageFrame(req, title: "接口令牌", active: "tokens"),
+            frame: PageFrame(req, title: "接口令牌", active: "tokens"), head: sort.head(req, path: "/admin/tokens"),
             tokens: tokens.map { t in
                 TokenRow(id: t.id ?? 0, name: t.name, scopes: t.scopeSet.map(\.name).sorted().joined(separator: "、"), createdBy: t.createdBy,
                          createdAt: ChinaTime.displayString(t.createdAt), lastUsed: t.lastUsedAt.map(ChinaTime.displayString) ?? "—",
@@ -161,6 +178,11 @@ enum AdminPages {
             secret: secret, hasSecret: secret != nil, error: error, hasError: error != nil)
         return try await req.page("admin_tokens", context, status: status)
     }
+
+    static let tokenColumns = [
+        SortColumn("名称", "name"), SortColumn("权限"), SortColumn("签发人", "by"), SortColumn("签发时间", "created", first: .desc),
+        SortColumn("最近使用", "used", first: .desc), SortColumn("状态", "status"), SortColumn("操作"),
+    ]
 
     @Sendable static func tokens(req: Request) async throws -> Response {
         _ = try requireAdmin(req)
@@ -212,17 +234,39 @@ enum AdminPages {
         var headHash: String
         var brokenSeq: Int
         var brokenReason: String
+        var head: TableHead
+        var pager: Pager
         var recent: [AuditRow]
     }
+
+    static let auditColumns = [
+        SortColumn("序号", "seq", numeric: true, first: .desc), SortColumn("时间", "at", first: .desc), SortColumn("操作人", "actor"),
+        SortColumn("角色", "role"), SortColumn("操作", "action"), SortColumn("对象", "entity"), SortColumn("来源"),
+        SortColumn("变更前"), SortColumn("变更后"),
+    ]
 
     @Sendable static func audit(req: Request) async throws -> View {
         _ = try requireAdmin(req)
         let verification = try await AuditLog.verify(on: req.db)
-        let recent = try await AuditEntry.query(on: req.db).sort(\.$id, .descending).limit(200).all()
+        // The database sorts and pages: only the entries shown are read.
+        let sort = try ListSort(req, columns: auditColumns, default: "seq", .desc)
+        let (offset, limit, pager) = Pager.page(count: try await AuditEntry.query(on: req.db).count(), req)
+        let query = AuditEntry.query(on: req.db)
+        let direction: DatabaseQuery.Sort.Direction = sort.ascending ? .ascending : .descending
+        switch sort.key {
+        case "at": query.sort(\.$atMilliseconds, direction)
+        case "actor": query.sort(\.$actor, direction)
+        case "role": query.sort(\.$role, direction)
+        case "action": query.sort(\.$action, direction)
+        case "entity": query.sort(\.$entity, direction).sort(\.$entityID, direction)
+        default: break
+        }
+        let recent = try await query.sort(\.$id, sort.key == "seq" ? direction : .descending).range(offset..<(offset + limit)).all()
         return try await req.view.render("admin_audit", AuditContext(
             frame: PageFrame(req, title: "审计日志", active: "audit"),
             intact: verification.firstBroken == nil, entries: verification.entries, headHash: verification.headHash,
             brokenSeq: verification.firstBroken?.seq ?? 0, brokenReason: verification.firstBroken?.reason ?? "",
+            head: sort.head(req), pager: pager,
             recent: recent.map { e in
                 AuditRow(seq: e.id ?? 0, at: ChinaTime.displayString(Date(timeIntervalSince1970: Double(e.atMilliseconds) / 1000)),
                          actor: e.actor, role: e.role, action: AuditLog.label(e.action), entity: "\(e.entity) \(e.entityID ?? "")",

@@ -35,9 +35,8 @@ enum HomeTasks {
         let rules = book.inForce(at: now)
         let today = LocalDate(now)
         var tasks: [Task] = [], panels: [Panel] = []
-        func awaiting(_ agency: Agency) async throws -> [DeductionDTO] {
-            try await DeductionService.list(DeductionFilter(status: .proposed, jurisdictionID: principal.jurisdictionID), rules: book, on: req.db)
-                .filter { $0.awaiting.contains(agency.name) }
+        func awaiting(_ agency: Agency) async throws -> Int {
+            try await DeductionService.summary(DeductionFilter(jurisdictionID: principal.jurisdictionID, awaiting: agency), on: req.db).count
         }
         switch principal.role {
         case .psb?:
@@ -51,12 +50,12 @@ enum HomeTasks {
                 tasks.append(Task(title: "本月电话抽查", figure: "—", text: "尚未生成本月抽查名单", href: "/checks/phone", tone: "due"))
             }
             let mine = try await awaiting(.psb)
-            tasks.append(Task(title: "待公安局确认的扣分", figure: String(mine.count), text: "逐条核实后确认或驳回", href: "/deductions?status=proposed", tone: mine.isEmpty ? "" : "due"))
+            tasks.append(Task(title: "待公安局确认的扣分", figure: String(mine), text: "逐条核实后确认或驳回", href: "/deductions?awaiting=psb", tone: mine == 0 ? "" : "due"))
             tasks.append(Task(title: "登记实战警情问题", figure: "+", text: "指令不畅、推诿扯皮、有警不出", href: "/findings#file", tone: ""))
             panels.append(try await liveDispatches(req, rules: book, now: now))
         case .emb?:
             let mine = try await awaiting(.emb)
-            tasks.append(Task(title: "待应急管理局确认的扣分", figure: String(mine.count), text: "逐条核实后确认或驳回", href: "/deductions?status=proposed", tone: mine.isEmpty ? "" : "due"))
+            tasks.append(Task(title: "待应急管理局确认的扣分", figure: String(mine), text: "逐条核实后确认或驳回", href: "/deductions?awaiting=emb", tone: mine == 0 ? "" : "due"))
             let (periods, _) = try await InspectionService.calendar(rules: book, on: req.db)
             if let joint = periods.last(where: { $0.duty.id == .jointCheck }) {
                 tasks.append(Task(title: "实地或视频联合检查", figure: String(joint.count), text: "\(joint.chineseLabel):\(joint.status.chinese)",
@@ -74,8 +73,8 @@ enum HomeTasks {
         case .plc?:
             let notices = try await NoticeService.list(on: req.db)
             let lastEnd = notices.filter { $0.status == "published" }.map(\.period_end).max()
-            let confirmed = try await DeductionService.list(DeductionFilter(status: .confirmed, from: lastEnd), rules: book, on: req.db)
-            tasks.append(Task(title: "上次通报以来确认的扣分", figure: String(confirmed.count),
+            let confirmed = try await DeductionService.summary(DeductionFilter(status: .confirmed, from: lastEnd), on: req.db).count
+            tasks.append(Task(title: "上次通报以来确认的扣分", figure: String(confirmed),
                               text: lastEnd.map { "\(LocalDate($0).chinese)以来" } ?? "尚未发布通报", href: "/deductions?status=confirmed", tone: ""))
             let drafts = notices.filter { $0.status == "draft" }
             tasks.append(Task(title: "通报草稿", figure: String(drafts.count), text: drafts.first.map { $0.title } ?? "起草本期通报",
@@ -98,7 +97,7 @@ enum HomeTasks {
             tasks.append(Task(title: "待完成的整改", figure: String(rectifications.count),
                               text: rectifications.map(\.dueOn).min().map { "最近的整改期限:\($0)" } ?? "无",
                               href: "/rectifications", tone: rectifications.contains(where: \.overdue) ? "late" : rectifications.isEmpty ? "" : "due"))
-            let year = try await ComplianceService.report(period: .year(today.year), by: .all, unitID: unitID, on: req.db)
+            let year = try await ComplianceService.report(period: .year(today.year), by: .all, unitID: unitID, summary: true, on: req.db)
             let limit = rules.limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity)
             tasks.append(Task(title: "本年按时到场率", figure: ComplianceService.percent(year.total.onTimeRate),
                               text: "时限\(limit);\(year.total.arrivalsJudged) 起判定到场,\(year.total.onTime) 起按时", href: "/compliance?period=\(today.year)", tone: ""))
@@ -125,7 +124,7 @@ enum HomeTasks {
             .where("settled", .equal, SQLBind(false)).where("exercise", .equal, SQLBind(false))
             .where("instructed_at", .greaterThan, SQLBind(now.addingTimeInterval(-86_400)))
             .orderBy("instructed_at", .descending).limit(20).all(decoding: Row.self)
-        let names = Dictionary(uniqueKeysWithValues: try await RegisterService.units(on: req.db).map { ($0.id ?? 0, $0.name) })
+        let names = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         return panel("在途联动警情", header: ["警情", "单位", "下达指令", "用时/时限", "状态"], rows: rows.map { r in
             let limit = rules.inForce(at: r.instructed_at).limit(level: UnitLevel(rawValue: r.level) ?? .three, publicSecurity: r.public_security)
             let elapsed = RuleSet.elapsedSeconds(from: r.instructed_at, to: r.arrived_at ?? now)
@@ -160,8 +159,8 @@ enum OverviewPage {
         let month = Period.containing(today, .month)
         let checks = try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db)
         let answered = checks.filter(\.answered).count
-        let byLevel = try await ComplianceService.report(period: month, by: .level, on: req.db)
-        let byUnit = try await ComplianceService.report(period: .year(today.year), by: .unit, on: req.db)
+        let byLevel = try await ComplianceService.report(period: month, by: .level, summary: true, on: req.db)
+        let byUnit = try await ComplianceService.report(period: .year(today.year), by: .unit, summary: true, on: req.db)
         struct N: Decodable { var n: Int }
         let open = try await (req.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM deductions WHERE status = 'proposed' OR status = 'appealed'")
             .first(decoding: N.self)?.n ?? 0

@@ -30,13 +30,33 @@ enum RegisterPages {
         var levels: [Option]
         var query: String
         var units: [UnitRow]
+        var count: Int
+        var pager: Pager
         var exportQuery: String
+        var head: TableHead
     }
+
+    static let columns = [
+        SortColumn("编号", "id", numeric: true), SortColumn("单位名称", "name"), SortColumn("级别", "level"),
+        SortColumn("辖区", "jurisdiction"), SortColumn("类型", "kind"), SortColumn("到场时限", "limit"),
+        SortColumn("值班电话"), SortColumn("联络员"), SortColumn("最近报备", "reported", first: .desc),
+    ]
 
     @Sendable static func list(req: Request) async throws -> View {
         let rules = req.currentRules
         let filter = try RegisterAPI.filter(req)
-        let units = try await RegisterService.units(filter, on: req.db)
+        // The register's own order (jurisdiction, level, number) is the default.
+        let sort = try ListSort(req, columns: columns, default: "jurisdiction")
+        let units = sort.sorted(try await RegisterService.units(filter, on: req.db), by: [
+            "id": { .int($0.id) },
+            "name": { .text($0.name) },
+            "level": { .int($0.level) },
+            "jurisdiction": { .int(RegisterService.jurisdictionOrder($0.jurisdictionID)) },
+            "kind": { .text($0.unitKind.name) },
+            "limit": { .int(rules.limit(level: $0.unitLevel, publicSecurity: $0.publicSecurity).seconds) },
+            "reported": { .date($0.contactsReportedAt) },
+        ])
+        let (shown, pager) = Pager.slice(units, req)
         var exportParameters: [String] = []
         if let j = filter.jurisdictionID { exportParameters.append("jurisdiction=\(j)") }
         if let l = filter.level { exportParameters.append("level=\(l.rawValue)") }
@@ -47,7 +67,7 @@ enum RegisterPages {
             levels: [Option(value: "", label: "全部级别", selected: filter.level == nil)]
                 + UnitLevel.allCases.map { Option(value: String($0.rawValue), label: $0.name, selected: $0 == filter.level) },
             query: filter.query ?? "",
-            units: units.map { unit in
+            units: shown.map { unit in
                 UnitRow(id: unit.id ?? 0, name: unit.name, level: unit.unitLevel.name,
                         jurisdiction: Jurisdictions.named(unit.jurisdictionID)?.name ?? "",
                         kind: unit.unitKind.name,
@@ -55,7 +75,7 @@ enum RegisterPages {
                         dutyPhone: unit.dutyPhone ?? "", liaison: liaisonText(unit, req),
                         reportedAt: unit.contactsReportedAt.map(ChinaTime.displayString) ?? "", ranked: unit.ranked)
             },
-            exportQuery: exportParameters.joined(separator: "&")))
+            count: units.count, pager: pager, exportQuery: exportParameters.joined(separator: "&"), head: sort.head(req)))
     }
 
     static func visibleContacts(_ unit: LinkageUnit, _ req: Request) -> ContactDetails {
@@ -112,6 +132,7 @@ enum RegisterPages {
         var reportedAt: String
         var history: [HistoryRow]
         var hasHistory: Bool
+        var historyHead: TableHead
         var form: FormValues
         var channels: [Option]
         var error: String?
@@ -120,6 +141,12 @@ enum RegisterPages {
         var saved: Bool
         var canReport: Bool
     }
+
+    static let historyColumns = [
+        SortColumn("报备时间", "reported", first: .desc), SortColumn("变更内容"), SortColumn("值班电话"), SortColumn("联络员"),
+        SortColumn("备用联络人"), SortColumn("报备方式", "channel"), SortColumn("报备人", "by"),
+        SortColumn("登记时间", "recorded", first: .desc), SortColumn("备注"),
+    ]
 
     static let channels: [(String, String)] = [("wechat", "微信联络员群"), ("phone", "电话"), ("document", "书面"), ("web", "网页登记")]
 
@@ -130,7 +157,13 @@ enum RegisterPages {
     static func render(_ req: Request, unit: LinkageUnit, form: FormValues? = nil, error: (String, String?)? = nil,
                        status: HTTPResponseStatus = .ok) async throws -> Response {
         let rules = req.currentRules
-        let history = try await RegisterService.history(unitID: unit.requireID(), on: req.db)
+        let sort = try ListSort(req, columns: historyColumns, default: "reported", .desc)
+        let history = sort.sorted(try await RegisterService.history(unitID: unit.requireID(), on: req.db), by: [
+            "reported": { .date($0.reportedAt) },
+            "channel": { .text(channelLabel($0.channel)) },
+            "by": { .text($0.reportedBy) },
+            "recorded": { .date($0.recordedAt) },
+        ])
         let full = RegisterAPI.fullContacts(unit, req)
         let c = visibleContacts(unit, req)
         let principal = try req.requirePrincipal()
@@ -159,7 +192,7 @@ enum RegisterPages {
                            alternate: [h.alternateName, h.alternateMobile].compactMap { $0 }.joined(separator: " ").nilIfEmpty ?? "—",
                            note: change.note ?? "")
             },
-            hasHistory: !history.isEmpty,
+            hasHistory: !history.isEmpty, historyHead: sort.head(req, path: "/units/\(unit.id ?? 0)"),
             form: values,
             channels: channels.map { Option(value: $0.0, label: $0.1, selected: $0.0 == values.channel) },
             error: error?.0, hasError: error != nil, errorField: error?.1,

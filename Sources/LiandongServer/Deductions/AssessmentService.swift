@@ -162,7 +162,7 @@ enum AssessmentPages {
         var previousPeriod: String
         var year: Int
         var quarter: String
-        var header: [String]
+        var head: TableHead
         var ranked: [Line]
         var unranked: [Line]
         var entity: String
@@ -180,8 +180,22 @@ enum AssessmentPages {
         return (try await AssessmentService.report(period, rules: req.application.liandong.ruleBook, on: req.db), period)
     }
 
+    static let sortColumns = [
+        SortColumn("排名", "rank", numeric: true), SortColumn("被考核单位", "entity"), SortColumn("类别", "kind"),
+        SortColumn("基础分", "base", numeric: true, first: .desc), SortColumn("扣分", "deductions", numeric: true, first: .desc),
+        SortColumn("得分", "score", numeric: true, first: .desc), SortColumn("扣分项数", "count", numeric: true, first: .desc),
+        SortColumn("上期得分", "previous", numeric: true, first: .desc), SortColumn("变化", "change", numeric: true), SortColumn("明细"),
+    ]
+
     @Sendable static func page(req: Request) async throws -> View {
         let (report, period) = try await load(req)
+        // Both tables (ranked and not ranked) in the order asked; by rank by default.
+        let sort = try ListSort(req, columns: sortColumns, default: "rank")
+        let values: [String: (AssessmentService.Row) -> SortValue] = [
+            "rank": { .int($0.rank) }, "entity": { .text($0.entity) }, "kind": { .plain($0.kind) },
+            "base": { .double($0.base) }, "deductions": { .double($0.deductions) }, "score": { .double($0.score) },
+            "count": { .int($0.deductionCount) }, "previous": { .double($0.previousScore) }, "change": { .double($0.change) },
+        ]
         let entity = (try? req.query.get(String.self, at: "entity")) ?? ""
         var detail: [[String]] = []
         if let row = (report.ranked + report.unranked).first(where: { $0.entity == entity }) {
@@ -194,7 +208,8 @@ enum AssessmentPages {
         return try await req.view.render("assessment", Context(
             frame: PageFrame(req, title: "综合考核", active: "assessment"), period: report.period, previousPeriod: report.previousPeriod,
             year: period.start.year, quarter: period.months.count == 3 ? String((period.start.month - 1) / 3 + 1) : "",
-            header: AssessmentService.header, ranked: lines(report.ranked), unranked: lines(report.unranked),
+            head: sort.head(req), ranked: lines(sort.sorted(report.ranked, by: values)),
+            unranked: lines(sort.sorted(report.unranked, by: values)),
             entity: entity, hasEntity: !entity.isEmpty, detail: detail))
     }
 

@@ -27,6 +27,8 @@ enum DeductionPages {
     struct Context: Encodable {
         var frame: PageFrame
         var statuses: [RegisterPages.Option]
+        var unitQuery: String
+        var head: TableHead
         var rows: [Row]
         var count: Int
         var total: String
@@ -50,22 +52,34 @@ enum DeductionPages {
             guard let s = DeductionStatus(rawValue: raw) else { throw AppError(.badRequest, "未知状态“\(raw)”", field: "status") }
             filter.status = s
         }
+        var notice = notice
+        if let raw = try? req.query.get(String.self, at: "awaiting"), !raw.isEmpty {
+            guard let a = Agency(rawValue: raw), Agency.confirming.contains(a) else {
+                throw AppError(.badRequest, "“\(raw)”不是确认扣分的机关,应为 emb 或 psb", field: "awaiting")
+            }
+            filter.awaiting = a
+            notice = notice ?? "仅列出待\(a.name)确认的扣分"
+        }
         switch principal.role {
         case .liaison: filter.unitID = principal.unitID ?? -1
         case .plc, .emb, .psb: filter.jurisdictionID = principal.jurisdictionID
         default: break
         }
-        // The database counts and pages: only the rows shown are read and decoded.
+        let unitQuery = (try? req.query.get(String.self, at: "q")) ?? ""
+        filter.unitIDs = try await RegisterService.unitIDs(matching: unitQuery, on: req.db)
+        let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
+        let sort = try ListSort(req, columns: DeductionService.sortColumns + (agency.map { [SortColumn($0.name)] } ?? []), default: "occurred")
+        // The database counts, sorts and pages: only the rows shown are read and decoded.
         let summary = try await DeductionService.summary(filter, on: req.db)
         let (offset, limit, pager) = Pager.page(count: summary.count, req)
-        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, page: (offset, limit), on: req.db)
+        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, page: (offset, limit), sort: sort, on: req.db)
         let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
-        let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
         let rules = req.currentRules
         return try await req.page("deductions", Context(
             frame: PageFrame(req, title: "扣分", active: "deductions"),
             statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
                 + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
+            unitQuery: unitQuery, head: sort.head(req, path: "/deductions"),
             rows: shown.map { d in
                 Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),

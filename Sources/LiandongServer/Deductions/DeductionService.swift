@@ -35,6 +35,10 @@ struct DeductionFilter: Sendable {
     var jurisdictionID: String?
     var from: Date?
     var to: Date?
+    /// Proposed deductions this agency has yet to confirm.
+    var awaiting: Agency?
+    /// Units a search named (by name or pinyin initials); nil: no search.
+    var unitIDs: [Int]?
 }
 
 /// From finding to deduction: every finding is proposed as a deduction; the EMB and the police
@@ -53,6 +57,12 @@ enum DeductionService {
         var rule_version: String
     }
 
+    /// The `awaiting` column: `,emb,psb,` while both agencies have to confirm, empty when none.
+    static func awaitingColumn(_ state: DeductionState) -> String {
+        let agencies = state.awaiting
+        return agencies.isEmpty ? "" : "," + agencies.map(\.rawValue).joined(separator: ",") + ","
+    }
+
     static func encode(_ state: DeductionState) throws -> String {
         String(decoding: try InspectionService.encoder.encode(state), as: UTF8.self)
     }
@@ -61,7 +71,10 @@ enum DeductionService {
     /// finding was withdrawn. Idempotent.
     @discardableResult
     static func sync(now: Date = Date(), on db: any Database) async throws -> (proposed: Int, withdrawn: Int) {
-        try await db.writeTransaction { tx in
+        // Pages call this before they read: most of the time there is nothing to do, and a read
+        // that finds so writes nothing (and keeps the page cache's pages good).
+        guard try await needsSync(on: db as! any SQLDatabase) else { return (0, 0) }
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct F: Decodable {
                 var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var item: String; var points_tenths: Int
@@ -79,11 +92,11 @@ enum DeductionService {
                 .all(decoding: F.self)
             for chunk in fresh.chunked(into: 200) {
                 var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "jurisdiction_id", "item", "status", "points_tenths",
-                                                                   "occurred_at", "state", "rule_version", "created_at", "updated_at")
+                                                                   "occurred_at", "state", "awaiting", "rule_version", "created_at", "updated_at")
                 for f in chunk {
                     let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths), notifiedAt: now)
                     insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.jurisdiction_id), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
-                                           SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(f.rule_version),
+                                           SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(awaitingColumn(state)), SQLBind(f.rule_version),
                                            SQLBind(now), SQLBind(now))
                 }
                 try await insert.run()
@@ -100,6 +113,7 @@ enum DeductionService {
                 var state = try InspectionService.decode(DeductionState.self, row.state)
                 state.withdraw()
                 try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue)).set("state", to: SQLBind(try encode(state)))
+                    .set("awaiting", to: SQLBind(awaitingColumn(state)))
                     .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(row.id)).run()
                 try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
                     .values(SQLBind(row.id), SQLBind("withdraw"), SQLBind(Optional<String>.none), SQLBind("system"), SQLBind(Optional<Int>.none),
@@ -114,6 +128,22 @@ enum DeductionService {
         }
     }
 
+    /// Whether an active finding has no deduction yet, or a proposal's finding was withdrawn.
+    static func needsSync(on sql: any SQLDatabase) async throws -> Bool {
+        let fresh = try await sql.select().column(SQLColumn("id", table: "findings")).from("findings")
+            .join("deductions", method: SQLJoinMethod.left, on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+            .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
+            .where(SQLColumn("id", table: "deductions"), .is, SQLLiteral.null)
+            .limit(1).first()
+        if fresh != nil { return true }
+        let stale = try await sql.select().column(SQLColumn("id", table: "deductions")).from("deductions")
+            .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+            .where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
+            .where(SQLColumn("withdrawn_at", table: "findings"), .isNot, SQLLiteral.null)
+            .limit(1).first()
+        return stale != nil
+    }
+
     /// The deductions a filter selects, joined to their findings and units.
     static func filtered(_ select: SQLSelectBuilder, _ filter: DeductionFilter) -> SQLSelectBuilder {
         var query = select.from("deductions")
@@ -124,6 +154,11 @@ enum DeductionService {
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
         if let f = filter.from { query = query.where(SQLColumn("occurred_at", table: "deductions"), .greaterThanOrEqual, SQLBind(f)) }
         if let t = filter.to { query = query.where(SQLColumn("occurred_at", table: "deductions"), .lessThan, SQLBind(t)) }
+        if let a = filter.awaiting {
+            query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
+                .where(SQLColumn("awaiting", table: "deductions"), .like, SQLBind("%,\(a.rawValue),%"))
+        }
+        if let ids = filter.unitIDs { query = RegisterService.whereUnit(query, SQLColumn("unit_id", table: "deductions"), in: ids) }
         return query
     }
 
@@ -132,8 +167,27 @@ enum DeductionService {
         try await PointsSummary.of(filtered((db as! any SQLDatabase).select(), filter), table: "deductions")
     }
 
+    /// The keys a deductions list sorts by (`ListSort`), in SQL.
+    static let sortColumns = [
+        SortColumn("编号", "id", numeric: true), SortColumn("发生时间", "occurred", first: .desc), SortColumn("单位或部门", "subject"),
+        SortColumn("项目", "item"), SortColumn("分值", "points", numeric: true, first: .desc), SortColumn("状态", "status"),
+        SortColumn("待确认"), SortColumn("事由"),
+    ]
+
+    static func ordered(_ query: SQLSelectBuilder, _ sort: ListSort?) -> SQLSelectBuilder {
+        let d: (String) -> SQLColumn = { SQLColumn($0, table: "deductions") }
+        guard let sort else { return query.orderBy(d("occurred_at")).orderBy(d("id")) }
+        return sort.orderBy(query, [
+            "id": [d("id")], "occurred": [d("occurred_at")],
+            // Unit names in pinyin order; deductions of agencies and governments after them.
+            "subject": [SQLColumn("name_initials", table: "linkage_units"), SQLColumn("name", table: "linkage_units"), d("agency"), d("jurisdiction_id")],
+            "item": [d("item")], "points": [d("points_tenths")], "status": [d("status")],
+        ], nullable: ["subject"], then: [d("occurred_at"), d("id")])
+    }
+
     /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.
-    static func list(_ filter: DeductionFilter, rules: RuleBook, page: (offset: Int, limit: Int)? = nil, on db: any Database) async throws -> [DeductionDTO] {
+    static func list(_ filter: DeductionFilter, rules: RuleBook, page: (offset: Int, limit: Int)? = nil, sort: ListSort? = nil,
+                     on db: any Database) async throws -> [DeductionDTO] {
         struct R: Decodable {
             var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
             var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
@@ -147,7 +201,7 @@ enum DeductionService {
                      SQLColumn("rule_version", table: "deductions"), SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"),
                      SQLColumn("reason", table: "findings"))
         if let page { query = query.limit(page.limit).offset(page.offset) }
-        return try await query.orderBy(SQLColumn("occurred_at", table: "deductions")).orderBy(SQLColumn("id", table: "deductions"))
+        return try await ordered(query, sort)
             .all(decoding: R.self).map { r in
                 let state = try InspectionService.decode(DeductionState.self, r.state)
                 return DeductionDTO(id: r.id, findingId: r.finding_id, unit: r.name, unitId: r.unit_id, agency: r.agency.flatMap { Agency(rawValue: $0)?.name },
@@ -211,6 +265,7 @@ enum DeductionService {
                 }
                 try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue))
                     .set("points_tenths", to: SQLBind(state.points.tenths)).set("state", to: SQLBind(try encode(state)))
+                    .set("awaiting", to: SQLBind(awaitingColumn(state)))
                     .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(id)).run()
                 let (action, reason): (String, String?) = switch decision {
                 case .confirm(_, let r): ("confirm", r)

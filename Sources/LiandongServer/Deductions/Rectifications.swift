@@ -128,6 +128,7 @@ enum Rectifications {
 enum RectificationPages {
     struct Context: Encodable {
         var frame: PageFrame
+        var head: TableHead
         var items: [Rectifications.Item]
         var isSupervisor: Bool
         var isLiaison: Bool
@@ -138,6 +139,11 @@ enum RectificationPages {
         var hasNotice: Bool
     }
 
+    static let columns = [
+        SortColumn("扣分", "deduction"), SortColumn("单位", "unit"), SortColumn("整改要求"), SortColumn("责任人", "owner"),
+        SortColumn("期限", "due"), SortColumn("状态", "stage"), SortColumn("整改情况"), SortColumn("验收"), SortColumn("操作"),
+    ]
+
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let p = try req.requirePrincipal()
         try req.authorize(p.role != nil, "无权查看整改")
@@ -146,6 +152,14 @@ enum RectificationPages {
                                                   jurisdictionID: p.role == .liaison ? nil : p.jurisdictionID, on: req.db)
         let files = try await Attachments.list(.rectification, ids: items.map(\.id), on: req.db)
         for i in items.indices { items[i].files = files[items[i].id] ?? []; items[i].hasFiles = files[items[i].id] != nil }
+        // The list comes by due date: its position is the due order.
+        let sort = try ListSort(req, columns: columns, default: "due")
+        let dueOrder = Dictionary(items.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        let stages = ["已逾期", "整改中", "待验收", "已验收"]
+        items = sort.sorted(items, by: [
+            "deduction": { .int($0.deductionId) }, "unit": { .text($0.unit) }, "owner": { .text($0.owner) },
+            "due": { .int(dueOrder[$0.id]) }, "stage": { .int(stages.firstIndex(of: $0.stage)) },
+        ])
         var confirmed: [AdminPages.Option] = []
         if supervisor {
             let taken = Set(items.map(\.deductionId))
@@ -154,7 +168,7 @@ enum RectificationPages {
             }
         }
         return try await req.page("rectifications", Context(
-            frame: PageFrame(req, title: "整改", active: "rectifications"), items: items, isSupervisor: supervisor, isLiaison: p.role == .liaison,
+            frame: PageFrame(req, title: "整改", active: "rectifications"), head: sort.head(req, path: "/rectifications"), items: items, isSupervisor: supervisor, isLiaison: p.role == .liaison,
             confirmed: confirmed, error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil), status: status)
     }
 

@@ -43,7 +43,7 @@ enum ComplianceControllers {
         var period: String
         var periodValue: String
         var groupings: [RegisterPages.Option]
-        var header: [String]
+        var head: TableHead
         var rows: [[String]]
         var histogram: String
         var trend: String
@@ -51,10 +51,31 @@ enum ComplianceControllers {
         var limitsNote: String
     }
 
+    static let sortColumns = [
+        SortColumn("分组", "group"), SortColumn("警情数", "dispatches", numeric: true, first: .desc),
+        SortColumn("判定到场数", "judged", numeric: true, first: .desc), SortColumn("按时到场", "on_time", numeric: true, first: .desc),
+        SortColumn("按时率", "rate", numeric: true), SortColumn("到场用时P50", "p50", numeric: true, first: .desc),
+        SortColumn("到场用时P90", "p90", numeric: true, first: .desc), SortColumn("接收指令P50", "ack", numeric: true, first: .desc),
+        SortColumn("报告齐全率", "reports", numeric: true), SortColumn("有警不出", "refusals", numeric: true, first: .desc),
+        SortColumn("推诿", "passed_on", numeric: true, first: .desc),
+    ]
+
     /// GET /compliance
     @Sendable static func page(req: Request) async throws -> View {
-        let (report, grouping, q) = try await load(req)
+        let (loaded, grouping, q) = try await load(req)
         let rules = req.currentRules
+        // The ranking sorts in memory (one row a group); the total stays last.
+        let sort = try ListSort(req, columns: sortColumns, default: "group")
+        let given = Dictionary(loaded.rows.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        var report = loaded
+        report.rows = sort.sorted(loaded.rows, by: [
+            // Units by name in pinyin order; levels and jurisdictions in their own order.
+            "group": { grouping == .unit ? .text($0.label) : .int(given[$0.key]) },
+            "dispatches": { .int($0.dispatches) }, "judged": { .int($0.arrivalsJudged) }, "on_time": { .int($0.onTime) },
+            "rate": { .double($0.onTimeRate) }, "p50": { .int($0.p50ArrivalSeconds) }, "p90": { .int($0.p90ArrivalSeconds) },
+            "ack": { .int($0.p50AcknowledgeSeconds) }, "reports": { .double($0.completeReportRate) },
+            "refusals": { .int($0.refusals) }, "passed_on": { .int($0.passedOn) },
+        ])
         let table = ComplianceService.table(report)
         let limits = rules.responseLimits
         let maxMinutes = Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2)
@@ -69,7 +90,7 @@ enum ComplianceControllers {
             frame: PageFrame(req, title: "到场时限", active: "compliance"),
             period: report.period, periodValue: q.period ?? "",
             groupings: ComplianceService.Grouping.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == grouping) },
-            header: table.header, rows: table.rows, histogram: histogram, trend: trend, hasData: report.total.dispatches > 0,
+            head: sort.head(req), rows: table.rows, histogram: histogram, trend: trend, hasData: report.total.dispatches > 0,
             limitsNote: "自收到110指令起计时;公安部门\(limits.publicSecurity),一级联动单位\(limits.levelOne),其他单位\(limits.levelTwo)。演练不计入。"))
     }
 }

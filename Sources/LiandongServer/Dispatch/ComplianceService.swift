@@ -77,8 +77,10 @@ enum ComplianceService {
     /// The database does the aggregating: counts with one GROUP BY, percentiles with a window
     /// function, months with one CASE over the month boundaries and the distribution by whole
     /// minutes, so a year of a province's dispatches never crosses into Swift row by row.
+    /// `summary`: the counts and rates only (no percentiles, monthly trend or histogram), for
+    /// the home pages and the wall screen.
     static func report(period: Period, by grouping: Grouping, unitID: Int? = nil, jurisdictionID: String? = nil,
-                       on db: any Database) async throws -> Report {
+                       summary: Bool = false, on db: any Database) async throws -> Report {
         let sql = db as! any SQLDatabase
         var filter = SQLQueryString("exercise = \(bind: false) AND instructed_at >= \(bind: period.startInstant) AND instructed_at < \(bind: period.endInstant)")
         if let unitID { filter.appendInterpolation(unsafeRaw: " AND unit_id = "); filter.appendInterpolation(bind: unitID) }
@@ -104,10 +106,9 @@ enum ComplianceService {
             FROM dispatches WHERE \(filter)\(unsafeRaw: groupBy)
             """).all(decoding: Counts.self).filter { $0.n > 0 }
 
-        let (arrivals, acks, totalArrival, totalAck) = try await percentiles(filter: filter, column: column, on: sql)
+        let (arrivals, acks, totalArrival, totalAck) = summary ? ([:], [:], nil, nil) : try await percentiles(filter: filter, column: column, on: sql)
 
-        let names: [Int: String] = grouping == .unit
-            ? Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: db).all().map { ($0.id ?? 0, $0.name) }) : [:]
+        let names: [Int: String] = grouping == .unit ? try await RegisterService.unitNames(on: sql) : [:]
         func label(_ key: String) -> String {
             switch grouping {
             case .unit: Int(key).flatMap { names[$0] } ?? key
@@ -129,6 +130,10 @@ enum ComplianceService {
             t.n += c.n; t.judged += c.judged; t.on_time += c.on_time; t.complete += c.complete; t.refusals += c.refusals; t.passed_on += c.passed_on
         }
         let total = row(key: "all", label: "合计", sum, arrival: totalArrival, ack: totalAck)
+        if summary {
+            return Report(period: period.label, from: period.start.description, to: period.end.adding(days: -1).description,
+                          by: grouping.rawValue, rows: rows, total: total, months: [], arrivalMinutes: [])
+        }
         let months = try await monthly(period, filter: filter, on: sql)
         let bins = try await sql.raw("""
             SELECT elapsed_seconds / 60 AS minute, COUNT(*) AS count FROM dispatches

@@ -31,8 +31,8 @@ enum DispatchAPI {
         }
     }
 
-    static func findingFilter(_ req: Request) throws -> FindingFilter {
-        struct Query: Decodable { var from: String?; var to: String?; var unit: String?; var source: String? }
+    static func findingFilter(_ req: Request) async throws -> FindingFilter {
+        struct Query: Decodable { var from: String?; var to: String?; var unit: String?; var source: String?; var q: String? }
         let q = try req.query.decode(Query.self)
         let principal = try req.requirePrincipal()
         var filter = FindingFilter()
@@ -61,11 +61,13 @@ enum DispatchAPI {
         case .admin: break
         case nil: throw AppError(.forbidden, "接口令牌无权查看问题清单")
         }
+        // A unit searched by name or pinyin initials (`q`).
+        filter.unitIDs = try await RegisterService.unitIDs(matching: q.q, on: req.db)
         return filter
     }
 
     /// GET /api/v1/findings
     @Sendable static func findings(req: Request) async throws -> [FindingDTO] {
-        try await FindingService.list(findingFilter(req), on: req.db)
+        try await FindingService.list(await findingFilter(req), on: req.db)
     }
 }

@@ -10,7 +10,8 @@ enum FindingPages {
         var sources: [RegisterPages.Option]
         var from: String
         var to: String
-        var header: [String]
+        var unitQuery: String
+        var head: TableHead
         var rows: [[String]]
         var count: Int
         var total: String
@@ -34,11 +35,12 @@ enum FindingPages {
     }
 
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
-        let filter = try DispatchAPI.findingFilter(req)
-        // The database counts and pages: only the rows shown are read.
+        let filter = try await DispatchAPI.findingFilter(req)
+        let sort = try ListSort(req, columns: FindingService.sortColumns, default: "occurred")
+        // The database counts, sorts and pages: only the rows shown are read.
         let summary = try await FindingService.summary(filter, on: req.db)
         let (offset, limit, pager) = Pager.page(count: summary.count, req)
-        let shown = try await FindingService.list(filter, page: (offset, limit), on: req.db)
+        let shown = try await FindingService.list(filter, page: (offset, limit), sort: sort, on: req.db)
         let table = FindingService.table(shown)
         let canFile = mayFile(req.principal)
         let canFileManual = req.principal.map(AccessPolicy.canFileFindings) ?? false
@@ -49,7 +51,7 @@ enum FindingPages {
             sources: [RegisterPages.Option(value: "", label: "全部", selected: filter.source == nil)]
                 + FindingSource.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.source) },
             from: filter.from?.description ?? "", to: filter.to?.description ?? "",
-            header: table.header, rows: table.rows, count: summary.count,
+            unitQuery: (try? req.query.get(String.self, at: "q")) ?? "", head: sort.head(req, path: "/findings"), rows: table.rows, count: summary.count,
             total: summary.points.description, pager: pager,
             canFile: canFile, canFileManual: canFileManual,
             items: rules.items.filter { $0.id != .d11 }.map { AdminPages.Option(value: $0.id.rawValue, label: "\($0.id.rawValue) \($0.title)") },

@@ -41,6 +41,8 @@ struct FindingFilter: Sendable {
     var unitID: Int?
     var jurisdictionID: String?
     var source: FindingSource?
+    /// Units a search named (by name or pinyin initials); nil: no search.
+    var unitIDs: [Int]?
 }
 
 /// A failure on a live alert that the police report by hand (§四(一)).
@@ -140,7 +142,26 @@ enum FindingService {
 
     /// Active (not withdrawn) findings, oldest first.
     /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.
-    static func list(_ filter: FindingFilter, page: (offset: Int, limit: Int)? = nil, on db: any Database) async throws -> [FindingDTO] {
+    /// The keys a findings list sorts by (`ListSort`), in SQL.
+    static let sortColumns = [
+        SortColumn("编号", "id", numeric: true), SortColumn("发生时间", "occurred", first: .desc), SortColumn("单位", "unit"),
+        SortColumn("项目", "item"), SortColumn("来源", "source"), SortColumn("关联编号", "ref"),
+        SortColumn("拟扣分", "points", numeric: true, first: .desc), SortColumn("事由"), SortColumn("规则版本", "rule"),
+    ]
+
+    static func ordered(_ query: SQLSelectBuilder, _ sort: ListSort?) -> SQLSelectBuilder {
+        let f: (String) -> SQLColumn = { SQLColumn($0, table: "findings") }
+        guard let sort else { return query.orderBy(f("occurred_at")).orderBy(f("id")) }
+        return sort.orderBy(query, [
+            "id": [f("id")], "occurred": [f("occurred_at")],
+            // Unit names in pinyin order; agency and government findings after them.
+            "unit": [SQLColumn("name_initials", table: "linkage_units"), SQLColumn("name", table: "linkage_units")],
+            "item": [f("item")], "source": [f("source")], "ref": [f("ref")], "points": [f("points_tenths")], "rule": [f("rule_version")],
+        ], nullable: ["unit"], then: [f("occurred_at"), f("id")])
+    }
+
+    static func list(_ filter: FindingFilter, page: (offset: Int, limit: Int)? = nil, sort: ListSort? = nil,
+                     on db: any Database) async throws -> [FindingDTO] {
         struct Row: Decodable {
             var id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var kind: String
             var source: String; var ref: String; var occurred_at: Date; var points_tenths: Int; var reason: String; var rule_version: String
@@ -151,7 +172,7 @@ enum FindingService {
                      SQLColumn("item", table: "findings"), SQLColumn("kind", table: "findings"),
                      SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"), SQLColumn("occurred_at", table: "findings"),
                      SQLColumn("points_tenths", table: "findings"), SQLColumn("reason", table: "findings"), SQLColumn("rule_version", table: "findings"))
-            .orderBy(SQLColumn("occurred_at", table: "findings")).orderBy(SQLColumn("id", table: "findings"))
+        query = ordered(query, sort)
         if let page { query = query.limit(page.limit).offset(page.offset) }
         let rows = try await query.all(decoding: Row.self)
         return rows.map {
@@ -172,6 +193,7 @@ enum FindingService {
         if let unit = filter.unitID { query = query.where(SQLColumn("unit_id", table: "findings"), .equal, SQLBind(unit)) }
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
         if let source = filter.source { query = query.where(SQLColumn("source", table: "findings"), .equal, SQLBind(source.rawValue)) }
+        if let ids = filter.unitIDs { query = RegisterService.whereUnit(query, SQLColumn("unit_id", table: "findings"), in: ids) }
         return query
     }
 

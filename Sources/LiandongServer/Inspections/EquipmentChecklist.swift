@@ -52,6 +52,7 @@ enum EquipmentPages {
     struct Row: Encodable { var id: Int; var scope: String; var name: String }
     struct Context: Encodable {
         var frame: PageFrame
+        var head: TableHead
         var rows: [Row]
         var units: [AdminPages.Option]
         var error: String?
@@ -62,9 +63,15 @@ enum EquipmentPages {
         _ = try InspectionPages.requireJointCheck(req)
         let units = try await RegisterService.units(on: req.db)
         let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id ?? 0, $0.name) })
-        let rows = try await EquipmentChecklist.items(on: req.db).map { Row(id: $0.id, scope: $0.unitId.flatMap { names[$0] } ?? "全部单位", name: $0.name) }
+        // In the list's own order by default; "全部单位" (every unit) before any one unit by scope.
+        let sort = try ListSort(req, columns: [SortColumn("适用", "scope"), SortColumn("装备", "name"), SortColumn("操作")], default: "scope")
+        let items = try await EquipmentChecklist.items(on: req.db)
+        let rows = sort.sorted(items.map { Row(id: $0.id, scope: $0.unitId.flatMap { names[$0] } ?? "全部单位", name: $0.name) }, by: [
+            "scope": { row in items.first { $0.id == row.id }?.unitId == nil ? .key("") : .text(row.scope) },
+            "name": { .text($0.name) },
+        ])
         return try await req.page("equipment", Context(
-            frame: PageFrame(req, title: "应急装备清单", active: "drills"), rows: rows,
+            frame: PageFrame(req, title: "应急装备清单", active: "drills"), head: sort.head(req, path: "/checks/equipment"), rows: rows,
             units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             error: error, hasError: error != nil), status: status)
     }

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import LiandongCore
 import Vapor
@@ -45,18 +46,30 @@ enum InspectionPages {
         var campaignID: Int
         var campaignLabel: String
         var seed: String
+        var head: TableHead
         var units: [CampaignUnit]
         var doneCount: Int
     }
 
+    static let phoneColumns = [
+        SortColumn("单位", "unit"), SortColumn("辖区", "jurisdiction"), SortColumn("级别", "level"), SortColumn("值班电话"),
+        SortColumn("联络员"), SortColumn("本月检查", "result"), SortColumn("操作"),
+    ]
+
     @Sendable static func phone(req: Request) async throws -> View {
         _ = try requirePolice(req)
+        // By jurisdiction (the sample is drawn by jurisdiction and level), in sample order within one.
+        let sort = try ListSort(req, columns: phoneColumns, default: "jurisdiction")
         let campaign = try await InspectionService.latestCampaign(on: req.db)
         var rows: [CampaignUnit] = []
         if let campaign, let month = Period.parse(campaign.month) {
             let checks = try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db)
             let units = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).filter(\.$id ~~ campaign.units).all().map { ($0.id ?? 0, $0) })
-            rows = campaign.units.compactMap { units[$0] }.map { u in
+            rows = sort.sorted(campaign.units.compactMap { units[$0] }, by: [
+                "unit": { .text($0.name) }, "jurisdiction": { .int(RegisterService.jurisdictionOrder($0.jurisdictionID)) },
+                "level": { .int($0.level) },
+                "result": { u in .int(checks.last { $0.unitID == u.id }.map { $0.answered ? 2 : 1 } ?? 0) },
+            ]).map { u in
                 let done = checks.last { $0.unitID == u.id }
                 return CampaignUnit(id: u.id ?? 0, name: u.name, jurisdiction: Jurisdictions.named(u.jurisdictionID)?.name ?? "", level: u.unitLevel.name,
                                     dutyPhone: u.dutyPhone ?? "未登记", liaison: [u.liaisonName, u.liaisonMobile].compactMap { $0 }.joined(separator: " "),
@@ -66,7 +79,7 @@ enum InspectionPages {
         return try await req.view.render("phone_checks", PhoneContext(
             frame: PageFrame(req, title: "日常电话检查", active: "phone"), coverage: req.currentRules.phoneCheckCoverage.chinese, hasCampaign: campaign != nil, campaignID: campaign?.id ?? 0,
             campaignLabel: campaign.flatMap { Period.parse($0.month)?.label } ?? "", seed: campaign.map { String($0.seed) } ?? "",
-            units: rows, doneCount: rows.filter(\.done).count))
+            head: sort.head(req), units: rows, doneCount: rows.filter(\.done).count))
     }
 
     @Sendable static func createCampaign(req: Request) async throws -> Response {
@@ -169,6 +182,7 @@ enum InspectionPages {
 
     struct DrillsContext: Encodable {
         var frame: PageFrame
+        var head: TableHead
         var drills: [DrillRow]
         var units: [AdminPages.Option]
         var nextID: String
@@ -178,17 +192,28 @@ enum InspectionPages {
 
     static func kindName(_ kind: Drill.Kind) -> String { kind == .onsite ? "实地检查" : "视频检查" }
 
+    static let drillColumns = [
+        SortColumn("编号", "id"), SortColumn("类型", "kind"), SortColumn("模拟警情时间", "alert", first: .desc), SortColumn("模拟警情", "scenario"),
+        SortColumn("参检单位", "units", numeric: true, first: .desc), SortColumn("问题", "findings", numeric: true, first: .desc),
+    ]
+
     static func renderDrills(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let sort = try ListSort(req, columns: drillColumns, default: "alert", .desc)
         let drills = try await InspectionService.drills(on: req.db)
         let findings = try await FindingService.list(FindingFilter(), on: req.db)
         let units = try await RegisterService.units(on: req.db)
         let today = LocalDate(Date())
+        let rows = drills.map { d in
+            (alertAt: d.alertAt,
+             row: DrillRow(id: d.checkID, kind: kindName(d.kind), alertAt: ChinaTime.displayString(d.alertAt), scenario: d.scenario,
+                           units: d.units.count, findings: findings.filter { $0.ref == d.checkID && ($0.source == "onsite" || $0.source == "video") }.count))
+        }
         let context = DrillsContext(
-            frame: PageFrame(req, title: "实地与视频检查", active: "drills"),
-            drills: drills.map { d in
-                DrillRow(id: d.checkID, kind: kindName(d.kind), alertAt: ChinaTime.displayString(d.alertAt), scenario: d.scenario,
-                         units: d.units.count, findings: findings.filter { $0.ref == d.checkID && ($0.source == "onsite" || $0.source == "video") }.count)
-            },
+            frame: PageFrame(req, title: "实地与视频检查", active: "drills"), head: sort.head(req, path: "/checks/drills"),
+            drills: sort.sorted(rows, by: [
+                "id": { .plain($0.row.id) }, "kind": { .text($0.row.kind) }, "alert": { .date($0.alertAt) },
+                "scenario": { .text($0.row.scenario) }, "units": { .int($0.row.units) }, "findings": { .int($0.row.findings) },
+            ]).map { $0.row },
             units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             nextID: "DR-\(today.year)-\(String(format: "%02d%02d", today.month, today.day))-\(drills.count + 1)",
             error: error, hasError: error != nil)
@@ -289,7 +314,7 @@ enum InspectionPages {
         _ = try requireJointCheck(req)
         let drill = try await InspectionService.drill(req.parameters.get("id") ?? "", on: req.db)
         let rules = req.application.liandong.ruleBook.inForce(at: drill.alertAt)
-        let names = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).all().map { ($0.id ?? 0, $0.name) })
+        let names = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         let findings = try await FindingService.list(FindingFilter(), on: req.db).filter { $0.ref == drill.checkID && $0.source == drill.kind.source.rawValue }
         let equipment = try await EquipmentChecklist.items(on: req.db)
         let finished = try await InspectionService.isFinished(drill.checkID, on: req.db)

@@ -17,6 +17,8 @@ enum LiandongMigrations {
         CreatePlansAndRuleSets(),
         AddTwoFactor(),
         CreateAttachments(),
+        AddUnitNameInitials(),
+        AddDeductionAwaiting(),
         AddDrillIDToDispatchEvents(),
     ]
 }

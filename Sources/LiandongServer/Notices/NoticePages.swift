@@ -15,22 +15,33 @@ enum NoticePages {
 
     struct ListContext: Encodable {
         var frame: PageFrame
+        var head: TableHead
         var rows: [ListRow]
         var canDraft: Bool
         var error: String?
         var hasError: Bool
     }
 
+    static let listColumns = [
+        SortColumn("文号", "number"), SortColumn("标题", "title"), SortColumn("期间", "period", first: .desc), SortColumn("状态", "status"),
+    ]
+
     static func mayDraft(_ p: Principal?) -> Bool { p.map(AccessPolicy.canPublishNotices) ?? false }
 
     static func renderList(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let p = try req.requirePrincipal()
         try req.authorize(p.role != nil, "无权查看通报")
-        let rows = try await NoticeService.list(on: req.db).filter { $0.status == "published" || mayDraft(p) }.map { r in
+        let sort = try ListSort(req, columns: listColumns, default: "period", .desc)
+        let notices = try await NoticeService.list(on: req.db).filter { $0.status == "published" || mayDraft(p) }
+        let rows = sort.sorted(notices, by: [
+            "number": { .plain($0.number) }, "title": { .text($0.title) },
+            "period": { .date($0.period_start) }, "status": { .plain($0.status) },
+        ]).map { r in
             ListRow(id: r.id, number: r.number ?? "草稿", title: r.title, status: r.status == "published" ? "已发布" : "草稿",
                     period: "\(LocalDate(r.period_start).chinese)至\(LocalDate(r.period_end).adding(days: -1).chinese)")
         }
-        return try await req.page("notices", ListContext(frame: PageFrame(req, title: "通报", active: "notices"), rows: rows,
+        return try await req.page("notices", ListContext(frame: PageFrame(req, title: "通报", active: "notices"),
+                                                         head: sort.head(req, path: "/notices"), rows: rows,
                                                                      canDraft: mayDraft(p), error: error, hasError: error != nil), status: status)
     }
 

@@ -9,12 +9,17 @@ enum PlanPages {
     struct Context: Encodable {
         var frame: PageFrame
         var warnings: [[String]]
+        var warningsHead: TableHead
         var hasWarnings: Bool
         var plans: [[String]]
+        var plansHead: TableHead
         var hasPlans: Bool
         var drills: [[String]]
+        var drillsHead: TableHead
         var events: [[String]]
+        var eventsHead: TableHead
         var records: [[String]]
+        var recordsHead: TableHead
         var openFindings: Int
         var canManage: Bool
         var planOptions: [AdminPages.Option]
@@ -33,6 +38,24 @@ enum PlanPages {
 
     @Sendable static func page(req: Request) async throws -> Response { try await render(req) }
 
+    // Five tables on one page: each sorts by its own parameters (`sort`, `w_sort`, `d_sort` …).
+    static let warningColumns = [SortColumn("期限", "due"), SortColumn("项目", "item"), SortColumn("单位或辖区", "subject"), SortColumn("事项")]
+    static let planColumns = [
+        SortColumn("编号", "id"), SortColumn("单位", "unit"), SortColumn("预案", "name"), SortColumn("类别", "kind"),
+        SortColumn("应制定", "required"), SortColumn("印发", "issued", first: .desc), SortColumn("最近修订", "revised", first: .desc),
+        SortColumn("下次修订期限", "due"), SortColumn("风险评估/资源调查"), SortColumn("公布", "published", first: .desc),
+        SortColumn("最近演练", "drilled", first: .desc),
+    ]
+    static let drillColumns = [
+        SortColumn("日期", "date", first: .desc), SortColumn("单位", "unit"), SortColumn("预案", "plan"), SortColumn("形式", "kind"),
+        SortColumn("规模", "scale"), SortColumn("报告"),
+    ]
+    static let eventColumns = [SortColumn("活动", "name"), SortColumn("日期", "date", first: .desc), SortColumn("相关单位"), SortColumn("相关预案")]
+    static let recordColumns = [
+        SortColumn("年度", "year", numeric: true, first: .desc), SortColumn("辖区", "jurisdiction"), SortColumn("纳入部门绩效考核", "included"),
+        SortColumn("日常定期考核", "regular"), SortColumn("文件"),
+    ]
+
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let principal = try req.requirePrincipal()
         let book = req.application.liandong.ruleBook
@@ -46,32 +69,57 @@ enum PlanPages {
             register.performanceRecords = []
         }
         let today = LocalDate(Date())
-        let units = Dictionary(uniqueKeysWithValues: try await RegisterService.units(on: req.db).map { ($0.id ?? 0, $0.name) })
+        let units = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         let planNames = Dictionary(register.plans.map { ($0.id, $0.quotedName) }, uniquingKeysWith: { a, _ in a })
         let warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase)).warnings(asOf: today)
         let lastDrill = Dictionary(register.drills.map { ($0.planID, $0.heldOn) }, uniquingKeysWith: { max($0, $1) })
         func day(_ d: LocalDate?) -> String { d?.chinese ?? "—" }
         let openFindings = try await FindingService.list(FindingFilter(unitID: principal.role == .liaison ? principal.unitID : nil, source: .plan), on: req.db).count
+        let warningSort = try ListSort(req, columns: warningColumns, default: "due", prefix: "w_")
+        let planSort = try ListSort(req, columns: planColumns, default: "unit")
+        let drillSort = try ListSort(req, columns: drillColumns, default: "date", .desc, prefix: "d_")
+        let eventSort = try ListSort(req, columns: eventColumns, default: "date", .desc, prefix: "e_")
+        let recordSort = try ListSort(req, columns: recordColumns, default: "year", .desc, prefix: "r_")
+        func flag(_ b: Bool) -> SortValue { .int(b ? 1 : 0) }
+        let path = "/plans"
         return try await req.page("plans", Context(
             frame: PageFrame(req, title: "应急预案", active: "plans"),
-            warnings: warnings.map { [$0.dueOn.chinese, $0.kind.item.rawValue, $0.unitID.flatMap { units[$0] } ?? $0.jurisdictionID.flatMap { Jurisdictions.named($0)?.name } ?? "", $0.text] },
+            warnings: warningSort.sorted(warnings.map { w in
+                let subject = w.unitID.flatMap { units[$0] } ?? w.jurisdictionID.flatMap { Jurisdictions.named($0)?.name } ?? ""
+                return KeyedRow(cells: [w.dueOn.chinese, w.kind.item.rawValue, subject, w.text],
+                                keys: ["due": .day(w.dueOn), "item": .plain(w.kind.item.rawValue), "subject": .text(subject)])
+            }),
+            warningsHead: warningSort.head(req, path: path),
             hasWarnings: !warnings.isEmpty,
-            plans: register.plans.sorted { ($0.unitID, $0.name) < ($1.unitID, $1.name) }.map { p in
-                [p.id, units[p.unitID] ?? String(p.unitID), p.quotedName, p.kind.label, yes(p.required), day(p.issuedOn), day(p.lastRevisedOn),
-                 day(p.nextRevisionDue), p.lastRevisedOn == nil ? "—" : "\(yes(p.lastRevisionRiskAssessment))/\(yes(p.lastRevisionResourceSurvey))",
-                 p.publishedOn.map { "\($0.chinese) \(p.publishedWhere ?? "")" } ?? "未公布", day(lastDrill[p.id])]
-            },
+            plans: planSort.sorted(register.plans.sorted { ($0.unitID, $0.name) < ($1.unitID, $1.name) }.map { p in
+                KeyedRow(cells: [p.id, units[p.unitID] ?? String(p.unitID), p.quotedName, p.kind.label, yes(p.required), day(p.issuedOn), day(p.lastRevisedOn),
+                                 day(p.nextRevisionDue), p.lastRevisedOn == nil ? "—" : "\(yes(p.lastRevisionRiskAssessment))/\(yes(p.lastRevisionResourceSurvey))",
+                                 p.publishedOn.map { "\($0.chinese) \(p.publishedWhere ?? "")" } ?? "未公布", day(lastDrill[p.id])],
+                         keys: ["id": .plain(p.id), "unit": .text(units[p.unitID]), "name": .text(p.name), "kind": .text(p.kind.label),
+                                "required": flag(p.required), "issued": .day(p.issuedOn), "revised": .day(p.lastRevisedOn),
+                                "due": .day(p.nextRevisionDue), "published": .day(p.publishedOn), "drilled": .day(lastDrill[p.id])])
+            }),
+            plansHead: planSort.head(req, path: path),
             hasPlans: !register.plans.isEmpty,
-            drills: register.drills.sorted { $0.heldOn > $1.heldOn }.map { d in
-                [d.heldOn.chinese, units[d.unitID] ?? String(d.unitID), planNames[d.planID] ?? d.planID, d.kind.label, d.scale, d.reportRef ?? "—"]
-            },
-            events: register.events.sorted { $0.startsOn > $1.startsOn }.map { e in
-                [e.name, "\(e.startsOn.chinese)至\(e.endsOn.chinese)", e.unitIDs.compactMap { units[$0] }.joined(separator: "、"),
-                 e.planIDs.compactMap { planNames[$0] }.joined(separator: "、")]
-            },
-            records: register.performanceRecords.sorted { ($1.year, $0.jurisdictionID) < ($0.year, $1.jurisdictionID) }.map { r in
-                [String(r.year), r.jurisdiction?.name ?? r.jurisdictionID, yes(r.includedInPerformanceAssessment), yes(r.regularAssessmentsHeld), r.documentRef ?? "—"]
-            },
+            drills: drillSort.sorted(register.drills.sorted { $0.heldOn > $1.heldOn }.map { d in
+                KeyedRow(cells: [d.heldOn.chinese, units[d.unitID] ?? String(d.unitID), planNames[d.planID] ?? d.planID, d.kind.label, d.scale, d.reportRef ?? "—"],
+                         keys: ["date": .day(d.heldOn), "unit": .text(units[d.unitID]), "plan": .text(planNames[d.planID] ?? d.planID),
+                                "kind": .text(d.kind.label), "scale": .text(d.scale)])
+            }),
+            drillsHead: drillSort.head(req, path: path),
+            events: eventSort.sorted(register.events.sorted { $0.startsOn > $1.startsOn }.map { e in
+                KeyedRow(cells: [e.name, "\(e.startsOn.chinese)至\(e.endsOn.chinese)", e.unitIDs.compactMap { units[$0] }.joined(separator: "、"),
+                                 e.planIDs.compactMap { planNames[$0] }.joined(separator: "、")],
+                         keys: ["name": .text(e.name), "date": .day(e.startsOn)])
+            }),
+            eventsHead: eventSort.head(req, path: path),
+            records: recordSort.sorted(register.performanceRecords.sorted { ($1.year, $0.jurisdictionID) < ($0.year, $1.jurisdictionID) }.map { r in
+                KeyedRow(cells: [String(r.year), r.jurisdiction?.name ?? r.jurisdictionID, yes(r.includedInPerformanceAssessment), yes(r.regularAssessmentsHeld),
+                                 r.documentRef ?? "—"],
+                         keys: ["year": .int(r.year), "jurisdiction": .int(RegisterService.jurisdictionOrder(r.jurisdictionID)),
+                                "included": flag(r.includedInPerformanceAssessment), "regular": flag(r.regularAssessmentsHeld)])
+            }),
+            recordsHead: recordSort.head(req, path: path),
             openFindings: openFindings,
             canManage: AccessPolicy.canManagePlans(principal),
             planOptions: register.plans.sorted { $0.name < $1.name }.map { AdminPages.Option(value: $0.id, label: "\(units[$0.unitID] ?? "") \($0.quotedName)") },
@@ -158,7 +206,7 @@ struct PlansListCommand: AsyncCommand {
         let app = context.application
         let format = try OutputFormat.parse(signature.format)
         let register = try await PlanService.register(on: app.db)
-        let units = Dictionary(uniqueKeysWithValues: try await RegisterService.units(on: app.db).map { ($0.id ?? 0, $0.name) })
+        let units = try await RegisterService.unitNames(on: app.db as! any SQLDatabase)
         let rows = register.plans.map { p in
             [p.id, units[p.unitID] ?? String(p.unitID), p.name, p.kind.label, PlanPages.yes(p.required), p.issuedOn?.description ?? "",
              p.lastRevisedOn?.description ?? "", p.nextRevisionDue?.description ?? "", p.publishedOn?.description ?? ""]

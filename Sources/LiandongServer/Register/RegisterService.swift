@@ -1,6 +1,8 @@
 import Fluent
+import SQLKit
 import Foundation
 import LiandongCore
+import SQLKit
 
 /// Which units a list shows.
 struct UnitFilter: Sendable {
@@ -29,6 +31,12 @@ enum RegisterService {
         Jurisdictions.all.firstIndex { $0.id == id } ?? Int.max
     }
 
+    /// Every unit's name by id, read without building the models.
+    static func unitNames(on sql: any SQLDatabase) async throws -> [Int: String] {
+        struct Name: Decodable { var id: Int; var name: String }
+        return Dictionary(uniqueKeysWithValues: try await sql.select().columns("id", "name").from(LinkageUnit.schema).all(decoding: Name.self).map { ($0.id, $0.name) })
+    }
+
     static func units(_ filter: UnitFilter = UnitFilter(), on db: any Database) async throws -> [LinkageUnit] {
         let query = LinkageUnit.query(on: db)
         if let j = filter.jurisdictionID { query.filter(\.$jurisdictionID == j) }
@@ -36,13 +44,33 @@ enum RegisterService {
         if let id = filter.unitID { query.filter(\.$id == id) }
         var units = try await query.sort(\.$level).sort(\.$id).all()
         if let q = filter.query?.trimmingCharacters(in: .whitespaces), !q.isEmpty {
-            // Filtered here, not in SQL: LIKE's case and escaping rules differ between the two
-            // databases, and a register is a few hundred rows.
-            units = units.filter { $0.name.localizedCaseInsensitiveContains(q) }
+            // Filtered here, not in SQL: a part of the name or the pinyin initials of a part
+            // (`Pinyin.matches`), and a register is a few hundred rows.
+            units = units.filter { Pinyin.matches($0.name, query: q) }
         }
         return units.sorted {
             (jurisdictionOrder($0.jurisdictionID), $0.level, $0.id ?? 0) < (jurisdictionOrder($1.jurisdictionID), $1.level, $1.id ?? 0)
         }
+    }
+
+    /// The units a search box names (`Pinyin.matches`: a part of the name or its pinyin
+    /// initials), for lists that filter by unit in SQL; nil when there is nothing to search for.
+    static func unitIDs(matching query: String?, on db: any Database) async throws -> [Int]? {
+        guard let q = query?.trimmingCharacters(in: .whitespaces), !q.isEmpty else { return nil }
+        return try await units(UnitFilter(query: q), on: db).compactMap(\.id)
+    }
+
+    /// `column IN (ids)`, and an empty list selects nothing (an empty `IN ()` is refused by PostgreSQL).
+    static func whereUnit(_ query: SQLSelectBuilder, _ column: SQLColumn, in ids: [Int]) -> SQLSelectBuilder {
+        ids.isEmpty ? query.where(SQLLiteral.numeric("1"), .equal, SQLLiteral.numeric("0")) : query.where(column, .in, SQLBind.group(ids))
+    }
+
+    /// Keeps `linkage_units.name_initials` (the pinyin initials lists sort unit names by in SQL)
+    /// equal to the name. Not a model field: the seed migration writes units before the column
+    /// exists (`AddUnitNameInitials` fills those).
+    static func storeNameInitials(_ unit: LinkageUnit, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).update("linkage_units").set("name_initials", to: SQLBind(Pinyin.initials(unit.name)))
+            .where("id", .equal, SQLBind(try unit.requireID())).run()
     }
 
     static func unit(_ id: Int, on db: any Database) async throws -> LinkageUnit {
@@ -156,6 +184,7 @@ enum RegisterService {
                         unit.profile = record.profile
                         if levelChanged { unit.duties = Annex2.duties(for: record.profile.level) }
                         try await unit.save(on: tx)
+                        try await storeNameInitials(unit, on: tx)
                         try await AuditLog.append(tx, actor: actor, action: "unit.update", entity: "linkage_unit",
                                                   entityID: String(unit.id ?? 0), before: before, after: record.profile, at: now)
                         summary.updated += 1
@@ -164,6 +193,7 @@ enum RegisterService {
                 } else {
                     target = LinkageUnit(profile: record.profile, duties: Annex2.duties(for: record.profile.level))
                     try await target.create(on: tx)
+                    try await storeNameInitials(target, on: tx)
                     try await AuditLog.append(tx, actor: actor, action: "unit.create", entity: "linkage_unit",
                                               entityID: String(target.id ?? 0), after: record.profile, at: now)
                     existing.append(target)

@@ -13,6 +13,7 @@ enum RuleSetPages {
 
     struct Context: Encodable {
         var frame: PageFrame
+        var head: TableHead
         var versions: [Version]
         var draft: String
         var problems: [String]
@@ -20,6 +21,10 @@ enum RuleSetPages {
         var notice: String?
         var hasNotice: Bool
     }
+
+    static let columns = [
+        SortColumn("版本", "version"), SortColumn("施行日期", "effective", first: .desc), SortColumn("依据", "source"), SortColumn("状态"),
+    ]
 
     @Sendable static func page(req: Request) async throws -> Response {
         try req.authorize(AccessPolicy.canManageRules(try req.requirePrincipal()), "规则版本由系统管理员发布")
@@ -32,9 +37,12 @@ enum RuleSetPages {
         let current = book.inForce(at: Date())
         // The starting point of a revision: the latest version, to be given a new label and date.
         let text = try draft ?? String(decoding: RuleSetStore.encoder.encode(book.latest), as: UTF8.self)
+        let sort = try ListSort(req, columns: columns, default: "effective", .desc)
         return try await req.page("rulesets", Context(
-            frame: PageFrame(req, title: "规则版本", active: "rulesets"),
-            versions: book.versions.reversed().map {
+            frame: PageFrame(req, title: "规则版本", active: "rulesets"), head: sort.head(req, path: "/admin/rules"),
+            versions: sort.sorted(Array(book.versions.reversed()), by: [
+                "version": { .plain($0.version) }, "effective": { .day($0.effectiveFrom) }, "source": { .text($0.source) },
+            ]).map {
                 Version(version: $0.version, effectiveFrom: $0.effectiveFrom.chinese, source: $0.source, inForce: $0.version == current.version)
             },
             draft: text, problems: problems, hasProblems: !problems.isEmpty, notice: notice, hasNotice: notice != nil), status: status)

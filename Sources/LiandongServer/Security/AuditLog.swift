@@ -76,12 +76,16 @@ enum AuditLog {
             try c.encode(source, forKey: .source); try c.encode(algorithm, forKey: .algorithm); try c.encode(prevHash, forKey: .prevHash)
         }
 
-        /// The hash of the canonical JSON with `algorithm`.
-        func hash(using algorithm: AuditHashAlgorithm) -> String {
+        /// The canonical JSON: keys sorted, slashes as they are.
+        var encoded: Data {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = try! encoder.encode(self)
-            return algorithm.hexDigest(data)
+            return try! encoder.encode(self)
+        }
+
+        /// The hash of the canonical JSON with `algorithm`.
+        func hash(using algorithm: AuditHashAlgorithm) -> String {
+            algorithm.hexDigest(encoded)
         }
 
         /// The hash with the algorithm the entry records.

@@ -8,7 +8,9 @@ extension Database {
     /// SQLITE_BUSY at once (waiting could deadlock). Such a transaction has been rolled back
     /// whole, so it is run again, after a short random pause, until it gets its turn: concurrent
     /// ingest batches all land instead of failing. PostgreSQL never takes this path.
+    /// Inside a transaction already, `body` joins it: only the outermost transaction can be run again.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
+        if inTransaction { return try await body(self) }
         var attempt = 0
         // The driver may run the body in a task of its own: the bulk paths' setting goes along.
         let prepared = SQLiteRaw.enabled
