@@ -80,15 +80,11 @@ enum DeductionService {
                 var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var item: String; var points_tenths: Int
                 var occurred_at: Date; var rule_version: String
             }
-            let fresh = try await sql.select()
+            let fresh = try await unproposedFindings(sql.select()
                 .columns(SQLColumn("id", table: "findings"), SQLColumn("unit_id", table: "findings"), SQLColumn("agency", table: "findings"),
                          SQLColumn("jurisdiction_id", table: "findings"),
                          SQLColumn("item", table: "findings"), SQLColumn("points_tenths", table: "findings"),
-                         SQLColumn("occurred_at", table: "findings"), SQLColumn("rule_version", table: "findings"))
-                .from("findings")
-                .join("deductions", method: SQLJoinMethod.left, on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
-                .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
-                .where(SQLColumn("id", table: "deductions"), .is, SQLLiteral.null)
+                         SQLColumn("occurred_at", table: "findings"), SQLColumn("rule_version", table: "findings")))
                 .all(decoding: F.self)
             for chunk in fresh.chunked(into: 200) {
                 var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "jurisdiction_id", "item", "status", "points_tenths",
@@ -103,11 +99,7 @@ enum DeductionService {
             }
             // Proposals whose finding no longer holds.
             struct W: Decodable { var id: Int; var state: String }
-            let stale = try await sql.select().columns(SQLColumn("id", table: "deductions"), SQLColumn("state", table: "deductions"))
-                .from("deductions")
-                .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
-                .where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
-                .where(SQLColumn("withdrawn_at", table: "findings"), .isNot, SQLLiteral.null)
+            let stale = try await staleProposals(sql.select().columns(SQLColumn("id", table: "deductions"), SQLColumn("state", table: "deductions")))
                 .all(decoding: W.self)
             for row in stale {
                 var state = try InspectionService.decode(DeductionState.self, row.state)
@@ -128,20 +120,26 @@ enum DeductionService {
         }
     }
 
-    /// Whether an active finding has no deduction yet, or a proposal's finding was withdrawn.
-    static func needsSync(on sql: any SQLDatabase) async throws -> Bool {
-        let fresh = try await sql.select().column(SQLColumn("id", table: "findings")).from("findings")
+    /// Active findings that have no deduction yet.
+    private static func unproposedFindings(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
+        select.from("findings")
             .join("deductions", method: SQLJoinMethod.left, on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
             .where(SQLColumn("id", table: "deductions"), .is, SQLLiteral.null)
-            .limit(1).first()
-        if fresh != nil { return true }
-        let stale = try await sql.select().column(SQLColumn("id", table: "deductions")).from("deductions")
+    }
+
+    /// Proposals whose finding was withdrawn.
+    private static func staleProposals(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
+        select.from("deductions")
             .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
             .where(SQLColumn("withdrawn_at", table: "findings"), .isNot, SQLLiteral.null)
-            .limit(1).first()
-        return stale != nil
+    }
+
+    /// Whether an active finding has no deduction yet, or a proposal's finding was withdrawn.
+    static func needsSync(on sql: any SQLDatabase) async throws -> Bool {
+        if try await unproposedFindings(sql.select().column(SQLColumn("id", table: "findings"))).limit(1).first() != nil { return true }
+        return try await staleProposals(sql.select().column(SQLColumn("id", table: "deductions"))).limit(1).first() != nil
     }
 
     /// The deductions a filter selects, joined to their findings and units.

@@ -39,6 +39,7 @@ final class PageCache: Sendable {
         var pages: [String: Page] = [:]
         var bytes = 0
         var making: [String: Task<Page?, any Error>] = [:]
+        var waits = 0
     }
 
     let maxAge: TimeAmount
@@ -74,6 +75,9 @@ final class PageCache: Sendable {
 
     var count: Int { state.withLockedValue { $0.pages.count } }
 
+    /// How many requests have waited for a page another one was making.
+    var waits: Int { state.withLockedValue { $0.waits } }
+
     /// The page kept under `key` if it is still good at `generation`.
     func page(_ key: String, generation: UInt64, now: NIODeadline = .now()) -> Page? {
         state.withLockedValue { state in
@@ -93,7 +97,11 @@ final class PageCache: Sendable {
         let step: Step = state.withLockedValue { state in
             let kept = state.pages[key].flatMap { $0.generation == generation && now - $0.made < maxAge ? $0 : nil }
             if let kept, now - kept.made < .nanoseconds(maxAge.nanoseconds / 5 * 4) { return .kept(kept) }
-            if let task = state.making[flightKey] { return kept.map { .kept($0) } ?? .wait(task) }
+            if let task = state.making[flightKey] {
+                if let kept { return .kept(kept) }
+                state.waits += 1
+                return .wait(task)
+            }
             let holder = NIOLockedValueBox<Response?>(nil)
             let task = Task<Page?, any Error> {
                 let (response, page) = try await make()
