@@ -67,6 +67,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.middleware.use(DataGenerationMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(LiandongErrorMiddleware())
+    app.middleware.use(WritePatienceMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.routes.defaultMaxBodySize = "2mb"
 
@@ -148,25 +149,60 @@ func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async thr
         guard FileManager.default.fileExists(atPath: directory) else {
             throw ConfigurationError(variable: "DATABASE_URL", message: "SQLite 文件所在目录“\(directory)”不存在")
         }
-        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+        // One reading connection per event loop (SQLite's driver keeps no more) and, on the same
+        // file, writing connections that `writeTransaction` uses one at a time: writers queue at
+        // the file's gate holding no connection, and reads never wait behind a write.
+        app.databases.useGatedSQLite { .sqlite(.file(path), connectionPoolTimeout: .seconds(Int64(DatabasePool.requestTimeoutSeconds))) }
         // WAL lets pages read while a write is under way; the setting persists in the file.
         let sql = app.db as! any SQLDatabase
         try await sql.raw("PRAGMA journal_mode=WAL").run()
-        // `synchronous` belongs to each connection. The pool keeps one connection per event loop
-        // for the life of the application, so setting it on each now covers every write.
+        // `synchronous` and the busy timeout belong to each connection. Each pool keeps one
+        // connection per event loop for the life of the application, so setting them on each now
+        // covers every write.
         let synchronous = try sqliteSynchronous(from: Environment.get("LIANDONG_SQLITE_SYNCHRONOUS"))
         for loop in app.eventLoopGroup.makeIterator() {
-            guard let db = app.databases.database(.sqlite, logger: app.logger, on: loop) as? any SQLDatabase else { continue }
-            try await db.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
+            for id in [DatabaseID.sqlite, .sqliteWriter] {
+                guard let db = app.databases.database(id, logger: app.logger, on: loop) as? any SQLDatabase else { continue }
+                try await db.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
+                // Another process writing the file (a command beside the server) is waited for up
+                // to this long, sleeping, before SQLite refuses the write.
+                try await db.raw("PRAGMA busy_timeout = \(unsafeRaw: String(DatabasePool.busyTimeoutMilliseconds))").run()
+            }
         }
     case .postgres(let url, let searchPath):
         var configuration = try SQLPostgresConfiguration(url: url)
         configuration.searchPath = searchPath
-        app.databases.use(.postgres(configuration: configuration), as: .psql)
+        // Writers run side by side on PostgreSQL: enough connections for the ingest clients and
+        // the pages at once, and a request waits up to the pool's timeout for one.
+        app.databases.use(.postgres(configuration: configuration,
+                                    maxConnectionsPerEventLoop: try DatabasePool.connectionsPerEventLoop(from: Environment.get),
+                                    connectionPoolTimeout: .seconds(Int64(DatabasePool.requestTimeoutSeconds)),
+                                    encodingContext: .default, decodingContext: .default), as: .psql)
         if let schema = searchPath?.first {
             // A deployment (or a test) may keep its tables in a schema of its own.
             try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
         }
+    }
+}
+
+/// The database connections: how many, and how long a request waits for one.
+enum DatabasePool {
+    /// How long a request waits for a pooled connection before it is answered 503.
+    static let requestTimeoutSeconds = 30
+    /// SQLite: how long a write waits for another process's write lock.
+    static let busyTimeoutMilliseconds = 10_000
+    /// How long an HTTP request waits for its turn to write (SQLite) before it is answered 503
+    /// with `Retry-After`; the commands wait as long as it takes.
+    static let writeWaitSeconds = 20
+
+    /// `LIANDONG_DB_CONNECTIONS`: PostgreSQL connections per event loop (one loop per core),
+    /// 8 by default.
+    static func connectionsPerEventLoop(from get: (String) -> String?) throws -> Int {
+        guard let raw = get("LIANDONG_DB_CONNECTIONS")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return 8 }
+        guard let value = Int(raw), (1...64).contains(value) else {
+            throw ConfigurationError(variable: "LIANDONG_DB_CONNECTIONS", message: "应为 1 到 64 之间的整数,而不是“\(raw)”")
+        }
+        return value
     }
 }
 
@@ -188,6 +224,8 @@ struct LiandongState: Sendable {
     var totpSecrets = TwoFactor.SecretBox(key: nil)
     /// Rendered pages kept for a few seconds (`LIANDONG_PAGE_CACHE_SECONDS`); nil when off.
     var pageCache: PageCache?
+    /// How long a request waits for its turn to write before it is answered 503.
+    var writePatience: Duration = .seconds(DatabasePool.writeWaitSeconds)
     /// The time for sign-in and sessions; tests move it.
     let clock = LiandongClock()
     let loginLimiter: RateLimiter

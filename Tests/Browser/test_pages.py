@@ -17,7 +17,7 @@ NEW_ADMIN_PASSWORD = "Lishui-Guanli-2026"
 LIAISON_PASSWORD = "Lianluo-Yuan-2026"
 
 
-def wait_text(browser, text, timeout=10):
+def wait_text(browser, text, timeout=30):
     """Waits until the page shows the text (a click's navigation finishes on its own time)."""
     WebDriverWait(browser, timeout).until(lambda b: text in b.page_source, f"page never showed {text!r}")
 

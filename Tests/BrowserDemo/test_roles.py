@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from conftest import PASSWORD, shot
 
 
-def wait_text(browser, text, timeout=15):
+def wait_text(browser, text, timeout=30):
     WebDriverWait(browser, timeout).until(lambda b: text in b.page_source, f"page never showed {text!r}")
 
 

@@ -248,32 +248,106 @@ struct DispatchIngestTests {
 
 @Suite("Concurrent writers")
 struct ConcurrentIngestTests {
-    /// Batches arriving at once on different connections all land, whole and once: SQLite's
-    /// refusal of a second writer makes a batch wait its turn, never fail.
+    struct N: Decodable { var n: Int }
+
+    static func count(_ table: String, _ app: Application) async throws -> Int {
+        try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM \(ident: table)").first(decoding: N.self)?.n ?? -1
+    }
+
+    /// Forty incidents of batch `batch`, each instructed and arrived: 80 events, 40 dispatches.
+    static func batch(_ batch: Int) -> [DispatchEventInput] {
+        let t0 = ChinaTime.parseTimestamp("2026-03-01T08:00:00+08:00")!
+        return (0..<40).flatMap { i -> [DispatchEventInput] in
+            let incident = "C-\(batch)-\(i)"
+            let at = t0.addingTimeInterval(Double(batch * 1000 + i * 10))
+            return [DispatchEventInput(eventID: "\(incident)-0", incidentID: incident, unit: "市水利局", type: .instructed, at: at),
+                    DispatchEventInput(eventID: "\(incident)-1", incidentID: incident, unit: "市水利局", type: .arrived, at: at.addingTimeInterval(600))]
+        }
+    }
+
+    /// Batches arriving at once on different connections all land, whole and once: each waits
+    /// its turn (SQLite's write queue, PostgreSQL's pool), never fails. Nothing here depends on
+    /// how fast the machine is: the commands wait as long as it takes.
     @Test func concurrentBatchesAllLand() async throws {
         try await withTestApp { app in
             let loops = Array(app.eventLoopGroup.makeIterator())
-            let t0 = ChinaTime.parseTimestamp("2026-03-01T08:00:00+08:00")!
             try await withThrowingTaskGroup(of: IngestSummary.self) { group in
                 for batch in 0..<12 {
                     let db = app.databases.database(logger: app.logger, on: loops[batch % loops.count])!
-                    let events = (0..<40).flatMap { i -> [DispatchEventInput] in
-                        let incident = "C-\(batch)-\(i)"
-                        let at = t0.addingTimeInterval(Double(batch * 1000 + i * 10))
-                        return [DispatchEventInput(eventID: "\(incident)-0", incidentID: incident, unit: "市水利局", type: .instructed, at: at),
-                                DispatchEventInput(eventID: "\(incident)-1", incidentID: incident, unit: "市水利局", type: .arrived, at: at.addingTimeInterval(600))]
-                    }
+                    let events = Self.batch(batch)
                     group.addTask { try await DispatchService.ingest(events, actor: .console(), rules: app.liandong.ruleBook, on: db) }
                 }
                 var new = 0
                 for try await summary in group { new += summary.new }
                 #expect(new == 12 * 80)
             }
-            struct N: Decodable { var n: Int }
-            let stored = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM dispatch_events").first(decoding: N.self)?.n
-            #expect(stored == 12 * 80)
-            let dispatches = try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM dispatches").first(decoding: N.self)?.n
-            #expect(dispatches == 12 * 40)
+            #expect(try await Self.count("dispatch_events", app) == 12 * 80)
+            #expect(try await Self.count("dispatches", app) == 12 * 40)
+            #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "dispatch.ingest").count() == 12)
+        }
+    }
+
+    /// Twenty-four clients post at once over HTTP: each gets 200 (stored whole) or 503 with
+    /// Retry-After (stored not at all), never another answer; what was answered 200 is there once.
+    @Test func twentyFourClientsAtOnceGetTwoHundredOrFiveOhThree() async throws {
+        try await withTestApp { app in
+            let token = try await DispatchIngestTests().ingestToken(app)
+            let statuses = try await withThrowingTaskGroup(of: (Int, HTTPStatus, String?).self) { group in
+                for batch in 0..<24 {
+                    let body = "[" + Self.batch(batch).map { e in
+                        DispatchIngestTests.event(e.eventID, e.incidentID, e.unit, e.type.rawValue,
+                                                  String(ChinaTime.isoString(e.at).dropFirst(11).prefix(8)))
+                    }.joined(separator: ",") + "]"
+                    group.addTask {
+                        var result: (Int, HTTPStatus, String?) = (batch, .internalServerError, nil)
+                        try await DispatchIngestTests().post(app, token, body) { res in
+                            result = (batch, res.status, res.headers.first(name: .retryAfter))
+                        }
+                        return result
+                    }
+                }
+                var all: [(Int, HTTPStatus, String?)] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+            #expect(statuses.count == 24)
+            for (batch, status, retryAfter) in statuses {
+                #expect(status == .ok || status == .serviceUnavailable, "batch \(batch): \(status)")
+                if status == .serviceUnavailable { #expect(retryAfter != nil) }
+            }
+            let landed = statuses.filter { $0.1 == .ok }.count
+            #expect(try await Self.count("dispatch_events", app) == landed * 80)
+            #expect(try await Self.count("dispatches", app) == landed * 40)
+        }
+    }
+
+    /// A writer that cannot get its turn in time is answered 503 with Retry-After, and nothing of
+    /// it is stored; once the turn is free the same request lands. (SQLite: PostgreSQL has no queue.)
+    @Test(.enabled(if: !TestDatabase.isPostgres)) func aWriterThatWaitsTooLongGetsFiveOhThreeAndStoresNothing() async throws {
+        try await withTestApp { app in
+            let token = try await DispatchIngestTests().ingestToken(app)
+            app.liandong.writePatience = .milliseconds(200)
+            let body = "[" + DispatchIngestTests.event("W-1", "110-W", "市水利局", "instructed", "08:15:00") + "]"
+            let holding = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            // Another writer holds the turn until told to let go.
+            let holder = Task {
+                try await app.db.writeTransaction { _ in
+                    holding.continuation.yield()
+                    for await _ in release.stream { break }
+                }
+            }
+            for await _ in holding.stream { break }
+            try await DispatchIngestTests().post(app, token, body) { res in
+                #expect(res.status == .serviceUnavailable)
+                #expect(res.headers.first(name: .retryAfter) == "2")
+                #expect(res.body.string.contains("系统正忙"))
+            }
+            #expect(try await Self.count("dispatch_events", app) == 0)
+            release.continuation.yield()
+            try await holder.value
+            try await DispatchIngestTests().post(app, token, body) { res in #expect(res.status == .ok) }
+            #expect(try await Self.count("dispatch_events", app) == 1)
         }
     }
 }

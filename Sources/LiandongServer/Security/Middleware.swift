@@ -16,7 +16,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
             if token.lastUsedAt.map({ now.timeIntervalSince($0) > 60 }) ?? true {
                 token.lastUsedAt = now
                 // Bookkeeping: a read must not fail because this write does (a full disk, a busy database).
-                do { try await token.save(on: req.db) } catch { req.logger.warning("token last use not recorded: \(String(reflecting: error))") }
+                await req.db.bookkeeping("token last use", logger: req.logger) { db in try await token.save(on: db) }
             }
         } else if let cookie = req.cookies[Auth.sessionCookie]?.string, !cookie.isEmpty {
             try await loadSession(cookie, req)
@@ -42,7 +42,7 @@ struct PrincipalMiddleware: AsyncMiddleware {
         // Refresh the idle clock at most once a minute: one write per minute, not per request.
         if now.timeIntervalSince(session.lastSeenAt) > 60 {
             session.lastSeenAt = now
-            do { try await session.save(on: req.db) } catch { req.logger.warning("session idle clock not refreshed: \(String(reflecting: error))") }
+            await req.db.bookkeeping("session idle clock", logger: req.logger) { db in try await session.save(on: db) }
         }
         req.authSession = session
         req.account = account

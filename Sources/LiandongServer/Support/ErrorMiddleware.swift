@@ -42,6 +42,10 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
             if let abort = error as? any AbortError {
                 for (name, value) in abort.headers where name.lowercased() != "content-type" { response.headers.replaceOrAdd(name: name, value: value) }
             }
+            // Busy, not broken: the client sends the same request again a little later.
+            if status == .serviceUnavailable, !response.headers.contains(name: .retryAfter) {
+                response.headers.replaceOrAdd(name: .retryAfter, value: String(Self.retryAfterSeconds))
+            }
             return response
         }
     }
@@ -60,9 +64,23 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
             return (e.status, chineseReason(e.status, e.reason), nil)
         case _ where isStorageFull(error):
             return (.insufficientStorage, storageFullMessage, nil)
+        case _ where isBusy(error):
+            return (.serviceUnavailable, busyMessage, nil)
         default:
             return (.internalServerError, "服务器内部错误,请稍后重试或联系管理员", nil)
         }
+    }
+
+    static let busyMessage = "系统正忙,本次请求未保存任何内容;请稍后重试"
+    /// What `Retry-After` says when the database is busy.
+    static let retryAfterSeconds = 2
+
+    /// The request could not get its turn in time: the write queue (`WriteGate`), a pooled
+    /// connection, or another process's SQLite write lock. Nothing of it was stored.
+    static func isBusy(_ error: any Error) -> Bool {
+        if error is WriteGate.Busy { return true }
+        if let e = error as? ConnectionPoolTimeoutError, case .connectionRequestTimeout = e { return true }
+        return isWriteContention(error)
     }
 
     static let storageFullMessage = "服务器磁盘空间不足,本次写入未保存;请联系管理员释放空间后重试"

@@ -1,35 +1,72 @@
 import Fluent
 import FluentSQLiteDriver
 import Foundation
+import SQLKit
 
 extension Database {
-    /// A transaction that writes. SQLite lets one connection write at a time; a transaction that
-    /// began by reading and then wants to write while another connection writes is refused with
-    /// SQLITE_BUSY at once (waiting could deadlock). Such a transaction has been rolled back
-    /// whole, so it is run again, after a short random pause, until it gets its turn: concurrent
-    /// ingest batches all land instead of failing. PostgreSQL never takes this path.
+    /// A transaction that writes. On SQLite the writers of this process take turns through the
+    /// file's `WriteGate` (first come, first served; waiting holds no connection), and each takes
+    /// the write lock with its first statement, as `BEGIN IMMEDIATE` would, instead of finding
+    /// half-way that another writer has it. Another process writing the same file (a `liandong`
+    /// command beside the server) is waited for by the busy timeout; should SQLite still refuse,
+    /// the transaction has been rolled back whole and runs again after a short random pause.
+    /// PostgreSQL takes none of this: its writers run side by side.
     /// Inside a transaction already, `body` joins it: only the outermost transaction can be run again.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         if inTransaction { return try await body(self) }
-        var attempt = 0
-        // The driver may run the body in a task of its own: the bulk paths' setting goes along.
-        let prepared = SQLiteRaw.enabled
-        while true {
-            do {
-                return try await transaction { tx in try await SQLiteRaw.$enabled.withValue(prepared) { try await body(tx) } }
-            } catch let error where Self.isContention(error) && attempt < 200 {
-                attempt += 1
-                try await Task.sleep(nanoseconds: UInt64.random(in: 500_000...(5_000_000 + UInt64(min(attempt, 20)) * 1_000_000)))
+        guard let gate = writeGate else { return try await transaction(body) }
+        let writer = self.writer
+        return try await gate.withTurn {
+            var attempt = 0
+            // The driver may run the body in a task of its own: the task's settings go along.
+            let prepared = SQLiteRaw.enabled
+            let held = WriteGate.held
+            while true {
+                do {
+                    return try await writer.transaction { tx in
+                        try await SQLiteRaw.$enabled.withValue(prepared) {
+                            try await WriteGate.$held.withValue(held) {
+                                try await Self.takeWriteLock(tx)
+                                return try await body(tx)
+                            }
+                        }
+                    }
+                } catch let error where isWriteContention(error) && attempt < 50 {
+                    attempt += 1
+                    try await Task.sleep(nanoseconds: UInt64.random(in: 1_000_000...(10_000_000 + UInt64(min(attempt, 20)) * 5_000_000)))
+                }
             }
+        }
+    }
+
+    /// SQLite's write lock for the rest of the transaction, taken by a write that changes nothing
+    /// (Fluent begins a deferred transaction). Before the first migration the log does not exist
+    /// yet; the transaction's own first write takes the lock then.
+    private static func takeWriteLock(_ tx: any Database) async throws {
+        guard let sql = tx as? any SQLDatabase else { return }
+        do {
+            try await sql.raw("UPDATE \(ident: MigrationLog.schema) SET batch = batch WHERE 0 = 1").run()
+        } catch let error where !isWriteContention(error) {
+            // No migration log yet: nothing to lock against but this start's own transactions.
         }
     }
 }
 
 extension Database {
-    /// SQLite's contention, from SQLiteNIO or from a prepared statement of the bulk paths.
-    static func isContention(_ error: any Error) -> Bool {
-        (error as? SQLiteError)?.isContention ?? (error as? SQLiteStatementError)?.isContention ?? false
+    /// Bookkeeping (a session's or a token's last use): written if the turn to write comes within
+    /// a moment, skipped if the database is busy or the write fails; the request goes on either way.
+    func bookkeeping(_ what: String, logger: Logger, _ body: @escaping @Sendable (any Database) async throws -> Void) async {
+        do {
+            try await WriteGate.$patience.withValue(.milliseconds(200)) { try await writeTransaction(body) }
+        } catch {
+            logger.warning("\(what) not recorded: \(String(reflecting: error))")
+        }
     }
+}
+
+/// SQLite's contention, from SQLiteNIO or from a prepared statement of the bulk paths.
+func isWriteContention(_ error: any Error) -> Bool {
+    (error as? SQLiteError)?.isContention ?? (error as? SQLiteStatementError)?.isContention ?? false
 }
 
 extension SQLiteError {

@@ -1,0 +1,169 @@
+import Fluent
+import Vapor
+import Foundation
+import NIOConcurrencyHelpers
+
+/// One writer at a time in this process, in the order they came: a FIFO queue in front of an
+/// SQLite file's write lock. SQLite lets one connection write at a time; without the queue two
+/// transactions of this process race for the lock and the loser is refused or left waiting on a
+/// pooled connection until the pool gives up. With it, a writer waits its turn holding no
+/// connection, and reads go on on their own connections meanwhile (WAL).
+///
+/// A writer that waits longer than its patience (`WriteGate.$patience`, set for HTTP requests
+/// by `WritePatienceMiddleware`) gives up with `WriteGate.Busy` before anything of it is
+/// written; the commands and the scheduler wait as long as it takes.
+final class WriteGate: Sendable {
+    /// A writer gave up waiting for its turn; nothing of it was written.
+    struct Busy: Error, CustomStringConvertible {
+        var waited: Duration
+        var description: String { "waited \(waited) for the write turn" }
+    }
+
+    /// How long a writer of the current task waits for its turn; nil: as long as it takes.
+    @TaskLocal static var patience: Duration? = nil
+    /// The gate the current task holds, so that a write inside a write (another handle on the
+    /// same file, in the same task) joins the turn instead of waiting for itself.
+    @TaskLocal static var held: ObjectIdentifier? = nil
+
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var busy = false
+        var waiters: [Waiter] = []
+        var nextID: UInt64 = 0
+        /// Waiters that gave up (deadline or cancellation) before they were queued.
+        var abandoned: Set<UInt64> = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    init() {}
+
+    /// Runs `body` in this gate's turn.
+    func withTurn<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        if Self.held == ObjectIdentifier(self) { return try await body() }
+        try await acquire(patience: Self.patience)
+        defer { release() }
+        return try await Self.$held.withValue(ObjectIdentifier(self)) { try await body() }
+    }
+
+    /// Writers waiting now (not counting the one writing).
+    var waiting: Int { state.withLockedValue { $0.waiters.count } }
+
+    private func acquire(patience: Duration?) async throws {
+        let id: UInt64? = state.withLockedValue { s in
+            if !s.busy { s.busy = true; return nil }
+            s.nextID += 1
+            return s.nextID
+        }
+        guard let id else { return }
+        let started = ContinuousClock.now
+        var timer: Task<Void, Never>?
+        if let patience {
+            timer = Task { [weak self] in
+                try? await Task.sleep(for: patience)
+                if !Task.isCancelled { self?.abandon(id, with: Busy(waited: ContinuousClock.now - started)) }
+            }
+        }
+        defer { timer?.cancel() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome: Result<Void, any Error>? = state.withLockedValue { s in
+                    if s.abandoned.remove(id) != nil { return .failure(CancellationError()) }
+                    if !s.busy { s.busy = true; return .success(()) }
+                    s.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        } onCancel: {
+            abandon(id, with: CancellationError())
+        }
+    }
+
+    /// Takes a waiter out of the queue with `error`; one not queued yet is refused when it comes.
+    private func abandon(_ id: UInt64, with error: any Error) {
+        let waiter: Waiter? = state.withLockedValue { s in
+            if let index = s.waiters.firstIndex(where: { $0.id == id }) { return s.waiters.remove(at: index) }
+            s.abandoned.insert(id)
+            return nil
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    /// Hands the turn to the next waiter, or frees the gate.
+    private func release() {
+        let next: Waiter? = state.withLockedValue { s in
+            if s.waiters.isEmpty { s.busy = false; s.abandoned.removeAll(); return nil }
+            return s.waiters.removeFirst()
+        }
+        next?.continuation.resume()
+    }
+}
+
+/// An SQLite configuration that carries the write gate of its file and the pool of its writing
+/// connections: every `Database` made from it finds both in `context.configuration`, so that
+/// `writeTransaction` queues on the right file (tests run many files side by side in one process)
+/// and writes on a connection of its own while reads keep theirs.
+struct GatedDatabaseConfiguration: DatabaseConfiguration {
+    var base: any DatabaseConfiguration
+    let gate: WriteGate
+    /// The writers' pool, nil for the writers' own configuration.
+    let writer: WriterPool?
+
+    var middleware: [any AnyModelMiddleware] {
+        get { base.middleware }
+        set { base.middleware = newValue }
+    }
+
+    func makeDriver(for databases: Databases) -> any DatabaseDriver { base.makeDriver(for: databases) }
+}
+
+/// Where the writing connections of an SQLite file are: a database id of the application's
+/// `Databases` (the same file, a pool of its own).
+struct WriterPool: Sendable {
+    let id: DatabaseID
+    weak var databases: Databases?
+
+    func database(logger: Logger, on eventLoop: any EventLoop) -> (any Database)? {
+        databases?.database(id, logger: logger, on: eventLoop)
+    }
+}
+
+extension DatabaseID {
+    /// The writing connections of the SQLite file (`writeTransaction` runs there).
+    static let sqliteWriter = DatabaseID(string: "sqlite-writer")
+}
+
+extension Databases {
+    /// An SQLite file as the default database for reading, and a second pool on the same file
+    /// for `writeTransaction`, with one write gate for both.
+    func useGatedSQLite(_ make: () -> DatabaseConfigurationFactory) {
+        let gate = WriteGate()
+        use(GatedDatabaseConfiguration(base: make().make(), gate: gate, writer: WriterPool(id: .sqliteWriter, databases: self)),
+            as: .sqlite, isDefault: true)
+        use(GatedDatabaseConfiguration(base: make().make(), gate: gate, writer: nil), as: .sqliteWriter, isDefault: false)
+    }
+}
+
+extension Database {
+    /// The write gate of this database's file (SQLite); nil on PostgreSQL, which has its own
+    /// row locks and lets writers run side by side.
+    var writeGate: WriteGate? { (context.configuration as? GatedDatabaseConfiguration)?.gate }
+
+    /// Where this database's writes run: the file's writing connections (SQLite), or itself.
+    var writer: any Database {
+        (context.configuration as? GatedDatabaseConfiguration)?.writer?.database(logger: logger, on: eventLoop) ?? self
+    }
+}
+
+/// A request waits at most `LiandongState.writePatience` (`DatabasePool.writeWaitSeconds`) for
+/// its turn to write; past that it is answered 503 with `Retry-After` and nothing of it is stored.
+struct WritePatienceMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        try await WriteGate.$patience.withValue(request.application.liandong.writePatience) { try await next.respond(to: request) }
+    }
+}
