@@ -281,11 +281,12 @@ struct DispatchGeneratorTests {
     }
 
     @Test func jsonLinesEscapeWhatJSONRequires() throws {
-        let odd = [GeneratorUnit(id: 1, name: "水务\"集团\"\\东区\t值班", level: .one),
+        let odd = [GeneratorUnit(id: 1, name: "水务\"集团\"\\东区 值班", level: .one),
                    GeneratorUnit(id: 2, name: "市公安局", level: .one, publicSecurity: true)]
         var generator = DispatchGenerator(units: odd, rules: .initial, seed: 5)
         var events = generator.events(in: .month(2026, 12), dispatches: 50)
-        events[0].note = "第一行\n第二行"
+        // Names and ids carry no control characters (they are refused); a note may.
+        events[0].note = "第一行\n第二行\t附注"
         let parsed = try DispatchEventParser.parseJSONLines(DispatchGenerator.jsonLines(events))
         #expect(parsed == events)
         #expect(Set(parsed.map(\.unit)) == Set(odd.map(\.name)))

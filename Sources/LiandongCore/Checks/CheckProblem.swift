@@ -25,3 +25,16 @@ enum ClockText {
         return text
     }
 }
+
+/// Identifiers and names that people and other systems give (check ids, event ids, unit names)
+/// end up in page addresses and in headers: none may carry a control character (a CR or LF
+/// there would end a header and start another).
+public enum IdentifierText {
+    /// A control character (C0 or DEL).
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || scalar.value == 0x7F }
+
+    public static func hasControlCharacters(_ text: String) -> Bool { text.utf8.contains { $0 < 0x20 || $0 == 0x7F } }
+
+    /// What a clerk is told when an identifier has one.
+    public static let controlCharacterMessage = "不能包含换行等控制字符"
+}

@@ -82,6 +82,7 @@ public enum DispatchEventParser {
                 if required { throw fail(key, "不能为空") }
                 return nil
             }
+            if key != "note", IdentifierText.hasControlCharacters(value) { throw fail(key, IdentifierText.controlCharacterMessage) }
             // Characters as users count them; the byte count bounds it from above cheaply.
             guard value.utf8.count <= max || value.count <= max else { throw fail(key, "不能超过\(max)个字符") }
             return value

@@ -52,6 +52,9 @@ public struct Drill: Hashable, Sendable, Codable {
         guard !checkID.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw CheckProblem(field: "check_id", message: "检查编号不能为空")
         }
+        guard !IdentifierText.hasControlCharacters(checkID) else {
+            throw CheckProblem(field: "check_id", message: "检查编号" + IdentifierText.controlCharacterMessage)
+        }
         guard !units.isEmpty else { throw CheckProblem(field: "units", message: "至少应有一个参加检查的单位") }
         var seen: [Int: Int] = [:]
         for (index, unit) in units.enumerated() {

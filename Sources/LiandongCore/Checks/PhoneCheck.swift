@@ -63,6 +63,9 @@ public struct PhoneCheck: Hashable, Sendable, Codable {
         guard !checkID.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw CheckProblem(field: "check_id", message: "检查编号不能为空")
         }
+        guard !IdentifierText.hasControlCharacters(checkID) else {
+            throw CheckProblem(field: "check_id", message: "检查编号" + IdentifierText.controlCharacterMessage)
+        }
         // mechanism.md §5 "Phone checks": one check makes up to `phoneCheckAttempts` calls.
         guard !attempts.isEmpty else {
             throw CheckProblem(field: "attempts", message: "至少应记录1次拨打")

@@ -15,8 +15,12 @@ enum AuthPages {
     }
 
     /// Only a path on this site: never an absolute URL (an open redirect).
+    /// A redirect target after signing in: a path of this site, without control characters (a
+    /// CR or LF would end the `Location` header and start another), else the home page.
     static func safeNext(_ raw: String?) -> String {
-        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), !raw.hasPrefix("/login") else { return "/" }
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), !raw.hasPrefix("/login"),
+              !raw.unicodeScalars.contains(where: HeaderSafety.isControl)
+        else { return "/" }
         return raw
     }
 

@@ -232,6 +232,9 @@ enum InspectionPages {
         do {
             let checkID = form.check_id?.trimmingCharacters(in: .whitespaces) ?? ""
             guard !checkID.isEmpty, checkID.count <= 40 else { throw AppError.invalid("请填写检查编号", field: "check_id") }
+            guard !IdentifierText.hasControlCharacters(checkID) else {
+                throw AppError.invalid("检查编号" + IdentifierText.controlCharacterMessage, field: "check_id")
+            }
             let ids = (form.units ?? []).compactMap { Int($0) }
             guard !ids.isEmpty else { throw AppError.invalid("请选择参检单位", field: "units") }
             let units = try await LinkageUnit.query(on: req.db).filter(\.$id ~~ ids).all()

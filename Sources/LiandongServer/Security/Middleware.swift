@@ -121,6 +121,23 @@ func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
 }
 
+/// No header value leaves with a control character in it: a CR or LF would end the header and
+/// let whoever chose the value (a `next` parameter, an id someone typed) write headers of their
+/// own. The places that build headers check their values; this is the last guard behind them.
+enum HeaderSafety {
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool { IdentifierText.isControl(scalar) }
+
+    /// A redirect to an unsafe target goes home instead; any other unsafe header is dropped.
+    static func clean(_ headers: inout HTTPHeaders, logger: Logger) {
+        let unsafe = headers.filter { $0.value.unicodeScalars.contains(where: { isControl($0) && $0 != "\t" }) }
+        for (name, value) in unsafe {
+            logger.warning("unsafe response header removed", metadata: ["header": .string(name), "value": .string(value.debugDescription)])
+            headers.remove(name: name)
+            if name.lowercased() == "location" { headers.replaceOrAdd(name: .location, value: "/") }
+        }
+    }
+}
+
 /// Browser protections on every response.
 struct SecurityHeadersMiddleware: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -133,6 +150,9 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
         headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
         if req.account != nil || req.pendingSignIn != nil { headers.replaceOrAdd(name: .cacheControl, value: "no-store") }
+        // Behind TLS the browser keeps to HTTPS from now on.
+        if req.usesTLS { headers.replaceOrAdd(name: "Strict-Transport-Security", value: "max-age=31536000") }
+        HeaderSafety.clean(&headers, logger: req.logger)
         response.headers = headers
         return response
     }
