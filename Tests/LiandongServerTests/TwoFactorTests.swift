@@ -45,8 +45,13 @@ struct TwoFactorTests {
             }
             // The page shows the secret in groups of four and the otpauth URI; reloading shows the same.
             var secretText = ""
+            var pending: [String: String] = [:]
             try await app.send(.GET, "account/totp?next=/units", as: admin) { res in
                 #expect(res.status == .ok)
+                // The waiting secret stays with the page (a cookie bound to the session), not in the database.
+                let cookie = try #require(res.headers.setCookie?[TwoFactor.pendingCookie])
+                #expect(cookie.isHTTPOnly && cookie.path == "/account/totp" && cookie.sameSite == .strict)
+                pending[TwoFactor.pendingCookie] = cookie.string
                 let html = res.body.string
                 #expect(html.contains("系统管理员须启用动态口令"))
                 let range = try #require(html.range(of: #"id="totp-secret">[A-Z2-7 ]+<"#, options: .regularExpression))
@@ -55,12 +60,25 @@ struct TwoFactorTests {
                 #expect(html.contains("secret=\(secretText.replacingOccurrences(of: " ", with: ""))"))
             }
             #expect(secretText.split(separator: " ").allSatisfy { $0.count == 4 })
-            try await app.send(.GET, "account/totp", as: admin) { res in #expect(res.body.string.contains(secretText)) }
+            try await app.send(.GET, "account/totp", as: admin, cookies: pending) { res in #expect(res.body.string.contains(secretText)) }
             let secret = try #require(LiandongServer.TOTP.Base32.decode(secretText))
-            #expect(try await reload(app, admin.account).totpSecret?.hasPrefix("plain:") == true)
+            #expect(try await reload(app, admin.account).totpSecret == nil)
+            // Without the page's cookie (or with another session's) there is no secret to confirm.
+            let current = LiandongServer.TOTP(secret: secret).code(at: app.liandong.clock.now())
+            try await app.send(.POST, "account/totp", as: admin, form: ["code": current]) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("启用页面已过期"))
+            }
+            let stranger = try await app.signIn(.admin, totp: false)
+            var planted = ""
+            try await app.send(.GET, "account/totp", as: stranger) { res in planted = res.headers.setCookie?[TwoFactor.pendingCookie]?.string ?? "" }
+            try await app.send(.POST, "account/totp", as: admin, form: ["code": current], cookies: [TwoFactor.pendingCookie: planted]) { res in
+                #expect(res.status == .unprocessableEntity)
+            }
+            #expect(try await reload(app, admin.account).hasTwoFactor == false)
 
             // A wrong code does not enable it.
-            try await app.send(.POST, "account/totp", as: admin, form: ["code": "12345", "next": "/units"]) { res in
+            try await app.send(.POST, "account/totp", as: admin, form: ["code": "12345", "next": "/units"], cookies: pending) { res in
                 #expect(res.status == .unprocessableEntity)
                 #expect(res.body.string.contains("动态口令不正确"))
             }
@@ -69,7 +87,7 @@ struct TwoFactorTests {
             // The current code enables it and shows ten recovery codes, once.
             let code = LiandongServer.TOTP(secret: secret).code(at: app.liandong.clock.now())
             var codes: [String] = []
-            try await app.send(.POST, "account/totp", as: admin, form: ["code": code, "next": "/units"]) { res in
+            try await app.send(.POST, "account/totp", as: admin, form: ["code": code, "next": "/units"], cookies: pending) { res in
                 #expect(res.status == .ok)
                 let html = res.body.string
                 var rest = html[...]

@@ -127,12 +127,14 @@ enum TwoFactorPages {
         guard let account = req.account else { throw AppError(.unauthorized, "请先登录") }
         let next = next ?? AuthPages.safeNext(try? req.query.get(String.self, at: "next"))
         var secret = "", uri = "", remaining = 0
+        var pending: String?
         if account.hasTwoFactor {
             remaining = try await TwoFactor.remainingRecoveryCodes(account, on: req.db)
-        } else {
-            let raw = try await TwoFactor.pendingSecret(for: account, box: req.application.liandong.totpSecrets, on: req.db)
+        } else if let session = req.authSession {
+            let raw = TwoFactor.pendingSecret(cookie: req.cookies[TwoFactor.pendingCookie]?.string, session: session) ?? TOTP.generateSecret()
             secret = TwoFactor.grouped(raw)
             uri = TwoFactor.provisioningURI(raw, account: account)
+            pending = TwoFactor.pendingCookieValue(raw, session: session)
         }
         let context = EnrolContext(
             frame: PageFrame(req, title: "动态口令(两步验证)", active: ""), enrolled: account.hasTwoFactor,
@@ -140,7 +142,13 @@ enum TwoFactorPages {
             enabledAt: account.totpEnabledAt.map(ChinaTime.displayString) ?? "", remainingCodes: remaining, fewCodes: account.hasTwoFactor && remaining <= 3,
             secret: secret, uri: uri, issuer: TwoFactor.issuer, username: account.username, codes: codes, showCodes: !codes.isEmpty,
             next: next, error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil)
-        return try await req.page("account_totp", context, status: status)
+        let response = try await req.page("account_totp", context, status: status)
+        // The waiting secret stays with this page for half an hour; once enrolled it goes.
+        response.cookies[TwoFactor.pendingCookie] = pending.map {
+            HTTPCookies.Value(string: $0, maxAge: 1800, path: RequireSignIn.enrolmentPath, isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .strict)
+        } ?? HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: RequireSignIn.enrolmentPath,
+                               isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .strict)
+        return response
     }
 
     @Sendable static func enrolment(req: Request) async throws -> Response {
@@ -157,7 +165,9 @@ enum TwoFactorPages {
         let next = AuthPages.safeNext(form.next)
         let now = req.now
         do {
-            let codes = try await TwoFactor.confirmEnrolment(account, code: form.code ?? "", now: now, policy: req.application.liandong.security,
+            let secret = TwoFactor.pendingSecret(cookie: req.cookies[TwoFactor.pendingCookie]?.string, session: session)
+            let codes = try await TwoFactor.confirmEnrolment(account, secret: secret, code: form.code ?? "", now: now,
+                                                             policy: req.application.liandong.security,
                                                              box: req.application.liandong.totpSecrets, actor: try req.actor(), on: req.db)
             // The code just given is a fresh authentication.
             session.authenticatedAt = now

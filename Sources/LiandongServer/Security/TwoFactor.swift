@@ -185,32 +185,38 @@ enum TwoFactor {
 
     // MARK: Enrolment
 
-    /// The secret enrolment shows: the one waiting for its first code, or a new one, stored as
-    /// waiting. Reloading the page shows the same secret, so a phone already set up stays right.
-    static func pendingSecret(for account: Account, box: SecretBox, on db: any Database) async throws -> [UInt8] {
-        guard !account.hasTwoFactor else { throw AppError(.conflict, "动态口令已启用") }
-        let id = try account.requireID()
-        if let stored = account.totpSecret, let secret = try? box.open(stored, accountID: id) { return secret }
-        let secret = TOTP.generateSecret()
-        account.totpSecret = try box.seal(secret, accountID: id)
-        account.totpEnabledAt = nil
-        account.totpLastStep = nil
-        try await account.save(on: db)
-        return secret
+    /// The secret enrolment shows, waiting for its first code. It is kept in a cookie of the
+    /// enrolment page (`pendingCookie`), not in the database: opening a page writes nothing. The
+    /// cookie carries the secret and a MAC keyed with the session's own token, so a cookie planted
+    /// from elsewhere (another session's, an attacker's) is ignored, and reloading the page shows
+    /// the same secret, so a phone already set up stays right.
+    static let pendingCookie = "liandong_totp_pending"
+
+    static func pendingCookieValue(_ secret: [UInt8], session: AuthSession) -> String {
+        let text = TOTP.Base32.encode(secret)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(session.csrfToken.utf8)))
+        return text + "." + Data(mac).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Enables the waiting secret once a current code from it is entered; returns the recovery
-    /// codes, to be shown once.
-    static func confirmEnrolment(_ account: Account, code: String, now: Date, policy: SecurityPolicy, box: SecretBox,
+    /// The secret a pending cookie of this session carries; nil for a missing, altered or foreign one.
+    static func pendingSecret(cookie: String?, session: AuthSession) -> [UInt8]? {
+        guard let cookie, let dot = cookie.firstIndex(of: "."), let secret = TOTP.Base32.decode(String(cookie[..<dot])),
+              secret.count >= 16 else { return nil }
+        return constantTimeEqual(pendingCookieValue(secret, session: session), cookie) ? secret : nil
+    }
+
+    /// Enables `secret` (the one the enrolment page showed) once a current code from it is
+    /// entered; returns the recovery codes, to be shown once.
+    static func confirmEnrolment(_ account: Account, secret: [UInt8]?, code: String, now: Date, policy: SecurityPolicy, box: SecretBox,
                                  actor: Actor, on db: any Database) async throws -> [String] {
         guard !account.hasTwoFactor else { throw AppError(.conflict, "动态口令已启用") }
-        guard let stored = account.totpSecret else { throw AppError.invalid("请先打开启用页面,在验证器中添加密钥", field: "code") }
-        let secret = try box.open(stored, accountID: try account.requireID())
+        guard let secret else { throw AppError.invalid("启用页面已过期:请重新打开本页,在验证器中添加页面上的密钥后再输入口令", field: "code") }
         guard let digits = digits(code),
               let step = totp(secret).verify(code: digits, at: now, lastUsedCounter: nil, window: policy.totpDriftSteps)
         else {
             throw AppError.invalid("动态口令不正确:请确认验证器中添加的是本页的密钥、手机时间准确,再输入当前显示的6位数字", field: "code")
         }
+        account.totpSecret = try box.seal(secret, accountID: try account.requireID())
         return try await enable(account, step: step, now: now, policy: policy, actor: actor, on: db)
     }
 

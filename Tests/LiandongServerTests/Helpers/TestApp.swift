@@ -112,8 +112,9 @@ extension Application {
     }
 
     /// Sends a request as `user` (or as nobody).
+    /// `cookies`: more cookies to send beside the session's (those a page set, as a browser keeps them).
     func send(_ method: HTTPMethod, _ path: String, as user: TestUser?,
-              json: String? = nil, form: [String: String]? = nil,
+              json: String? = nil, form: [String: String]? = nil, cookies: [String: String] = [:],
               _ check: (TestingHTTPResponse) async throws -> Void = { _ in }) async throws {
         try await testing().test(method, path, beforeRequest: { req in
             if let json {
@@ -122,6 +123,11 @@ extension Application {
             }
             if let form { try req.content.encode(form, as: .urlEncodedForm) }
             user?.sign(&req)
+            for (name, value) in cookies {
+                var jar = req.headers.cookie ?? HTTPCookies()
+                jar[name] = HTTPCookies.Value(string: value)
+                req.headers.cookie = jar
+            }
         }, afterResponse: check)
     }
 }
