@@ -17,11 +17,6 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
     app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
-    // Tests see every write at once unless they turn the cache on themselves. On PostgreSQL
-    // several app servers may share the database, and one cannot see another's writes: the
-    // cache is off there unless the deployment turns it on (one server).
-    let cacheByDefault: Bool = if case .sqlite = setting { app.environment != .testing } else { false }
-    app.liandong.pageCache = try PageCache.configured(Environment.get("LIANDONG_PAGE_CACHE_SECONDS"), default: cacheByDefault ? 5 : 0)
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
     // Which SM3 this process chains with, said once at start (looked up only when it is said).
     app.logger.log(level: AuditLog.algorithm == .sm3 ? .info : .debug, "audit hash sm3 uses the \(SM3Digest.logDescription)")
@@ -64,7 +59,6 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
 
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
-    app.middleware.use(DataGenerationMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(LiandongErrorMiddleware())
     app.middleware.use(WritePatienceMiddleware())
@@ -94,6 +88,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(NoticeCommand(), as: "notice")
     app.asyncCommands.use(BenchCommand(), as: "bench")
     app.asyncCommands.use(GenerateCommand(), as: "generate")
+    app.asyncCommands.use(JudgeCommand(), as: "judge")
     app.lifecycle.use(PendingJudgement())
 }
 
@@ -175,7 +170,8 @@ func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async thr
         // Writers run side by side on PostgreSQL: enough connections for the ingest clients and
         // the pages at once, and a request waits up to the pool's timeout for one.
         app.databases.use(.postgres(configuration: configuration,
-                                    maxConnectionsPerEventLoop: try DatabasePool.connectionsPerEventLoop(from: Environment.get),
+                                    maxConnectionsPerEventLoop: try DatabasePool.connectionsPerEventLoop(from: Environment.get,
+                                                                                                     testing: app.environment == .testing),
                                     connectionPoolTimeout: .seconds(Int64(DatabasePool.requestTimeoutSeconds)),
                                     encodingContext: .default, decodingContext: .default), as: .psql)
         if let schema = searchPath?.first {
@@ -196,9 +192,9 @@ enum DatabasePool {
     static let writeWaitSeconds = 20
 
     /// `LIANDONG_DB_CONNECTIONS`: PostgreSQL connections per event loop (one loop per core),
-    /// 8 by default.
-    static func connectionsPerEventLoop(from get: (String) -> String?) throws -> Int {
-        guard let raw = get("LIANDONG_DB_CONNECTIONS")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return 8 }
+    /// 8 by default; 1 under test, where hundreds of applications share one server.
+    static func connectionsPerEventLoop(from get: (String) -> String?, testing: Bool = false) throws -> Int {
+        guard let raw = get("LIANDONG_DB_CONNECTIONS")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return testing ? 1 : 8 }
         guard let value = Int(raw), (1...64).contains(value) else {
             throw ConfigurationError(variable: "LIANDONG_DB_CONNECTIONS", message: "应为 1 到 64 之间的整数,而不是“\(raw)”")
         }
@@ -222,8 +218,6 @@ struct LiandongState: Sendable {
     var security = SecurityPolicy()
     /// How TOTP secrets are kept: sealed with LIANDONG_TOTP_KEY when it is set, as is otherwise.
     var totpSecrets = TwoFactor.SecretBox(key: nil)
-    /// Rendered pages kept for a few seconds (`LIANDONG_PAGE_CACHE_SECONDS`); nil when off.
-    var pageCache: PageCache?
     /// How long a request waits for its turn to write before it is answered 503.
     var writePatience: Duration = .seconds(DatabasePool.writeWaitSeconds)
     /// The time for sign-in and sessions; tests move it.

@@ -106,7 +106,7 @@ struct InspectionTests {
     @Test func meetingsAreRecordedAndValidated() async throws {
         try await withTestApp { app in
             await #expect(throws: AppError.self) {
-                try await InspectionService.recordMeeting(heldOn: Date(), attendees: "", decisions: "x", actor: .console(), on: app.db)
+                try await InspectionService.recordMeeting(heldOn: Date(), attendees: "", decisions: "x", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
             }
             let out = try await app.run(["supervision", "meeting", "--date", "2026-06-20", "--attendees", "三部门分管领导", "--decisions", "通报上半年情况"])
             #expect(out.contains("2026年6月20日"))

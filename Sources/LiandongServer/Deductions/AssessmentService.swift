@@ -126,7 +126,6 @@ struct AssessCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let period = try AssessmentService.period(year: signature.year, quarter: signature.quarter)
-        try await DeductionService.sync(on: app.db)
         let report = try await AssessmentService.report(period, rules: app.liandong.ruleBook, on: app.db)
         switch signature.format?.lowercased() ?? "table" {
         case "xlsx":
@@ -176,7 +175,6 @@ enum AssessmentPages {
         struct Q: Decodable { var year: Int?; var quarter: Int? }
         let q = try req.query.decode(Q.self)
         let period = try AssessmentService.period(year: q.year, quarter: q.quarter)
-        try await DeductionService.sync(on: req.db)
         return (try await AssessmentService.report(period, rules: req.application.liandong.ruleBook, on: req.db), period)
     }
 

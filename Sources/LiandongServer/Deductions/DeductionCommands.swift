@@ -40,8 +40,6 @@ struct DeductionsListCommand: AsyncCommand {
             }
             filter.status = s
         }
-        try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
-        try await DeductionService.sync(on: app.db)
         let list = try await DeductionService.list(filter, rules: app.liandong.ruleBook, on: app.db)
         let t = DeductionTable.rows(list)
         try CommandOutput.emit(format, json: list, header: t.header, rows: t.rows,

@@ -46,7 +46,6 @@ enum DeductionPages {
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let principal = try req.requirePrincipal()
         try req.authorize(principal.role != nil, "无权查看扣分")
-        try await DeductionService.sync(on: req.db)
         var filter = DeductionFilter()
         if let raw = try? req.query.get(String.self, at: "status"), !raw.isEmpty {
             guard let s = DeductionStatus(rawValue: raw) else { throw AppError(.badRequest, "未知状态“\(raw)”", field: "status") }

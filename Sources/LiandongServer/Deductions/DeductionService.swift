@@ -68,72 +68,90 @@ enum DeductionService {
     }
 
     /// Proposes a deduction for each active finding that has none, and withdraws proposals whose
-    /// finding was withdrawn. Idempotent.
+    /// finding was withdrawn, over the whole database. The writers of findings do this for what
+    /// they write (`settle`); this catches up a database written before they did, and runs with
+    /// the scheduled judging. Idempotent: when nothing is due it writes nothing.
     @discardableResult
     static func sync(now: Date = Date(), on db: any Database) async throws -> (proposed: Int, withdrawn: Int) {
-        // Pages call this before they read: most of the time there is nothing to do, and a read
-        // that finds so writes nothing (and keeps the page cache's pages good).
         guard try await needsSync(on: db as! any SQLDatabase) else { return (0, 0) }
-        return try await db.writeTransaction { tx in
-            let sql = tx as! any SQLDatabase
-            struct F: Decodable {
-                var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var item: String; var points_tenths: Int
-                var occurred_at: Date; var rule_version: String
-            }
-            let fresh = try await unproposedFindings(sql.select()
+        return try await db.writeTransaction { tx in try await settle(findingKeys: nil, now: now, on: tx as! any SQLDatabase) }
+    }
+
+    /// The consequences of findings just written, in the writer's transaction: each active finding
+    /// among `findingKeys` without a deduction is proposed at its default figure, notified now (the
+    /// unit's appeal window starts here), and each proposal whose finding was withdrawn is withdrawn;
+    /// one audit entry says which. `findingKeys` nil: every finding.
+    @discardableResult
+    static func settle(findingKeys: [String]?, now: Date, on sql: any SQLDatabase) async throws -> (proposed: Int, withdrawn: Int) {
+        if let keys = findingKeys, keys.isEmpty { return (0, 0) }
+        // Bound parameters per statement stay far below both databases' limits.
+        let groups: [[String]?] = findingKeys.map { Array(Set($0)).sorted().chunked(into: 500).map { Optional($0) } } ?? [nil]
+        struct F: Decodable {
+            var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var item: String; var points_tenths: Int
+            var occurred_at: Date; var rule_version: String
+        }
+        struct W: Decodable { var id: Int; var state: String }
+        var fresh: [F] = [], stale: [W] = []
+        for keys in groups {
+            fresh += try await unproposedFindings(sql.select()
                 .columns(SQLColumn("id", table: "findings"), SQLColumn("unit_id", table: "findings"), SQLColumn("agency", table: "findings"),
                          SQLColumn("jurisdiction_id", table: "findings"),
                          SQLColumn("item", table: "findings"), SQLColumn("points_tenths", table: "findings"),
-                         SQLColumn("occurred_at", table: "findings"), SQLColumn("rule_version", table: "findings")))
+                         SQLColumn("occurred_at", table: "findings"), SQLColumn("rule_version", table: "findings")), keys: keys)
                 .all(decoding: F.self)
-            for chunk in fresh.chunked(into: 200) {
-                var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "jurisdiction_id", "item", "status", "points_tenths",
-                                                                   "occurred_at", "state", "awaiting", "rule_version", "created_at", "updated_at")
-                for f in chunk {
-                    let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths), notifiedAt: now)
-                    insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.jurisdiction_id), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
-                                           SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(awaitingColumn(state)), SQLBind(f.rule_version),
-                                           SQLBind(now), SQLBind(now))
-                }
-                try await insert.run()
-            }
-            // Proposals whose finding no longer holds.
-            struct W: Decodable { var id: Int; var state: String }
-            let stale = try await staleProposals(sql.select().columns(SQLColumn("id", table: "deductions"), SQLColumn("state", table: "deductions")))
+            stale += try await staleProposals(sql.select().columns(SQLColumn("id", table: "deductions"), SQLColumn("state", table: "deductions")),
+                                              keys: keys)
                 .all(decoding: W.self)
-            for row in stale {
-                var state = try InspectionService.decode(DeductionState.self, row.state)
-                state.withdraw()
-                try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue)).set("state", to: SQLBind(try encode(state)))
-                    .set("awaiting", to: SQLBind(awaitingColumn(state)))
-                    .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(row.id)).run()
-                try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
-                    .values(SQLBind(row.id), SQLBind("withdraw"), SQLBind(Optional<String>.none), SQLBind("system"), SQLBind(Optional<Int>.none),
-                            SQLBind("所依据的问题已撤销"), SQLBind(now)).run()
-            }
-            if !fresh.isEmpty || !stale.isEmpty {
-                try await AuditLog.append(tx, actor: .system(), action: "deduction.sync", entity: "deductions",
-                                          after: ["proposed_from_findings": fresh.map { String($0.id) }.joined(separator: ","),
-                                                  "withdrawn": stale.map { String($0.id) }.joined(separator: ",")], at: now)
-            }
-            return (fresh.count, stale.count)
         }
+        fresh.sort { $0.id < $1.id }
+        for chunk in fresh.chunked(into: 200) {
+            var insert = sql.insert(into: "deductions").columns("finding_id", "unit_id", "agency", "jurisdiction_id", "item", "status", "points_tenths",
+                                                               "occurred_at", "state", "awaiting", "rule_version", "created_at", "updated_at")
+            for f in chunk {
+                let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths), notifiedAt: now)
+                insert = insert.values(SQLBind(f.id), SQLBind(f.unit_id), SQLBind(f.agency), SQLBind(f.jurisdiction_id), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue),
+                                       SQLBind(f.points_tenths), SQLBind(f.occurred_at), SQLBind(try encode(state)), SQLBind(awaitingColumn(state)), SQLBind(f.rule_version),
+                                       SQLBind(now), SQLBind(now))
+            }
+            try await insert.run()
+        }
+        // Proposals whose finding no longer holds.
+        for row in stale {
+            var state = try InspectionService.decode(DeductionState.self, row.state)
+            state.withdraw()
+            try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue)).set("state", to: SQLBind(try encode(state)))
+                .set("awaiting", to: SQLBind(awaitingColumn(state)))
+                .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(row.id)).run()
+            try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
+                .values(SQLBind(row.id), SQLBind("withdraw"), SQLBind(Optional<String>.none), SQLBind("system"), SQLBind(Optional<Int>.none),
+                        SQLBind("所依据的问题已撤销"), SQLBind(now)).run()
+        }
+        if !fresh.isEmpty || !stale.isEmpty {
+            try await AuditLog.append(sql as! any Database, actor: .system(), action: "deduction.sync", entity: "deductions",
+                                      after: ["proposed_from_findings": fresh.map { String($0.id) }.joined(separator: ","),
+                                              "withdrawn": stale.map { String($0.id) }.joined(separator: ",")], at: now)
+        }
+        return (fresh.count, stale.count)
     }
 
-    /// Active findings that have no deduction yet.
-    private static func unproposedFindings(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
-        select.from("findings")
+    /// Active findings that have no deduction yet (among `keys`, when given).
+    private static func unproposedFindings(_ select: SQLSelectBuilder, keys: [String]? = nil) -> SQLSelectBuilder {
+        var query = select.from("findings")
             .join("deductions", method: SQLJoinMethod.left, on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
             .where(SQLColumn("id", table: "deductions"), .is, SQLLiteral.null)
+        if let keys { query = query.where(SQLColumn("key", table: "findings"), .in, SQLBind.group(keys)) }
+        return query
     }
 
-    /// Proposals whose finding was withdrawn.
-    private static func staleProposals(_ select: SQLSelectBuilder) -> SQLSelectBuilder {
-        select.from("deductions")
+    /// Proposals whose finding was withdrawn (among `keys`, when given).
+    private static func staleProposals(_ select: SQLSelectBuilder, keys: [String]? = nil) -> SQLSelectBuilder {
+        var query = select.from("deductions")
             .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
             .where(SQLColumn("withdrawn_at", table: "findings"), .isNot, SQLLiteral.null)
+        if let keys { query = query.where(SQLColumn("key", table: "findings"), .in, SQLBind.group(keys)) }
+        return query
     }
 
     /// Whether an active finding has no deduction yet, or a proposal's finding was withdrawn.

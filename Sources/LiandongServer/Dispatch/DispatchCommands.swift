@@ -91,41 +91,10 @@ struct FindingsListCommand: AsyncCommand {
             filter.source = s
         }
         if let raw = signature.unit { filter.unitID = try await RegisterService.resolve(raw, on: app.db).id }
-        // Time-based findings (no report within the grace period) are brought up to date first.
-        try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
-        try await InspectionService.judgeSupervision(rules: app.liandong.ruleBook, on: app.db)
-        try await PlanService.judge(rules: app.liandong.ruleBook, on: app.db)
         let findings = try await FindingService.list(filter, on: app.db)
         let t = FindingService.table(findings)
         try CommandOutput.emit(format, json: findings, header: t.header, rows: t.rows,
                                footer: "共 \(findings.count) 条,拟扣分合计 \(findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) })",
                                to: app.commandOutput)
-    }
-}
-
-/// While the server runs, dispatches whose report deadline passes are judged every few minutes;
-/// the task ends with the server.
-final class PendingJudgement: LifecycleHandler, Sendable {
-    private let task = NIOLockedValueBox<RepeatedTask?>(nil)
-
-    func didBootAsync(_ application: Application) async throws {
-        guard application.environment != .testing else { return }
-        let app = application
-        let repeated = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: .minutes(5)) { _ in
-            app.eventLoopGroup.next().makeFutureWithTask {
-                do {
-                    try await DispatchService.judgePending(rules: app.liandong.ruleBook, on: app.db)
-                    // Plans fall due by the calendar, not by events.
-                    try await PlanService.judge(rules: app.liandong.ruleBook, on: app.db)
-                } catch {
-                    app.logger.error("scheduled judging failed: \(String(reflecting: error))")
-                }
-            }
-        }
-        task.withLockedValue { $0 = repeated }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        task.withLockedValue { $0?.cancel(); $0 = nil }
     }
 }

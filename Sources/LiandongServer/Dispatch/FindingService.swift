@@ -104,6 +104,7 @@ enum FindingService {
                         SQLBind(FindingSource.manual.rawValue), SQLBind(incident), SQLBind(at), SQLBind(chosen.tenths), SQLBind(finding.reason),
                         SQLBind(ruleSet.version), SQLBind(now)).run()
             try await AuditLog.append(tx, actor: actor, action: "finding.file", entity: "finding", entityID: key, after: finding, at: now)
+            try await DeductionService.settle(findingKeys: [key], now: now, on: sql)
         }
         return finding
     }
@@ -136,6 +137,7 @@ enum FindingService {
             ]).run([[.text(key), .int(unitID), .text(item.rawValue), .text(FindingKind.manual.rawValue), .text(FindingSource.manual.rawValue),
                      .text(ref), .date(at), .int(points.tenths), .text(finding.reason), .text(ruleSet.version), .date(now)]], on: sql)
             try await AuditLog.append(tx, actor: actor, action: "finding.file", entity: "finding", entityID: key, after: finding, at: now)
+            try await DeductionService.settle(findingKeys: [key], now: now, on: sql)
         }
         return finding
     }

@@ -5,37 +5,50 @@ import SQLKit
 /// Keeps the stored findings of judged things (a dispatch, a check, a drill, a supervision
 /// period) equal to their latest judgement: new findings are added, changed ones updated, and
 /// those that no longer hold are withdrawn — never deleted, so a deduction made from one keeps
-/// its evidence.
+/// its evidence. Every writer of findings goes through here (or `FindingService`'s filings by
+/// hand), and the deductions they imply are settled in the same transaction.
 enum FindingStore {
     /// `scope`: which stored findings the judgement covers, as `ref|subject` pairs (`subject` is
     /// the unit id or the agency); nil covers every finding of the refs.
     static func reconcile(source: FindingSource, refs: [String], scope: Set<String>?, findings: [Finding], now: Date,
                           on sql: any SQLDatabase) async throws -> (added: [String], withdrawn: [String]) {
-        struct Existing: Decodable { var key: String; var withdrawn_at: Date? }
+        struct Existing: Decodable {
+            var key: String; var withdrawn_at: Date?; var occurred_at: Date; var points_tenths: Int; var reason: String; var rule_version: String
+
+            /// Stored as judged now: writing it again would change nothing.
+            func holds(_ f: Finding) -> Bool {
+                withdrawn_at == nil && abs(occurred_at.timeIntervalSince(f.occurredAt)) < 0.001 && points_tenths == f.proposedPoints.tenths
+                    && reason == f.reason && rule_version == f.ruleVersion
+            }
+        }
         var existing: [String: Existing] = [:]
-        for row in try await BulkSelect.rows(["key", "withdrawn_at"], from: "findings", where: "ref", in: Array(Set(refs)),
-                                             filter: [("source", .text(source.rawValue))], on: sql) {
+        for row in try await BulkSelect.rows(["key", "withdrawn_at", "occurred_at", "points_tenths", "reason", "rule_version"], from: "findings",
+                                             where: "ref", in: Array(Set(refs)), filter: [("source", .text(source.rawValue))], on: sql) {
             let finding = try row.decode(model: Existing.self)
             existing[finding.key] = finding
         }
-        // In key order (by bytes), so the unique index takes its new entries in order.
-        let findings = findings.indices.sorted { findings[$0].key.utf8.lexicographicallyPrecedes(findings[$1].key.utf8) }.map { findings[$0] }
-        let added = findings.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
+        let newKeys = Set(findings.map(\.key))
+        // Only what is new or changed is written (judging again what has not changed writes
+        // nothing), in key order (by bytes), so the unique index takes its new entries in order.
+        let findings = findings.filter { finding in existing[finding.key].map { !$0.holds(finding) } ?? true }
+        let sorted = findings.indices.sorted { findings[$0].key.utf8.lexicographicallyPrecedes(findings[$1].key.utf8) }.map { findings[$0] }
+        let added = sorted.filter { existing[$0.key] == nil || existing[$0.key]?.withdrawn_at != nil }.map(\.key)
         try await BulkInsert(table: "findings", columns: [
             "key", "unit_id", "agency", "jurisdiction_id", "item", "kind", "source", "ref", "occurred_at", "points_tenths", "reason", "rule_version",
             "created_at", "withdrawn_at",
-        ], conflict: (["key"], ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"])).run(findings.map { f in
+        ], conflict: (["key"], ["occurred_at", "points_tenths", "reason", "rule_version", "withdrawn_at"])).run(sorted.map { f in
             [.text(f.key), .int(f.unitID), .text(f.agency?.rawValue), .text(f.jurisdictionID), .text(f.item.rawValue), .text(f.kind.rawValue),
              .text(f.source.rawValue), .text(f.ref), .date(f.occurredAt), .int(f.proposedPoints.tenths),
              .text(f.reason), .text(f.ruleVersion), .date(now), .date(nil)]
         }, on: sql)
-        let newKeys = Set(findings.map(\.key))
         let stale = existing.values.filter { row in
             row.withdrawn_at == nil && !newKeys.contains(row.key) && (scope.map { $0.contains(scopePart(ofKey: row.key)) } ?? true)
         }.map(\.key)
         for chunk in stale.chunked(into: DispatchService.insertChunk) {
             try await sql.update("findings").set("withdrawn_at", to: SQLBind(now)).where("key", .in, SQLBind.group(chunk)).run()
         }
+        // Settled with the facts: the deductions proposed or withdrawn in the same transaction.
+        try await DeductionService.settle(findingKeys: added + stale, now: now, on: sql)
         return (added, stale)
     }
 

@@ -93,7 +93,6 @@ struct SupervisionStatusCommand: AsyncCommand {
         let format = try OutputFormat.parse(signature.format, allowed: [.table, .json])
         var from: LocalDate?
         if let raw = signature.from { guard let d = LocalDate(raw) else { throw CommandFailure("--from 应为日期") }; from = d }
-        try await InspectionService.judgeSupervision(from: from, rules: app.liandong.ruleBook, on: app.db)
         let (periods, _) = try await InspectionService.calendar(from: from, rules: app.liandong.ruleBook, on: app.db)
         struct Row: Encodable { var duty: String; var period: String; var count: Int; var status: String; var agencies: String }
         let rows = periods.map { Row(duty: $0.duty.title, period: $0.chineseLabel, count: $0.count, status: $0.status.rawValue,
@@ -116,7 +115,8 @@ struct MeetingCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         guard let raw = signature.date, let day = LocalDate(raw) else { throw CommandFailure("--date 应为日期,如 2026-06-20") }
         try await InspectionService.recordMeeting(heldOn: day.start.addingTimeInterval(9 * 3600), attendees: signature.attendees ?? "",
-                                                  decisions: signature.decisions ?? "", actor: .console(), on: context.application.db)
+                                                  decisions: signature.decisions ?? "", actor: .console(), rules: context.application.liandong.ruleBook,
+                                                  on: context.application.db)
         context.application.commandOutput.write("已登记 \(day.chinese) 会商会\n")
     }
 }

@@ -419,7 +419,6 @@ enum InspectionPages {
 
     static func renderSupervision(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let book = req.application.liandong.ruleBook
-        try await InspectionService.judgeSupervision(rules: book, on: req.db)
         let from = try await InspectionService.recordsFrom(on: req.db)
         let (periods, _) = try await InspectionService.calendar(from: from, rules: book, on: req.db)
         let context = SupervisionContext(
@@ -445,7 +444,8 @@ enum InspectionPages {
         do {
             guard let day = form.held_on.flatMap(LocalDate.init) else { throw AppError.invalid("请填写会商日期", field: "held_on") }
             try await InspectionService.recordMeeting(heldOn: day.start.addingTimeInterval(9 * 3600), attendees: form.attendees ?? "",
-                                                      decisions: form.decisions ?? "", actor: actor, on: req.db)
+                                                      decisions: form.decisions ?? "", actor: actor, rules: req.application.liandong.ruleBook,
+                                                      on: req.db)
             return req.redirect(to: "/supervision")
         } catch let error as AppError {
             return try await renderSupervision(req, error: error.message, status: error.status)

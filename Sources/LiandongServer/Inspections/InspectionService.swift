@@ -22,8 +22,10 @@ enum InspectionService {
     /// Stores a phone check (new, or a correction of the same check_id when `replace`) and
     /// judges it. The same check again changes nothing; different content under a known id is
     /// refused unless it is a correction.
+    /// The supervision calendar (D7) is judged again in the same transaction: the check may be
+    /// the month's duty done (`judgingSupervision` false: the caller does it once for many).
     static func record(_ check: PhoneCheck, campaignID: Int? = nil, replace: Bool = false, actor: Actor, rules: RuleBook,
-                       now: Date = Date(), on db: any Database) async throws -> Outcome {
+                       now: Date = Date(), judgingSupervision: Bool = true, on db: any Database) async throws -> Outcome {
         guard let first = check.attempts.first?.at else { throw AppError.invalid("至少记录一次拨打", field: "attempts") }
         let ruleSet = rules.inForce(at: first)
         do { try check.validate(rules: ruleSet) } catch { throw AppError.invalid(error.message, field: error.field) }
@@ -48,6 +50,7 @@ enum InspectionService {
             }
             _ = try await FindingStore.reconcile(source: .phone, refs: [check.checkID], scope: nil,
                                                  findings: check.judge(rules: ruleSet), now: now, on: sql)
+            if judgingSupervision { try await judgeSupervision(rules: rules, now: now, on: tx) }
             return .stored
         }
     }
@@ -57,7 +60,7 @@ enum InspectionService {
     /// `finished`: the drill is over (imported past records are); until then a unit not yet
     /// arrived is on its way and no no-show is found.
     static func record(_ drill: Drill, replace: Bool = false, finished: Bool = true, actor: Actor, rules: RuleBook, now: Date = Date(),
-                       on db: any Database) async throws -> Outcome {
+                       judgingSupervision: Bool = true, on db: any Database) async throws -> Outcome {
         do { try drill.validate() } catch { throw AppError.invalid(error.message, field: error.field) }
         let ruleSet = rules.inForce(at: drill.alertAt)
         return try await db.writeTransaction { tx in
@@ -80,6 +83,7 @@ enum InspectionService {
                                           after: drill, at: now)
             }
             try await judge(drill, rules: ruleSet, now: now, on: sql)
+            if judgingSupervision { try await judgeSupervision(rules: rules, now: now, on: tx) }
             return .stored
         }
     }
@@ -161,11 +165,12 @@ enum InspectionService {
                             throw ImportError(row: p.line, field: "unit", message: "登记册中没有唯一的单位“\(p.unit)”")
                         }
                         let reported = try await changeReported(unitID: id, before: p.attempts.first?.at ?? now, on: tx)
-                        outcome = try await record(p.check(unitID: id, changeReportedInRegister: reported), actor: actor, rules: rules, now: now, on: tx)
+                        outcome = try await record(p.check(unitID: id, changeReportedInRegister: reported), actor: actor, rules: rules, now: now,
+                                                   judgingSupervision: false, on: tx)
                         if outcome == .stored { result.phoneChecks += 1 }
                     case .drill(let d):
                         let drill = try d.drill { ref in resolve(ref).flatMap { u in u.id.map { ($0, u.profile) } } }
-                        outcome = try await record(drill, actor: actor, rules: rules, now: now, on: tx)
+                        outcome = try await record(drill, actor: actor, rules: rules, now: now, judgingSupervision: false, on: tx)
                         if outcome == .stored { result.drills += 1 }
                     }
                 } catch let error as AppError {
@@ -173,6 +178,7 @@ enum InspectionService {
                 }
                 if outcome == .unchanged { result.unchanged += 1 }
             }
+            try await judgeSupervision(rules: rules, now: now, on: tx)
             return result
         }
     }
@@ -270,12 +276,14 @@ enum InspectionService {
         return (periods, findings)
     }
 
-    /// Stores the calendar's D7 findings (a later record of a duty withdraws its finding).
+    /// Stores the calendar's D7 findings as of `now`'s day: a period ended without its duty is a
+    /// finding, and a later record of the duty withdraws it. Run by the writers of checks, drills
+    /// and meetings in their transaction and by the scheduled judging when a period ends.
     @discardableResult
-    static func judgeSupervision(from: LocalDate? = nil, asOf: LocalDate = LocalDate(Date()), rules: RuleBook, now: Date = Date(),
+    static func judgeSupervision(from: LocalDate? = nil, asOf: LocalDate? = nil, rules: RuleBook, now: Date = Date(),
                                  on db: any Database) async throws -> (added: [String], withdrawn: [String]) {
-        let (periods, findings) = try await calendar(from: from, asOf: asOf, rules: rules, on: db)
-        return try await db.writeTransaction { tx in
+        try await db.writeTransaction { tx in
+            let (periods, findings) = try await calendar(from: from, asOf: asOf ?? LocalDate(now), rules: rules, on: tx)
             let result = try await FindingStore.reconcile(source: .supervision, refs: periods.map(\.ref), scope: nil,
                                                           findings: findings, now: now, on: tx as! any SQLDatabase)
             if !result.added.isEmpty || !result.withdrawn.isEmpty {
@@ -286,7 +294,8 @@ enum InspectionService {
         }
     }
 
-    static func recordMeeting(heldOn: Date, attendees: String, decisions: String, actor: Actor, now: Date = Date(), on db: any Database) async throws {
+    static func recordMeeting(heldOn: Date, attendees: String, decisions: String, actor: Actor, rules: RuleBook, now: Date = Date(),
+                              on db: any Database) async throws {
         let a = attendees.trimmingCharacters(in: .whitespacesAndNewlines), d = decisions.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !a.isEmpty else { throw AppError.invalid("请填写参会人员", field: "attendees") }
         guard !d.isEmpty else { throw AppError.invalid("请填写会商决定事项", field: "decisions") }
@@ -296,6 +305,7 @@ enum InspectionService {
                 .values(SQLBind(heldOn), SQLBind(a), SQLBind(d), SQLBind(actor.principal.name), SQLBind(now)).run()
             try await AuditLog.append(tx, actor: actor, action: "supervision.meeting", entity: "consultation_meeting",
                                       after: ["held_on": ChinaTime.isoString(heldOn), "attendees": a, "decisions": d], at: now)
+            try await judgeSupervision(rules: rules, now: now, on: tx)
         }
     }
 }

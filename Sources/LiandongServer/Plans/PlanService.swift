@@ -156,9 +156,8 @@ enum PlanService {
     @discardableResult
     static func judge(rules: RuleBook, asOf: LocalDate = LocalDate(Date()), now: Date = Date(), on db: any Database) async throws
         -> (added: [String], withdrawn: [String]) {
-        let register = try await register(on: db)
-        return try await db.writeTransaction { tx in
-            let result = try await judge(register, rules: rules, asOf: asOf, now: now, on: tx as! any SQLDatabase)
+        try await db.writeTransaction { tx in
+            let result = try await judge(try await register(on: tx), rules: rules, asOf: asOf, now: now, on: tx as! any SQLDatabase)
             if !result.added.isEmpty || !result.withdrawn.isEmpty {
                 try await AuditLog.append(tx, actor: .system(), action: "plans.judge", entity: "findings",
                                           after: IngestAudit(summary: IngestSummary(findingsAdded: result.added.count, findingsWithdrawn: result.withdrawn.count),
