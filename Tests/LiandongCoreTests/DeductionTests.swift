@@ -95,6 +95,13 @@ struct AppealTests {
         return d
     }
 
+    /// Notified on Wednesday 30 September 2026, before the National Day holiday: 10-1 to 10-7 do
+    /// not count, Saturday 10-10 does. The fifth working day is Tuesday 13 October.
+    @Test func theWindowSkipsHolidaysAndCountsMakeUpDays() throws {
+        let d = try confirmed(at: ChinaTime.parseTimestamp("2026-09-30T16:00:00+08:00")!)
+        #expect(d.appealDeadline(workingDays: rules.appealWindowWorkingDays) == ChinaTime.parseTimestamp("2026-10-13T23:59:59+08:00"))
+    }
+
     @Test func theWindowIsFiveWorkingDays() throws {
         // Confirmed on Friday 2026-03-06: the fifth working day after is Friday 2026-03-13.
         let friday = ChinaTime.parseTimestamp("2026-03-06T10:00:00+08:00")!

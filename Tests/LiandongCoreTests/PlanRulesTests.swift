@@ -124,6 +124,17 @@ struct PlanRulesTests {
         #expect(open.reason.hasSuffix("逾期未公布"))
     }
 
+    /// Across the Mid-Autumn and National Day holidays of 2026 (9-25, 10-1 to 10-7 off; Sunday
+    /// 9-20 and Saturday 10-10 worked): issued Thursday 10 September, the 20th working day after
+    /// is Wednesday 14 October, so publishing on 13 or 14 October is in time and on 15 October late.
+    @Test func theTwentyWorkingDaysFollowTheHolidayNotice() throws {
+        func plan(published: String?) -> EmergencyPlan { F.department(issued: "2026-09-10", published: published) }
+        #expect(PlanRules.over([plan(published: "2026-10-13")]).findings(asOf: "2026-12-01", .planNotPublished).isEmpty)
+        #expect(PlanRules.over([plan(published: "2026-10-14")]).findings(asOf: "2026-12-01", .planNotPublished).isEmpty)
+        let late = try #require(PlanRules.over([plan(published: "2026-10-15")]).findings(asOf: "2026-12-01", .planNotPublished).first)
+        #expect(late.reason.contains("不晚于2026年10月14日"))
+    }
+
     @Test func aRevisionMustBePublishedAgainAndEnterprisePlansAreNotPublished() throws {
         var revised = F.department(issued: "2020-06-01", published: "2020-06-10")
         revised.lastRevisedOn = day("2026-03-02")

@@ -136,8 +136,8 @@ public struct DeductionState: Hashable, Sendable, Codable {
         }
     }
 
-    /// The last moment the unit may appeal: the end of the given number of working days
-    /// (Monday to Friday; public holidays are not counted out) after it was notified.
+    /// The last moment the unit may appeal: the end of the given number of working days after it
+    /// was notified, by the working calendar of China (holidays skipped, make-up days counted).
     public func appealDeadline(workingDays: Int) -> Date? {
         guard let notifiedAt else { return nil }
         return WorkingDays.end(after: workingDays, from: notifiedAt)
