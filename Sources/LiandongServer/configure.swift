@@ -16,6 +16,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.liandong = LiandongState(database: setting, ruleBook: .standard,
                                  secureCookies: Environment.get("LIANDONG_SECURE_COOKIES").map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false)
     app.liandong.security = try securityPolicy(from: Environment.get)
+    app.liandong.trustedProxies = try TrustedProxies.parse(Environment.get("LIANDONG_TRUSTED_PROXIES"))
     app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
     // Which SM3 this process chains with, said once at start (looked up only when it is said).
@@ -218,6 +219,8 @@ struct LiandongState: Sendable {
     var security = SecurityPolicy()
     /// How TOTP secrets are kept: sealed with LIANDONG_TOTP_KEY when it is set, as is otherwise.
     var totpSecrets = TwoFactor.SecretBox(key: nil)
+    /// The reverse proxies whose X-Forwarded-For is believed (`LIANDONG_TRUSTED_PROXIES`).
+    var trustedProxies = TrustedProxies.none
     /// How long a request waits for its turn to write before it is answered 503.
     var writePatience: Duration = .seconds(DatabasePool.writeWaitSeconds)
     /// The time for sign-in and sessions; tests move it.

@@ -205,12 +205,10 @@ extension Request {
         return principal
     }
 
-    /// The client's address as the audit log records it.
+    /// The client's address as the sign-in limits and the audit log see it: the socket's peer, or
+    /// what a trusted proxy says (`TrustedProxies`).
     var sourceAddress: String {
-        if let forwarded = headers.first(name: "X-Forwarded-For")?.split(separator: ",").first {
-            return forwarded.trimmingCharacters(in: .whitespaces)
-        }
-        return remoteAddress?.ipAddress ?? "unknown"
+        application.liandong.trustedProxies.client(peer: remoteAddress?.ipAddress, forwardedFor: headers[.xForwardedFor])
     }
 
     func actor() throws -> Actor { Actor(principal: try requirePrincipal(), source: sourceAddress) }
