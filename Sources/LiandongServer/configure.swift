@@ -104,6 +104,7 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
         return value
     }
     policy.lockoutThreshold = try number("LIANDONG_LOCKOUT_THRESHOLD", 3...20) ?? policy.lockoutThreshold
+    policy.accountLockoutThreshold = policy.lockoutThreshold * 10
     policy.lockoutMinutes = try number("LIANDONG_LOCKOUT_MINUTES", 1...1440) ?? policy.lockoutMinutes
     policy.idleTimeoutMinutes = try number("LIANDONG_SESSION_IDLE_MINUTES", 5...480) ?? policy.idleTimeoutMinutes
     if let raw = get("LIANDONG_REQUIRE_TOTP")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {

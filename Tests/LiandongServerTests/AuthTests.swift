@@ -84,28 +84,77 @@ struct AuthTests {
         }
     }
 
-    @Test func fiveFailuresLockTheAccountAndEveryAttemptIsAudited() async throws {
+    @Test func fiveFailuresPauseThatAddressAndEveryAttemptIsAudited() async throws {
         try await withTestApp { app in
             _ = try await app.signIn(.psb, username: "police1")
             for _ in 1...4 {
                 #expect(try await login(app, "police1", "Wrong-Pass-1").status == .unauthorized)
             }
             let fifth = try await login(app, "police1", "Wrong-Pass-1")
-            #expect(fifth.status == .unauthorized)
-            #expect(fifth.body.string.contains("账户已锁定"))
-            // Locked: even the right password is refused.
-            let locked = try await login(app, "police1", TestUser.password)
-            #expect(locked.status == .unauthorized)
-            #expect(locked.body.string.contains("已锁定"))
+            #expect(fifth.status == .tooManyRequests)
+            #expect(fifth.body.string.contains("登录失败次数过多,已暂停登录至"))
+            // Paused: even the right password is refused from this address.
+            let paused = try await login(app, "police1", TestUser.password)
+            #expect(paused.status == .tooManyRequests)
+            #expect(paused.body.string.contains("已暂停登录"))
             let actions = try await auditActions(app)
             #expect(actions.filter { $0 == "login.failure" }.count == 4)
             #expect(actions.contains("login.lockout"))
             #expect(actions.contains("login.refused"))
-            // The lock runs out.
+            // The account itself is not locked: the owner elsewhere signs in.
             let account = try #require(try await Account.query(on: app.db).filter(\.$username == "police1").first())
-            account.lockedUntil = Date().addingTimeInterval(-1)
-            try await account.save(on: app.db)
+            #expect(account.lockedUntil == nil)
+            // The pause runs out.
+            app.liandong.clock.advance(by: Double(app.liandong.security.lockoutMinutes * 60 + 1))
             #expect(try await login(app, "police1", TestUser.password).status == .seeOther)
+        }
+    }
+
+    /// Signs in as the page does, from `source`: success, or the failure the person is shown.
+    static func attempt(_ app: Application, _ username: String, _ password: String, from source: String) async throws
+        -> (ok: Bool, failure: Auth.LoginFailure?) {
+        let req = Request(application: app, on: app.eventLoopGroup.next())
+        do {
+            _ = try await Auth.login(username: username, password: password, source: source, on: req)
+            return (true, nil)
+        } catch let failure as Auth.LoginFailure {
+            return (false, failure)
+        }
+    }
+
+    /// A stranger's wrong passwords pause the stranger's address for that account, never the
+    /// officer's own; a made-up username is answered word for word as a real one; only failures
+    /// from many addresses lock the account itself.
+    @Test func aStrangerCannotLockAnOfficerOut() async throws {
+        try await withTestApp { app in
+            _ = try await app.signIn(.liaison, unitID: 3, username: "liaison9")
+            func attempt(_ username: String, _ password: String, from source: String) async throws -> (ok: Bool, failure: Auth.LoginFailure?) {
+                try await Self.attempt(app, username, password, from: source)
+            }
+            let policy = app.liandong.security
+            var real: [String] = [], madeUp: [String] = []
+            for _ in 0..<policy.lockoutThreshold {
+                real.append(try await attempt("liaison9", "Wrong-Pass-1", from: "203.0.113.5").failure?.message ?? "")
+                madeUp.append(try await attempt("nobody-at-all", "Wrong-Pass-1", from: "203.0.113.5").failure?.message ?? "")
+            }
+            // The same answers, pause included (the time shown is the same minute).
+            #expect(real == madeUp)
+            #expect(real.last?.contains("已暂停登录") == true)
+            #expect(try await attempt("liaison9", TestUser.password, from: "203.0.113.5").failure?.status == .tooManyRequests)
+            // The officer, from the office, is not affected.
+            #expect(try await attempt("liaison9", TestUser.password, from: "10.1.1.20").ok)
+            // Failures spread over many addresses lock the account itself, and the audit log says so.
+            for i in 0..<policy.accountLockoutThreshold {
+                _ = try await attempt("liaison9", "Wrong-Pass-1", from: "198.51.100.\(i % 250)")
+            }
+            let account = try #require(try await Account.query(on: app.db).filter(\.$username == "liaison9").first())
+            #expect(account.lockedUntil != nil)
+            #expect(try await auditActions(app).filter { $0 == "login.lockout" }.count >= 2)
+            #expect(try await attempt("liaison9", TestUser.password, from: "10.1.1.20").failure?.status == .tooManyRequests)
+            // An administrator's unlock lifts it, and every address's pause.
+            let admin = try await app.signIn(.admin)
+            try await AccountService.setState(account, action: "unlock", actor: try Actor(principal: admin.account.principal, source: "test"), on: app.db)
+            #expect(try await attempt("liaison9", TestUser.password, from: "203.0.113.5").ok)
         }
     }
 
@@ -208,7 +257,9 @@ struct AuthTests {
                 statuses.append(try await login(app, "nobody", "x").status.code)
             }
             #expect(statuses.last == 429)
-            #expect(statuses.dropLast().allSatisfy { $0 == 401 })
+            // A made-up name is paused like a real one after the threshold.
+            #expect(statuses.prefix(SecurityPolicy().lockoutThreshold - 1).allSatisfy { $0 == 401 })
+            #expect(statuses.dropFirst(SecurityPolicy().lockoutThreshold - 1).allSatisfy { $0 == 429 })
         }
     }
 

@@ -184,7 +184,7 @@ struct TwoFactorTests {
             #expect(try await AuthSession.query(on: app.db).filter(\.$accountID == user.account.requireID())
                 .filter(\.$secondFactorDue != nil).count() == 0)
             // Locked: the password is refused, and so is the right code.
-            #expect(try await app.postLogin("police1", TestUser.password).body.string.contains("已锁定"))
+            #expect(try await app.postLogin("police1", TestUser.password).body.string.contains("已暂停登录"))
             let log = try await AuditEntry.query(on: app.db).sort(\.$id).all()
             #expect(log.filter { $0.action == "totp.failure" }.count == 4)
             #expect(log.contains { $0.action == "login.lockout" && $0.after?.contains("wrong_code") == true })

@@ -4,9 +4,16 @@ public struct SecurityPolicy: Sendable, Equatable {
     public var minimumPasswordLength = 8
     /// Of lower case, upper case, digits and symbols, a password uses at least this many.
     public var requiredCharacterClasses = 3
-    /// Failed logins in a row that lock an account.
+    /// Failed logins in a row, for one account from one address, that pause sign-in to that
+    /// account from that address (the owner elsewhere is not affected); also wrong second-factor
+    /// codes in a row that lock the account (only someone with the password can make those).
     public var lockoutThreshold = 5
     public var lockoutMinutes = 15
+    /// Failed logins in a row for one account, from any addresses, that lock the account itself
+    /// and tell the administrators: many times the per-address threshold, so that no one stranger
+    /// can lock an officer out, while a spread guessing attack still stops (ten times the
+    /// per-address threshold, however that is set).
+    public var accountLockoutThreshold = 50
     /// A session unused this long is over.
     public var idleTimeoutMinutes = 30
     /// Login attempts one address may make per minute.

@@ -63,7 +63,7 @@ enum AuthPages {
         do {
             account = try await Auth.login(username: form.username ?? "", password: form.password ?? "", source: source, on: req)
         } catch let failure as Auth.LoginFailure {
-            return try await renderLogin(req, next: next, username: form.username ?? "", error: failure.message, status: .unauthorized)
+            return try await renderLogin(req, next: next, username: form.username ?? "", error: failure.message, status: failure.status)
         }
         let now = req.now
         // A second sign-in from the same browser replaces the one that waited for a code.

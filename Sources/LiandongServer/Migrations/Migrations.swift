@@ -20,5 +20,6 @@ enum LiandongMigrations {
         AddUnitNameInitials(),
         AddDeductionAwaiting(),
         AddDrillIDToDispatchEvents(),
+        CreateLoginFailures(),
     ]
 }

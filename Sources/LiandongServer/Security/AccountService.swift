@@ -85,6 +85,8 @@ enum AccountService {
         case "unlock":
             account.lockedUntil = nil
             account.failedLogins = 0
+            // Every address's pause too.
+            try await LoginThrottle.clear(LoginThrottle.subject(account: account, username: account.username), on: db)
         case "disable":
             guard actor.principal.accountID != account.id else { throw AppError.invalid("不能停用自己的账户") }
             account.disabled = true

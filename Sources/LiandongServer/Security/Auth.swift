@@ -32,48 +32,65 @@ enum Auth {
 
     struct LoginFailure: Error {
         let message: String
+        var status: HTTPResponseStatus = .unauthorized
     }
 
-    /// Checks a username and password, counting failures and locking the account after too many.
-    /// Every attempt is audited. For an account with a second factor this is only the first step:
-    /// the failure count stays until the code is right too (`completeLogin`), so that knowing the
-    /// password does not allow unlimited guesses at the code.
+    /// Checks a username and password. Every attempt is audited. Failures are counted per account
+    /// (or typed username) and address (`LoginThrottle`): a stranger's wrong passwords pause the
+    /// stranger's address, not the officer's; many failures from everywhere lock the account and
+    /// tell the administrators. A made-up username is answered exactly as a real one. For an
+    /// account with a second factor this is only the first step (`completeLogin` follows the code).
     static func login(username: String, password: String, source: String, on req: Request) async throws -> Account {
         let policy = req.application.liandong.security
         let now = req.application.liandong.clock.now()
         let name = username.trimmingCharacters(in: .whitespaces)
         let generic = LoginFailure(message: "用户名或密码错误")
-        guard let account = try await Account.query(on: req.db).filter(\.$username == name).first() else {
-            // Hash anyway so that a missing account takes as long as a wrong password.
-            _ = try? await req.password.async.hash(password)
-            try await AuditLog.append(req.db, actor: Actor(principal: Principal(kind: .console, name: name.isEmpty ? "(空)" : name), source: source),
-                                      action: "login.failure", entity: "account", after: ["reason": "unknown_user"])
-            throw generic
+        let found = try await Account.query(on: req.db).filter(\.$username == name).first()
+        let subject = LoginThrottle.subject(account: found, username: name)
+        let actor = found.map { Actor(principal: $0.principal, source: source) }
+            ?? Actor(principal: Principal(kind: .console, name: name.isEmpty ? "(空)" : name), source: source)
+        let entityID = found?.id.map(String.init)
+        if let until = try await LoginThrottle.pausedUntil(subject, source: source, now: now, on: req.db) {
+            try await AuditLog.append(req.db, actor: actor, action: "login.refused", entity: "account", entityID: entityID,
+                                      after: ["reason": "paused"])
+            throw LoginFailure(message: LoginThrottle.pausedMessage(until: until), status: .tooManyRequests)
         }
-        let actor = Actor(principal: account.principal, source: source)
-        if let until = account.lockedUntil, until > now {
-            try await AuditLog.append(req.db, actor: actor, action: "login.refused", entity: "account", entityID: String(account.id ?? 0),
+        if let account = found, let until = account.lockedUntil, until > now {
+            try await AuditLog.append(req.db, actor: actor, action: "login.refused", entity: "account", entityID: entityID,
                                       after: ["reason": "locked"])
-            throw LoginFailure(message: "账户因连续登录失败已锁定,请于\(ChinaTime.displayString(until).suffix(5))后重试或联系管理员解锁")
+            throw LoginFailure(message: LoginThrottle.pausedMessage(until: until), status: .tooManyRequests)
         }
-        guard try await req.password.async.verify(password, created: account.passwordHash), !account.disabled else {
-            account.failedLogins += 1
-            var action = "login.failure"
-            if account.failedLogins >= policy.lockoutThreshold {
-                account.lockedUntil = now.addingTimeInterval(Double(policy.lockoutMinutes * 60))
-                account.failedLogins = 0
-                action = "login.lockout"
+        // A missing account takes as long as a wrong password: the hash is computed either way.
+        let verified: Bool
+        if let found {
+            verified = try await req.password.async.verify(password, created: found.passwordHash)
+        } else {
+            _ = try? await req.password.async.hash(password)
+            verified = false
+        }
+        guard let account = found, verified, !account.disabled else {
+            let paused = try await LoginThrottle.fail(subject, source: source, threshold: policy.lockoutThreshold, minutes: policy.lockoutMinutes,
+                                                      now: now, on: req.db)
+            var reason = found == nil ? "unknown_user" : found?.disabled == true ? "disabled" : "bad_password"
+            if let account = found, let until = try await LoginThrottle.fail(subject, source: LoginThrottle.everywhere,
+                                                                               threshold: policy.accountLockoutThreshold,
+                                                                               minutes: policy.lockoutMinutes, now: now, on: req.db) {
+                // Failures from everywhere: the account itself is locked, and the administrators see it.
+                account.lockedUntil = until
+                try await account.save(on: req.db)
+                try await AuditLog.append(req.db, actor: actor, action: "login.lockout", entity: "account", entityID: entityID,
+                                          after: ["reason": "account", "failures": String(policy.accountLockoutThreshold)])
+                throw LoginFailure(message: LoginThrottle.pausedMessage(until: until), status: .tooManyRequests)
             }
-            try await account.save(on: req.db)
-            try await AuditLog.append(req.db, actor: actor, action: action, entity: "account", entityID: String(account.id ?? 0),
-                                      after: ["reason": account.disabled ? "disabled" : "bad_password"])
-            if action == "login.lockout" {
-                throw LoginFailure(message: "连续\(policy.lockoutThreshold)次登录失败,账户已锁定\(policy.lockoutMinutes)分钟")
-            }
+            if paused != nil { reason += ",paused" }
+            try await AuditLog.append(req.db, actor: actor, action: paused == nil ? "login.failure" : "login.lockout", entity: "account",
+                                      entityID: entityID, after: ["reason": reason])
+            if let paused { throw LoginFailure(message: LoginThrottle.pausedMessage(until: paused), status: .tooManyRequests) }
             throw generic
         }
+        try await LoginThrottle.clear(subject, sources: [source], on: req.db)
         if account.hasTwoFactor {
-            try await AuditLog.append(req.db, actor: actor, action: "login.password_ok", entity: "account", entityID: String(account.id ?? 0))
+            try await AuditLog.append(req.db, actor: actor, action: "login.password_ok", entity: "account", entityID: entityID)
             return account
         }
         try await completeLogin(account, secondFactor: nil, actor: actor, now: now, on: req.db)
@@ -87,6 +104,9 @@ enum Auth {
         account.lastLoginAt = now
         try await db.writeTransaction { tx in
             try await account.save(on: tx)
+            // The owner is in: the count over every address starts again.
+            try await LoginThrottle.clear(LoginThrottle.subject(account: account, username: account.username),
+                                          sources: [LoginThrottle.everywhere], on: tx)
             try await AuditLog.append(tx, actor: actor, action: "login.success", entity: "account", entityID: String(account.id ?? 0),
                                       after: secondFactor.map { ["second_factor": $0] })
         }
