@@ -15,6 +15,8 @@ struct TrustedProxiesTests {
         #expect(!proxies.contains("not-an-address"))
         #expect(try TrustedProxies.parse("") == .none)
         #expect(try TrustedProxies.parse("127.0.0.1/31").contains("127.0.0.0"))
+        // An IPv4-mapped network is an IPv4 one.
+        #expect(try TrustedProxies.parse("::ffff:10.0.0.0/104").contains("10.9.9.9"))
         #expect(throws: ConfigurationError.self) { try TrustedProxies.parse("10.0.0.0/33") }
         #expect(throws: ConfigurationError.self) { try TrustedProxies.parse("proxy.example") }
     }
@@ -28,6 +30,10 @@ struct TrustedProxiesTests {
         #expect(proxies.client(peer: "10.0.0.5", forwardedFor: ["6.6.6.6, 198.51.100.7"]) == "198.51.100.7")
         #expect(proxies.client(peer: "10.0.0.5", forwardedFor: ["6.6.6.6", "198.51.100.7, 10.0.0.9"]) == "198.51.100.7")
         #expect(proxies.client(peer: "10.0.0.5", forwardedFor: []) == "10.0.0.5")
+        // Entries with a port, as some proxies write them.
+        #expect(proxies.client(peer: "10.0.0.5", forwardedFor: ["198.51.100.7:51234"]) == "198.51.100.7:51234")
+        #expect(TrustedProxies.address("[2001:db8::1]:443") == TrustedProxies.address("2001:db8::1"))
+        #expect(TrustedProxies.address("198.51.100.7:51234") == TrustedProxies.address("198.51.100.7"))
         #expect(proxies.client(peer: "10.0.0.5", forwardedFor: ["garbage"]) == "10.0.0.5")
         #expect(proxies.client(peer: nil, forwardedFor: ["1.2.3.4"]) == "unknown")
     }

@@ -131,10 +131,11 @@ enum TwoFactorPages {
         if account.hasTwoFactor {
             remaining = try await TwoFactor.remainingRecoveryCodes(account, on: req.db)
         } else if let session = req.authSession {
-            let raw = TwoFactor.pendingSecret(cookie: req.cookies[TwoFactor.pendingCookie]?.string, session: session) ?? TOTP.generateSecret()
+            let kept = TwoFactor.pendingSecret(cookie: req.cookies[TwoFactor.pendingCookie]?.string, session: session, now: req.now)
+            let raw = kept?.secret ?? TOTP.generateSecret()
             secret = TwoFactor.grouped(raw)
             uri = TwoFactor.provisioningURI(raw, account: account)
-            pending = TwoFactor.pendingCookieValue(raw, session: session)
+            pending = TwoFactor.pendingCookieValue(raw, issued: kept?.issued ?? req.now, session: session)
         }
         let context = EnrolContext(
             frame: PageFrame(req, title: "动态口令(两步验证)", active: ""), enrolled: account.hasTwoFactor,
@@ -145,7 +146,7 @@ enum TwoFactorPages {
         let response = try await req.page("account_totp", context, status: status)
         // The waiting secret stays with this page for half an hour; once enrolled it goes.
         response.cookies[TwoFactor.pendingCookie] = pending.map {
-            HTTPCookies.Value(string: $0, maxAge: 1800, path: RequireSignIn.enrolmentPath, isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .strict)
+            HTTPCookies.Value(string: $0, maxAge: TwoFactor.pendingSeconds, path: RequireSignIn.enrolmentPath, isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .strict)
         } ?? HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: RequireSignIn.enrolmentPath,
                                isSecure: req.usesTLS, isHTTPOnly: true, sameSite: .strict)
         return response
@@ -165,13 +166,13 @@ enum TwoFactorPages {
         let next = AuthPages.safeNext(form.next)
         let now = req.now
         do {
-            let secret = TwoFactor.pendingSecret(cookie: req.cookies[TwoFactor.pendingCookie]?.string, session: session)
+            let secret = TwoFactor.pendingSecret(cookie: req.cookies[TwoFactor.pendingCookie]?.string, session: session, now: now)?.secret
             let codes = try await TwoFactor.confirmEnrolment(account, secret: secret, code: form.code ?? "", now: now,
                                                              policy: req.application.liandong.security,
                                                              box: req.application.liandong.totpSecrets, actor: try req.actor(), on: req.db)
             // The code just given is a fresh authentication.
             session.authenticatedAt = now
-            try await session.save(on: req.db)
+            try await req.db.writeTransaction { tx in try await session.save(on: tx) }
             return try await renderEnrolment(req, codes: codes, next: next, notice: "动态口令已启用。")
         } catch let error as AppError {
             return try await renderEnrolment(req, next: next, error: error.message, status: error.status)

@@ -11,8 +11,8 @@ import Vapor
 /// ending without their duty (D7), and any finding not yet proposed as a deduction. Every writer
 /// settles its own consequences; this runner only takes what a clock passing brings. Each step is
 /// idempotent, so running it twice, or on two servers, judges each boundary once. With several app
-/// servers on one PostgreSQL database only one runs it at a time (an advisory lock); the others
-/// skip that round.
+/// servers on one PostgreSQL database only one runs it at a time (an advisory lock held by the
+/// round's transaction); the others skip that round.
 enum ScheduledJudgement {
     struct Summary: Sendable, Equatable, Encodable {
         var dispatchesJudged = 0
@@ -40,21 +40,15 @@ enum ScheduledJudgement {
             // SQLite: one server per file; its write queue orders the steps with every other write.
             return try await judge(rules: rules, now: now, on: db)
         }
-        // A session lock on one connection, held for the whole round, and the round on it.
-        return try await db.withConnection { conn in
-            let session = conn as! any SQLDatabase
+        // The round in one transaction holding a transaction-level lock: released at commit or
+        // rollback, whatever happens to the connection afterwards.
+        return try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
             struct Got: Decodable { var got: Bool }
-            let got = try await session.raw("SELECT pg_try_advisory_lock(\(bind: lockKey), hashtext(current_schema())) AS got")
+            let got = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: lockKey), hashtext(current_schema())) AS got")
                 .first(decoding: Got.self)?.got ?? false
             guard got else { return nil }
-            do {
-                let summary = try await judge(rules: rules, now: now, on: conn)
-                try await session.raw("SELECT pg_advisory_unlock(\(bind: lockKey), hashtext(current_schema()))").run()
-                return summary
-            } catch {
-                try? await session.raw("SELECT pg_advisory_unlock(\(bind: lockKey), hashtext(current_schema()))").run()
-                throw error
-            }
+            return try await judge(rules: rules, now: now, on: tx)
         }
     }
 

@@ -41,7 +41,9 @@ struct TrustedProxies: Sendable, Equatable {
                 throw ConfigurationError(variable: "LIANDONG_TRUSTED_PROXIES", message: "“\(entry)”不是有效的 IP 地址或网段(如 10.0.0.5、10.0.0.0/8、fd00::/8)")
             }
             let maximum = bytes.count * 8
-            let prefix = parts.count == 2 ? Int(parts[1]) : maximum
+            // An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) is kept as IPv4.
+            let mapped = bytes.count == 4 && parts[0].contains(":")
+            let prefix = parts.count == 2 ? Int(parts[1]).map { mapped ? $0 - 96 : $0 } : maximum
             guard let prefix, (0...maximum).contains(prefix) else {
                 throw ConfigurationError(variable: "LIANDONG_TRUSTED_PROXIES", message: "“\(entry)”的前缀长度应为 0 到 \(maximum)")
             }
@@ -52,7 +54,13 @@ struct TrustedProxies: Sendable, Equatable {
 
     /// An address's bytes: 4 for IPv4 (also when written as IPv4-mapped IPv6), 16 for IPv6.
     static func address(_ text: String) -> [UInt8]? {
-        let text = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
+        var text = text
+        // Some proxies add the port: `203.0.113.7:51234`, `[2001:db8::1]:443`.
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            text = String(text[text.index(after: text.startIndex)..<close])
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            text = String(text[..<colon])
+        }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()

@@ -187,22 +187,30 @@ enum TwoFactor {
 
     /// The secret enrolment shows, waiting for its first code. It is kept in a cookie of the
     /// enrolment page (`pendingCookie`), not in the database: opening a page writes nothing. The
-    /// cookie carries the secret and a MAC keyed with the session's own token, so a cookie planted
-    /// from elsewhere (another session's, an attacker's) is ignored, and reloading the page shows
-    /// the same secret, so a phone already set up stays right.
+    /// cookie carries the secret, when it was issued and a MAC keyed with the hash of the
+    /// session's own cookie (which no page shows), over the secret, the account and the time: a
+    /// cookie planted from elsewhere (another session's, an attacker's) or older than half an hour
+    /// is ignored. Reloading the page shows the same secret, so a phone already set up stays right.
     static let pendingCookie = "liandong_totp_pending"
+    /// How long a shown secret waits for its first code.
+    static let pendingSeconds = 1800
 
-    static func pendingCookieValue(_ secret: [UInt8], session: AuthSession) -> String {
-        let text = TOTP.Base32.encode(secret)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(session.csrfToken.utf8)))
+    static func pendingCookieValue(_ secret: [UInt8], issued: Date, session: AuthSession) -> String {
+        let text = TOTP.Base32.encode(secret) + "." + String(Int64(issued.timeIntervalSince1970))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(session.accountID)|\(text)".utf8),
+                                                  using: SymmetricKey(data: Data(session.tokenHash.utf8)))
         return text + "." + Data(mac).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The secret a pending cookie of this session carries; nil for a missing, altered or foreign one.
-    static func pendingSecret(cookie: String?, session: AuthSession) -> [UInt8]? {
-        guard let cookie, let dot = cookie.firstIndex(of: "."), let secret = TOTP.Base32.decode(String(cookie[..<dot])),
-              secret.count >= 16 else { return nil }
-        return constantTimeEqual(pendingCookieValue(secret, session: session), cookie) ? secret : nil
+    /// The secret a pending cookie of this session carries, with when it was issued; nil for a
+    /// missing, altered, foreign or expired one.
+    static func pendingSecret(cookie: String?, session: AuthSession, now: Date) -> (secret: [UInt8], issued: Date)? {
+        let parts = cookie?.split(separator: ".").map(String.init) ?? []
+        guard parts.count == 3, let secret = TOTP.Base32.decode(parts[0]), secret.count >= 16, let seconds = Int64(parts[1]) else { return nil }
+        let issued = Date(timeIntervalSince1970: TimeInterval(seconds))
+        guard issued <= now.addingTimeInterval(60), now.timeIntervalSince(issued) <= TimeInterval(pendingSeconds),
+              constantTimeEqual(pendingCookieValue(secret, issued: issued, session: session), cookie ?? "") else { return nil }
+        return (secret, issued)
     }
 
     /// Enables `secret` (the one the enrolment page showed) once a current code from it is

@@ -34,8 +34,8 @@ final class WriteGate: Sendable {
         var busy = false
         var waiters: [Waiter] = []
         var nextID: UInt64 = 0
-        /// Waiters that gave up (deadline or cancellation) before they were queued.
-        var abandoned: Set<UInt64> = []
+        /// Waiters that gave up (deadline or cancellation) before they were queued, and why.
+        var abandoned: [UInt64: any Error] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -68,11 +68,15 @@ final class WriteGate: Sendable {
                 if !Task.isCancelled { self?.abandon(id, with: Busy(waited: ContinuousClock.now - started)) }
             }
         }
-        defer { timer?.cancel() }
+        defer {
+            timer?.cancel()
+            // A deadline that fired as the turn came is forgotten with the waiter.
+            _ = state.withLockedValue { $0.abandoned.removeValue(forKey: id) }
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let outcome: Result<Void, any Error>? = state.withLockedValue { s in
-                    if s.abandoned.remove(id) != nil { return .failure(CancellationError()) }
+                    if let error = s.abandoned.removeValue(forKey: id) { return .failure(error) }
                     if !s.busy { s.busy = true; return .success(()) }
                     s.waiters.append(Waiter(id: id, continuation: continuation))
                     return nil
@@ -88,7 +92,7 @@ final class WriteGate: Sendable {
     private func abandon(_ id: UInt64, with error: any Error) {
         let waiter: Waiter? = state.withLockedValue { s in
             if let index = s.waiters.firstIndex(where: { $0.id == id }) { return s.waiters.remove(at: index) }
-            s.abandoned.insert(id)
+            s.abandoned[id] = error
             return nil
         }
         waiter?.continuation.resume(throwing: error)
@@ -97,7 +101,7 @@ final class WriteGate: Sendable {
     /// Hands the turn to the next waiter, or frees the gate.
     private func release() {
         let next: Waiter? = state.withLockedValue { s in
-            if s.waiters.isEmpty { s.busy = false; s.abandoned.removeAll(); return nil }
+            if s.waiters.isEmpty { s.busy = false; return nil }
             return s.waiters.removeFirst()
         }
         next?.continuation.resume()
