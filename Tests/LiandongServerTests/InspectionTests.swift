@@ -63,6 +63,22 @@ struct InspectionTests {
             _ = try await InspectionService.record(check, replace: true, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
             #expect(try await findings(app).map(\.kind) == ["duties_unknown"])
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "check.phone.correct").count() == 1)
+            // Each correction settles the deductions with it: the unanswered call's proposal is
+            // withdrawn, and proposed anew (notified again) when a second correction restores it.
+            func statuses() async throws -> [String: String] {
+                Dictionary(uniqueKeysWithValues: try await DeductionService.list(DeductionFilter(unitID: 4), rules: app.liandong.ruleBook, on: app.db)
+                    .map { ($0.item, $0.status) })
+            }
+            #expect(try await statuses() == ["D8": "withdrawn", "D12": "proposed"])
+            check.attempts[2].answered = false
+            check.answeredBy = nil
+            check.knowsFirstResponsibility = nil
+            let later = Date().addingTimeInterval(60)
+            _ = try await InspectionService.record(check, replace: true, actor: .console(), rules: app.liandong.ruleBook, now: later, on: app.db)
+            #expect(try await statuses() == ["D8": "proposed", "D12": "withdrawn"])
+            let reopened = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: app.liandong.ruleBook, on: app.db)
+                .first { $0.item == "D8" })
+            #expect(reopened.appealDeadline == ChinaTime.isoString(WorkingDays.end(after: app.liandong.ruleBook.latest.appealWindowWorkingDays, from: later)))
         }
     }
 

@@ -126,12 +126,37 @@ enum DeductionService {
                 .values(SQLBind(row.id), SQLBind("withdraw"), SQLBind(Optional<String>.none), SQLBind("system"), SQLBind(Optional<Int>.none),
                         SQLBind("所依据的问题已撤销"), SQLBind(now)).run()
         }
-        if !fresh.isEmpty || !stale.isEmpty {
+        // Findings that hold again (a later event undid what withdrew them) whose proposal the system
+        // had withdrawn: proposed anew, notified now. A withdrawal the agencies decided stays.
+        struct R: Decodable { var id: Int; var item: String; var points_tenths: Int }
+        var revived: [R] = []
+        for keys in groups {
+            var query = sql.select().columns(SQLColumn("id", table: "deductions"), SQLColumn("item", table: "findings"),
+                                             SQLColumn("points_tenths", table: "findings"))
+                .from("deductions")
+                .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+                .where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.withdrawn.rawValue))
+                .where(SQLColumn("withdrawn_at", table: "findings"), .is, SQLLiteral.null)
+                .where(SQLRaw("(SELECT e.officer FROM deduction_events e WHERE e.deduction_id = deductions.id ORDER BY e.id DESC LIMIT 1) = 'system'"))
+            if let keys { query = query.where(SQLColumn("key", table: "findings"), .in, SQLBind.group(keys)) }
+            revived += try await query.all(decoding: R.self)
+        }
+        for row in revived {
+            let state = DeductionState(item: DeductionItemID(rawValue: row.item) ?? .d12, points: Points(tenths: row.points_tenths), notifiedAt: now)
+            try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue)).set("state", to: SQLBind(try encode(state)))
+                .set("awaiting", to: SQLBind(awaitingColumn(state))).set("points_tenths", to: SQLBind(row.points_tenths))
+                .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(row.id)).run()
+            try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
+                .values(SQLBind(row.id), SQLBind("reopen"), SQLBind(Optional<String>.none), SQLBind("system"), SQLBind(row.points_tenths),
+                        SQLBind("所依据的问题重新成立"), SQLBind(now)).run()
+        }
+        if !fresh.isEmpty || !stale.isEmpty || !revived.isEmpty {
             try await AuditLog.append(sql as! any Database, actor: .system(), action: "deduction.sync", entity: "deductions",
                                       after: ["proposed_from_findings": fresh.map { String($0.id) }.joined(separator: ","),
-                                              "withdrawn": stale.map { String($0.id) }.joined(separator: ",")], at: now)
+                                              "withdrawn": stale.map { String($0.id) }.joined(separator: ","),
+                                              "reopened": revived.map { String($0.id) }.joined(separator: ",")], at: now)
         }
-        return (fresh.count, stale.count)
+        return (fresh.count + revived.count, stale.count)
     }
 
     /// Active findings that have no deduction yet (among `keys`, when given).
