@@ -149,7 +149,7 @@ func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async thr
         // One reading connection per event loop (SQLite's driver keeps no more) and, on the same
         // file, writing connections that `writeTransaction` uses one at a time: writers queue at
         // the file's gate holding no connection, and reads never wait behind a write.
-        app.databases.useGatedSQLite { .sqlite(.file(path), connectionPoolTimeout: .seconds(Int64(DatabasePool.requestTimeoutSeconds))) }
+        app.databases.useGatedSQLite { .sqlite(.file(path), connectionPoolTimeout: DatabasePool.requestTimeout(testing: app.environment == .testing)) }
         // WAL lets pages read while a write is under way; the setting persists in the file.
         let sql = app.db as! any SQLDatabase
         try await sql.raw("PRAGMA journal_mode=WAL").run()
@@ -174,7 +174,7 @@ func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async thr
         app.databases.use(.postgres(configuration: configuration,
                                     maxConnectionsPerEventLoop: try DatabasePool.connectionsPerEventLoop(from: Environment.get,
                                                                                                      testing: app.environment == .testing),
-                                    connectionPoolTimeout: .seconds(Int64(DatabasePool.requestTimeoutSeconds)),
+                                    connectionPoolTimeout: DatabasePool.requestTimeout(testing: app.environment == .testing),
                                     encodingContext: .default, decodingContext: .default), as: .psql)
         if let schema = searchPath?.first {
             // A deployment (or a test) may keep its tables in a schema of its own.
@@ -187,6 +187,9 @@ func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async thr
 enum DatabasePool {
     /// How long a request waits for a pooled connection before it is answered 503.
     static let requestTimeoutSeconds = 30
+    /// Under test, hundreds of applications share two cores and one connection per event loop
+    /// each: a wait for a connection there says nothing of the product, so it is long.
+    static func requestTimeout(testing: Bool) -> TimeAmount { .seconds(Int64(testing ? 600 : requestTimeoutSeconds)) }
     /// SQLite: how long a write waits for another process's write lock.
     static let busyTimeoutMilliseconds = 10_000
     /// How long an HTTP request waits for its turn to write (SQLite) before it is answered 503

@@ -171,10 +171,10 @@ struct AuthTests {
         try await withTestApp { app in
             let user = try await app.signIn(.plc)
             let session = try #require(try await AuthSession.query(on: app.db).filter(\.$accountID == user.account.requireID()).first())
-            session.lastSeenAt = Date().addingTimeInterval(-29 * 60)
+            session.lastSeenAt = app.liandong.clock.now().addingTimeInterval(-29 * 60)
             try await session.save(on: app.db)
             try await app.send(.GET, "units", as: user) { res in #expect(res.status == .ok) }
-            session.lastSeenAt = Date().addingTimeInterval(-31 * 60)
+            session.lastSeenAt = app.liandong.clock.now().addingTimeInterval(-31 * 60)
             try await session.save(on: app.db)
             try await app.send(.GET, "units", as: user) { res in #expect(res.status == .seeOther) }
             #expect(try await AuthSession.query(on: app.db).filter(\.$accountID == user.account.requireID()).count() == 0)

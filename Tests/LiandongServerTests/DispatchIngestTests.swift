@@ -321,6 +321,27 @@ struct ConcurrentIngestTests {
         }
     }
 
+    /// A write begun inside a write of the same task, on the application's handle instead of the
+    /// transaction's, joins the transaction under way (SQLite has one write lock per file): it
+    /// neither waits for itself nor commits apart.
+    @Test(.enabled(if: !TestDatabase.isPostgres)) func aWriteInsideAWriteJoinsIt() async throws {
+        try await withTestApp { app in
+            let rules = app.liandong.ruleBook
+            struct Stop: Error {}
+            await #expect(throws: Stop.self) {
+                try await app.db.writeTransaction { _ in
+                    try await InspectionService.recordMeeting(heldOn: Date(), attendees: "三部门", decisions: "通报", actor: .console(), rules: rules, on: app.db)
+                    throw Stop()
+                }
+            }
+            #expect(try await Self.count("consultation_meetings", app) == 0)
+            try await app.db.writeTransaction { _ in
+                try await InspectionService.recordMeeting(heldOn: Date(), attendees: "三部门", decisions: "通报", actor: .console(), rules: rules, on: app.db)
+            }
+            #expect(try await Self.count("consultation_meetings", app) == 1)
+        }
+    }
+
     /// A writer that cannot get its turn in time is answered 503 with Retry-After, and nothing of
     /// it is stored; once the turn is free the same request lands. (SQLite: PostgreSQL has no queue.)
     @Test(.enabled(if: !TestDatabase.isPostgres)) func aWriterThatWaitsTooLongGetsFiveOhThreeAndStoresNothing() async throws {

@@ -56,7 +56,7 @@ enum AuthPages {
             return try await renderLogin(req, next: next, username: form.username ?? "", error: "页面已过期,请重新输入", status: .forbidden)
         }
         let source = req.sourceAddress
-        guard req.application.liandong.loginLimiter.allow(source) else {
+        guard req.application.liandong.loginLimiter.allow(source, now: req.now) else {
             return try await renderLogin(req, next: next, username: form.username ?? "", error: "登录尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
         }
         let account: Account

@@ -53,7 +53,7 @@ enum TwoFactorPages {
             return try await renderCode(req, pending, next: next, error: "页面已过期,请重新输入", status: .forbidden)
         }
         let source = req.sourceAddress
-        guard req.application.liandong.codeLimiter.allow(source) else {
+        guard req.application.liandong.codeLimiter.allow(source, now: req.now) else {
             return try await renderCode(req, pending, next: next, error: "尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
         }
         let account = pending.account
@@ -252,7 +252,7 @@ enum TwoFactorPages {
         struct Form: Decodable { var password: String?; var code: String?; var next: String? }
         let form = try req.content.decode(Form.self)
         let next = AuthPages.safeNext(form.next)
-        guard req.application.liandong.codeLimiter.allow(req.sourceAddress) else {
+        guard req.application.liandong.codeLimiter.allow(req.sourceAddress, now: req.now) else {
             return try await renderReauth(req, next: next, error: "尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
         }
         let policy = req.application.liandong.security

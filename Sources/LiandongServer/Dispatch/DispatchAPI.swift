@@ -12,7 +12,7 @@ enum DispatchAPI {
         let actor = try req.actor()
         let principal = actor.principal
         try req.authorize(principal.has(.dispatchIngest) || principal.role == .admin, "需要具有“推送110联动警情”权限的接口令牌")
-        guard req.application.liandong.ingestLimiter.allow(principal.name) else {
+        guard req.application.liandong.ingestLimiter.allow(principal.name, now: req.now) else {
             throw AppError(.tooManyRequests, "推送过于频繁,请稍后再试")
         }
         guard let body = req.body.data else { throw AppError(.badRequest, "请求内容为空") }

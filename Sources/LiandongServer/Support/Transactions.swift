@@ -15,6 +15,9 @@ extension Database {
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         if inTransaction { return try await body(self) }
         guard let gate = writeGate else { return try await transaction(body) }
+        // A write inside a write of this task on another handle (`req.db` within a transaction
+        // body): it joins the transaction under way, which holds the file's only write lock.
+        if WriteGate.held == ObjectIdentifier(gate), let outer = WriteGate.transaction { return try await body(outer) }
         let writer = self.writer
         return try await gate.withTurn {
             var attempt = 0
@@ -26,8 +29,10 @@ extension Database {
                     return try await writer.transaction { tx in
                         try await SQLiteRaw.$enabled.withValue(prepared) {
                             try await WriteGate.$held.withValue(held) {
-                                try await Self.takeWriteLock(tx)
-                                return try await body(tx)
+                                try await WriteGate.$transaction.withValue(tx) {
+                                    try await Self.takeWriteLock(tx)
+                                    return try await body(tx)
+                                }
                             }
                         }
                     }
@@ -46,7 +51,7 @@ extension Database {
         guard let sql = tx as? any SQLDatabase else { return }
         do {
             try await sql.raw("UPDATE \(ident: MigrationLog.schema) SET batch = batch WHERE 0 = 1").run()
-        } catch let error where !isWriteContention(error) {
+        } catch let error where !isWriteContention(error) && !LiandongErrorMiddleware.isStorageFull(error) {
             // No migration log yet: nothing to lock against but this start's own transactions.
         }
     }

@@ -24,6 +24,8 @@ final class WriteGate: Sendable {
     /// The gate the current task holds, so that a write inside a write (another handle on the
     /// same file, in the same task) joins the turn instead of waiting for itself.
     @TaskLocal static var held: ObjectIdentifier? = nil
+    /// The write transaction the current task runs in that turn.
+    @TaskLocal static var transaction: (any Database)? = nil
 
     private struct Waiter {
         let id: UInt64

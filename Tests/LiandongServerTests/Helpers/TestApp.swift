@@ -43,6 +43,9 @@ func withTestApp<T>(_ body: (Application) async throws -> T) async throws -> T {
     }
     do {
         try await configure(app, database: setting)
+        // The clock stands still unless a test moves it: what a test checks never depends on how
+        // long the machine takes between two steps.
+        app.liandong.clock.freeze()
         let result = try await body(app)
         await tearDown()
         return result
