@@ -185,6 +185,16 @@ struct ScheduledJudgementTests {
         }
     }
 
+    /// A new deployment whose plans register holds nothing yet is not charged for the years
+    /// before it (D6 for every county since 2021 was found on the first scheduled round).
+    @Test func aNewDeploymentIsNotChargedForTheYearsBeforeIt() async throws {
+        try await withTestApp { app in
+            let summary = try #require(try await ScheduledJudgement.run(rules: app.liandong.ruleBook, on: app.db))
+            #expect(summary == ScheduledJudgement.Summary())
+            #expect(try await ConcurrentIngestTests.count("findings", app) == 0)
+        }
+    }
+
     /// `--date`: a day in the past judges as at its end; a day ahead never runs ahead of the clock.
     @Test func theDateOptionNeverRunsAheadOfTheClock() throws {
         let now = ChinaTime.parseTimestamp("2026-03-04T10:00:00+08:00")!

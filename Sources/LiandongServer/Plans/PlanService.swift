@@ -144,7 +144,9 @@ enum PlanService {
     /// (a drill entered, a revision recorded) are withdrawn.
     static func judge(_ register: PlanRegister, rules: RuleBook, asOf: LocalDate, now: Date, on sql: any SQLDatabase) async throws
         -> (added: [String], withdrawn: [String]) {
-        let findings = PlanRules(book: rules, register: register, from: try await recordsBegan(on: sql)).findings(asOf: asOf)
+        // The register is judged from the year its first record was entered: one never used
+        // (a new deployment) is not charged with the years before it.
+        let findings = try await recordsBegan(on: sql).map { PlanRules(book: rules, register: register, from: $0).findings(asOf: asOf) } ?? []
         struct Ref: Decodable { var ref: String }
         let known = try await sql.select().distinct().column("ref").from("findings").where("source", .equal, SQLBind(FindingSource.plan.rawValue))
             .all(decoding: Ref.self).map(\.ref)
