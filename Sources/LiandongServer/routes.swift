@@ -9,7 +9,8 @@ func routes(_ app: Application) throws {
     app.get("health", use: SystemController.health)
     // The framework's own floor: a constant JSON answer, the yardstick of the load figures.
     app.get("ping") { _ in SystemController.Pong(status: "ok") }
-    app.get("metrics", use: SystemController.metrics)
+    // Per route, failed sign-ins included: for a scraper's token or an administrator only.
+    identified.get("metrics", use: SystemController.metrics)
     app.get("openapi.yaml", use: SystemController.openAPI)
     identified.get("login", use: AuthPages.loginForm)
     identified.post("login", use: AuthPages.login)

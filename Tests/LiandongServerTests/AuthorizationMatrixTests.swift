@@ -33,7 +33,8 @@ struct AuthorizationMatrixTests {
     static let cases: [Case] = [
         Case(method: .GET, path: "/health", pattern: "/health", allowed: everyone),
         Case(method: .GET, path: "/ping", pattern: "/ping", allowed: everyone),
-        Case(method: .GET, path: "/metrics", pattern: "/metrics", allowed: everyone),
+        // A scraper's token of scope metrics:read, or an administrator (see metricsNeedTheirOwnScope).
+        Case(method: .GET, path: "/metrics", pattern: "/metrics", allowed: [.admin]),
         Case(method: .GET, path: "/openapi.yaml", pattern: "/openapi.yaml", allowed: everyone),
         Case(method: .GET, path: "/login", pattern: "/login", allowed: everyone),
         Case(method: .POST, path: "/login", pattern: "/login", allowed: everyone, form: ["username": "x", "password": "y"], sameForAll: 403),
@@ -124,6 +125,24 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]
 
+    /// `/metrics` tells, per route, how many sign-ins failed: a scraper needs a token of its own
+    /// scope; a token of another scope is refused, and so is everyone but an administrator.
+    @Test func metricsNeedTheirOwnScope() async throws {
+        try await withTestApp { app in
+            let (_, scraper) = try await Auth.issueToken(name: "prometheus", scopes: [.metricsRead], actor: .console(), on: app.db)
+            let (_, reader) = try await Auth.issueToken(name: "reader", scopes: [.registerRead], actor: .console(), on: app.db)
+            try await app.testing().test(.GET, "metrics", beforeRequest: { $0.headers.bearerAuthorization = .init(token: scraper) }) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("http_requests_total"))
+            }
+            try await app.testing().test(.GET, "metrics", beforeRequest: { $0.headers.bearerAuthorization = .init(token: reader) }) { res in
+                #expect(res.status == .forbidden)
+                #expect(!res.body.string.contains("http_requests_total"))
+            }
+            try await app.testing().test(.GET, "metrics") { res in #expect(res.status == .unauthorized) }
+        }
+    }
+
     @Test func everyRouteIsInTheMatrix() async throws {
         try await withTestApp { app in
             let served = Set(app.routes.all.map { route in
@@ -171,7 +190,7 @@ struct AuthorizationMatrixTests {
                         // (Signing out ends at the login page: that is the allowed answer of POST /logout.)
                         let refused = res.status == .unauthorized || res.status == .forbidden || (sentToLogin && c.method == .GET)
                         #expect(!refused, "\(label) should be allowed")
-                    } else if caller == .nobody || (caller == .token && !c.path.hasPrefix("/api/")) {
+                    } else if caller == .nobody || (caller == .token && !c.path.hasPrefix("/api/") && c.path != "/metrics") {
                         // No person signed in: the login page or 401, never data.
                         #expect(sentToLogin || res.status == .unauthorized, "\(label) should ask to sign in")
                     } else {

@@ -46,11 +46,14 @@ public enum TokenScope: String, Sendable, Codable, CaseIterable {
     case registerRead = "register:read"
     /// Send 110 dispatch events.
     case dispatchIngest = "dispatch:ingest"
+    /// Read the server's metrics (`/metrics`, for a Prometheus scraper).
+    case metricsRead = "metrics:read"
 
     public var name: String {
         switch self {
         case .registerRead: "读取联动单位登记册"
         case .dispatchIngest: "推送110联动警情"
+        case .metricsRead: "读取运行指标"
         }
     }
 }

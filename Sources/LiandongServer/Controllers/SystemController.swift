@@ -25,6 +25,8 @@ enum SystemController {
     }
 
     @Sendable static func metrics(req: Request) async throws -> Response {
+        guard let principal = req.principal else { throw AppError(.unauthorized, "读取运行指标需要 metrics:read 权限的接口令牌") }
+        try req.authorize(principal.has(.metricsRead) || principal.role == .admin, "读取运行指标需要 metrics:read 权限的接口令牌")
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
         return Response(status: .ok, headers: headers, body: .init(buffer: Telemetry.exposition()))
