@@ -125,6 +125,34 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]
 
+    /// Page contents, not only status codes: a liaison sees the city's figures as totals, never
+    /// another unit by name, and none of the governments' D6 items.
+    @Test func aLiaisonSeesItsOwnUnitOnly() async throws {
+        try await withTestApp { app in
+            let year = LocalDate(Date()).year
+            let t0 = ChinaTime.parseTimestamp("\(year)-01-05T08:15:00+08:00")!
+            _ = try await DispatchService.ingest([DispatchEventInput(eventID: "L-1", incidentID: "110-L", unit: "市水利局", type: .instructed, at: t0),
+                                                  DispatchEventInput(eventID: "L-2", incidentID: "110-L", unit: "市水利局", type: .arrived, at: t0.addingTimeInterval(3000))],
+                                                 actor: .console(), rules: app.liandong.ruleBook, now: t0.addingTimeInterval(3600), on: app.db)
+            let emb = try await app.signIn(.emb)
+            try await app.send(.GET, "overview", as: emb) { res in
+                #expect(res.body.string.contains("本年超时到场较多的单位") && res.body.string.contains("市水利局"))
+            }
+            try await app.send(.GET, "plans", as: emb) { res in #expect(res.body.string.contains("尚未登记齐全")) }
+            let liaison = try await app.signIn(.liaison, unitID: 3)
+            try await app.send(.GET, "overview", as: liaison) { res in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("本月按时到场率"))
+                #expect(!res.body.string.contains("本年超时到场较多的单位"))
+                #expect(!res.body.string.contains("市水利局"))
+            }
+            try await app.send(.GET, "plans", as: liaison) { res in
+                #expect(res.status == .ok)
+                #expect(!res.body.string.contains("尚未登记齐全"))
+            }
+        }
+    }
+
     /// `/metrics` tells, per route, how many sign-ins failed: a scraper needs a token of its own
     /// scope; a token of another scope is refused, and so is everyone but an administrator.
     @Test func metricsNeedTheirOwnScope() async throws {

@@ -149,12 +149,16 @@ enum OverviewPage {
         var figures: [Figure]
         var levels: [[String]]
         var late: [[String]]
+        /// Units named by their lateness: for the supervising agencies, not for a unit's liaison,
+        /// who sees the city's figures as totals only.
+        var showLate: Bool
         var duties: [[String]]
         var refreshSeconds: Int
     }
 
     @Sendable static func page(req: Request) async throws -> View {
         let now = Date(), today = LocalDate(now)
+        let liaison = try req.requirePrincipal().role == .liaison
         let book = req.application.liandong.ruleBook
         let month = Period.containing(today, .month)
         let checks = try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db)
@@ -180,7 +184,7 @@ enum OverviewPage {
                 Figure(label: "待确认或申诉中的扣分", value: String(open), note: "条"),
             ],
             levels: byLevel.rows.map { [$0.label, ComplianceService.percent($0.onTimeRate), String($0.dispatches)] },
-            late: late.map { [$0.0, String($0.1), String($0.2)] },
+            late: liaison ? [] : late.map { [$0.0, String($0.1), String($0.2)] }, showLate: !liaison,
             duties: duties, refreshSeconds: 60))
     }
 }

@@ -71,7 +71,9 @@ enum PlanPages {
         let today = LocalDate(Date())
         let units = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         let planNames = Dictionary(register.plans.map { ($0.id, $0.quotedName) }, uniquingKeysWith: { a, _ in a })
-        let warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase)).warnings(asOf: today)
+        var warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase)).warnings(asOf: today)
+        // A liaison's own unit's only: the governments' D6 items are not the unit's to see.
+        if principal.role == .liaison { warnings = warnings.filter { $0.unitID != nil && $0.unitID == principal.unitID } }
         let lastDrill = Dictionary(register.drills.map { ($0.planID, $0.heldOn) }, uniquingKeysWith: { max($0, $1) })
         func day(_ d: LocalDate?) -> String { d?.chinese ?? "—" }
         let openFindings = try await FindingService.list(FindingFilter(unitID: principal.role == .liaison ? principal.unitID : nil, source: .plan), on: req.db).count
