@@ -251,3 +251,15 @@ struct FastParsingTests {
         }
     }
 }
+
+@Suite("110 events: times the 110 system can have sent")
+struct EventTimeBoundsTests {
+    @Test(arguments: ["0000-01-01T00:00:00+08:00", "9999-12-31T23:59:59+08:00", "1999-12-31T23:59:59+08:00"])
+    func anEventFromAnImpossibleYearIsRefused(at: String) {
+        let line = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"\#(at)"}"#
+        let error = #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data(line.utf8), limit: 10) }
+        #expect(error?.field == "at")
+        let fine = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"2000-01-01T00:00:00+08:00"}"#
+        #expect(throws: Never.self) { try DispatchEventParser.parseJSON(Data(fine.utf8), limit: 10) }
+    }
+}

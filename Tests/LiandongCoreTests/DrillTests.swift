@@ -98,6 +98,9 @@ struct DrillTests {
         #expect(try judged(unit(arrivedAfter: 600, vest: false)).first?.item == .d12)
         #expect(try judged(unit(arrivedAfter: 600, vest: false)).first?.proposedPoints == Points(0.5))
         #expect(try judged(unit(exempt: true, arrivedAfter: 600, vest: false)).isEmpty)
+        // Annex 2 asks the vest of level-1 and level-2 units only.
+        #expect(try judged(unit(level: .two, arrivedAfter: 600, vest: false)).map(\.kind) == [.noVest])
+        #expect(try judged(unit(level: .three, arrivedAfter: 600, vest: false)).isEmpty)
         #expect(try judged(unit(arrivedAfter: 600, vest: true)).isEmpty)
         #expect(try judged(unit(arrivedAfter: 600, vest: nil)).isEmpty)
     }

@@ -56,6 +56,9 @@ public struct DispatchEventInput: Hashable, Sendable {
 /// Reading events from JSON (one object, an array, or JSON Lines) and CSV with the same field
 /// names. Any problem refuses the whole batch, naming the line or index and the field.
 public enum DispatchEventParser {
+    /// The years an event's time may fall in.
+    public static let plausibleYears = 2000...2099
+
     public static let fields = ["event_id", "incident_id", "unit", "type", "at", "on_site_required", "exercise", "note", "drill_id"]
 
     /// `position`: how the error names where the event is ("第3行" for files, "第3条" for arrays).
@@ -116,6 +119,10 @@ public enum DispatchEventParser {
         let atText = try text("at")!
         guard let at = ChinaTime.parseTimestamp(atText) else {
             throw fail("at", "时间“\(atText)”格式不正确,应为 2026-03-01T08:15:00+08:00")
+        }
+        // A time the 110 system can have sent: not year 0000, not year 9999.
+        guard DispatchEventParser.plausibleYears.contains(LocalDate(at).year) else {
+            throw fail("at", "时间“\(atText)”不在\(DispatchEventParser.plausibleYears.lowerBound)年至\(DispatchEventParser.plausibleYears.upperBound)年之间")
         }
         let onSite = try flag("on_site_required")
         if onSite != nil && type != .instructed {

@@ -130,8 +130,9 @@ public struct Drill: Hashable, Sendable, Codable {
                 add(.drillNoShow, at: unit.notifiedAt, "接到通知后未到达\(kind.destination)")
             }
             let seenAt = unit.arrivedAt ?? unit.notifiedAt
-            // Annex 2: responders wear the 应急联动 vest; units with their own uniform are exempt.
-            if unit.vestWorn == false && !unit.uniformExempt {
+            // Annex 2: responders of level-1 and level-2 units wear the 应急联动 vest; units with
+            // their own uniform are exempt, and level-3 units have no such duty.
+            if unit.vestWorn == false && !unit.uniformExempt && unit.level.wearsVest {
                 add(.noVest, at: seenAt, "到场人员未穿着“应急联动”反光背心")
             }
             if unit.equipmentOK == false {

@@ -27,6 +27,10 @@ public enum UnitLevel: Int, Sendable, Codable, CaseIterable, Comparable {
     }
 
     public static func < (a: UnitLevel, b: UnitLevel) -> Bool { a.rawValue < b.rawValue }
+
+    /// Annex 2 asks the responders of level-1 and level-2 units to wear the 应急联动 vest (units
+    /// with their own uniform excepted); level-3 units have no such duty.
+    public var wearsVest: Bool { self != .three }
 }
 
 /// What kind of body a unit is. It decides the default of the `ranked` flag: companies, the
