@@ -201,7 +201,7 @@ enum DatabasePool {
     static func connectionsPerEventLoop(from get: (String) -> String?, testing: Bool = false) throws -> Int {
         guard let raw = get("LIANDONG_DB_CONNECTIONS")?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return testing ? 1 : 8 }
         guard let value = Int(raw), (1...64).contains(value) else {
-            throw ConfigurationError(variable: "LIANDONG_DB_CONNECTIONS", message: "应为 1 到 64 之间的整数,而不是“\(raw)”")
+            throw ConfigurationError(variable: "LIANDONG_DB_CONNECTIONS", message: "应为 1 到 64 之间的整数，而不是“\(raw)”")
         }
         return value
     }

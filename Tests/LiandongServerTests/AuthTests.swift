@@ -92,7 +92,7 @@ struct AuthTests {
             }
             let fifth = try await login(app, "police1", "Wrong-Pass-1")
             #expect(fifth.status == .tooManyRequests)
-            #expect(fifth.body.string.contains("登录失败次数过多,已暂停登录至"))
+            #expect(fifth.body.string.contains("登录失败次数过多，已暂停登录至"))
             // Paused: even the right password is refused from this address.
             let paused = try await login(app, "police1", TestUser.password)
             #expect(paused.status == .tooManyRequests)

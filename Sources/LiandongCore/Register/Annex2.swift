@@ -125,7 +125,7 @@ public enum Annex2 {
             Duty(text: "24小时值班备勤", requirement: [.one: "建立24小时值班制度", .two: "联络员24小时内能接受指令", .three: "保持联络畅通"]),
             Duty(text: "联络员和值班电话保持最新,变更及时报备", requirement: [.one: "须", .two: "须", .three: "须"]),
             Duty(text: "专项工作经费和专门处置队伍", requirement: [.one: "须"]),
-            Duty(text: "处置人员着“应急联动”反光背心(有统一制服的可不着)",
+            Duty(text: "处置人员着“应急联动”反光背心（有统一制服的可不着）",
                  requirement: Dictionary(uniqueKeysWithValues: UnitLevel.allCases.filter(\.wearsVest).map { ($0, "须") })),
             Duty(text: "首批处置力量到场时限",
                  requirement: [.one: "\(limits.levelOne.minutes)分钟(公安\(limits.publicSecurity.minutes)分钟)",

@@ -112,7 +112,7 @@ enum Demo {
         }
         if LocalDate(year: year, month: 6, day: 26)! < today {
             try await InspectionService.recordMeeting(heldOn: at(LocalDate(year: year, month: 6, day: 26)!, 15), attendees: "市委政法委、市应急管理局、市公安局",
-                                                      decisions: "通报上半年检查情况,部署下半年工作", actor: actor, rules: rules, now: at(LocalDate(year: year, month: 6, day: 26)!, 17), on: db)
+                                                      decisions: "通报上半年检查情况，部署下半年工作", actor: actor, rules: rules, now: at(LocalDate(year: year, month: 6, day: 26)!, 17), on: db)
         }
         out += "实地视频检查 \(drills) 次\n"
 

@@ -24,8 +24,8 @@ enum ScheduledJudgement {
         var deductionsWithdrawn = 0
 
         var chinese: String {
-            "判定超期警情 \(dispatchesJudged) 起;应急预案问题新增 \(planFindingsAdded) 条、撤销 \(planFindingsWithdrawn) 条;"
-                + "日常监督问题新增 \(supervisionFindingsAdded) 条、撤销 \(supervisionFindingsWithdrawn) 条;"
+            "判定超期警情 \(dispatchesJudged) 起；应急预案问题新增 \(planFindingsAdded) 条、撤销 \(planFindingsWithdrawn) 条；"
+                + "日常监督问题新增 \(supervisionFindingsAdded) 条、撤销 \(supervisionFindingsWithdrawn) 条；"
                 + "补提扣分 \(deductionsProposed) 条、撤销 \(deductionsWithdrawn) 条"
         }
     }
@@ -72,7 +72,7 @@ enum ScheduledJudgement {
     /// runs ahead of the clock).
     static func moment(date: String?, now: Date = Date()) throws -> Date {
         guard let raw = date else { return now }
-        guard let day = LocalDate(raw) else { throw CommandFailure("--date 应为日期,如 2026-03-04") }
+        guard let day = LocalDate(raw) else { throw CommandFailure("--date 应为日期，如 2026-03-04") }
         return min(day.adding(days: 1).start.addingTimeInterval(-1), now)
     }
 }
@@ -80,16 +80,16 @@ enum ScheduledJudgement {
 /// `liandong judge [--date D]`: the scheduled judging, once, by hand.
 struct JudgeCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "date", help: "判定截至该日(默认现在)") var date: String?
+        @Option(name: "date", help: "判定截至该日（默认现在）") var date: String?
     }
 
-    var help: String { "判定随时间到期的事项:超过反馈期限的警情、应急预案到期事项、日常监督期间(D7),并补提扣分" }
+    var help: String { "判定随时间到期的事项：超过反馈期限的警情、应急预案到期事项、日常监督期间（D7），并补提扣分" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let now = try ScheduledJudgement.moment(date: signature.date)
         guard let summary = try await ScheduledJudgement.run(rules: app.liandong.ruleBook, now: now, on: app.db) else {
-            app.commandOutput.write("另一台服务器正在判定,本次未执行\n")
+            app.commandOutput.write("另一台服务器正在判定，本次未执行\n")
             return
         }
         app.commandOutput.write(summary.chinese + "\n")

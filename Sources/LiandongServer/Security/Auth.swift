@@ -48,7 +48,7 @@ enum Auth {
         let found = try await Account.query(on: req.db).filter(\.$username == name).first()
         let subject = LoginThrottle.subject(account: found, username: name)
         let actor = found.map { Actor(principal: $0.principal, source: source) }
-            ?? Actor(principal: Principal(kind: .console, name: name.isEmpty ? "(空)" : name), source: source)
+            ?? Actor(principal: Principal(kind: .console, name: name.isEmpty ? "（空）" : name), source: source)
         let entityID = found?.id.map(String.init)
         if let until = try await LoginThrottle.pausedUntil(subject, source: source, now: now, on: req.db) {
             try await AuditLog.append(req.db, actor: actor, action: "login.refused", entity: "account", entityID: entityID,

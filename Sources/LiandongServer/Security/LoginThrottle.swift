@@ -61,6 +61,6 @@ enum LoginThrottle {
 
     /// What the person is told when sign-in is paused: the same for every username.
     static func pausedMessage(until: Date) -> String {
-        "登录失败次数过多,已暂停登录至\(ChinaTime.displayString(until).suffix(5));如需提前解除,请联系管理员"
+        "登录失败次数过多，已暂停登录至\(ChinaTime.displayString(until).suffix(5))；如需提前解除，请联系管理员"
     }
 }

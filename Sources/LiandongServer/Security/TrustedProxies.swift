@@ -38,7 +38,7 @@ struct TrustedProxies: Sendable, Equatable {
         for entry in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
             let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
             guard let bytes = address(parts[0]) else {
-                throw ConfigurationError(variable: "LIANDONG_TRUSTED_PROXIES", message: "“\(entry)”不是有效的 IP 地址或网段(如 10.0.0.5、10.0.0.0/8、fd00::/8)")
+                throw ConfigurationError(variable: "LIANDONG_TRUSTED_PROXIES", message: "“\(entry)”不是有效的 IP 地址或网段（如 10.0.0.5、10.0.0.0/8、fd00::/8）")
             }
             let maximum = bytes.count * 8
             // An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`) is kept as IPv4.

@@ -218,7 +218,7 @@ enum TwoFactor {
     static func confirmEnrolment(_ account: Account, secret: [UInt8]?, code: String, now: Date, policy: SecurityPolicy, box: SecretBox,
                                  actor: Actor, on db: any Database) async throws -> [String] {
         guard !account.hasTwoFactor else { throw AppError(.conflict, "动态口令已启用") }
-        guard let secret else { throw AppError.invalid("启用页面已过期:请重新打开本页,在验证器中添加页面上的密钥后再输入口令", field: "code") }
+        guard let secret else { throw AppError.invalid("启用页面已过期：请重新打开本页，在验证器中添加页面上的密钥后再输入口令", field: "code") }
         guard let digits = digits(code),
               let step = totp(secret).verify(code: digits, at: now, lastUsedCounter: nil, window: policy.totpDriftSteps)
         else {

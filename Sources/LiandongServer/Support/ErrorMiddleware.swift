@@ -71,7 +71,7 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
         }
     }
 
-    static let busyMessage = "系统正忙,本次请求未保存任何内容;请稍后重试"
+    static let busyMessage = "系统正忙，本次请求未保存任何内容；请稍后重试"
     /// What `Retry-After` says when the database is busy.
     static let retryAfterSeconds = 2
 
