@@ -235,6 +235,9 @@ struct LiandongState: Sendable {
     let codeLimiter: RateLimiter
     /// Ingest requests one client may send per minute (`LIANDONG_INGEST_PER_MINUTE`, default 600:
     /// with batches of up to 10,000 events, far above what one 110 system sends).
+    /// Refusals (403, 429, a CSRF failure) recorded in the audit log per address and minute;
+    /// past that a flood of them is only logged, so that it cannot fill the log.
+    let refusalAuditLimiter = RateLimiter(limit: AccessAudit.refusalsPerMinute, window: 60)
     let ingestLimiter = RateLimiter(limit: Environment.get("LIANDONG_INGEST_PER_MINUTE").flatMap(Int.init).map { max(1, $0) } ?? 600, window: 60)
 
     init(database: DatabaseSetting, ruleBook: RuleBook, secureCookies: Bool) {

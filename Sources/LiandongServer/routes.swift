@@ -3,7 +3,7 @@ import Vapor
 
 /// Every route of the system, grouped by feature and by who may reach it.
 func routes(_ app: Application) throws {
-    let identified = app.grouped(PrincipalMiddleware())
+    let identified = app.grouped(PrincipalMiddleware(), RefusalAuditMiddleware())
 
     // Open to all: operations, the API description, signing in.
     app.get("health", use: SystemController.health)
@@ -41,10 +41,10 @@ func routes(_ app: Application) throws {
     pages.post("findings", use: FindingPages.file)
     read.get("deductions", use: DeductionPages.list)
     pages.post("deductions", ":id", "decision", use: DeductionPages.decide)
-    pages.post("deductions", ":id", "appeal", use: DeductionPages.appeal)
+    pages.upload("deductions", ":id", "appeal", use: DeductionPages.appeal)
     read.get("rectifications", use: RectificationPages.list)
     pages.get("attachments", ":id", use: Attachments.download)
-    pages.post("rectifications", use: RectificationPages.act)
+    pages.upload("rectifications", use: RectificationPages.act)
     read.get("notices", use: NoticePages.list)
     pages.post("notices", use: NoticePages.draft)
     read.get("notices", ":id", use: NoticePages.show)

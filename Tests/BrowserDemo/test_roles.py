@@ -107,3 +107,88 @@ def test_4_the_wall_screen(wall, demo_url):
     refresh = wall.find_element(By.CSS_SELECTOR, "meta[http-equiv=refresh]").get_attribute("content")
     assert refresh == "60"
     shot(wall, "4-wall-screen")
+
+
+def make_file(directory, name, size):
+    """A real PDF or JPEG of about `size` bytes: the right signature, padding, the right ending."""
+    path = directory / name
+    if name.endswith(".pdf"):
+        head, tail = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", b"\n%%EOF\n"
+    else:
+        head, tail = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", b"\xff\xd9"
+    body = bytes((i * 7919) % 251 for i in range(size - len(head) - len(tail)))
+    path.write_bytes(head + body + tail)
+    return path
+
+
+def downloaded_size(browser, href):
+    """The byte count of a file as the signed-in browser downloads it."""
+    return browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(b.byteLength)).catch(e => done(-1));", href)
+
+
+def test_5_uploads_of_real_files_and_forms_that_come_back(browser, demo_url, tmp_path):
+    """A liaison appeals with a 100 KB PDF; a stale form comes back as typed and goes through once
+    sent again; a file over the limit is refused with the text kept; the EMB asks for a
+    rectification and the liaison reports it with a 9 MB JPEG."""
+    pdf = make_file(tmp_path, "情况说明.pdf", 100 * 1024)
+    big = make_file(tmp_path, "现场照片.jpg", 9 * 1024 * 1024)
+    too_big = make_file(tmp_path, "超大文件.pdf", 11 * 1024 * 1024)
+    login(browser, demo_url, "demo-liaison")
+    browser.get(f"{demo_url}/deductions")
+    forms = browser.find_elements(By.CSS_SELECTOR, "form[action$='/appeal']")
+    assert len(forms) >= 2, "the demo year leaves the liaison at least two deductions to appeal"
+
+    # Over the limit: refused, nothing stored, the statement still in its field.
+    form = forms[0]
+    action = form.get_attribute("action")
+    form.find_element(By.NAME, "statement").send_keys("道路塌方，绕行后到场")
+    form.find_element(By.NAME, "attachment").send_keys(str(too_big))
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "超过 10 MB" in browser.page_source and "请重新选择" in browser.page_source
+    form = browser.find_element(By.CSS_SELECTOR, f"form[action='{action.replace(demo_url, '')}']")
+    assert form.find_element(By.NAME, "statement").get_attribute("value") == "道路塌方，绕行后到场"
+    shot(browser, "5-appeal-too-large")
+
+    # A page left open across a change of session: the token is stale; the form comes back.
+    browser.execute_script("arguments[0].querySelector('input[name=_csrf]').value = 'stale';", form)
+    form.find_element(By.NAME, "attachment").send_keys(str(pdf))
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "请重新提交" in browser.page_source
+    again = browser.find_element(By.CSS_SELECTOR, "form.grid")
+    assert again.find_element(By.NAME, "statement").get_attribute("value") == "道路塌方，绕行后到场"
+    shot(browser, "5-appeal-resubmit")
+    again.find_element(By.NAME, "attachment").send_keys(str(pdf))
+    click_and_wait(browser, again.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "申诉已提交" in browser.page_source, browser.page_source[:2000]
+    link = browser.find_element(By.LINK_TEXT, "情况说明.pdf")
+    assert downloaded_size(browser, link.get_attribute("href")) == pdf.stat().st_size
+    browser.delete_all_cookies()
+
+    # The EMB asks the unit for a rectification of one of its confirmed deductions.
+    login(browser, demo_url, "demo-emb")
+    browser.get(f"{demo_url}/rectifications")
+    select = browser.find_element(By.ID, "deduction_id")
+    options = [o for o in select.find_elements(By.TAG_NAME, "option") if "市水利局" in o.text]
+    assert options, "a confirmed deduction of 市水利局 awaits a rectification"
+    options[0].click()
+    browser.find_element(By.ID, "action").send_keys("修订值班制度")
+    browser.find_element(By.ID, "owner").send_keys("办公室")
+    due = browser.find_element(By.ID, "due_on")
+    browser.execute_script("arguments[0].value = arguments[1];", due, "2099-12-31")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.grid button[type=submit]"))
+    assert "已提出整改要求" in browser.page_source
+    browser.delete_all_cookies()
+
+    # The liaison reports it done with a 9 MB photo.
+    login(browser, demo_url, "demo-liaison")
+    browser.get(f"{demo_url}/rectifications")
+    form = browser.find_elements(By.CSS_SELECTOR, "form[action='/rectifications'][enctype='multipart/form-data']")[-1]
+    form.find_element(By.NAME, "evidence").send_keys("已修订并印发值班制度")
+    form.find_element(By.NAME, "attachment").send_keys(str(big))
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "已提交整改情况" in browser.page_source, browser.page_source[:2000]
+    link = browser.find_element(By.LINK_TEXT, "现场照片.jpg")
+    assert downloaded_size(browser, link.get_attribute("href")) == big.stat().st_size
+    shot(browser, "5-rectification-with-photo")

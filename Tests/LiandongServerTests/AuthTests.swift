@@ -227,11 +227,16 @@ struct AuthTests {
                 #expect(res.status == .unprocessableEntity)
             }
             let other = try await Auth.startSession(for: user.account, source: "elsewhere", on: app.db)
+            var renewed = user
             try await app.send(.POST, "account/password", as: user,
                                form: ["current": TestUser.password, "new": "Better-Pass-1", "confirm": "Better-Pass-1"]) { res in
                 #expect(res.status == .seeOther)
+                renewed = user.keepingCookie(of: res)
             }
-            try await app.send(.GET, "units", as: user) { res in #expect(res.status == .ok) }
+            // A change of privilege: the session goes on under a new cookie, the old one is void.
+            #expect(renewed.cookie != user.cookie)
+            try await app.send(.GET, "units", as: user) { res in #expect(res.status == .seeOther) }
+            try await app.send(.GET, "units", as: renewed) { res in #expect(res.status == .ok) }
             // The other session ended with the old password.
             #expect(try await AuthSession.find(other.0.requireID(), on: app.db) == nil)
             #expect(try await login(app, "newcomer", "Better-Pass-1").status == .seeOther)

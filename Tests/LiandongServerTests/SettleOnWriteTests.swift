@@ -9,13 +9,17 @@ import VaporTesting
 /// The whole database as text: `sqlite3 .dump` of the test's file, or `pg_dump` of the test's
 /// schema. Two dumps are equal only if no row was added, changed or removed.
 enum DatabaseDump {
-    static func text(_ app: Application) throws -> String {
+    /// `exceptAudit`: without the audit log, whose entries `AccessAudit` checks on its own.
+    static func text(_ app: Application, exceptAudit: Bool = false) throws -> String {
         let run: (status: Int32, stdout: String, stderr: String)
+        let audit = [AuditEntry.schema, AuditLog.headTable]
         switch app.liandong.database {
         case .sqlite(let path):
             run = try runProcess("sqlite3", [path, ".dump"])
         case .postgres(let url, let searchPath):
-            run = try runProcess("pg_dump", ["--dbname=\(url)", "--schema=\(searchPath?.first ?? "public")", "--data-only", "--no-owner"])
+            let schema = searchPath?.first ?? "public"
+            run = try runProcess("pg_dump", ["--dbname=\(url)", "--schema=\(schema)", "--data-only", "--no-owner"]
+                + (exceptAudit ? audit.map { "--exclude-table-data=\(schema).\($0)" } : []))
         }
         guard run.status == 0, !run.stdout.isEmpty else {
             throw AppError(.internalServerError, "dump failed (\(run.status)): \(run.stderr)")
@@ -23,6 +27,7 @@ enum DatabaseDump {
         // pg_dump's session guard lines carry a random key each time; comments carry nothing.
         return run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") && !$0.hasPrefix("--") }
+            .filter { line in !exceptAudit || !audit.contains { line.hasPrefix("INSERT INTO \($0) ") || line.hasPrefix("INSERT INTO \"\($0)\" ") } }
             .joined(separator: "\n")
     }
 
@@ -113,7 +118,8 @@ struct SettleOnWriteTests {
             let later = app.liandong.clock.now().addingTimeInterval(3600)
             try await (app.db as! any SQLDatabase).update(AuthSession.schema).set("last_seen_at", to: SQLBind(later)).run()
             try await (app.db as! any SQLDatabase).update(ApiToken.schema).set("last_used_at", to: SQLBind(later)).run()
-            let before = try DatabaseDump.text(app)
+            let before = try DatabaseDump.text(app, exceptAudit: true)
+            let auditBefore = try await AuditEntry.query(on: app.db).count()
             let gets = AuthorizationMatrixTests.cases.filter { $0.method == .GET }
             for c in gets {
                 for user in users as [TestUser?] + [nil] {
@@ -125,8 +131,12 @@ struct SettleOnWriteTests {
                     try await app.testing().test(.GET, c.path, beforeRequest: { req in req.headers.bearerAuthorization = .init(token: bearer) })
                 }
             }
-            let after = try DatabaseDump.text(app)
+            let after = try DatabaseDump.text(app, exceptAudit: true)
             #expect(after == before, "a GET wrote: \(DatabaseDump.difference(before, after))")
+            // What a read adds is the record of what it disclosed or refused, nothing else.
+            let added = try await AuditEntry.query(on: app.db).sort(\.$id).all().dropFirst(auditBefore).map(\.action)
+            #expect(!added.isEmpty, "exports, unmasked views and refusals are recorded")
+            #expect(Set(added).isSubset(of: AccessAudit.actions), "\(Set(added).subtracting(AccessAudit.actions))")
         }
     }
 }

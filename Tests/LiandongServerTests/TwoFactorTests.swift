@@ -34,7 +34,7 @@ struct TwoFactorTests {
 
     @Test func aRoleThatMustHaveASecondFactorEnrolsBeforeAnythingElse() async throws {
         try await withTestApp { app in
-            let admin = try await app.signIn(.admin, totp: false)
+            var admin = try await app.signIn(.admin, totp: false)
             try await app.send(.GET, "units?level=1", as: admin) { res in
                 #expect(res.status == .seeOther)
                 #expect(res.headers.first(name: .location) == "/account/totp?next=/units%3Flevel%3D1")
@@ -87,8 +87,10 @@ struct TwoFactorTests {
             // The current code enables it and shows ten recovery codes, once.
             let code = LiandongServer.TOTP(secret: secret).code(at: app.liandong.clock.now())
             var codes: [String] = []
+            var renewed = admin
             try await app.send(.POST, "account/totp", as: admin, form: ["code": code, "next": "/units"], cookies: pending) { res in
                 #expect(res.status == .ok)
+                renewed = admin.keepingCookie(of: res)
                 let html = res.body.string
                 var rest = html[...]
                 while let r = rest.range(of: #"<li><code>[a-z2-9]{4}-[a-z2-9]{4}</code>"#, options: .regularExpression) {
@@ -98,6 +100,10 @@ struct TwoFactorTests {
                 #expect(html.contains(#"href="/units" id="continue""#))
             }
             #expect(codes.count == 10 && Set(codes).count == 10)
+            // Enrolment is a change of privilege: a new cookie, the old one void.
+            #expect(renewed.cookie != admin.cookie)
+            try await app.send(.GET, "units", as: admin) { res in #expect(res.status == .seeOther) }
+            admin = renewed
             let enrolled = try await reload(app, admin.account)
             #expect(enrolled.hasTwoFactor)
             #expect(try await RecoveryCode.query(on: app.db).filter(\.$accountID == enrolled.requireID()).count() == 10)
@@ -360,7 +366,7 @@ struct ReauthenticationTests {
             try await DeductionService.sync(on: app.db)
             let deductions = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db)
             let (first, second) = (deductions[0].id, deductions[1].id)
-            let emb = try await app.signIn(.emb)
+            var emb = try await app.signIn(.emb)
             // Fourteen minutes after signing in: no question asked.
             app.liandong.clock.advance(by: 14 * 60)
             try await app.send(.POST, "deductions/\(first)/decision", as: emb, form: ["action": "confirm"]) { res in
@@ -399,11 +405,17 @@ struct ReauthenticationTests {
                 #expect(res.status == .unprocessableEntity)
             }
             #expect(try await Account.find(emb.account.requireID(), on: app.db)?.failedLogins == 2)
+            var renewed = emb
             try await app.send(.POST, "account/reauth", as: emb,
                                form: ["password": TestUser.password, "code": emb.code(step: app.totpStep), "next": "/deductions"]) { res in
                 #expect(res.status == .seeOther)
                 #expect(res.headers.first(name: .location) == "/deductions")
+                renewed = emb.keepingCookie(of: res)
             }
+            #expect(renewed.cookie != emb.cookie, "re-authentication gives the session a new cookie")
+            // The old cookie is worth nothing now.
+            try await app.send(.GET, "deductions", as: emb) { res in #expect(res.status == .seeOther) }
+            emb = renewed
             #expect(try await Account.find(emb.account.requireID(), on: app.db)?.failedLogins == 0)
             try await app.send(.POST, "deductions/\(second)/decision", as: emb, form: ["action": "reject", "reason": "已核实"]) { res in
                 #expect(res.status == .ok)
@@ -432,11 +444,13 @@ struct ReauthenticationTests {
                 #expect(res.headers.first(name: .location) == "/account/reauth?next=/notices/\(id)")
             }
             #expect(try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db).status == "draft")
+            var renewed = plc
             try await app.send(.POST, "account/reauth", as: plc,
                                form: ["password": TestUser.password, "code": plc.code(step: app.totpStep), "next": "/notices/\(id)"]) { res in
                 #expect(res.headers.first(name: .location) == "/notices/\(id)")
+                renewed = plc.keepingCookie(of: res)
             }
-            try await app.send(.POST, "notices/\(id)/publish", as: plc, form: [:]) { res in
+            try await app.send(.POST, "notices/\(id)/publish", as: renewed, form: [:]) { res in
                 #expect(res.headers.first(name: .location) == "/notices/\(id)")
             }
             #expect(try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db).status == "published")

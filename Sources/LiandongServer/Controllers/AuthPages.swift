@@ -140,12 +140,16 @@ enum AuthPages {
         account.passwordHash = try await req.password.async.hash(new)
         account.mustChangePassword = false
         let actor = try req.actor()
+        let token = Auth.rotate(session)
         try await req.db.writeTransaction { tx in
             try await account.save(on: tx)
+            try await session.save(on: tx)
             // Other sessions of this account end: whoever knew the old password is signed out.
             try await AuthSession.query(on: tx).filter(\.$accountID == account.requireID()).filter(\.$id != session.requireID()).delete()
             try await AuditLog.append(tx, actor: actor, action: "account.password_change", entity: "account", entityID: String(account.id ?? 0))
         }
-        return req.redirect(to: "/")
+        let response = req.redirect(to: "/")
+        response.cookies[Auth.sessionCookie] = Auth.cookie(token, secure: req.usesTLS)
+        return response
     }
 }

@@ -57,6 +57,7 @@ enum RegisterPages {
             "reported": { .date($0.contactsReportedAt) },
         ])
         let (shown, pager) = Pager.slice(units, req)
+        try await AccessAudit.contactsShown(req, units: Array(shown))
         var exportParameters: [String] = []
         if let j = filter.jurisdictionID { exportParameters.append("jurisdiction=\(j)") }
         if let l = filter.level { exportParameters.append("level=\(l.rawValue)") }
@@ -165,6 +166,7 @@ enum RegisterPages {
             "recorded": { .date($0.recordedAt) },
         ])
         let full = RegisterAPI.fullContacts(unit, req)
+        if full { try await AccessAudit.contactsShown(req, units: [unit]) }
         let c = visibleContacts(unit, req)
         let principal = try req.requirePrincipal()
         var values = form ?? FormValues(dutyPhone: c.dutyPhone ?? "", liaisonName: c.liaisonName ?? "", liaisonMobile: c.liaisonMobile ?? "",
@@ -268,6 +270,9 @@ enum RegisterPages {
         let format = (try? req.query.get(String.self, at: "format")) ?? "xlsx"
         let units = try await RegisterService.units(RegisterAPI.filter(req), on: req.db)
         let (data, type, ext) = try RegisterFiles.export(units, format: format) { !RegisterAPI.fullContacts($0, req) }
+        let unmasked = units.filter { RegisterAPI.fullContacts($0, req) }.count
+        try await AccessAudit.disclosed(req, action: "export.units", entity: "linkage_unit",
+                                        detail: ["format": ext, "units": String(units.count), "unmasked": String(unmasked), "query": req.url.query ?? ""])
         var headers = HTTPHeaders()
         headers.contentType = type
         let filename = "联动单位登记册.\(ext)"

@@ -170,10 +170,13 @@ enum TwoFactorPages {
             let codes = try await TwoFactor.confirmEnrolment(account, secret: secret, code: form.code ?? "", now: now,
                                                              policy: req.application.liandong.security,
                                                              box: req.application.liandong.totpSecrets, actor: try req.actor(), on: req.db)
-            // The code just given is a fresh authentication.
+            // The code just given is a fresh authentication, and a change of privilege: a new cookie.
             session.authenticatedAt = now
+            let token = Auth.rotate(session)
             try await req.db.writeTransaction { tx in try await session.save(on: tx) }
-            return try await renderEnrolment(req, codes: codes, next: next, notice: "动态口令已启用。")
+            let response = try await renderEnrolment(req, codes: codes, next: next, notice: "动态口令已启用。")
+            response.cookies[Auth.sessionCookie] = Auth.cookie(token, secure: req.usesTLS)
+            return response
         } catch let error as AppError {
             return try await renderEnrolment(req, next: next, error: error.message, status: error.status)
         }
@@ -276,13 +279,16 @@ enum TwoFactorPages {
         session.authenticatedAt = now
         account.failedLogins = 0
         let secondFactor = proof?.auditName ?? "none"
+        let token = Auth.rotate(session)
         try await req.db.writeTransaction { tx in
             try await session.save(on: tx)
             try await account.save(on: tx)
             try await AuditLog.append(tx, actor: actor, action: "session.reauth", entity: "account", entityID: String(account.id ?? 0),
                                       after: ["second_factor": secondFactor], at: now)
         }
-        return req.redirect(to: next)
+        let response = req.redirect(to: next)
+        response.cookies[Auth.sessionCookie] = Auth.cookie(token, secure: req.usesTLS)
+        return response
     }
 }
 

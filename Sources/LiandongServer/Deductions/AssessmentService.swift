@@ -227,6 +227,7 @@ enum AssessmentPages {
             throw AppError(.badRequest, "导出格式应为 xlsx 或 csv", field: "format")
         }
         let name = "综合考核-\(report.period).\(format)"
+        try await AccessAudit.disclosed(req, action: "export.assessment", entity: "assessment", entityID: report.period, detail: ["format": format])
         headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"assessment.\(format)\"; filename*=UTF-8''\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
         return Response(status: .ok, headers: headers, body: .init(data: data))
     }

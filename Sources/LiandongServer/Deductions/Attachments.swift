@@ -25,6 +25,18 @@ enum Attachments {
         "xls": "application/vnd.ms-excel", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ]
 
+    /// What a form that carries files may send in all: room for one file over the limit, so
+    /// that a file too large is refused by `accept`, with the form shown again as typed, rather
+    /// than by the body limit before the handler has seen the text.
+    static let maxRequestBytes = 2 * maxBytes + 1024 * 1024
+
+    /// The message for a refused form that carried a file: a browser cannot be handed the file
+    /// back, so the person is told to choose it again.
+    static func refusal(_ message: String, chosen file: File?) -> String {
+        guard let file, !file.filename.isEmpty else { return message }
+        return message + "（附件“\(file.filename)”未保存，请重新选择后提交）"
+    }
+
     /// The file of a form, checked; nil when none was chosen.
     static func accept(_ file: File?, field: String = "attachment") throws -> File? {
         guard let file, file.data.readableBytes > 0 || !file.filename.isEmpty else { return nil }
@@ -98,8 +110,13 @@ enum Attachments {
         case .plc?, .emb?, .psb?: principal.jurisdictionID == nil || principal.jurisdictionID == unit?.jurisdictionID
         default: false
         }
-        // Someone else's file is not there at all.
-        guard allowed else { throw AppError.notFound("编号为 \(id) 的附件") }
+        // Someone else's file is not there at all; the refusal is recorded all the same.
+        guard allowed else {
+            await AccessAudit.refused(req, status: .forbidden, reason: "附件 \(id) 不在其可见范围内")
+            throw AppError.notFound("编号为 \(id) 的附件")
+        }
+        try await AccessAudit.disclosed(req, action: "attachment.download", entity: row.owner, entityID: String(row.owner_id),
+                                        detail: ["attachment": String(id), "filename": row.filename])
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: row.content_type)
         let encoded = row.filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "attachment"

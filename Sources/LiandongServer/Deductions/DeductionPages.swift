@@ -22,6 +22,8 @@ enum DeductionPages {
         var canDecideAppeal: Bool
         var files: [Attachments.Meta]
         var hasFiles: Bool
+        /// What the liaison typed into this row's appeal when it was refused: the form comes back with it.
+        var statementDraft: String
     }
 
     struct Context: Encodable {
@@ -43,7 +45,11 @@ enum DeductionPages {
         var reauth: Reauthentication.Banner
     }
 
-    static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    /// An appeal that was refused, to be shown again as typed.
+    struct AppealDraft { var id: Int; var statement: String }
+
+    static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok,
+                       draft: AppealDraft? = nil) async throws -> Response {
         let principal = try req.requirePrincipal()
         try req.authorize(principal.role != nil, "无权查看扣分")
         var filter = DeductionFilter()
@@ -83,11 +89,11 @@ enum DeductionPages {
                 Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
                     reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
-                    canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= Date() } == true,
+                    canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
                     appealDeadline: d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
                     appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
                     canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
-                    files: files[d.id] ?? [], hasFiles: files[d.id] != nil)
+                    files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "")
             },
             count: summary.count, total: summary.points.description, pager: pager,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
@@ -104,15 +110,19 @@ enum DeductionPages {
         try req.authorize(actor.principal.role == .liaison, "由本单位联络员提出申诉")
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "扣分编号应为数字") }
         struct Form: Decodable { var statement: String?; var attachment: File? }
+        let form = try req.content.decode(Form.self)
         do {
-            let form = try req.content.decode(Form.self)
             let file = try Attachments.accept(form.attachment)
-            try await DeductionService.decide([id], decision: .appeal(statement: form.statement ?? ""), agency: nil, officer: actor.principal.name,
-                                              actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
-            if let file { try await Attachments.save(file, owner: .appeal, ownerID: id, actor: actor, on: req.db) }
+            // The appeal and its file are stored together or not at all.
+            try await req.db.writeTransaction { tx in
+                try await DeductionService.decide([id], decision: .appeal(statement: form.statement ?? ""), agency: nil, officer: actor.principal.name,
+                                                  actor: actor, rules: req.application.liandong.ruleBook, now: req.now, on: tx)
+                if let file { try await Attachments.save(file, owner: .appeal, ownerID: id, actor: actor, now: req.now, on: tx) }
+            }
             return try await render(req, notice: "扣分 \(id) 的申诉已提交")
         } catch let error as AppError {
-            return try await render(req, error: error.message, status: error.status)
+            return try await render(req, error: Attachments.refusal(error.message, chosen: form.attachment), status: error.status,
+                                    draft: AppealDraft(id: id, statement: form.statement ?? ""))
         }
     }
 

@@ -27,6 +27,8 @@ enum Rectifications {
         /// The unit's evidence files.
         var files: [Attachments.Meta] = []
         var hasFiles = false
+        /// What the liaison typed when the report was refused: the form comes back with it.
+        var evidenceDraft = ""
     }
 
     struct Row: Decodable {
@@ -144,14 +146,22 @@ enum RectificationPages {
         SortColumn("期限", "due"), SortColumn("状态", "stage"), SortColumn("整改情况"), SortColumn("验收"), SortColumn("操作"),
     ]
 
-    static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+    /// A report of a rectification that was refused, to be shown again as typed.
+    struct EvidenceDraft { var id: Int; var evidence: String }
+
+    static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok,
+                       draft: EvidenceDraft? = nil) async throws -> Response {
         let p = try req.requirePrincipal()
         try req.authorize(p.role != nil, "无权查看整改")
         let supervisor = [.admin, .emb, .psb].contains(p.role)
         var items = try await Rectifications.list(unitID: p.role == .liaison ? (p.unitID ?? -1) : nil,
                                                   jurisdictionID: p.role == .liaison ? nil : p.jurisdictionID, on: req.db)
         let files = try await Attachments.list(.rectification, ids: items.map(\.id), on: req.db)
-        for i in items.indices { items[i].files = files[items[i].id] ?? []; items[i].hasFiles = files[items[i].id] != nil }
+        for i in items.indices {
+            items[i].files = files[items[i].id] ?? []
+            items[i].hasFiles = files[items[i].id] != nil
+            if items[i].id == draft?.id { items[i].evidenceDraft = draft?.evidence ?? "" }
+        }
         // The list comes by due date: its position is the due order.
         let sort = try ListSort(req, columns: columns, default: "due")
         let dueOrder = Dictionary(items.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { a, _ in a })
@@ -192,8 +202,11 @@ enum RectificationPages {
                 return try await render(req, notice: "已提出整改要求")
             case "complete":
                 let file = try Attachments.accept(form.attachment)
-                try await Rectifications.complete(form.id ?? 0, evidence: form.evidence ?? "", actor: actor, on: req.db)
-                if let file { try await Attachments.save(file, owner: .rectification, ownerID: form.id ?? 0, actor: actor, on: req.db) }
+                // The report and its evidence file are stored together or not at all.
+                try await req.db.writeTransaction { tx in
+                    try await Rectifications.complete(form.id ?? 0, evidence: form.evidence ?? "", actor: actor, now: req.now, on: tx)
+                    if let file { try await Attachments.save(file, owner: .rectification, ownerID: form.id ?? 0, actor: actor, now: req.now, on: tx) }
+                }
                 return try await render(req, notice: "已提交整改情况")
             case "verify", "return":
                 try req.authorize(supervisor, "由市应急管理局或市公安局验收整改")
@@ -203,7 +216,8 @@ enum RectificationPages {
                 throw AppError.invalid("未知操作", field: "op")
             }
         } catch let error as AppError {
-            return try await render(req, error: error.message, status: error.status)
+            let draft = form.op == "complete" ? form.id.map { EvidenceDraft(id: $0, evidence: form.evidence ?? "") } : nil
+            return try await render(req, error: Attachments.refusal(error.message, chosen: form.attachment), status: error.status, draft: draft)
         }
     }
 }

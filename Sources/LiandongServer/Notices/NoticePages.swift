@@ -128,6 +128,7 @@ enum NoticePages {
         var headers = HTTPHeaders()
         headers.contentType = format == "html" ? .html : HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.wordprocessingml.document")
         let name = "\(notice.number ?? "通报草稿").\(format)"
+        try await AccessAudit.disclosed(req, action: "export.notice", entity: "notice", entityID: String(id), detail: ["format": format])
         headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"notice.\(format)\"; filename*=UTF-8''\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
         return Response(status: .ok, headers: headers, body: .init(data: data))
     }

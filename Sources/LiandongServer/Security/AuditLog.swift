@@ -35,6 +35,9 @@ enum AuditLog {
         "login.password_ok": "密码正确,待验证动态口令", "totp.enrol": "启用动态口令", "totp.disable": "停用动态口令",
         "totp.reset": "管理员清除动态口令", "totp.recovery_code_used": "使用恢复码", "totp.failure": "动态口令验证失败",
         "password.failure": "密码验证失败", "session.reauth": "重新验证身份",
+        "export.units": "导出联动单位登记册", "export.assessment": "导出综合考核结果", "export.notice": "导出通报",
+        "attachment.download": "下载附件", "contacts.view": "查看未脱敏的联系方式",
+        "access.refused": "拒绝越权访问", "access.csrf": "拒绝来源不明的提交",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }

@@ -143,6 +143,16 @@ enum Auth {
         return token
     }
 
+    /// A new cookie for the same session at a change of privilege (the forced password change,
+    /// enrolment of the second factor, re-authentication): whoever had seen the old cookie holds
+    /// nothing now. The CSRF token stays, so the person's other open tabs keep working. The
+    /// caller saves the session (in its transaction) and sets the returned token as the cookie.
+    static func rotate(_ session: AuthSession) -> String {
+        let token = randomToken()
+        session.tokenHash = hash(token)
+        return token
+    }
+
     static func cookie(_ token: String, secure: Bool) -> HTTPCookies.Value {
         HTTPCookies.Value(string: token, expires: nil, maxAge: nil, domain: nil, path: "/",
                           isSecure: secure, isHTTPOnly: true, sameSite: .lax)

@@ -100,18 +100,47 @@ struct RequirePrincipal: AsyncMiddleware {
 /// calls carry no cookie and need none.
 struct CSRFMiddleware: AsyncMiddleware {
     static let field = "_csrf"
+    static let message = "页面已过期或来源不明，本次提交未保存；请核对下面的内容后重新提交"
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if [.POST, .PUT, .PATCH, .DELETE].contains(req.method), let session = req.authSession {
             var sent = req.headers.first(name: "X-CSRF-Token")
             if sent == nil, req.headers.contentType == .urlEncodedForm || req.headers.contentType?.type == "multipart" {
+                // The field is in the body, which may still be arriving: a form with a file comes
+                // in many pieces. Collect it first, up to what the route accepts.
+                if req.body.data == nil {
+                    _ = try await req.body.collect(max: req.route?.maxBodyBytes ?? req.application.routes.defaultMaxBodySize.value).get()
+                }
                 sent = try? req.content.get(String.self, at: Self.field)
             }
             guard let sent, constantTimeEqual(sent, session.csrfToken) else {
-                throw AppError(.forbidden, "页面已过期或来源不明,请刷新页面后重试")
+                req.refusal = .csrf
+                // A person's form comes back with what they typed, under a fresh token.
+                if !req.url.path.hasPrefix("/api/"), let page = try await ResubmitPage.response(req, token: session.csrfToken) { return page }
+                throw AppError(.forbidden, Self.message)
             }
         }
         return try await next.respond(to: req)
+    }
+}
+
+extension Route {
+    private static let maxBodyKey = "liandong.maxBodyBytes"
+
+    /// The body this route collects at most, when it is not the application's default.
+    var maxBodyBytes: Int? {
+        get { userInfo[Self.maxBodyKey] as? Int }
+        set { userInfo[Self.maxBodyKey] = newValue }
+    }
+}
+
+extension RoutesBuilder {
+    /// A form that carries files (`Attachments`): its body may be as large as the files allow.
+    @discardableResult
+    func upload(_ path: PathComponent..., use closure: @Sendable @escaping (Request) async throws -> Response) -> Route {
+        let route = on(.POST, path, body: .collect(maxSize: ByteCount(value: Attachments.maxRequestBytes)), use: closure)
+        route.maxBodyBytes = Attachments.maxRequestBytes
+        return route
     }
 }
 

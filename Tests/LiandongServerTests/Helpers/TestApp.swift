@@ -81,6 +81,13 @@ struct TestUser: Sendable {
     func code(step: Int64) -> String { LiandongServer.TOTP(secret: totpSecret!).code(forCounter: step) }
 
     /// Adds the session cookie, and for changes the CSRF header, to a request.
+    /// The same person after a response that rotated the session's cookie (sign-in steps,
+    /// password change, re-authentication): the browser keeps the new one.
+    func keepingCookie(of response: TestingHTTPResponse) -> TestUser {
+        guard let fresh = response.headers.setCookie?[Auth.sessionCookie]?.string, !fresh.isEmpty else { return self }
+        return TestUser(account: account, cookie: fresh, csrf: csrf, totpSecret: totpSecret)
+    }
+
     func sign(_ req: inout TestingHTTPRequest) {
         req.headers.cookie = HTTPCookies(dictionaryLiteral: (Auth.sessionCookie, HTTPCookies.Value(string: cookie)))
         if req.method != .GET { req.headers.replaceOrAdd(name: "X-CSRF-Token", value: csrf) }

@@ -249,17 +249,21 @@ enum RegisterAPI {
 
     @Sendable static func list(req: Request) async throws -> [UnitDTO] {
         let rules = req.currentRules
-        return try await RegisterService.units(filter(req), on: req.db).map { UnitDTO($0, rules: rules, full: fullContacts($0, req)) }
+        let units = try await RegisterService.units(filter(req), on: req.db)
+        try await AccessAudit.contactsShown(req, units: units)
+        return units.map { UnitDTO($0, rules: rules, full: fullContacts($0, req)) }
     }
 
     @Sendable static func show(req: Request) async throws -> UnitDetailDTO {
         let unit = try await visibleUnit(req)
+        try await AccessAudit.contactsShown(req, units: [unit])
         return UnitDetailDTO(unit: UnitDTO(unit, rules: req.currentRules, full: fullContacts(unit, req)), duties: unit.duties)
     }
 
     @Sendable static func history(req: Request) async throws -> [ContactChangeDTO] {
         let unit = try await visibleUnit(req)
         let full = fullContacts(unit, req)
+        try await AccessAudit.contactsShown(req, units: [unit])
         return try await RegisterService.history(unitID: unit.requireID(), on: req.db).map { ContactChangeDTO($0, full: full) }
     }
 
