@@ -220,7 +220,7 @@ struct AuthTests {
             try await app.send(.POST, "account/password", as: user,
                                form: ["current": TestUser.password, "new": "short", "confirm": "short"]) { res in
                 #expect(res.status == .unprocessableEntity)
-                #expect(res.body.string.contains("密码至少8位"))
+                #expect(res.body.string.contains("密码至少10位"))
             }
             try await app.send(.POST, "account/password", as: user,
                                form: ["current": "wrong", "new": "Better-Pass-1", "confirm": "Better-Pass-1"]) { res in
