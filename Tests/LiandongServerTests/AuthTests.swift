@@ -244,6 +244,21 @@ struct AuthTests {
         }
     }
 
+    /// bcrypt reads 72 bytes: a hash made before the policy refused longer passwords must not
+    /// let any ending after the 72nd byte sign in.
+    @Test func onlyTheWholePasswordSignsIn() async throws {
+        try await withTestApp { app in
+            let user = try await app.signIn(.liaison, unitID: 3, username: "longpass")
+            let seventyTwo = String(repeating: "水利局联络员", count: 4)  // 24 characters, 72 bytes
+            #expect(seventyTwo.utf8.count == SecurityPolicy.maximumPasswordBytes)
+            user.account.passwordHash = try await app.password.async.hash(seventyTwo)
+            try await user.account.save(on: app.db)
+            #expect(try await login(app, "longpass", seventyTwo).status == .seeOther)
+            #expect(try await login(app, "longpass", seventyTwo + "任意结尾").status == .unauthorized)
+            #expect(try await login(app, "longpass", seventyTwo + "x").status == .unauthorized)
+        }
+    }
+
     @Test func logoutEndsTheSession() async throws {
         try await withTestApp { app in
             let user = try await app.signIn(.plc)

@@ -103,9 +103,7 @@ enum AuthPages {
         var hasError: Bool
     }
 
-    static func passwordRule(_ policy: SecurityPolicy) -> String {
-        "密码至少\(policy.minimumPasswordLength)位,须包含大写字母、小写字母、数字、符号中的至少\(ChineseNumeral.of(policy.requiredCharacterClasses))类,不能包含用户名。"
-    }
+    static func passwordRule(_ policy: SecurityPolicy) -> String { policy.passwordRuleDescription }
 
     static func renderPassword(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let context = PasswordContext(frame: PageFrame(req, title: "修改密码", active: ""), mustChange: req.account?.mustChangePassword ?? false,
@@ -126,7 +124,7 @@ enum AuthPages {
     @Sendable static func changePassword(req: Request) async throws -> Response {
         guard let account = req.account, let session = req.authSession else { throw AppError(.unauthorized, "请先登录") }
         let form = try req.content.decode(PasswordForm.self)
-        guard try await req.password.async.verify(form.current ?? "", created: account.passwordHash) else {
+        guard try await req.verifyPassword(form.current ?? "", created: account.passwordHash) else {
             return try await renderPassword(req, error: "当前密码不正确", status: .unprocessableEntity)
         }
         let new = form.new ?? ""
@@ -134,7 +132,7 @@ enum AuthPages {
             return try await renderPassword(req, error: problem, status: .unprocessableEntity)
         }
         guard new == form.confirm else { return try await renderPassword(req, error: "两次输入的新密码不一致", status: .unprocessableEntity) }
-        guard try await !req.password.async.verify(new, created: account.passwordHash) else {
+        guard try await !req.verifyPassword(new, created: account.passwordHash) else {
             return try await renderPassword(req, error: "新密码不能与当前密码相同", status: .unprocessableEntity)
         }
         account.passwordHash = try await req.password.async.hash(new)

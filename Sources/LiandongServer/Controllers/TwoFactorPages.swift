@@ -195,7 +195,7 @@ enum TwoFactorPages {
             if let code = form.code?.nilIfEmpty {
                 _ = try await TwoFactor.use(code, for: account, now: now, policy: policy, box: req.application.liandong.totpSecrets, actor: actor, on: req.db)
             } else if let password = form.password?.nilIfEmpty {
-                guard try await req.password.async.verify(password, created: account.passwordHash) else {
+                guard try await req.verifyPassword(password, created: account.passwordHash) else {
                     throw TwoFactor.Failure(message: "密码不正确", reason: "bad_password")
                 }
             } else {
@@ -263,7 +263,7 @@ enum TwoFactorPages {
         let actor = try req.actor()
         var proof: TwoFactor.Proof?
         do {
-            guard try await req.password.async.verify(form.password ?? "", created: account.passwordHash) else {
+            guard try await req.verifyPassword(form.password ?? "", created: account.passwordHash) else {
                 throw TwoFactor.Failure(message: "密码不正确", reason: "bad_password")
             }
             if account.hasTwoFactor {

@@ -63,7 +63,7 @@ enum Auth {
         // A missing account takes as long as a wrong password: the hash is computed either way.
         let verified: Bool
         if let found {
-            verified = try await req.password.async.verify(password, created: found.passwordHash)
+            verified = try await req.verifyPassword(password, created: found.passwordHash)
         } else {
             _ = try? await req.password.async.hash(password)
             verified = false
@@ -228,6 +228,17 @@ extension Request {
 
     /// The time for sign-in and sessions (tests move it).
     var now: Date { application.liandong.clock.now() }
+
+    /// Whether the password is the account's. bcrypt reads only the first 72 bytes, so a longer
+    /// one (which no password policy lets anyone choose) is simply wrong: otherwise any ending
+    /// after the 72nd byte would do.
+    func verifyPassword(_ password: String, created hash: String) async throws -> Bool {
+        guard SecurityPolicy.fitsBcrypt(password) else {
+            _ = try? await self.password.async.hash(String(password.utf8.prefix(SecurityPolicy.maximumPasswordBytes)) ?? "")
+            return false
+        }
+        return try await self.password.async.verify(password, created: hash)
+    }
 
     /// The principal, or 401.
     func requirePrincipal() throws -> Principal {
