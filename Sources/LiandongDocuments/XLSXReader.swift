@@ -99,11 +99,16 @@ extension XLSX {
                 workbookPath = resolve(main.target, from: "")
             }
         }
-        guard let workbookData = try zip.data(workbookPath) else {
-            throw XLSXError(message: "不是有效的 XLSX 文件（缺少工作簿 \(workbookPath)）")
-        }
+        // Each part's bytes are dropped once it is parsed, so that no more
+        // than one inflated part is held at a time, next to what was read
+        // from the others: the shared strings are read before the sheet.
         let workbook = WorkbookHandler()
-        try runParser(workbook, on: workbookData, part: workbookPath)
+        do {
+            guard let workbookData = try zip.data(workbookPath) else {
+                throw XLSXError(message: "不是有效的 XLSX 文件（缺少工作簿 \(workbookPath)）")
+            }
+            try runParser(workbook, on: workbookData, part: workbookPath)
+        }
         guard workbook.isWorkbook else {
             throw XLSXError(message: "不是有效的 XLSX 文件（可能是 Word 或其他 Office 文档）")
         }
@@ -127,7 +132,7 @@ extension XLSX {
             // Broken package without workbook relationships: fall back to the usual name.
             sheetPath = "xl/worksheets/sheet1.xml"
         }
-        guard let sheetPath, let sheetData = try zip.data(sheetPath) else {
+        guard let sheetPath, zip.contains(sheetPath) else {
             throw XLSXError(message: "XLSX 文件中没有可读取的工作表")
         }
 
@@ -142,6 +147,9 @@ extension XLSX {
             sharedStrings = handler.strings
         }
 
+        guard let sheetData = try zip.data(sheetPath) else {
+            throw XLSXError(message: "XLSX 文件中没有可读取的工作表")
+        }
         let handler = WorksheetHandler(sharedStrings: sharedStrings)
         try runParser(handler, on: sheetData, part: sheetPath)
         return handler.rows
