@@ -34,21 +34,59 @@ extension XLSX {
         if data.starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
             throw XLSXError(message: "不是有效的 XLSX 文件：这是旧版 Excel 97-2003（.xls）文件或设置了打开密码的文件，请在 Excel 中另存为“Excel 工作簿（*.xlsx）”并取消密码后重新上传")
         }
+        // Opening checks the entry count and declared sizes against
+        // ZipPackage.Limits.upload, so a zip bomb is refused here, before
+        // anything is inflated; reading each part enforces them again.
         let zip: ZipPackage.Reader
         do {
             zip = try ZipPackage.Reader(data: data)
         } catch {
-            throw XLSXError(message: "不是有效的 XLSX 文件（无法作为 ZIP 压缩包打开）")
+            throw XLSXError(message: message(for: error))
         }
         do {
             return try readFirstSheet(zip)
         } catch let error as XLSXError {
             throw error
-        } catch let failure as ZipPackage.Failure where failure.reason.hasPrefix("entry too large") {
-            throw XLSXError(message: "XLSX 文件内容过大，无法读取")
+        } catch let failure as ZipPackage.Failure {
+            throw XLSXError(message: message(for: failure))
         } catch {
             throw XLSXError(message: "不是有效的 XLSX 文件（压缩包内容损坏）")
         }
+    }
+
+    /// The clerk's message for a package that could not be read.
+    static func message(for failure: ZipPackage.Failure) -> String {
+        let check = "请检查是否为正常的 Excel 文件"
+        let split = "如数据确实很多，请拆分为多个文件分别上传"
+        switch failure {
+        case .tooManyEntries(let limit):
+            return "XLSX 文件内部包含的文件过多（超过 \(limit) 个），\(check)"
+        case .totalTooLarge(let limit):
+            return "文件解压后过大（超过 \(megabytes(limit))），\(check)；\(split)"
+        case .entryTooLarge(let path, let limit):
+            return "XLSX 文件中的 \(shown(path)) 解压后过大（超过 \(megabytes(limit))），\(check)；\(split)"
+        case .compressionRatioTooHigh(let path, let limit):
+            return "XLSX 文件中的 \(shown(path)) 压缩比异常（超过 \(limit) 倍），可能是恶意构造的压缩包，\(check)"
+        case .sizeMismatch(let path):
+            return "不是有效的 XLSX 文件（\(shown(path)) 解压后的大小与压缩包中登记的不符，文件可能已损坏或被篡改）"
+        case .notZip:
+            return "不是有效的 XLSX 文件（无法作为 ZIP 压缩包打开）"
+        case .corrupt, .writeFailed:
+            return "不是有效的 XLSX 文件（压缩包内容损坏）"
+        }
+    }
+
+    /// "10 MB" for 10,000,000 bytes, "64 MB" for 64 MiB: the limits are
+    /// whole megabytes of either kind; anything else is shown in KB.
+    private static func megabytes(_ bytes: Int) -> String {
+        if bytes % 1_000_000 == 0 { return "\(bytes / 1_000_000) MB" }
+        if bytes % 1_048_576 == 0 { return "\(bytes / 1_048_576) MB" }
+        return "\(max(1, bytes / 1024)) KB"
+    }
+
+    /// A part name from the upload, cut short so a crafted name cannot flood the message.
+    private static func shown(_ path: String) -> String {
+        path.count <= 60 ? path : String(path.prefix(57)) + "…"
     }
 
     private static func readFirstSheet(_ zip: ZipPackage.Reader) throws -> [XLSXRow] {
@@ -61,11 +99,16 @@ extension XLSX {
                 workbookPath = resolve(main.target, from: "")
             }
         }
-        guard let workbookData = try zip.data(workbookPath) else {
-            throw XLSXError(message: "不是有效的 XLSX 文件（缺少工作簿 \(workbookPath)）")
-        }
+        // Each part's bytes are dropped once it is parsed, so that no more
+        // than one inflated part is held at a time, next to what was read
+        // from the others: the shared strings are read before the sheet.
         let workbook = WorkbookHandler()
-        try runParser(workbook, on: workbookData, part: workbookPath)
+        do {
+            guard let workbookData = try zip.data(workbookPath) else {
+                throw XLSXError(message: "不是有效的 XLSX 文件（缺少工作簿 \(workbookPath)）")
+            }
+            try runParser(workbook, on: workbookData, part: workbookPath)
+        }
         guard workbook.isWorkbook else {
             throw XLSXError(message: "不是有效的 XLSX 文件（可能是 Word 或其他 Office 文档）")
         }
@@ -89,7 +132,7 @@ extension XLSX {
             // Broken package without workbook relationships: fall back to the usual name.
             sheetPath = "xl/worksheets/sheet1.xml"
         }
-        guard let sheetPath, let sheetData = try zip.data(sheetPath) else {
+        guard let sheetPath, zip.contains(sheetPath) else {
             throw XLSXError(message: "XLSX 文件中没有可读取的工作表")
         }
 
@@ -104,6 +147,9 @@ extension XLSX {
             sharedStrings = handler.strings
         }
 
+        guard let sheetData = try zip.data(sheetPath) else {
+            throw XLSXError(message: "XLSX 文件中没有可读取的工作表")
+        }
         let handler = WorksheetHandler(sharedStrings: sharedStrings)
         try runParser(handler, on: sheetData, part: sheetPath)
         return handler.rows
