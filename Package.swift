@@ -21,10 +21,12 @@ let package = Package(
     targets: [
         // The mechanism as pure Swift: no Vapor, no Fluent.
         .target(name: "LiandongCore"),
-        // CSV, XLSX (and later DOCX) readers and writers.
+        // The system's zlib: ZIP parts are inflated by the project's own bounded reader.
+        .systemLibrary(name: "LiandongZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // CSV, XLSX and DOCX readers and writers.
         .target(
             name: "LiandongDocuments",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["LiandongZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .target(
             name: "LiandongServer",

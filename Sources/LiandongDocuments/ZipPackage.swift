@@ -2,7 +2,7 @@ import Foundation
 import ZIPFoundation
 // zlib comes with ZIPFoundation: its system-library module on Linux, the SDK's elsewhere.
 #if canImport(CZlib)
-import CZlib
+import LiandongZlib
 #else
 import zlib
 #endif

@@ -34,7 +34,7 @@ enum Attachments {
     /// back, so the person is told to choose it again.
     static func refusal(_ message: String, chosen file: File?) -> String {
         guard let file, !file.filename.isEmpty else { return message }
-        return message + "（附件“\(file.filename)”未保存，请重新选择后提交）"
+        return message + "（附件未保存，请重新选择后提交）"
     }
 
     /// The file of a form, checked; nil when none was chosen.
