@@ -98,6 +98,35 @@ struct InspectionTests {
         }
     }
 
+    /// Annex 2: a level-1 unit keeps a 24-hour duty. Its duty phone unanswered three times at
+    /// night is D8 at 2.0, proposed at once; the month's campaign lists the level-1 units to call
+    /// out of hours.
+    @Test func aLevelOneDutyPhoneUnansweredAtNightIsNo24HourDuty() async throws {
+        try await withTestApp { app in
+            let book = app.liandong.ruleBook
+            let levelOne = try #require(try await LinkageUnit.query(on: app.db).all().first { $0.unitLevel == .one && !$0.publicSecurity })
+            let times = ["2026-03-04T23:10:00+08:00", "2026-03-04T23:15:00+08:00", "2026-03-04T23:20:00+08:00"]
+            let check = PhoneCheck(checkID: "PC-NIGHT", unitID: try levelOne.requireID(), dialled: .duty,
+                                   attempts: times.map { PhoneCheck.Attempt(at: ChinaTime.parseTimestamp($0)!, answered: false) })
+            _ = try await InspectionService.record(check, actor: .console(), rules: book, on: app.db)
+            let proposed = try await DeductionService.list(DeductionFilter(unitID: levelOne.id), rules: book, on: app.db)
+            #expect(proposed.map(\.item) == ["D8"] && proposed.first?.points == 2.0)
+            #expect(proposed.first?.reason.contains("未落实24小时值班") == true)
+
+            let march = try await InspectionService.createCampaign(month: .month(2026, 3), size: 8, seed: 42, actor: .console(), rules: book, on: app.db)
+            let scope = Set(Jurisdictions.all.filter(\.phoneCheckScope).map(\.id))
+            let inScope = try await LinkageUnit.query(on: app.db).all().filter { $0.unitLevel == .one && scope.contains($0.jurisdictionID) }
+            // The quarter's last month with none called out of hours before it: every level-1 unit in scope.
+            #expect(Set(march.outOfHours) == Set(inScope.compactMap(\.id)) && !march.outOfHours.isEmpty)
+            #expect(try await InspectionService.latestCampaign(on: app.db)?.outOfHours == march.outOfHours)
+            let police = try await app.signIn(.psb)
+            try await app.send(.GET, "checks/phone", as: police) { res in
+                #expect(res.body.string.contains("非工作时间抽查（检验24小时值班）"))
+                #expect(res.body.string.contains("08:30–12:00、14:00–17:30"))
+            }
+        }
+    }
+
     @Test func aMissedDutyIsAD7FindingAgainstTheAgencyUntilItIsDone() async throws {
         try await withTestApp { app in
             let book = app.liandong.ruleBook
@@ -174,13 +203,18 @@ struct InspectionTests {
         try await withTestApp { app in
             let police = try await app.signIn(.psb)
             try await app.send(.POST, "checks/phone/campaigns", as: police, form: ["size": "5"]) { res in #expect(res.status == .seeOther) }
+            #expect(try await InspectionService.latestCampaign(on: app.db)?.month == String(ChinaTime.isoString(app.liandong.clock.now()).prefix(7)))
+            // The calls below are made on a fixed working day, in the month of the campaign they belong to.
+            _ = try await InspectionService.createCampaign(month: .month(2026, 3), size: 5, seed: 5, actor: .console(),
+                                                           rules: app.liandong.ruleBook, on: app.db)
             let campaign = try #require(try await InspectionService.latestCampaign(on: app.db))
             let unit = campaign.units[0]
             try await app.send(.GET, "checks/phone", as: police) { res in
                 #expect(res.body.string.contains("开始拨打"))
                 #expect(res.body.string.contains("随机种子"))
             }
-            let t = Date().addingTimeInterval(-600)
+            // In office hours on a working day: the plain unanswered call, whatever the unit's level.
+            let t = ChinaTime.parseTimestamp("2026-03-04T10:00:00+08:00")!
             let times = (0..<3).map { ChinaTime.isoString(t.addingTimeInterval(Double($0 * 120))) }.joined(separator: ",")
             try await app.send(.POST, "checks/phone", as: police, form: [
                 "unit_id": String(unit), "campaign_id": String(campaign.id), "dialled": "duty",

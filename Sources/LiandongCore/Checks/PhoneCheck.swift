@@ -95,16 +95,33 @@ public struct PhoneCheck: Hashable, Sendable, Codable {
         }
     }
 
-    /// The findings of the check (Annex 1 items 8 and 12). Assumes a valid check.
-    public func judge(rules: RuleSet) -> [Finding] {
+    /// Whether every call was made outside office hours (nights, weekends and holidays by the
+    /// calendar): a check of the unit's 24-hour duty.
+    public func outOfHours(rules: RuleSet, calendar: WorkingCalendar) -> Bool {
+        !attempts.isEmpty && attempts.allSatisfy { !rules.officeHours.contains($0.at, calendar: calendar) }
+    }
+
+    /// The findings of the check (Annex 1 items 8 and 12). Assumes a valid check. `level` is the
+    /// unit's: a level-1 unit's duty phone unanswered outside office hours shows it keeps no
+    /// 24-hour duty (Annex 2), which counts instead of the plain unanswered call.
+    public func judge(rules: RuleSet, level: UnitLevel? = nil, calendar: WorkingCalendar = WorkingDays.calendar) -> [Finding] {
         guard let at = lastAttemptAt else { return [] }
         var findings: [Finding] = []
         // Annex 1 item 8: 电话三次无人接听. Fewer unanswered calls leave the check incomplete,
         // not failed: the unit has not yet had all its chances.
         if attempts.count == rules.phoneCheckAttempts && !answered {
             let times = attempts.map { ClockText.of($0.at) }.joined(separator: "、")
-            findings.append(rules.finding(.phoneUnanswered, unitID: unitID, source: .phone, ref: checkID, at: at,
-                                          reason: "\(dialled.chinese)连续\(rules.phoneCheckAttempts)次无人接听(\(times))"))
+            if level == .one && dialled == .duty && outOfHours(rules: rules, calendar: calendar) {
+                // Annex 1 item 8: 一级应急联动部门未按规定建立24小时值班制度.
+                let day = LocalDate(at)
+                let when = calendar.isWorkingDay(day) ? "工作日办公时间（\(rules.officeHours.chinese)）以外" : "非工作日"
+                findings.append(rules.finding(.noDutySystem, unitID: unitID, source: .phone, ref: checkID, at: at,
+                                              reason: "一级联动单位值班电话于\(day.chinese)\(when)连续\(rules.phoneCheckAttempts)次无人接听（\(times)），未落实24小时值班"
+                                                  + (calendar.covers(day.year) ? "" : WorkingCalendar.uncoveredNote(day.year))))
+            } else {
+                findings.append(rules.finding(.phoneUnanswered, unitID: unitID, source: .phone, ref: checkID, at: at,
+                                              reason: "\(dialled.chinese)连续\(rules.phoneCheckAttempts)次无人接听(\(times))"))
+            }
         }
         // Annex 1 item 8: 值班电话或联络员变更且未主动报备.
         if numberCurrent == false && !changeReported {

@@ -41,13 +41,15 @@ public struct RuleSet: Hashable, Sendable, Codable {
     public var supervisionDuties: [SupervisionDuty]
     /// The emergency-plans figures (D1, D4, D5).
     public var plans: PlanLimits
+    /// Office hours, outside which a level-1 unit's duty phone tests its 24-hour duty (D8).
+    public var officeHours: OfficeHours
 
     public init(version: String, effectiveFrom: LocalDate, source: String, title: String,
                 responseLimits: ResponseLimits, latenessBands: [LatenessBand], defaultPoints: [FindingKind: Points],
                 pointsRange: PointsRange, provincialMultiplier: Int, phoneCheckAttempts: Int,
                 phoneCheckCoverage: SupervisionDuty.Period, reportGraceHours: Int, specialPlanDrillYears: Int,
                 assessmentBase: Points, appealWindowWorkingDays: Int, supervisionDuties: [SupervisionDuty],
-                plans: PlanLimits? = nil, items: [DeductionItem]? = nil) {
+                plans: PlanLimits? = nil, officeHours: OfficeHours = .standard, items: [DeductionItem]? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.source = source
@@ -66,6 +68,7 @@ public struct RuleSet: Hashable, Sendable, Codable {
         self.supervisionDuties = supervisionDuties
         // `initial` states its own; any other version left without them takes the initial figures.
         self.plans = plans ?? RuleSet.initial.plans
+        self.officeHours = officeHours
         self.items = items ?? DeductionItem.annex1(limits: responseLimits, phoneAttempts: phoneCheckAttempts,
                                                    specialPlanDrillYears: specialPlanDrillYears)
     }
@@ -117,7 +120,7 @@ public struct RuleSet: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case version, effectiveFrom, source, title, items, responseLimits, latenessBands, defaultPoints, pointsRange
         case provincialMultiplier, phoneCheckAttempts, phoneCheckCoverage, reportGraceHours, specialPlanDrillYears
-        case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans
+        case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans, officeHours
     }
 
     /// Decodes a stored version. A version stored before the plan rules existed has neither
@@ -142,6 +145,8 @@ public struct RuleSet: Hashable, Sendable, Codable {
         assessmentBase = try c.decode(Points.self, forKey: .assessmentBase)
         appealWindowWorkingDays = try c.decode(Int.self, forKey: .appealWindowWorkingDays)
         supervisionDuties = try c.decode([SupervisionDuty].self, forKey: .supervisionDuties)
+        // A version stored before office hours were a rule takes the standard ones.
+        officeHours = try c.decodeIfPresent(OfficeHours.self, forKey: .officeHours) ?? .standard
         if let plans = try c.decodeIfPresent(PlanLimits.self, forKey: .plans) {
             self.plans = plans
         } else {

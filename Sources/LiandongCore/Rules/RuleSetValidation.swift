@@ -39,6 +39,7 @@ extension RuleSet {
             fail("pointsRange", "分值范围应为大于0的下限至不低于下限的上限,且上下限之差为步长的整数倍")
         }
 
+        for message in officeHours.problems { fail("officeHours", message) }
         if latenessBands.isEmpty { fail("latenessBands", "迟到扣分档次不能为空") }
         var previous: (bound: TimeLimit?, points: Points)? = nil
         for (i, band) in latenessBands.enumerated() {

@@ -100,6 +100,31 @@ public enum PhoneCheckSampler {
         return chosen.sorted()
     }
 
+    /// The level-1 units whose duty phone this month's campaign calls outside office hours, so
+    /// that each is called so `perPeriod` times in the coverage period (`OfficeHours`, the
+    /// 24-hour duty of Annex 2): the calls still owed are spread over the months left, all of
+    /// them in the period's last month, at most one per unit and month; the units owed most
+    /// come first, ties drawn at random from the seed. Sorted ids.
+    /// - Parameter calledOutOfHours: out-of-hours calls each unit has had in the period so far.
+    public static func outOfHours(levelOne ids: [Int], calledOutOfHours: [Int: Int], perPeriod: Int,
+                                  monthIndexInPeriod: Int, monthsInPeriod: Int, seed: UInt64) -> [Int] {
+        guard perPeriod > 0 else { return [] }
+        let units = Array(Set(ids)).sorted()
+        let owed = Dictionary(uniqueKeysWithValues: units.map { ($0, max(0, perPeriod - (calledOutOfHours[$0] ?? 0))) })
+        let monthsLeft = max(1, monthsInPeriod - monthIndexInPeriod + 1)
+        // Each unit can take one call a month: a unit owing k calls must be in this month's
+        // list once k reaches the months left.
+        let total = owed.values.reduce(0, +)
+        let forced = units.filter { owed[$0]! >= monthsLeft }
+        let count = min(units.count { owed[$0]! > 0 }, max(forced.count, (total + monthsLeft - 1) / monthsLeft))
+        var rng = SplitMix64(seed: seed ^ 0x6F75_745F_686F_7572)  // a stream of its own: "out_hour"
+        var order = units.filter { owed[$0]! > 0 }
+        rng.shuffle(&order)
+        let drawn = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
+        order.sort { owed[$0]! != owed[$1]! ? owed[$0]! > owed[$1]! : drawn[$0]! < drawn[$1]! }
+        return order.prefix(count).sorted()
+    }
+
     /// Splits `total` in proportion to `weights` by largest remainder, in exact integer
     /// arithmetic. No share exceeds its weight when `total` does not exceed their sum.
     static func largestRemainder(total: Int, weights: [Int], rng: inout SplitMix64) -> [Int] {

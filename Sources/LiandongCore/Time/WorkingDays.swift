@@ -44,6 +44,14 @@ public struct WorkingCalendar: Sendable, Equatable {
         }
     }
 
+    /// Whether the calendar holds the State Council's notice for the year.
+    public func covers(_ year: Int) -> Bool { years.contains(year) }
+
+    /// What a reason judged by working days says when the year's notice is not in the calendar.
+    public static func uncoveredNote(_ year: Int) -> String {
+        "（\(year)年的节假日安排尚未录入，按周一至周五计算工作日）"
+    }
+
     public func isWorkingDay(_ day: LocalDate) -> Bool {
         if makeUpDays.contains(day) { return true }
         if holidays.contains(day) { return false }

@@ -218,6 +218,9 @@ enum PagesController {
         var items: [Item]
         var limits: [LimitRow]
         var duties: [DutyRow]
+        /// `工作日08:30–12:00、14:00–17:30` and the out-of-hours checks of level-1 units.
+        var officeHours: String
+        var outOfHoursChecks: String
     }
 
     struct DutyRow: Encodable {
@@ -244,7 +247,10 @@ enum PagesController {
             duties: rules.supervisionDuties.map {
                 DutyRow(title: $0.title, period: "\($0.period.chinese)不少于\($0.minimumCount)次",
                         agencies: $0.agencies.map(\.name).joined(separator: "、"))
-            }))
+            },
+            officeHours: "工作日" + rules.officeHours.chinese,
+            outOfHoursChecks: rules.officeHours.outOfHoursChecksPerQuarter == 0 ? ""
+                : "每季度在办公时间以外抽查每个一级联动单位值班电话\(rules.officeHours.outOfHoursChecksPerQuarter)次；连续\(rules.phoneCheckAttempts)次无人接听的，按未建立24小时值班制度扣\(rules.defaultPoints(for: .noDutySystem)?.description ?? "")分"))
     }
 }
 

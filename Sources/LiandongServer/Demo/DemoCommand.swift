@@ -84,6 +84,17 @@ enum Demo {
                 _ = try await InspectionService.record(check, campaignID: campaign.id, actor: actor, rules: rules, now: first.addingTimeInterval(900), on: db)
                 calls += 1
             }
+            // The level-1 units due an out-of-hours call: at night, most of them answered.
+            for (i, unitID) in campaign.outOfHours.enumerated() {
+                let first = at(month.start.adding(days: 11), 21, i * 6)
+                let answered = !chance(0.05)
+                let attempts: [PhoneCheck.Attempt] = answered ? [.init(at: first, answered: true)]
+                    : (0..<3).map { .init(at: first.addingTimeInterval(Double($0 * 180)), answered: false) }
+                let check = PhoneCheck(checkID: "TEL-\(campaign.month)-N\(i + 1)", unitID: unitID, dialled: .duty, attempts: attempts,
+                                       answeredBy: answered ? "夜间值班员" : nil, numberCurrent: answered ? true : nil, officers: ["公安局演示"])
+                _ = try await InspectionService.record(check, campaignID: campaign.id, actor: actor, rules: rules, now: first.addingTimeInterval(900), on: db)
+                calls += 1
+            }
             months += 1
             month = Period.containing(month.end, .month)
         }

@@ -49,6 +49,10 @@ enum InspectionPages {
         var head: TableHead
         var units: [CampaignUnit]
         var doneCount: Int
+        /// Level-1 units to call outside office hours this month (24-hour duty).
+        var outOfHours: [CampaignUnit]
+        var hasOutOfHours: Bool
+        var officeHours: String
     }
 
     static let phoneColumns = [
@@ -61,7 +65,8 @@ enum InspectionPages {
         // By jurisdiction (the sample is drawn by jurisdiction and level), in sample order within one.
         let sort = try ListSort(req, columns: phoneColumns, default: "jurisdiction")
         let campaign = try await InspectionService.latestCampaign(on: req.db)
-        var rows: [CampaignUnit] = []
+        var rows: [CampaignUnit] = [], outRows: [CampaignUnit] = []
+        let rules = req.currentRules
         if let campaign, let month = Period.parse(campaign.month) {
             let checks = try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db)
             let units = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).filter(\.$id ~~ campaign.units).all().map { ($0.id ?? 0, $0) })
@@ -75,11 +80,19 @@ enum InspectionPages {
                                     dutyPhone: u.dutyPhone ?? "未登记", liaison: [u.liaisonName, u.liaisonMobile].compactMap { $0 }.joined(separator: " "),
                                     done: done != nil, result: done.map { $0.answered ? "已接通" : "未接通(\($0.attempts.count)次)" } ?? "—")
             }
+            let levelOne = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).filter(\.$id ~~ campaign.outOfHours).all().map { ($0.id ?? 0, $0) })
+            outRows = campaign.outOfHours.compactMap { levelOne[$0] }.map { u in
+                let done = checks.last { $0.unitID == u.id && $0.dialled == .duty && $0.outOfHours(rules: rules, calendar: WorkingDays.calendar) }
+                return CampaignUnit(id: u.id ?? 0, name: u.name, jurisdiction: Jurisdictions.named(u.jurisdictionID)?.name ?? "", level: u.unitLevel.name,
+                                    dutyPhone: u.dutyPhone ?? "未登记", liaison: "", done: done != nil,
+                                    result: done.map { $0.answered ? "已接通" : "未接通（\($0.attempts.count)次）" } ?? "—")
+            }
         }
         return try await req.view.render("phone_checks", PhoneContext(
             frame: PageFrame(req, title: "日常电话检查", active: "phone"), coverage: req.currentRules.phoneCheckCoverage.chinese, hasCampaign: campaign != nil, campaignID: campaign?.id ?? 0,
             campaignLabel: campaign.flatMap { Period.parse($0.month)?.label } ?? "", seed: campaign.map { String($0.seed) } ?? "",
-            head: sort.head(req), units: rows, doneCount: rows.filter(\.done).count))
+            head: sort.head(req), units: rows, doneCount: rows.filter(\.done).count,
+            outOfHours: outRows, hasOutOfHours: !outRows.isEmpty, officeHours: rules.officeHours.chinese))
     }
 
     @Sendable static func createCampaign(req: Request) async throws -> Response {

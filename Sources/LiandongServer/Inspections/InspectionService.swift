@@ -48,8 +48,11 @@ enum InspectionService {
                 try await AuditLog.append(tx, actor: actor, action: "check.phone.record", entity: "phone_check", entityID: check.checkID,
                                           after: check, at: now)
             }
+            // A level-1 unit's duty phone unanswered out of hours is judged as no 24-hour duty.
+            let level = try await LinkageUnit.find(check.unitID, on: tx)?.unitLevel
             _ = try await FindingStore.reconcile(source: .phone, refs: [check.checkID], scope: nil,
-                                                 findings: check.judge(rules: ruleSet), now: now, on: sql)
+                                                 findings: check.judge(rules: ruleSet, level: level, calendar: WorkingDays.calendar),
+                                                 now: now, on: sql)
             if judgingSupervision { try await judgeSupervision(rules: rules, now: now, on: tx) }
             return .stored
         }
@@ -198,6 +201,8 @@ enum InspectionService {
         var month: String
         var seed: UInt64
         var units: [Int]
+        /// Level-1 units whose duty phone is to be called outside office hours this month.
+        var outOfHours: [Int] = []
     }
 
     /// The month's phone-check sample of in-scope units (main text §二: 市本级, 莲都区, 开发区),
@@ -216,26 +221,38 @@ enum InspectionService {
         let sample = PhoneCheckSampler.sample(
             units: units.map { SampleUnit(id: $0.id ?? 0, jurisdictionID: $0.jurisdictionID, level: $0.unitLevel) },
             calledThisPeriod: called, monthIndexInPeriod: monthIndex, monthsInPeriod: coverage.months.count, size: size, seed: chosenSeed)
+        // Each level-1 unit's duty phone is also called outside office hours, the rule set's
+        // number of times a period (Annex 2: 24-hour duty).
+        let levelOne = units.filter { $0.unitLevel == .one }.compactMap(\.id)
+        let calledOut = Dictionary(
+            try await phoneChecks(from: coverage.startInstant, to: month.startInstant, on: db)
+                .filter { $0.dialled == .duty && $0.outOfHours(rules: ruleSet, calendar: WorkingDays.calendar) }.map { ($0.unitID, 1) },
+            uniquingKeysWith: +)
+        let outOfHours = PhoneCheckSampler.outOfHours(levelOne: levelOne, calledOutOfHours: calledOut,
+                                                      perPeriod: ruleSet.officeHours.outOfHoursChecksPerQuarter,
+                                                      monthIndexInPeriod: monthIndex, monthsInPeriod: coverage.months.count, seed: chosenSeed)
         let label = String(month.start.description.prefix(7))
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct IDRow: Decodable { var id: Int }
-            let row = try await sql.insert(into: "phone_campaigns").columns("month", "seed", "size", "units", "created_by", "created_at")
+            let row = try await sql.insert(into: "phone_campaigns").columns("month", "seed", "size", "units", "out_of_hours", "created_by", "created_at")
                 .values(SQLBind(label), SQLBind(String(chosenSeed)), SQLBind(size), SQLBind(sample.map(String.init).joined(separator: ",")),
-                        SQLBind(actor.principal.name), SQLBind(now))
+                        SQLBind(outOfHours.map(String.init).joined(separator: ",")), SQLBind(actor.principal.name), SQLBind(now))
                 .returning("id").first(decoding: IDRow.self)
             let id = row?.id ?? 0
             try await AuditLog.append(tx, actor: actor, action: "check.campaign.create", entity: "phone_campaign", entityID: String(id),
-                                      after: ["month": label, "seed": String(chosenSeed), "units": sample.map(String.init).joined(separator: ",")], at: now)
-            return Campaign(id: id, month: label, seed: chosenSeed, units: sample)
+                                      after: ["month": label, "seed": String(chosenSeed), "units": sample.map(String.init).joined(separator: ","),
+                                              "out_of_hours": outOfHours.map(String.init).joined(separator: ",")], at: now)
+            return Campaign(id: id, month: label, seed: chosenSeed, units: sample, outOfHours: outOfHours)
         }
     }
 
     static func latestCampaign(on db: any Database) async throws -> Campaign? {
-        struct Row: Decodable { var id: Int; var month: String; var seed: String; var units: String }
-        guard let row = try await (db as! any SQLDatabase).select().columns("id", "month", "seed", "units").from("phone_campaigns")
+        struct Row: Decodable { var id: Int; var month: String; var seed: String; var units: String; var out_of_hours: String }
+        guard let row = try await (db as! any SQLDatabase).select().columns("id", "month", "seed", "units", "out_of_hours").from("phone_campaigns")
             .orderBy("id", .descending).limit(1).first(decoding: Row.self) else { return nil }
-        return Campaign(id: row.id, month: row.month, seed: UInt64(row.seed) ?? 0, units: row.units.split(separator: ",").compactMap { Int($0) })
+        return Campaign(id: row.id, month: row.month, seed: UInt64(row.seed) ?? 0, units: row.units.split(separator: ",").compactMap { Int($0) },
+                        outOfHours: row.out_of_hours.split(separator: ",").compactMap { Int($0) })
     }
 
     // MARK: Supervision calendar (D7)
