@@ -229,6 +229,8 @@ struct LiandongState: Sendable {
     var writePatience: Duration = .seconds(DatabasePool.writeWaitSeconds)
     /// The time for sign-in and sessions; tests move it.
     let clock = LiandongClock()
+    /// Where units' news goes beyond the system (SMS, 浙政钉), when a deployment plugs a channel in.
+    var outbound: (any OutboundNotifier)?
     let loginLimiter: RateLimiter
     /// Codes (sign-in's second step, re-authentication) one address may try per minute; the
     /// account's lockout bounds the guesses at one account.

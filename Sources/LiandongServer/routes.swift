@@ -31,6 +31,7 @@ func routes(_ app: Application) throws {
     pages.get("account", "reauth", use: TwoFactorPages.reauthForm)
     pages.post("account", "reauth", use: TwoFactorPages.reauthenticate)
     read.get(use: PagesController.home)
+    pages.post("inbox", "read", use: PagesController.markInboxRead)
     read.get("units", use: RegisterPages.list)
     read.get("units", ":id", use: RegisterPages.show)
     pages.post("units", ":id", "contacts", use: RegisterPages.reportContacts)

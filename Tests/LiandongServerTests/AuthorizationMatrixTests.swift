@@ -122,6 +122,7 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/checks/equipment", pattern: "/checks/equipment", allowed: [.admin, .psb, .emb]),
         Case(method: .POST, path: "/checks/equipment", pattern: "/checks/equipment", allowed: [.admin, .psb, .emb], form: ["op": "add", "name": "绳索"]),
         // Last: it ends the session.
+        Case(method: .POST, path: "/inbox/read", pattern: "/inbox/read", allowed: [.liaison], form: [:]),
         Case(method: .POST, path: "/logout", pattern: "/logout", allowed: people, form: [:]),
     ]
 

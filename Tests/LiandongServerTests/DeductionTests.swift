@@ -244,3 +244,89 @@ struct DeductionServerTests {
         }
     }
 }
+
+@Suite("The liaison's inbox: what happened to the unit since it last marked its news read")
+struct UnitInboxTests {
+    @Test func proposalsDecisionsAndRectificationsReachTheUnitUntilMarkedRead() async throws {
+        try await withTestApp { app in
+            let rules = app.liandong.ruleBook
+            let liaison = try await app.signIn(.liaison, unitID: 4)
+            try await app.send(.GET, "", as: liaison) { res in #expect(res.body.string.contains("没有新消息")) }
+            _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
+                                                    points: Points(1.0), reference: nil, actor: .console(), rules: rules, on: app.db)
+            _ = try await FindingService.fileManual(unitID: 3, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "别的单位的问题记录",
+                                                    points: Points(1.0), reference: nil, actor: .console(), rules: rules, on: app.db)
+            let mine = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first)
+            try await app.send(.GET, "", as: liaison) { res in
+                let html = res.body.string
+                #expect(html.contains("新的拟扣分 \(mine.id)（D12，1.0分），可于"))
+                #expect(html.contains("全部标为已读"))
+            }
+            // Reading the page wrote nothing; marking read is its own act.
+            #expect(try await Account.find(liaison.account.requireID(), on: app.db)?.inboxReadAt == nil)
+            // The liaison reads it a minute later.
+            app.liandong.clock.advance(by: 60)
+            try await app.send(.POST, "inbox/read", as: liaison, form: [:]) { res in #expect(res.status == .seeOther) }
+            try await app.send(.GET, "", as: liaison) { res in #expect(res.body.string.contains("没有新消息")) }
+
+            // Both agencies confirm; then a rectification is asked for: three items, newest first.
+            app.liandong.clock.advance(by: 60)
+            let later = app.liandong.clock.now()
+            for agency in [Agency.emb, .psb] {
+                try await DeductionService.decide([mine.id], decision: .confirm(points: nil, reason: nil), agency: agency, officer: "\(agency.name)王某",
+                                                  actor: .console(), rules: rules, now: later, on: app.db)
+            }
+            try await Rectifications.assign(deductionID: mine.id, action: "修订值班制度", owner: "办公室", due: LocalDate(later).adding(days: 10),
+                                            actor: .console(), now: later.addingTimeInterval(1), on: app.db)
+            let items = try await UnitInbox.items(unitID: 4, since: try await Account.find(liaison.account.requireID(), on: app.db)?.inboxReadAt,
+                                                  rules: rules, on: app.db)
+            #expect(items.count == 3)
+            #expect(items.first?.text == "扣分 \(mine.id) 须整改：修订值班制度，期限\(LocalDate(later).adding(days: 10).chinese)")
+            #expect(Set(items.dropFirst().map(\.text)) == ["市应急管理局确认扣分 \(mine.id)（1.0分）", "市公安局确认扣分 \(mine.id)（1.0分）"])
+            // Another unit's news is its own: unit 3 has only its proposal.
+            let others = try await UnitInbox.items(unitID: 3, since: nil, rules: rules, on: app.db)
+            #expect(others.count == 1 && others[0].text.hasPrefix("新的拟扣分") && !others[0].text.contains("\(mine.id)（"))
+            // An officer has no inbox to mark.
+            let emb = try await app.signIn(.emb)
+            try await app.send(.POST, "inbox/read", as: emb, form: [:]) { res in #expect(res.status == .forbidden) }
+        }
+    }
+}
+
+extension UnitInboxTests {
+    /// What an SMS gateway would be handed.
+    final class Recorder: OutboundNotifier, @unchecked Sendable {
+        let lock = NSLock()
+        var sent: [(Int, [String])] = []
+        var failing = false
+        struct Down: Error {}
+        func deliver(unitID: Int, items: [UnitInbox.Item]) async throws {
+            try lock.withLock {
+                if failing { throw Down() }
+                sent.append((unitID, items.map(\.text)))
+            }
+        }
+    }
+
+    @Test func anOutboundChannelGetsEachItemOnceAndAFailureIsTriedAgain() async throws {
+        try await withTestApp { app in
+            let rules = app.liandong.ruleBook
+            let t0 = Date()
+            _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: t0.addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
+                                                    points: Points(1.0), reference: nil, actor: .console(), rules: rules, now: t0, on: app.db)
+            let gateway = Recorder()
+            gateway.failing = true
+            await #expect(throws: Recorder.Down.self) { try await UnitInbox.deliver(via: gateway, now: t0.addingTimeInterval(10), rules: rules, on: app.db) }
+            gateway.failing = false
+            #expect(try await UnitInbox.deliver(via: gateway, now: t0.addingTimeInterval(20), rules: rules, on: app.db) == 1)
+            #expect(gateway.sent.map(\.0) == [4] && gateway.sent[0].1.first?.hasPrefix("新的拟扣分") == true)
+            // Nothing new: nothing sent again.
+            #expect(try await UnitInbox.deliver(via: gateway, now: t0.addingTimeInterval(30), rules: rules, on: app.db) == 0)
+            let id = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first?.id)
+            try await DeductionService.decide([id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "应急局王某",
+                                              actor: .console(), rules: rules, now: t0.addingTimeInterval(40), on: app.db)
+            #expect(try await UnitInbox.deliver(via: gateway, now: t0.addingTimeInterval(50), rules: rules, on: app.db) == 1)
+            #expect(gateway.sent.last?.1 == ["市应急管理局确认扣分 \(id)（1.0分）"])
+        }
+    }
+}

@@ -122,6 +122,11 @@ enum PagesController {
         var tasks: [HomeTasks.Task]
         var hasTasks: Bool
         var panels: [HomeTasks.Panel]
+        /// A liaison's news of the unit since it last marked them read.
+        var inbox: [UnitInbox.Item]
+        var hasInbox: Bool
+        var showInbox: Bool
+        var inboxSince: String
     }
 
     /// A supervision duty's current period and how it stands (main text §二, §四(二)).
@@ -173,6 +178,11 @@ enum PagesController {
         let overdue = try await Rectifications.list(unitID: principal.role == .liaison ? (principal.unitID ?? -1) : nil,
                                                     jurisdictionID: principal.role == .liaison ? nil : principal.jurisdictionID, on: req.db).filter(\.overdue)
         let (tasks, panels) = try await HomeTasks.build(req, principal: principal)
+        var inbox: [UnitInbox.Item] = []
+        let readAt = req.account?.inboxReadAt
+        if principal.role == .liaison, let unitID = principal.unitID {
+            inbox = try await UnitInbox.items(unitID: unitID, since: readAt, rules: req.application.liandong.ruleBook, on: req.db)
+        }
         return try await req.view.render("home", HomeContext(
             frame: PageFrame(req, title: "首页", active: "home"),
             totalUnits: units.count,
@@ -182,7 +192,18 @@ enum PagesController {
             hasRecent: !recentRows.isEmpty,
             withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count,
             duties: duties, hasDuties: !duties.isEmpty, overdue: overdue, hasOverdue: !overdue.isEmpty,
-            tasks: tasks, hasTasks: !tasks.isEmpty, panels: panels))
+            tasks: tasks, hasTasks: !tasks.isEmpty, panels: panels,
+            inbox: inbox, hasInbox: !inbox.isEmpty, showInbox: principal.role == .liaison,
+            inboxSince: readAt.map { "自\(ChinaTime.displayString($0))以来" } ?? "全部"))
+    }
+
+    /// POST /inbox/read: the liaison has read the unit's news up to now.
+    @Sendable static func markInboxRead(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        guard actor.principal.role == .liaison, let account = req.account else { throw AppError(.forbidden, "只有单位联络员有消息") }
+        account.inboxReadAt = req.now
+        try await req.db.writeTransaction { tx in try await account.save(on: tx) }
+        return req.redirect(to: "/")
     }
 
     static func recentRows(_ recent: [ContactChange], names: [Int: String]) -> [RecentChange] {

@@ -108,6 +108,9 @@ final class PendingJudgement: LifecycleHandler, Sendable {
             app.eventLoopGroup.next().makeFutureWithTask {
                 do {
                     _ = try await ScheduledJudgement.run(rules: app.liandong.ruleBook, on: app.db)
+                    if let outbound = app.liandong.outbound {
+                        try await UnitInbox.deliver(via: outbound, now: Date(), rules: app.liandong.ruleBook, on: app.db)
+                    }
                 } catch {
                     app.logger.error("scheduled judging failed: \(String(reflecting: error))")
                 }

@@ -22,5 +22,7 @@ enum LiandongMigrations {
         AddDrillIDToDispatchEvents(),
         CreateLoginFailures(),
         AddCampaignOutOfHours(),
+        AddAccountInboxReadAt(),
+        CreateOutboundWatermarks(),
     ]
 }

@@ -27,6 +27,8 @@ final class Account: Model, @unchecked Sendable {
     @OptionalField(key: "totp_enabled_at") var totpEnabledAt: Date?
     /// The time step of the last code accepted (replay protection).
     @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
+    /// When the person last marked the unit's inbox read (`UnitInbox`).
+    @OptionalField(key: "inbox_read_at") var inboxReadAt: Date?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
