@@ -172,6 +172,33 @@ struct AuthorizationMatrixTests {
         }
     }
 
+    /// The menu offers each role only what it may open: every link of every role's menu answers
+    /// 200, and the areas kept to some roles are missing from the others' menus.
+    @Test(arguments: Role.allCases)
+    func theMenuShowsOnlyWhatTheRoleMayOpen(role: Role) async throws {
+        try await withTestApp { app in
+            let user = try await app.signIn(role, unitID: role == .liaison ? 3 : nil)
+            var links: [String] = []
+            try await app.send(.GET, "", as: user) { res in
+                let html = res.body.string
+                let nav = try #require(html.range(of: #"<nav aria-label="主导航">"#).map { html[$0.upperBound...] }).prefix { _ in true }
+                let end = try #require(nav.range(of: "</nav>"))
+                var rest = nav[..<end.lowerBound]
+                while let r = rest.range(of: #"href="[^"]+""#, options: .regularExpression) {
+                    links.append(String(rest[r].dropFirst(6).dropLast()))
+                    rest = rest[r.upperBound...]
+                }
+            }
+            #expect(links.contains("/") && links.contains("/deductions"))
+            for link in links {
+                try await app.send(.GET, String(link.dropFirst()), as: user) { res in #expect(res.status == .ok, "\(role) \(link): \(res.status)") }
+            }
+            for (href, area) in [("/checks/phone", WorkArea.phoneChecks), ("/checks/drills", .drills), ("/supervision", .supervision), ("/assessment", .assessment)] {
+                #expect(links.contains(href) == area.roles.contains(role), "\(role) \(href)")
+            }
+        }
+    }
+
     @Test func everyRouteIsInTheMatrix() async throws {
         try await withTestApp { app in
             let served = Set(app.routes.all.map { route in

@@ -40,6 +40,28 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// The system's working areas, as the menu lists them. Who may open each is decided here once:
+/// the menu shows a person only what they may open, and the pages refuse the rest.
+public enum WorkArea: String, Sendable, CaseIterable {
+    case phoneChecks, drills, supervision, assessment
+
+    /// The roles that work in the area; the other areas are open to every role.
+    public var roles: Set<Role> {
+        switch self {
+        // Main text §二(一): the police make the daily phone checks.
+        case .phoneChecks: [.admin, .psb]
+        // §二(二)(三): on-site and video checks are the EMB's and the police's, jointly.
+        case .drills: [.admin, .emb, .psb]
+        // The supervisors' own calendar and the assessment are the three agencies'.
+        case .supervision, .assessment: [.admin, .plc, .emb, .psb]
+        }
+    }
+
+    public func isOpen(to principal: Principal) -> Bool {
+        principal.role.map(roles.contains) ?? false
+    }
+}
+
 /// What an API token may do. Tokens belong to integration clients, not to people.
 public enum TokenScope: String, Sendable, Codable, CaseIterable {
     /// Read the register (units and contacts, masked).

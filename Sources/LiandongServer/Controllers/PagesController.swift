@@ -9,6 +9,9 @@ struct NavItem: Encodable {
     var href: String
     var active: Bool
 
+    /// The areas whose entries only some roles see (`WorkArea`); the rest are open to all.
+    static let areas: [String: WorkArea] = ["phone": .phoneChecks, "drills": .drills, "supervision": .supervision, "assessment": .assessment]
+
     static let entries: [(key: String, title: String, href: String)] = [
         ("home", "首页", "/"),
         ("overview", "全市概况", "/overview"),
@@ -34,8 +37,9 @@ struct NavItem: Encodable {
     ]
 
     static func bar(active: String, principal: Principal?) -> [NavItem] {
-        guard principal != nil else { return [] }
-        let all = entries + (principal.map(AccessPolicy.canManageAccounts) == true ? adminEntries : [])
+        guard let principal else { return [] }
+        let all = entries.filter { areas[$0.key]?.isOpen(to: principal) ?? true }
+            + (AccessPolicy.canManageAccounts(principal) ? adminEntries : [])
         return all.map { NavItem(key: $0.key, title: $0.title, href: $0.href, active: $0.key == active) }
     }
 }

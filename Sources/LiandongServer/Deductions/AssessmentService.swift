@@ -171,7 +171,7 @@ enum AssessmentPages {
 
     static func load(_ req: Request) async throws -> (AssessmentService.Report, Period) {
         let p = try req.requirePrincipal()
-        try req.authorize([.admin, .plc, .emb, .psb].contains(p.role), "考核结果供三部门查看")
+        try req.authorize(WorkArea.assessment.isOpen(to: p), "考核结果供三部门查看")
         struct Q: Decodable { var year: Int?; var quarter: Int? }
         let q = try req.query.decode(Q.self)
         let period = try AssessmentService.period(year: q.year, quarter: q.quarter)

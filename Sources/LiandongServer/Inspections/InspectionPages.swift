@@ -9,19 +9,19 @@ import Vapor
 enum InspectionPages {
     static func requirePolice(_ req: Request) throws -> Actor {
         let actor = try req.actor()
-        try req.authorize([.psb, .admin].contains(actor.principal.role), "日常电话检查由市公安局开展")
+        try req.authorize(WorkArea.phoneChecks.isOpen(to: actor.principal), "日常电话检查由市公安局开展")
         return actor
     }
 
     static func requireJointCheck(_ req: Request) throws -> Actor {
         let actor = try req.actor()
-        try req.authorize([.psb, .emb, .admin].contains(actor.principal.role), "实地和视频检查由市应急管理局和市公安局开展")
+        try req.authorize(WorkArea.drills.isOpen(to: actor.principal), "实地和视频检查由市应急管理局和市公安局开展")
         return actor
     }
 
     static func requireSupervisor(_ req: Request) throws -> Actor {
         let actor = try req.actor()
-        try req.authorize([.psb, .emb, .plc, .admin].contains(actor.principal.role), "监督检查工作日历供三部门使用")
+        try req.authorize(WorkArea.supervision.isOpen(to: actor.principal), "监督检查工作日历供三部门使用")
         return actor
     }
 
