@@ -84,6 +84,17 @@ struct AssessmentServerTests {
             try await app.send(.GET, "assessment/export?format=xlsx&year=2026", as: plc) { res in
                 #expect(res.headers.contentType == RegisterFiles.xlsxType)
             }
+            // The page's own links and form send 「全年」 as an empty quarter.
+            try await app.send(.GET, "assessment/export?format=csv&year=2026&quarter=", as: plc) { res in
+                #expect(res.status == .ok)
+                #expect(res.headers.first(name: .contentDisposition)?.contains("2026") == true)
+            }
+            try await app.send(.GET, "assessment?year=2026&quarter=", as: plc) { res in #expect(res.status == .ok) }
+            try await app.send(.GET, "assessment?year=2026&quarter=5", as: plc) { res in
+                #expect(res.status == .badRequest)
+                #expect(res.body.string.contains("季度应为1至4"))
+            }
+            try await app.send(.GET, "assessment?year=abc", as: plc) { res in #expect(res.status == .badRequest) }
             let liaison = try await app.signIn(.liaison, unitID: 4)
             try await app.send(.GET, "assessment?year=2026", as: liaison) { res in #expect(res.status == .forbidden) }
         }

@@ -127,6 +127,19 @@ struct InspectionTests {
         }
     }
 
+    /// The calendar page lists the duties of the periods under way, as the home page does, on a
+    /// fresh database whose records began today.
+    @Test func theCalendarPageListsThePeriodsUnderWay() async throws {
+        try await withTestApp { app in
+            let emb = try await app.signIn(.emb)
+            try await app.send(.GET, "supervision", as: emb) { res in
+                let html = res.body.string
+                #expect(res.status == .ok)
+                for duty in app.liandong.ruleBook.latest.supervisionDuties { #expect(html.contains("<td>\(duty.title)</td>"), "\(duty.title)") }
+            }
+        }
+    }
+
     @Test func aMissedDutyIsAD7FindingAgainstTheAgencyUntilItIsDone() async throws {
         try await withTestApp { app in
             let book = app.liandong.ruleBook

@@ -172,9 +172,16 @@ enum AssessmentPages {
     static func load(_ req: Request) async throws -> (AssessmentService.Report, Period) {
         let p = try req.requirePrincipal()
         try req.authorize(WorkArea.assessment.isOpen(to: p), "考核结果供三部门查看")
-        struct Q: Decodable { var year: Int?; var quarter: Int? }
+        // The form's 「全年」 sends an empty quarter: the whole year.
+        struct Q: Decodable { var year: String?; var quarter: String? }
         let q = try req.query.decode(Q.self)
-        let period = try AssessmentService.period(year: q.year, quarter: q.quarter)
+        func number(_ raw: String?, _ field: String, _ message: String) throws -> Int? {
+            guard let text = raw?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            guard let n = Int(text) else { throw AppError(.badRequest, message, field: field) }
+            return n
+        }
+        let period = try AssessmentService.period(year: try number(q.year, "year", "年度应为数字，如 2026"),
+                                                  quarter: try number(q.quarter, "quarter", "季度应为1至4，或留空表示全年"))
         return (try await AssessmentService.report(period, rules: req.application.liandong.ruleBook, on: req.db), period)
     }
 

@@ -433,7 +433,9 @@ enum InspectionPages {
     static func renderSupervision(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let book = req.application.liandong.ruleBook
         let from = try await InspectionService.recordsFrom(on: req.db)
-        let (periods, _) = try await InspectionService.calendar(from: from, rules: book, on: req.db)
+        // Each duty from the period in which records began, as the home page and the judging see
+        // it: a period under way is listed from its first day, not from the records' first day.
+        let (periods, _) = try await InspectionService.calendar(rules: book, on: req.db)
         let context = SupervisionContext(
             frame: PageFrame(req, title: "监督工作日历", active: "supervision"), from: from.chinese,
             dutiesText: req.currentRules.supervisionDuties.map { "\($0.period.chinese)\($0.title)(\($0.agencies.map(\.name).joined(separator: "、")))" }
