@@ -222,6 +222,10 @@ struct InspectionTests {
                                                            rules: app.liandong.ruleBook, on: app.db)
             let campaign = try #require(try await InspectionService.latestCampaign(on: app.db))
             let unit = campaign.units[0]
+            // The unit to call has its duty phone registered; the next one of the sample has none.
+            let called = try await RegisterService.unit(unit, on: app.db)
+            called.dutyPhone = "0578-2123456"
+            try await called.save(on: app.db)
             try await app.send(.GET, "checks/phone", as: police) { res in
                 #expect(res.body.string.contains("开始拨打"))
                 #expect(res.body.string.contains("随机种子"))
@@ -239,6 +243,19 @@ struct InspectionTests {
             }
             let list = try await findings(app)
             #expect(list.map(\.kind) == ["phone_unanswered"] && list[0].unitId == unit)
+            // A unit without a registered number cannot be called: the screen says so, the form is refused.
+            let silent = try await RegisterService.unit(campaign.units[1], on: app.db)
+            #expect(silent.dutyPhone == nil && silent.liaisonMobile == nil)
+            try await app.send(.GET, "checks/phone/call?unit=\(try silent.requireID())", as: police) { res in
+                #expect(res.body.string.contains("无法拨打") && !res.body.string.contains("id=\"call-form\""))
+            }
+            try await app.send(.POST, "checks/phone", as: police, form: [
+                "unit_id": String(try silent.requireID()), "dialled": "duty", "attempt_times": times, "attempt_answers": "0,0,0",
+            ]) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("未登记值班电话，不能记录拨打"))
+            }
+            #expect(try await findings(app).count == 1)
             // Without any attempt recorded the form comes back with a message.
             try await app.send(.POST, "checks/phone", as: police, form: ["unit_id": String(unit), "attempt_times": "", "attempt_answers": ""]) { res in
                 #expect(res.status == .unprocessableEntity)

@@ -36,6 +36,16 @@ enum InspectionPages {
         var liaison: String
         var done: Bool
         var result: String
+        /// Whether the register holds a number to dial.
+        var callable: Bool { dutyPhone != "未登记" || !liaison.isEmpty }
+
+        enum CodingKeys: String, CodingKey { case id, name, jurisdiction, level, dutyPhone, liaison, done, result, callable }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id); try c.encode(name, forKey: .name); try c.encode(jurisdiction, forKey: .jurisdiction)
+            try c.encode(level, forKey: .level); try c.encode(dutyPhone, forKey: .dutyPhone); try c.encode(liaison, forKey: .liaison)
+            try c.encode(done, forKey: .done); try c.encode(result, forKey: .result); try c.encode(callable, forKey: .callable)
+        }
     }
 
     struct PhoneContext: Encodable {
@@ -53,6 +63,9 @@ enum InspectionPages {
         var outOfHours: [CampaignUnit]
         var hasOutOfHours: Bool
         var officeHours: String
+        /// Why the sample is larger than asked, and which units cannot be called, in words.
+        var sizeNote: String
+        var withoutNumber: Int
     }
 
     static let phoneColumns = [
@@ -92,7 +105,10 @@ enum InspectionPages {
             frame: PageFrame(req, title: "日常电话检查", active: "phone"), coverage: req.currentRules.phoneCheckCoverage.chinese, hasCampaign: campaign != nil, campaignID: campaign?.id ?? 0,
             campaignLabel: campaign.flatMap { Period.parse($0.month)?.label } ?? "", seed: campaign.map { String($0.seed) } ?? "",
             head: sort.head(req), units: rows, doneCount: rows.filter(\.done).count,
-            outOfHours: outRows, hasOutOfHours: !outRows.isEmpty, officeHours: rules.officeHours.chinese))
+            outOfHours: outRows, hasOutOfHours: !outRows.isEmpty, officeHours: rules.officeHours.chinese,
+            sizeNote: campaign.map { c in c.units.count > c.requested && c.requested > 0
+                ? "申请抽查\(c.requested)个，为保证\(rules.phoneCheckCoverage.chinese)每个单位至少检查一次，本月抽查\(c.units.count)个。" : "" } ?? "",
+            withoutNumber: rows.filter { !$0.callable }.count))
     }
 
     @Sendable static func createCampaign(req: Request) async throws -> Response {
@@ -112,6 +128,10 @@ enum InspectionPages {
         var liaison: String
         var campaignID: String
         var maxAttempts: Int
+        /// Which of the unit's numbers are registered: only those can be dialled.
+        var hasDuty: Bool
+        var hasLiaison: Bool
+        var canCall: Bool
         /// The call screen's clock runs from when it opened.
         var startedMs: Int
         var error: String?
@@ -122,6 +142,8 @@ enum InspectionPages {
         let context = CallContext(frame: PageFrame(req, title: "电话检查", active: "phone"), unitID: unit.id ?? 0, unitName: unit.name,
                                   dutyPhone: unit.dutyPhone ?? "未登记", liaison: [unit.liaisonName, unit.liaisonMobile].compactMap { $0 }.joined(separator: " "),
                                   campaignID: campaign, maxAttempts: req.currentRules.phoneCheckAttempts,
+                                  hasDuty: unit.dutyPhone != nil, hasLiaison: unit.liaisonMobile != nil,
+                                  canCall: unit.dutyPhone != nil || unit.liaisonMobile != nil,
                                   startedMs: Int(Date().timeIntervalSince1970 * 1000), error: error, hasError: error != nil)
         return try await req.page("phone_call", context, status: status)
     }
@@ -158,9 +180,15 @@ enum InspectionPages {
         guard !times.isEmpty, times.count == answers.count else {
             return try await renderCall(req, unit: unit, campaign: form.campaign_id ?? "", error: "请先点击“未接通”或“接通”记录每次拨打", status: .unprocessableEntity)
         }
+        // A call needs a number: one the register does not hold cannot have been dialled.
+        let dialled = PhoneCheck.Dialled(rawValue: form.dialled ?? "") ?? .duty
+        guard (dialled == .duty ? unit.dutyPhone : unit.liaisonMobile) != nil else {
+            return try await renderCall(req, unit: unit, campaign: form.campaign_id ?? "",
+                                        error: "\(unit.name)未登记\(dialled.chinese)，不能记录拨打；请先督促其报备，或在联动单位登记中补登", status: .unprocessableEntity)
+        }
         let checkID = "PC-\(ChinaTime.isoString(times[0]).prefix(10).replacingOccurrences(of: "-", with: ""))-\(unit.id ?? 0)-\(Int(times[0].timeIntervalSince1970) % 100_000)"
         let reported = try await InspectionService.changeReported(unitID: unit.id ?? 0, before: times[0], on: req.db)
-        let check = PhoneCheck(checkID: checkID, unitID: unit.id ?? 0, dialled: PhoneCheck.Dialled(rawValue: form.dialled ?? "") ?? .duty,
+        let check = PhoneCheck(checkID: checkID, unitID: unit.id ?? 0, dialled: dialled,
                                attempts: zip(times, answers).map { PhoneCheck.Attempt(at: $0, answered: $1) },
                                answeredBy: form.answered_by?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
                                numberCurrent: optionalBool(form.number_current), changeReported: reported,

@@ -203,6 +203,8 @@ enum InspectionService {
         var units: [Int]
         /// Level-1 units whose duty phone is to be called outside office hours this month.
         var outOfHours: [Int] = []
+        /// The size the police asked for; the sample is larger when the coverage guarantee needs it.
+        var requested = 0
     }
 
     /// The month's phone-check sample of in-scope units (main text §二: 市本级, 莲都区, 开发区),
@@ -243,16 +245,16 @@ enum InspectionService {
             try await AuditLog.append(tx, actor: actor, action: "check.campaign.create", entity: "phone_campaign", entityID: String(id),
                                       after: ["month": label, "seed": String(chosenSeed), "units": sample.map(String.init).joined(separator: ","),
                                               "out_of_hours": outOfHours.map(String.init).joined(separator: ",")], at: now)
-            return Campaign(id: id, month: label, seed: chosenSeed, units: sample, outOfHours: outOfHours)
+            return Campaign(id: id, month: label, seed: chosenSeed, units: sample, outOfHours: outOfHours, requested: size)
         }
     }
 
     static func latestCampaign(on db: any Database) async throws -> Campaign? {
-        struct Row: Decodable { var id: Int; var month: String; var seed: String; var units: String; var out_of_hours: String }
-        guard let row = try await (db as! any SQLDatabase).select().columns("id", "month", "seed", "units", "out_of_hours").from("phone_campaigns")
+        struct Row: Decodable { var id: Int; var month: String; var seed: String; var size: Int; var units: String; var out_of_hours: String }
+        guard let row = try await (db as! any SQLDatabase).select().columns("id", "month", "seed", "size", "units", "out_of_hours").from("phone_campaigns")
             .orderBy("id", .descending).limit(1).first(decoding: Row.self) else { return nil }
         return Campaign(id: row.id, month: row.month, seed: UInt64(row.seed) ?? 0, units: row.units.split(separator: ",").compactMap { Int($0) },
-                        outOfHours: row.out_of_hours.split(separator: ",").compactMap { Int($0) })
+                        outOfHours: row.out_of_hours.split(separator: ",").compactMap { Int($0) }, requested: row.size)
     }
 
     // MARK: Supervision calendar (D7)
