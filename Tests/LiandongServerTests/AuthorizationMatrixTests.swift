@@ -106,6 +106,7 @@ struct AuthorizationMatrixTests {
              form: ["unit_id": "3", "incident_id": "110-M", "failure": "refused", "occurred_at": "2026-03-01T08:15", "narrative": "接指令后拒不出警"]),
         Case(method: .GET, path: "/deductions", pattern: "/deductions", allowed: people),
         Case(method: .POST, path: "/deductions/1/decision", pattern: "/deductions/:id/decision", allowed: [.emb, .psb], form: ["action": "confirm"]),
+        Case(method: .POST, path: "/deductions/confirm", pattern: "/deductions/confirm", allowed: [.emb, .psb], form: ["ids[]": "1"]),
         Case(method: .GET, path: "/assessment?year=2026", pattern: "/assessment", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .GET, path: "/assessment/export?format=csv&year=2026", pattern: "/assessment/export", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .POST, path: "/deductions/1/appeal", pattern: "/deductions/:id/appeal", allowed: [.liaison], form: ["statement": "申诉理由"]),

@@ -110,15 +110,33 @@ struct DeductionServerTests {
                 #expect(res.body.string.contains("市应急管理局"))
                 #expect(res.body.string.contains("待确认"))
             }
-            // A different figure goes back to the other agency.
-            try await app.send(.POST, "deductions/\(late.id)/decision", as: emb, form: ["action": "confirm", "points": "1.0", "reason": "到场后未及时反馈"]) { res in
-                #expect(res.status == .ok)
-                #expect(res.body.string.contains("已确认"))
+            // A different figure goes back to the other agency; the officer comes back to the list
+            // as it was filtered, told what happened.
+            var landing = ""
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: emb,
+                               form: ["action": "confirm", "points": "1.0", "reason": "到场后未及时反馈", "back": "/deductions?awaiting=emb&sort=occurred"]) { res in
+                #expect(res.status == .seeOther)
+                landing = res.headers.first(name: .location) ?? ""
+            }
+            #expect(landing == "/deductions?awaiting=emb&sort=occurred&done=confirm&id=\(late.id)")
+            try await app.send(.GET, String(landing.dropFirst()), as: emb) { res in
+                #expect(res.body.string.contains("扣分 \(late.id) 已确认，待市公安局确认（1.0分）"))
             }
             var now = try await deduction(app, unit: "市水利局")
             #expect(now.points == 1.0 && now.awaiting == ["市公安局"] && now.status == "proposed")
+            // The police, asked to agree, see the old figure and the EMB's reason.
+            try await app.send(.GET, "deductions?awaiting=psb", as: psb) { res in
+                #expect(res.body.string.contains("市应急管理局改为1.0分（原\(Points(late.points))分）：到场后未及时反馈"))
+            }
             try await app.send(.POST, "deductions/\(late.id)/decision", as: plc, form: ["action": "confirm"]) { res in #expect(res.status == .forbidden) }
-            try await app.send(.POST, "deductions/\(late.id)/decision", as: psb, form: ["action": "confirm"]) { res in #expect(res.status == .ok) }
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: psb, form: ["action": "confirm", "back": "//evil.example"]) { res in
+                #expect(res.status == .seeOther)
+                // Only this list is a place to come back to.
+                #expect(res.headers.first(name: .location) == "/deductions?done=confirm&id=\(late.id)")
+            }
+            try await app.send(.GET, "deductions?done=confirm&id=\(late.id)", as: psb) { res in
+                #expect(res.body.string.contains("扣分 \(late.id) 两部门均已确认，按1.0分生效"))
+            }
             now = try await deduction(app, unit: "市水利局")
             #expect(now.status == "confirmed" && now.points == 1.0)
             try await app.send(.POST, "deductions/\(late.id)/decision", as: psb, form: ["action": "reject", "reason": "x"]) { res in
@@ -194,7 +212,7 @@ struct DeductionServerTests {
             #expect((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as! [Any]).count == 1)
             let emb = try await app.signIn(.emb)
             try await app.send(.POST, "deductions/\(late.id)/decision", as: emb, form: ["action": "reduce", "points": "0.5", "reason": "情况属实,酌情减轻"]) { res in
-                #expect(res.status == .ok)
+                #expect(res.status == .seeOther)
             }
             let decided = try await deduction(app, unit: "市水利局")
             #expect(decided.status == "confirmed" && decided.points == 0.5)
@@ -241,6 +259,49 @@ struct DeductionServerTests {
                 #expect(res.body.string.contains("逾期未完成的整改"))
                 #expect(res.body.string.contains("落实出警责任"))
             }
+        }
+    }
+}
+
+@Suite("Confirming many at once, and a list filtered by date")
+struct DeductionBatchTests {
+    @Test func anOfficerConfirmsTheTickedDeductionsAllOrNone() async throws {
+        try await withTestApp { app in
+            let rules = app.liandong.ruleBook
+            for (unit, day) in [(3, "2026-03-02"), (4, "2026-03-20"), (5, "2026-04-02")] {
+                _ = try await FindingService.fileManual(unitID: unit, item: .d12, at: ChinaTime.parseTimestamp("\(day)T10:00:00+08:00")!,
+                                                        narrative: "值班人员擅自离岗两小时", points: Points(1.0), reference: nil, actor: .console(),
+                                                        rules: rules, on: app.db)
+            }
+            let all = try await DeductionService.list(DeductionFilter(), rules: rules, on: app.db).map(\.id).sorted()
+            let emb = try await app.signIn(.emb)
+            // March only, both days included.
+            try await app.send(.GET, "deductions?from=2026-03-01&to=2026-03-20", as: emb) { res in
+                #expect(res.body.string.contains("共 2 条"))
+                #expect(res.body.string.contains(#"form="batch""#) && res.body.string.contains("按原分值确认所选"))
+            }
+            try await app.send(.GET, "deductions?from=2026-03-21&to=2026-03-20", as: emb) { res in
+                #expect(res.status == .badRequest && res.body.string.contains("截止日期不能早于起始日期"))
+            }
+            try await app.send(.GET, "deductions?from=3月1日", as: emb) { res in #expect(res.status == .badRequest) }
+            // One of them already confirmed by the EMB: the batch is refused whole, naming it.
+            try await DeductionService.decide([all[2]], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: emb.account.username,
+                                              actor: .console(), rules: rules, on: app.db)
+            try await app.send(.POST, "deductions/confirm", as: emb, form: ["ids[]": String(all[2])]) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("扣分 \(all[2])") && res.body.string.contains("所选扣分均未确认"))
+            }
+            try await app.testing().test(.POST, "deductions/confirm", beforeRequest: { req in
+                emb.sign(&req)
+                req.headers.contentType = .urlEncodedForm
+                req.body = ByteBuffer(string: "ids[]=\(all[0])&ids[]=\(all[1])&back=%2Fdeductions%3Ffrom%3D2026-03-01")
+            }) { res in
+                #expect(res.status == .seeOther)
+                #expect(res.headers.first(name: .location) == "/deductions?from=2026-03-01&done=batch&n=2")
+            }
+            let awaitingPolice = try await DeductionService.list(DeductionFilter(awaiting: .psb), rules: rules, on: app.db).map(\.id).sorted()
+            #expect(awaitingPolice == all)
+            try await app.send(.POST, "deductions/confirm", as: emb, form: [:]) { res in #expect(res.status == .unprocessableEntity) }
         }
     }
 }

@@ -370,8 +370,8 @@ struct ReauthenticationTests {
             // Fourteen minutes after signing in: no question asked.
             app.liandong.clock.advance(by: 14 * 60)
             try await app.send(.POST, "deductions/\(first)/decision", as: emb, form: ["action": "confirm"]) { res in
-                #expect(res.status == .ok)
-                #expect(res.body.string.contains("已确认"))
+                #expect(res.status == .seeOther)
+                #expect(res.headers.first(name: .location) == "/deductions?done=confirm&id=\(first)")
             }
             // Sixteen: the form goes to the re-authentication page, which returns to the list.
             app.liandong.clock.advance(by: 2 * 60)
@@ -418,9 +418,9 @@ struct ReauthenticationTests {
             emb = renewed
             #expect(try await Account.find(emb.account.requireID(), on: app.db)?.failedLogins == 0)
             try await app.send(.POST, "deductions/\(second)/decision", as: emb, form: ["action": "reject", "reason": "已核实"]) { res in
-                #expect(res.status == .ok)
-                #expect(res.body.string.contains("已驳回"))
+                #expect(res.status == .seeOther)
             }
+            try await app.send(.GET, "deductions?done=reject&id=\(second)", as: emb) { res in #expect(res.body.string.contains("扣分 \(second) 已驳回")) }
             let reauth = try #require(try await AuditEntry.query(on: app.db).filter(\.$action == "session.reauth").first())
             #expect(reauth.after?.contains("totp") == true)
             // The command line is the operator's own and is not asked.

@@ -24,12 +24,21 @@ enum DeductionPages {
         var hasFiles: Bool
         /// What the liaison typed into this row's appeal when it was refused: the form comes back with it.
         var statementDraft: String
+        /// The last change of figure or reason, for the agency asked to agree.
+        var lastChange: String
     }
 
     struct Context: Encodable {
         var frame: PageFrame
         var statuses: [RegisterPages.Option]
         var unitQuery: String
+        /// The period filter, as typed (`2026-03-01`), and the list's own address to come back to.
+        var from: String
+        var to: String
+        var awaitingValue: String
+        var back: String
+        /// Rows the officer may confirm together.
+        var canBatch: Bool
         var head: TableHead
         var rows: [Row]
         var count: Int
@@ -72,6 +81,20 @@ enum DeductionPages {
         }
         let unitQuery = (try? req.query.get(String.self, at: "q")) ?? ""
         filter.unitIDs = try await RegisterService.unitIDs(matching: unitQuery, on: req.db)
+        // When it happened, both days included.
+        let fromText = ((try? req.query.get(String.self, at: "from")) ?? "").trimmingCharacters(in: .whitespaces)
+        let toText = ((try? req.query.get(String.self, at: "to")) ?? "").trimmingCharacters(in: .whitespaces)
+        if !fromText.isEmpty {
+            guard let day = LocalDate(fromText) else { throw AppError(.badRequest, "起始日期“\(fromText)”应写作 2026-03-01", field: "from") }
+            filter.from = day.start
+        }
+        if !toText.isEmpty {
+            guard let day = LocalDate(toText) else { throw AppError(.badRequest, "截止日期“\(toText)”应写作 2026-03-31", field: "to") }
+            guard filter.from.map({ day.adding(days: 1).start > $0 }) ?? true else { throw AppError(.badRequest, "截止日期不能早于起始日期", field: "to") }
+            filter.to = day.adding(days: 1).start
+        }
+        // What the decision just made did comes first, then what the filter shows.
+        if let done = try await Self.doneNotice(req) { notice = [done, notice].compactMap { $0 }.joined(separator: "。") }
         let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
         let sort = try ListSort(req, columns: DeductionService.sortColumns + (agency.map { [SortColumn($0.name)] } ?? []), default: "occurred")
         // The database counts, sorts and pages: only the rows shown are read and decoded.
@@ -79,12 +102,15 @@ enum DeductionPages {
         let (offset, limit, pager) = Pager.page(count: summary.count, req)
         let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, page: (offset, limit), sort: sort, on: req.db)
         let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
+        let changes = try await DeductionService.lastChanges(shown.map(\.id), on: req.db)
         let rules = req.currentRules
         return try await req.page("deductions", Context(
             frame: PageFrame(req, title: "扣分", active: "deductions"),
             statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
                 + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
-            unitQuery: unitQuery, head: sort.head(req, path: "/deductions"),
+            unitQuery: unitQuery, from: fromText, to: toText, awaitingValue: filter.awaiting?.rawValue ?? "", back: listAddress(req),
+            canBatch: agency != nil && shown.contains { d in agency.map { d.awaiting.contains($0.name) } ?? false },
+            head: sort.head(req, path: "/deductions"),
             rows: shown.map { d in
                 Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
@@ -93,7 +119,8 @@ enum DeductionPages {
                     appealDeadline: d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
                     appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
                     canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
-                    files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "")
+                    files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "",
+                    lastChange: changes[d.id] ?? "")
             },
             count: summary.count, total: summary.points.description, pager: pager,
             agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
@@ -103,6 +130,46 @@ enum DeductionPages {
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await render(req) }
+
+    /// The list's address with its filters, sorting and page, for a decision to come back to: the
+    /// GET that showed it, or what a form sent as `back` (a path of this list only).
+    static func listAddress(_ req: Request) -> String {
+        if req.method == .GET {
+            var items = req.url.query.map { URLComponents(string: "/?\($0)")?.queryItems ?? [] } ?? []
+            items.removeAll { ["done", "id", "n"].contains($0.name) }
+            var components = URLComponents()
+            components.queryItems = items
+            return "/deductions" + (items.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? ""))
+        }
+        let sent = (try? req.content.get(String.self, at: "back")) ?? ""
+        return sent.hasPrefix("/deductions") && !sent.hasPrefix("/deductions/") ? AuthPages.safeNext(sent) : "/deductions"
+    }
+
+    /// Back to the list as it was, saying what was done (Post/Redirect/Get: a reload repeats nothing).
+    static func back(_ req: Request, done: String, ids: [Int]) -> Response {
+        let address = listAddress(req)
+        let query = "done=\(done)&" + (ids.count == 1 ? "id=\(ids[0])" : "n=\(ids.count)")
+        return req.redirect(to: address + (address.contains("?") ? "&" : "?") + query)
+    }
+
+    /// The notice for `done=…&id=…`: what the decision did, read from the deduction as it now stands.
+    static func doneNotice(_ req: Request) async throws -> String? {
+        guard let done = try? req.query.get(String.self, at: "done") else { return nil }
+        if done == "batch", let n = try? req.query.get(Int.self, at: "n") { return "已按原分值确认 \(n) 条扣分" }
+        guard let id = try? req.query.get(Int.self, at: "id"),
+              let d = try await DeductionService.list(DeductionFilter(), rules: req.application.liandong.ruleBook, on: req.db).first(where: { $0.id == id })
+        else { return nil }
+        switch done {
+        case "confirm":
+            if d.status == DeductionStatus.confirmed.rawValue { return "扣分 \(id) 两部门均已确认，按\(Points(d.points))分生效" }
+            return "扣分 \(id) 已确认" + (d.awaiting.isEmpty ? "" : "，待\(d.awaiting.joined(separator: "、"))确认") + "（\(Points(d.points))分）"
+        case "reject": return "扣分 \(id) 已驳回"
+        case "uphold": return "扣分 \(id) 的申诉已处理：维持"
+        case "reduce": return "扣分 \(id) 的申诉已处理：减为\(Points(d.points))分"
+        case "withdraw": return "扣分 \(id) 的申诉已处理：撤销扣分"
+        default: return nil
+        }
+    }
 
     /// POST /deductions/:id/appeal — the unit's liaison appeals, within the window.
     @Sendable static func appeal(req: Request) async throws -> Response {
@@ -126,6 +193,27 @@ enum DeductionPages {
         }
     }
 
+    /// POST /deductions/confirm — the officer confirms the ticked deductions at their figures, for
+    /// the officer's agency, all or none: one that cannot be confirmed refuses the batch, naming it.
+    @Sendable static func confirmBatch(req: Request) async throws -> Response {
+        let actor = try req.actor()
+        guard let agency = actor.principal.role?.agency, AccessPolicy.canConfirm(for: agency, by: actor.principal) else {
+            throw AppError(.forbidden, "扣分由市应急管理局和市公安局工作人员各自代表本部门确认")
+        }
+        if let challenge = try Reauthentication.challenge(req, returnTo: listAddress(req), action: "确认或驳回扣分") { return challenge }
+        struct Form: Decodable { var ids: [String]? }
+        let raw = (try? req.content.decode(Form.self))?.ids ?? []
+        let ids = raw.compactMap { Int($0) }
+        do {
+            guard !ids.isEmpty, ids.count == raw.count else { throw AppError.invalid("请勾选要确认的扣分", field: "ids") }
+            try await DeductionService.decide(ids, decision: .confirm(points: nil, reason: nil), agency: agency, officer: actor.principal.name,
+                                              actor: actor, rules: req.application.liandong.ruleBook, now: req.now, on: req.db)
+            return back(req, done: "batch", ids: ids)
+        } catch let error as AppError {
+            return try await render(req, error: error.message + "（所选扣分均未确认）", status: error.status)
+        }
+    }
+
     /// POST /deductions/:id/decision — confirm (at the figure, or another with a reason) or reject.
     @Sendable static func decide(req: Request) async throws -> Response {
         let actor = try req.actor()
@@ -134,7 +222,7 @@ enum DeductionPages {
         }
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "扣分编号应为数字") }
         // A decision on someone's rating needs a recent password (and code).
-        if let challenge = try Reauthentication.challenge(req, returnTo: "/deductions", action: "确认或驳回扣分") { return challenge }
+        if let challenge = try Reauthentication.challenge(req, returnTo: listAddress(req), action: "确认或驳回扣分") { return challenge }
         struct Form: Decodable { var action: String?; var points: String?; var reason: String? }
         let form = try req.content.decode(Form.self)
         do {
@@ -160,8 +248,7 @@ enum DeductionPages {
             // The person is the signed-in account: one account, one agency.
             try await DeductionService.decide([id], decision: decision, agency: agency, officer: actor.principal.name, actor: actor,
                                               rules: req.application.liandong.ruleBook, on: req.db)
-            let done = ["reject": "驳回", "confirm": "确认", "uphold": "维持", "reduce": "减少扣分", "withdraw": "撤销"][form.action ?? ""] ?? "处理"
-            return try await render(req, notice: "扣分 \(id) 已\(done)")
+            return back(req, done: form.action ?? "confirm", ids: [id])
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)
         }

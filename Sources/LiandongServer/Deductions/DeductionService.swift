@@ -323,6 +323,36 @@ enum DeductionService {
         }
     }
 
+    /// The last decision on each deduction that changed its figure or gave a reason, in words for
+    /// the agency asked to agree: `市应急管理局改为1.5分（原1.0分）：理由`.
+    static func lastChanges(_ ids: [Int], on db: any Database) async throws -> [Int: String] {
+        guard !ids.isEmpty else { return [:] }
+        struct R: Decodable { var deduction_id: Int; var action: String; var agency: String?; var points_tenths: Int?; var reason: String? }
+        var previous: [Int: Int] = [:], result: [Int: String] = [:]
+        for chunk in ids.chunked(into: 500) {
+            // Each deduction's events in order: the figure before a change is the one after the event before it.
+            let finding = try await (db as! any SQLDatabase).select()
+                .columns(SQLColumn("id", table: "deductions"), SQLColumn("points_tenths", table: "findings"))
+                .from("deductions").join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+                .where(SQLColumn("id", table: "deductions"), .in, SQLBind.group(chunk)).all(decoding: Start.self)
+            for f in finding { previous[f.id] = f.points_tenths }
+            for e in try await (db as! any SQLDatabase).select().columns("deduction_id", "action", "agency", "points_tenths", "reason")
+                .from("deduction_events").where("deduction_id", .in, SQLBind.group(chunk)).orderBy("id").all(decoding: R.self) {
+                let who = e.agency.flatMap { Agency(rawValue: $0)?.name } ?? ""
+                let before = previous[e.deduction_id]
+                if let now = e.points_tenths, let before, now != before, e.action == "confirm" || e.action.hasPrefix("appeal_") {
+                    result[e.deduction_id] = "\(who)改为\(Points(tenths: now))分（原\(Points(tenths: before))分）" + (e.reason?.nilIfEmpty.map { "：\($0)" } ?? "")
+                } else if let reason = e.reason?.nilIfEmpty, e.action != "appeal" {
+                    result[e.deduction_id] = "\(who)：\(reason)"
+                }
+                if let now = e.points_tenths { previous[e.deduction_id] = now }
+            }
+        }
+        return result
+    }
+
+    private struct Start: Decodable { var id: Int; var points_tenths: Int }
+
     struct Event: Content {
         var action: String
         var agency: String?
