@@ -106,7 +106,9 @@ enum Demo {
             }
             let drill = Drill(checkID: "DR-\(year)-Q\(q)", kind: q % 2 == 1 ? .onsite : .video, alertAt: alert,
                               scenario: ["城区内涝积水", "燃气管道泄漏", "道路塌陷", "高层停电困人"][q - 1], place: "丽水市区",
-                              officers: ["应急局演示", "公安局演示"], units: Array(drillUnits))
+                              officers: ["应急局演示", "公安局演示"],
+                              teams: [DrillTeam(agency: .emb, officers: ["应急局演示"]), DrillTeam(agency: .psb, officers: ["公安局演示"])],
+                              units: Array(drillUnits))
             _ = try await InspectionService.record(drill, actor: actor, rules: rules, now: alert.addingTimeInterval(7200), on: db)
             drills += 1
         }
