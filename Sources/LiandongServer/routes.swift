@@ -73,6 +73,8 @@ func routes(_ app: Application) throws {
     read.get("plans", use: PlanPages.page)
     pages.post("plans", use: PlanPages.save)
     pages.post("findings", "manual", use: FindingPages.fileManual)
+    read.get("findings", "provincial", use: FindingPages.provincialForm)
+    pages.post("findings", "provincial", use: FindingPages.fileProvincial)
 
     // Administration
     pages.get("admin", "accounts", use: AdminPages.accounts)

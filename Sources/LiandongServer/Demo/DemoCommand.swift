@@ -158,7 +158,7 @@ enum Demo {
 
         // A provincial notice (D11).
         if let unit = byName["市交通运输局"], LocalDate(year: year, month: 4, day: 8)! < today {
-            _ = try await ProvincialNotices.register(number: "浙应联〔\(year)〕5号", date: LocalDate(year: year, month: 4, day: 8)!, unitID: unit.id ?? 0,
+            _ = try await ProvincialNotices.register(number: "浙应联〔\(year)〕5号", date: LocalDate(year: year, month: 4, day: 8)!, subject: .unit(unit.id ?? 0),
                                                      provincialPoints: Points(0.5), text: "省级抽查中值班电话无人接听", actor: actor, rules: rules,
                                                      now: at(LocalDate(year: year, month: 4, day: 9)!, 9), on: db)
         }
