@@ -91,7 +91,12 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/checks/drills/DR-M/arrive", pattern: "/checks/drills/:id/arrive", allowed: [.admin, .psb, .emb], form: ["unit_id": "3"]),
         Case(method: .POST, path: "/checks/drills/DR-M/assess", pattern: "/checks/drills/:id/assess", allowed: [.admin, .psb, .emb],
              form: ["unit_id": "3", "vest": "true"]),
+        Case(method: .GET, path: "/checks/drills/DR-M/finish", pattern: "/checks/drills/:id/finish", allowed: [.admin, .psb, .emb]),
+        // Without the box ticked: the confirmation page again (422), the drill still under way.
         Case(method: .POST, path: "/checks/drills/DR-M/finish", pattern: "/checks/drills/:id/finish", allowed: [.admin, .psb, .emb], form: [:]),
+        Case(method: .GET, path: "/checks/drills/DR-M/amend", pattern: "/checks/drills/:id/amend", allowed: [.admin, .psb, .emb]),
+        Case(method: .POST, path: "/checks/drills/DR-M/amend", pattern: "/checks/drills/:id/amend", allowed: [.admin, .psb, .emb],
+             form: ["part": "unit", "unit_id": "3", "arrived_at": "", "reason": "据现场记录更正"]),
         Case(method: .GET, path: "/supervision", pattern: "/supervision", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .POST, path: "/supervision/meetings", pattern: "/supervision/meetings", allowed: [.admin, .plc, .emb, .psb],
              form: ["held_on": "2026-06-20", "attendees": "三部门", "decisions": "通报"]),
