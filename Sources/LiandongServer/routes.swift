@@ -66,7 +66,10 @@ func routes(_ app: Application) throws {
     read.get("checks", "drills", ":id", use: InspectionPages.drill)
     pages.post("checks", "drills", ":id", "arrive", use: InspectionPages.arrive)
     pages.post("checks", "drills", ":id", "assess", use: InspectionPages.assess)
+    read.get("checks", "drills", ":id", "finish", use: InspectionPages.finishForm)
     pages.post("checks", "drills", ":id", "finish", use: InspectionPages.finish)
+    read.get("checks", "drills", ":id", "amend", use: InspectionPages.amendForm)
+    pages.post("checks", "drills", ":id", "amend", use: InspectionPages.amend)
     read.get("checks", "equipment", use: EquipmentPages.list)
     pages.post("checks", "equipment", use: EquipmentPages.change)
     read.get("supervision", use: InspectionPages.supervision)
@@ -75,6 +78,8 @@ func routes(_ app: Application) throws {
     read.get("plans", use: PlanPages.page)
     pages.post("plans", use: PlanPages.save)
     pages.post("findings", "manual", use: FindingPages.fileManual)
+    read.get("findings", "provincial", use: FindingPages.provincialForm)
+    pages.post("findings", "provincial", use: FindingPages.fileProvincial)
 
     // Administration
     pages.get("admin", "accounts", use: AdminPages.accounts)

@@ -266,21 +266,71 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     assert unit in browser.page_source
     assert "D8" in browser.page_source
 
-    # A drill: summon two units, one arrives at a tap.
+    # A drill: summon two units, one arrives at a tap. The officer's own name stands for the
+    # police; the EMB's officer is named too, so it is the quarter's joint check.
     browser.get(f"{base_url}/checks/drills")
-    browser.find_element(By.ID, "scenario").send_keys("模拟:树木倒伏阻断交通")
+    assert browser.find_element(By.ID, "psb_officers").get_attribute("value") == "指挥中心民警"
+    browser.find_element(By.ID, "emb_officers").send_keys("应急局李科长")
+    browser.find_element(By.ID, "scenario").send_keys("模拟：树木倒伏阻断交通")
     units = Select(browser.find_element(By.ID, "units"))
     units.select_by_visible_text("市本级 市建设局")
     units.select_by_visible_text("市本级 丽水军分区")
     submit(browser, "form.grid button[type=submit]")
     wait_text(browser, "结束检查")
     assert "统一制服免着背心" in browser.page_source
+    assert "共同参加，计入本季度联合检查" in browser.page_source
     submit(browser, "button.tap")
     wait_text(browser, "到达")
     shot(browser, "drill")
-    submit(browser, "form[action$='/finish'] button")
+    assert_fits(browser, "drill")
+
+    # Ending asks first, on a page of its own; without the box ticked the browser does not send it.
+    submit(browser, "form.end button")
+    wait_text(browser, "我已核对以上情况")
+    assert "丽水军分区" in browser.find_element(By.CSS_SELECTOR, "section.confirm").text
+    assert_fits(browser, "drill-finish")
+    browser.find_element(By.ID, "confirm-finish").click()
+    assert "/finish" in browser.current_url and "检查已结束" not in browser.page_source
+    browser.find_element(By.NAME, "confirm").click()
+    submit(browser, "#confirm-finish")
     wait_text(browser, "检查已结束")
-    assert "丽水军分区" in browser.find_element(By.TAG_NAME, "ul").text
+    assert "丽水军分区" in browser.find_element(By.CSS_SELECTOR, "ul.findings").text
+    # Frozen: no clocks, no arrival buttons; a correction goes through the amendment page.
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-since]")
+    assert not browser.find_elements(By.CSS_SELECTOR, "button.tap")
+    assert browser.find_element(By.LINK_TEXT, "更正检查记录")
+    shot(browser, "drill-ended")
+
+    # A provincial notice (D11) against a county government, from the findings page.
+    browser.get(f"{base_url}/findings")
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.LINK_TEXT, "登记省通报扣分").click()
+    WebDriverWait(browser, 10).until(lambda b: _stale(old))
+    browser.find_element(By.ID, "number").send_keys("浙应联〔2026〕5号")
+    date = browser.find_element(By.ID, "date")
+    browser.execute_script("arguments[0].value = '2026-05-10';", date)
+    Select(browser.find_element(By.ID, "subject")).select_by_visible_text("龙泉市人民政府")
+    browser.find_element(By.ID, "points").send_keys("1.5")
+    browser.find_element(By.ID, "text").send_keys("汛期县级联动响应迟缓")
+    submit(browser, "#provincial button[type=submit]")
+    wait_text(browser, "已登记，拟扣3.0分")
+    assert "龙泉市人民政府被省通报扣1.5分（浙应联〔2026〕5号），按规定按二倍扣3.0分" in browser.page_source
+    shot(browser, "provincial")
+    assert_fits(browser, "provincial")
+    browser.get(f"{base_url}/deductions")
+    assert "龙泉市" in browser.page_source and "3.0" in browser.page_source
+
+
+def assert_fits(browser, name):
+    """The page at a phone's width (390 px) needs no sideways scrolling; then back to 1366×768."""
+    browser.set_window_size(390, 844)
+    try:
+        width = browser.execute_script("return document.documentElement.scrollWidth;")
+        inner = browser.execute_script("return window.innerWidth;")
+        shot(browser, f"{name}-phone")
+        assert width <= inner, f"{name}: {width} px wide on a {inner} px screen"
+    finally:
+        browser.set_window_size(1366, 768)
 
 
 def _names(browser):

@@ -247,4 +247,20 @@ struct ChecksFileTests {
             try ChecksFile.parse(april, rules: book)
         }
     }
+
+    @Test func theAgenciesThatTookPart() throws {
+        let both = onsite(extra: #","officers":["李科长"],"emb_officers":["李科长","张科员"],"psb_officers":["王警官"]"#)
+        guard case .drill(let d) = try parse(both)[0] else { Issue.record("kind"); return }
+        #expect(d.teams == [DrillTeam(agency: .emb, officers: ["李科长", "张科员"]), DrillTeam(agency: .psb, officers: ["王警官"])])
+        // The officers' list names everyone once.
+        #expect(d.officers == ["李科长", "张科员", "王警官"])
+        let built = try d.drill { _ in (id: 6, profile: Annex2.cityUnits[5]) }
+        #expect(built.participatingAgencies == [.emb, .psb])
+        // Neither list: who took part is not recorded.
+        guard case .drill(let silent) = try parse(onsite(extra: #","officers":["李科长"]"#))[0] else { Issue.record("kind"); return }
+        #expect(silent.teams == nil)
+        #expect(error(onsite(extra: #","psb_officers":"王警官""#))?.field == "psb_officers")
+        #expect(error(onsite(extra: #","psb_officers":[""]"#))?.field == "psb_officers[0]")
+        #expect(error(onsite(extra: #","plc_officers":["赵"]"#))?.field == "plc_officers")
+    }
 }

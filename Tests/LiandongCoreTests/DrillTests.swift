@@ -131,9 +131,16 @@ struct DrillTests {
         #expect(late.map(\.kind) == [.lateArrival])
         #expect(late.first?.source == .video)
         #expect(late.first?.reason == "视频检查:接到通知后15分1秒到达视频点位,超过15分钟时限1秒")
-        // Without its own time, the unit's response limit applies.
-        #expect(try judged(unit(arrivedAfter: 20 * 60), kind: .video).isEmpty)
-        #expect(try judged(unit(arrivedAfter: 20 * 60 + 1), kind: .video).count == 1)
+        // Without its own time, the rule set's time to reach a video point applies, whatever
+        // the unit's response limit (a level-1 unit's 20 minutes, the police's 10).
+        let ruleSetTime = rules.videoPointLimit.seconds
+        #expect(ruleSetTime == 30 * 60)
+        #expect(try judged(unit(arrivedAfter: Double(ruleSetTime)), kind: .video).isEmpty)
+        #expect(try judged(unit(arrivedAfter: Double(ruleSetTime + 1)), kind: .video).map(\.reason)
+                == ["视频检查:接到通知后30分1秒到达视频点位,超过30分钟时限1秒"])
+        #expect(try judged(unit(police: true, arrivedAfter: Double(ruleSetTime)), kind: .video).isEmpty)
+        // An on-site check keeps the Annex 1 item 9 limits.
+        #expect(try judged(unit(arrivedAfter: 20 * 60 + 1)).count == 1)
         let noShow = try judged(unit(arrivedAfter: nil), kind: .video)
         #expect(noShow.first?.reason == "视频检查:接到通知后未到达视频点位")
         #expect(noShow.first?.source == .video)
@@ -181,5 +188,43 @@ struct DrillTests {
         let u = DrillUnit(unitID: 1, profile: police, notifiedAt: alert, arrivedAt: alert.addingTimeInterval(601), vestWorn: false)
         // Police: 10-minute limit, and exempt from the vest.
         #expect(try judged(u).map(\.kind) == [.lateArrival])
+    }
+
+    @Test func aRevisionChangesTheVideoPointTime() throws {
+        var revised = RuleSet.initial
+        revised.version = "2027.1"
+        revised.videoPointLimit = .minutes(15)
+        let d = drill([unit(arrivedAfter: 15 * 60 + 1)], kind: .video)
+        #expect(d.judge(rules: revised).map(\.kind) == [.lateArrival])
+        #expect(d.judge(rules: rules).isEmpty)
+        revised.videoPointLimit = TimeLimit(seconds: 0)
+        #expect(revised.validate().map(\.field) == ["videoPointLimit"])
+    }
+
+    @Test func whoTookPartDecidesWhetherItIsTheJointCheck() throws {
+        let duty = rules.duty(.jointCheck)
+        var d = drill([unit(arrivedAfter: 60)])
+        // Not recorded: not a joint check by itself (the server counts records older than the field).
+        #expect(d.participatingAgencies == nil && !d.isJoint(for: duty))
+        d.teams = [DrillTeam(agency: .psb, officers: ["王警官"])]
+        #expect(d.participatingAgencies == [.psb] && !d.isJoint(for: duty))
+        d.teams = [DrillTeam(agency: .psb, officers: ["王警官"]), DrillTeam(agency: .emb, officers: [])]
+        #expect(!d.isJoint(for: duty))
+        d.teams = [DrillTeam(agency: .psb, officers: ["王警官"]), DrillTeam(agency: .emb, officers: ["李科长"])]
+        #expect(d.isJoint(for: duty))
+        #expect(throws: Never.self) { try d.validate() }
+        // The PLC does not run checks; an agency is listed once; names are names.
+        d.teams = [DrillTeam(agency: .plc, officers: ["赵"])]
+        #expect(problem(d)?.field == "plc_officers")
+        d.teams = [DrillTeam(agency: .emb, officers: ["李"]), DrillTeam(agency: .emb, officers: ["张"])]
+        #expect(problem(d)?.field == "emb_officers")
+        d.teams = [DrillTeam(agency: .emb, officers: ["李\n科长"])]
+        #expect(problem(d)?.field == "emb_officers")
+        // Stored records without teams read as before, and a record with teams reads back equal.
+        d.teams = [DrillTeam(agency: .emb, officers: ["李科长"])]
+        let again = try JSONDecoder().decode(Drill.self, from: JSONEncoder().encode(d))
+        #expect(again == d)
+        d.teams = nil
+        #expect(!String(decoding: try JSONEncoder().encode(d), as: UTF8.self).contains("teams"))
     }
 }

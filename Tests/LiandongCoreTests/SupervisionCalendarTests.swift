@@ -139,4 +139,31 @@ struct SupervisionCalendarTests {
         #expect(statuses(periods, .phoneCheck)["2026-03"] == .overdue)
         #expect(statuses(periods, .jointCheck)["2026-Q2"] == .due)
     }
+
+    @Test func aJointCheckCountsOnlyWhenBothAgenciesTookPart() {
+        func joint(_ agencies: Set<Agency>?) -> SupervisionActivity {
+            SupervisionActivity(kind: .jointCheck, at: cst("2026-02-10T14:00:00+08:00"), agencies: agencies)
+        }
+        func q1(_ activities: [SupervisionActivity]) -> SupervisionPeriod? {
+            SupervisionCalendar.periods(rules: rules, activities: activities, from: day("2026-01-01"), asOf: day("2026-04-01"))
+                .first { $0.ref == "joint_check-2026-Q1" }
+        }
+        // The police alone, or the EMB alone: the quarter's joint check is not done.
+        for alone in [Set([Agency.psb]), [.emb], []] {
+            let period = q1([joint(alone)])
+            #expect(period?.status == .overdue && period?.count == 0 && period?.incomplete == 1)
+        }
+        // Both agencies (the PLC as well makes no difference).
+        #expect(q1([joint([.emb, .psb])])?.status == .done)
+        #expect(q1([joint([.emb, .psb, .plc])])?.status == .done)
+        // A record that does not say who took part counts as it always did.
+        #expect(q1([joint(nil)])?.status == .done)
+        // The D7 finding says why the one check did not count.
+        let findings = SupervisionCalendar.missedDutyFindings(rules: rules, activities: [joint([.psb])], from: day("2026-01-01"), asOf: day("2026-04-01"))
+            .filter { $0.ref == "joint_check-2026-Q1" }
+        #expect(findings.map(\.agency) == [.emb, .psb])
+        #expect(findings.first?.reason == "2026年第一季度实地或视频联合检查应至少开展1次,实际0次（另有1次未由市应急管理局、市公安局共同参加，不计入）")
+        // Phone checks and meetings record no agencies and count as before.
+        #expect(SupervisionActivity(kind: .phoneCheck, at: cst("2026-02-10T09:00:00+08:00")).counts(for: rules.duty(.phoneCheck)))
+    }
 }

@@ -200,7 +200,9 @@ struct InspectionTests {
             #expect(try await InspectionService.drill("DR-T", on: app.db).units[0].notes == "问首处责任制,答不上来")
             let kinds = Set(try await findings(app).map(\.kind))
             #expect(kinds == ["no_vest", "duties_unknown"])
-            try await app.send(.POST, "checks/drills/DR-T/finish", as: officer, form: [:]) { res in #expect(res.status == .seeOther) }
+            // Ending asks first: without the box ticked the drill goes on.
+            try await app.send(.POST, "checks/drills/DR-T/finish", as: officer, form: [:]) { res in #expect(res.status == .unprocessableEntity) }
+            try await app.send(.POST, "checks/drills/DR-T/finish", as: officer, form: ["confirm": "yes"]) { res in #expect(res.status == .seeOther) }
             try await app.send(.GET, "checks/drills/DR-T", as: officer) { res in
                 #expect(res.body.string.contains("检查已结束"))
                 #expect(res.body.string.contains("D12 "))

@@ -53,6 +53,9 @@ public struct DrillRecord: Hashable, Sendable {
     /// The drill-wide `limit_minutes`, in seconds (already applied to each unit without its own).
     public var limitSeconds: Int?
     public var officers: [String]
+    /// `emb_officers` and `psb_officers`: who of each agency took part; nil when the file says
+    /// neither (the check then does not count as a joint check for D7).
+    public var teams: [DrillTeam]?
     public var notes: String?
     public var units: [DrillUnitRecord]
 
@@ -69,7 +72,7 @@ public struct DrillRecord: Hashable, Sendable {
                                       equipmentOK: unit.equipmentOK, knowsDuties: unit.knowsDuties, notes: unit.notes))
         }
         let drill = Drill(checkID: checkID, kind: kind, alertAt: alertAt, scenario: scenario ?? "", place: place,
-                          videoPoint: videoPoint, officers: officers, notes: notes, units: resolved)
+                          videoPoint: videoPoint, officers: officers, teams: teams, notes: notes, units: resolved)
         do { try drill.validate() } catch { throw ImportError(row: line, field: error.field, message: error.message) }
         return drill
     }
@@ -186,7 +189,7 @@ public enum ChecksFile {
     }
 
     static func parseDrill(_ object: Fields, checkID: String, kind: Drill.Kind) throws(ImportError) -> DrillRecord {
-        var allowed = ["type", "check_id", "alert_at", "scenario", "place", "units", "officers", "notes"]
+        var allowed = ["type", "check_id", "alert_at", "scenario", "place", "units", "officers", "emb_officers", "psb_officers", "notes"]
         if kind == .video {
             allowed += ["limit_minutes", "video_point"]
         } else {
@@ -220,11 +223,19 @@ public enum ChecksFile {
                 vestWorn: try entry.optionalBool("vest"), equipmentOK: try entry.optionalBool("equipment_ok"),
                 knowsDuties: try entry.optionalBool("knows_duties"), notes: try entry.optionalString("notes")))
         }
+        // Who of each agency took part; the officers' list names them all.
+        var teams: [DrillTeam]?
+        var officers = try object.strings("officers")
+        for agency in Agency.confirming where object.has("\(agency.rawValue)_officers") {
+            let names = try object.strings("\(agency.rawValue)_officers")
+            teams = (teams ?? []) + [DrillTeam(agency: agency, officers: names)]
+            officers += names.filter { !officers.contains($0) }
+        }
         let record = DrillRecord(
             line: object.line, checkID: checkID, kind: kind, alertAt: alertAt,
             scenario: try object.optionalString("scenario"), place: try object.optionalString("place"),
             videoPoint: try object.optionalString("video_point"), limitSeconds: drillLimit,
-            officers: try object.strings("officers"), notes: try object.optionalString("notes"), units: units)
+            officers: officers, teams: teams, notes: try object.optionalString("notes"), units: units)
         // Validated with placeholder units (one per entry, so only the file's own repetitions,
         // caught above, count as duplicates; the server validates again once units are resolved).
         let placeholder = UnitProfile(name: "", jurisdictionID: Jurisdictions.city.id, level: .one, kind: .department)

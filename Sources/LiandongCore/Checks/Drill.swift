@@ -37,14 +37,31 @@ public struct Drill: Hashable, Sendable, Codable {
     public var videoPoint: String?
     /// The officers who ran the check.
     public var officers: [String]
+    /// The officers of each agency who took part (main text §二: the EMB and the police check
+    /// jointly). nil: the record does not say (drills recorded before participation was kept, and
+    /// imported records that leave it out).
+    public var teams: [DrillTeam]?
     public var notes: String?
     public var units: [DrillUnit]
 
     public init(checkID: String, kind: Kind, alertAt: Date, scenario: String, place: String? = nil,
-                videoPoint: String? = nil, officers: [String] = [], notes: String? = nil, units: [DrillUnit]) {
+                videoPoint: String? = nil, officers: [String] = [], teams: [DrillTeam]? = nil, notes: String? = nil,
+                units: [DrillUnit]) {
         self.checkID = checkID; self.kind = kind; self.alertAt = alertAt; self.scenario = scenario
-        self.place = place; self.videoPoint = videoPoint; self.officers = officers; self.notes = notes
+        self.place = place; self.videoPoint = videoPoint; self.officers = officers; self.teams = teams; self.notes = notes
         self.units = units
+    }
+
+    /// The agencies whose officers took part; nil when the record does not say.
+    public var participatingAgencies: Set<Agency>? {
+        teams.map { Set($0.filter { !$0.officers.isEmpty }.map(\.agency)) }
+    }
+
+    /// Whether the check was run by every agency a duty names (the quarterly joint check is the
+    /// EMB's and the police's together): one agency alone does not do a joint duty.
+    public func isJoint(for duty: SupervisionDuty) -> Bool {
+        guard let agencies = participatingAgencies else { return false }
+        return Set(duty.agencies).isSubset(of: agencies)
     }
 
     /// Checks that the record describes a drill that can have happened.
@@ -56,6 +73,24 @@ public struct Drill: Hashable, Sendable, Codable {
             throw CheckProblem(field: "check_id", message: "检查编号" + IdentifierText.controlCharacterMessage)
         }
         guard !units.isEmpty else { throw CheckProblem(field: "units", message: "至少应有一个参加检查的单位") }
+        var agencies = Set<Agency>()
+        for team in teams ?? [] {
+            let field = "\(team.agency.rawValue)_officers"
+            guard Agency.confirming.contains(team.agency) else {
+                throw CheckProblem(field: field, message: "实地和视频检查由市应急管理局和市公安局开展，\(team.agency.name)不是检查部门")
+            }
+            guard agencies.insert(team.agency).inserted else {
+                throw CheckProblem(field: field, message: "\(team.agency.name)的检查人员重复登记")
+            }
+            for name in team.officers {
+                guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 40 else {
+                    throw CheckProblem(field: field, message: "检查人员姓名应为1至40个字")
+                }
+                guard !IdentifierText.hasControlCharacters(name) else {
+                    throw CheckProblem(field: field, message: "检查人员姓名" + IdentifierText.controlCharacterMessage)
+                }
+            }
+        }
         var seen: [Int: Int] = [:]
         for (index, unit) in units.enumerated() {
             let path = "units[\(index)]"
@@ -94,11 +129,15 @@ public struct Drill: Hashable, Sendable, Codable {
         }
     }
 
-    /// The time limit a unit is judged against: the video check's own time when it set one,
-    /// otherwise the unit's response limit (Annex 1 item 9).
+    /// The time limit a unit is judged against: on an on-site check the unit's response limit
+    /// (Annex 1 item 9); on a video check the time it set to reach the video point, or, when it
+    /// set none, the rule set's (main text §二(三): 在规定时间内到达视频点位).
     public func limit(for unit: DrillUnit, rules: RuleSet) -> TimeLimit {
         if let seconds = unit.limitSeconds { return TimeLimit(seconds: seconds) }
-        return rules.limit(level: unit.level, publicSecurity: unit.publicSecurity)
+        switch kind {
+        case .onsite: return rules.limit(level: unit.level, publicSecurity: unit.publicSecurity)
+        case .video: return rules.videoPointLimit
+        }
     }
 
     /// The findings of every unit, in the order the units are listed. Assumes a valid drill.
@@ -145,6 +184,14 @@ public struct Drill: Hashable, Sendable, Codable {
         }
         return findings
     }
+}
+
+/// The officers of one agency who took part in a drill.
+public struct DrillTeam: Hashable, Sendable, Codable {
+    public var agency: Agency
+    public var officers: [String]
+
+    public init(agency: Agency, officers: [String]) { self.agency = agency; self.officers = officers }
 }
 
 /// One unit summoned in a drill, with what was observed.

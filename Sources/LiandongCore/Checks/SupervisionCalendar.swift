@@ -5,8 +5,21 @@ import Foundation
 public struct SupervisionActivity: Hashable, Sendable, Codable {
     public var kind: SupervisionDuty.Kind
     public var at: Date
+    /// The agencies that took part, when the record says (a drill's teams); nil when it does
+    /// not: phone checks and meetings, and drills recorded before participation was kept.
+    public var agencies: Set<Agency>?
 
-    public init(kind: SupervisionDuty.Kind, at: Date) { self.kind = kind; self.at = at }
+    public init(kind: SupervisionDuty.Kind, at: Date, agencies: Set<Agency>? = nil) {
+        self.kind = kind; self.at = at; self.agencies = agencies
+    }
+
+    /// Whether the activity does the duty: one of its kind, with every agency responsible for
+    /// the duty taking part when the record says who took part. A quarterly joint check by the
+    /// police alone is not the EMB's and the police's joint check (main text §二).
+    public func counts(for duty: SupervisionDuty) -> Bool {
+        guard kind == duty.id else { return false }
+        return agencies.map { Set(duty.agencies).isSubset(of: $0) } ?? true
+    }
 }
 
 /// One period of one supervision duty and how it stands.
@@ -35,6 +48,9 @@ public struct SupervisionPeriod: Hashable, Sendable, Codable {
     public let end: LocalDate
     /// How many activities of the duty fall within the period.
     public let count: Int
+    /// Activities of the duty's kind within the period that do not count for it: a joint check
+    /// without every responsible agency.
+    public let incomplete: Int
     public let status: SupervisionPeriod.Status
 
     /// The period's number within its year (March is month 3, April–June quarter 2).
@@ -63,6 +79,11 @@ public struct SupervisionPeriod: Hashable, Sendable, Codable {
     /// The reference a D7 finding carries: `phone_check-2026-03`.
     public var ref: String { "\(duty.id.rawValue)-\(label)" }
 
+    /// `（另有1次未由市应急管理局、市公安局共同参加，不计入）`, or nothing.
+    public var incompleteText: String {
+        incomplete == 0 ? "" : "（另有\(incomplete)次未由\(duty.agencies.map(\.name).joined(separator: "、"))共同参加，不计入）"
+    }
+
     /// The period's last instant (China time), when a shortfall becomes final.
     public var lastInstant: Date { end.start.addingTimeInterval(-1) }
 
@@ -89,15 +110,17 @@ public enum SupervisionCalendar {
         var result: [SupervisionPeriod] = []
         for duty in rules.supervisionDuties {
             let months = duty.period.months
-            let days = activities.filter { $0.kind == duty.id }.map { LocalDate($0.at) }
+            let days = activities.filter { $0.counts(for: duty) }.map { LocalDate($0.at) }
+            let short = activities.filter { $0.kind == duty.id && !$0.counts(for: duty) }.map { LocalDate($0.at) }
             var start = periodStart(containing: from, months: months)
             if start < from { start = advance(start, months: months) }
             while start <= asOf {
                 let end = advance(start, months: months)
                 let count = days.count { start <= $0 && $0 < end }
+                let incomplete = short.count { start <= $0 && $0 < end }
                 let status: SupervisionPeriod.Status =
                     count >= duty.minimumCount ? .done : (asOf < end ? .due : .overdue)
-                result.append(SupervisionPeriod(duty: duty, start: start, end: end, count: count, status: status))
+                result.append(SupervisionPeriod(duty: duty, start: start, end: end, count: count, incomplete: incomplete, status: status))
                 start = end
             }
         }
@@ -115,7 +138,7 @@ public enum SupervisionCalendar {
                     rules.finding(.supervisionMissed, unitID: nil, agency: agency, source: .supervision,
                                   ref: period.ref, at: period.lastInstant,
                                   reason: "\(period.chineseLabel)\(period.duty.title)应至少开展\(period.duty.minimumCount)次,"
-                                      + "实际\(period.count)次")
+                                      + "实际\(period.count)次" + period.incompleteText)
                 }
             }
     }

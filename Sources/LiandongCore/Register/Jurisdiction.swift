@@ -20,6 +20,16 @@ public struct Jurisdiction: Hashable, Sendable, Codable, Identifiable {
     public init(id: String, name: String, kind: Kind, phoneCheckScope: Bool) {
         self.id = id; self.name = name; self.kind = kind; self.phoneCheckScope = phoneCheckScope
     }
+
+    /// The government a deduction against the jurisdiction itself names (D6, D11):
+    /// `龙泉市人民政府`, `丽水开发区管委会`, `丽水市人民政府`.
+    public var governmentName: String {
+        switch kind {
+        case .county: "\(name)人民政府"
+        case .zone: "\(name)管委会"
+        case .city: "丽水市人民政府"
+        }
+    }
 }
 
 public enum Jurisdictions {

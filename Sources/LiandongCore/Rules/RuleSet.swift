@@ -43,13 +43,17 @@ public struct RuleSet: Hashable, Sendable, Codable {
     public var plans: PlanLimits
     /// Office hours, outside which a level-1 unit's duty phone tests its 24-hour duty (D8).
     public var officeHours: OfficeHours
+    /// Main text §二(三): in a video check units are told to reach a video point (视频点位)
+    /// within a time the check sets; this is the time when the officers set none.
+    public var videoPointLimit: TimeLimit
 
     public init(version: String, effectiveFrom: LocalDate, source: String, title: String,
                 responseLimits: ResponseLimits, latenessBands: [LatenessBand], defaultPoints: [FindingKind: Points],
                 pointsRange: PointsRange, provincialMultiplier: Int, phoneCheckAttempts: Int,
                 phoneCheckCoverage: SupervisionDuty.Period, reportGraceHours: Int, specialPlanDrillYears: Int,
                 assessmentBase: Points, appealWindowWorkingDays: Int, supervisionDuties: [SupervisionDuty],
-                plans: PlanLimits? = nil, officeHours: OfficeHours = .standard, items: [DeductionItem]? = nil) {
+                plans: PlanLimits? = nil, officeHours: OfficeHours = .standard, items: [DeductionItem]? = nil,
+                videoPointLimit: TimeLimit? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.source = source
@@ -69,6 +73,7 @@ public struct RuleSet: Hashable, Sendable, Codable {
         // `initial` states its own; any other version left without them takes the initial figures.
         self.plans = plans ?? RuleSet.initial.plans
         self.officeHours = officeHours
+        self.videoPointLimit = videoPointLimit ?? RuleSet.initial.videoPointLimit
         self.items = items ?? DeductionItem.annex1(limits: responseLimits, phoneAttempts: phoneCheckAttempts,
                                                    specialPlanDrillYears: specialPlanDrillYears)
     }
@@ -120,7 +125,7 @@ public struct RuleSet: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case version, effectiveFrom, source, title, items, responseLimits, latenessBands, defaultPoints, pointsRange
         case provincialMultiplier, phoneCheckAttempts, phoneCheckCoverage, reportGraceHours, specialPlanDrillYears
-        case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans, officeHours
+        case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans, officeHours, videoPointLimit
     }
 
     /// Decodes a stored version. A version stored before the plan rules existed has neither
@@ -147,6 +152,8 @@ public struct RuleSet: Hashable, Sendable, Codable {
         supervisionDuties = try c.decode([SupervisionDuty].self, forKey: .supervisionDuties)
         // A version stored before office hours were a rule takes the standard ones.
         officeHours = try c.decodeIfPresent(OfficeHours.self, forKey: .officeHours) ?? .standard
+        // A version stored before video checks had a time of their own takes the initial one.
+        videoPointLimit = try c.decodeIfPresent(TimeLimit.self, forKey: .videoPointLimit) ?? RuleSet.initial.videoPointLimit
         if let plans = try c.decodeIfPresent(PlanLimits.self, forKey: .plans) {
             self.plans = plans
         } else {
@@ -219,7 +226,10 @@ extension RuleSet {
             drillsPerYear: 1,
             majorEventDrillWindowDays: 365,
             warningHorizonDays: 30
-        )
+        ),
+        // The text sets no figure (在规定时间内到达视频点位); 30 minutes, the longest of the
+        // Annex 1 item 9 limits, holds no unit to less than the notice itself does.
+        videoPointLimit: .minutes(30)
     )
 }
 

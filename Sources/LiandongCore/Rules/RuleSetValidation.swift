@@ -87,6 +87,7 @@ extension RuleSet {
         positive(specialPlanDrillYears, "specialPlanDrillYears", "专项预案演练周期年数")
         if assessmentBase <= .zero { fail("assessmentBase", "考核基础分应大于0") }
         positive(appealWindowWorkingDays, "appealWindowWorkingDays", "申诉期工作日数")
+        positive(videoPointLimit.seconds, "videoPointLimit", "视频检查到达视频点位的时限（秒）")
 
         var duties = Set<SupervisionDuty.Kind>()
         for (i, duty) in supervisionDuties.enumerated() {

@@ -195,6 +195,21 @@ public enum AccessPolicy {
 
     /// Any other shortfall (D1–D12 by hand) is filed by an officer of a supervising agency.
     public static func canFileFindings(_ p: Principal) -> Bool { p.role == .emb || p.role == .psb || p.role == .admin }
+
+    /// A provincial notice's deduction (D11) is registered by an officer of the EMB or the police
+    /// (or an administrator), like any other finding.
+    public static func canFileProvincialNotices(_ p: Principal) -> Bool { canFileFindings(p) }
+
+    /// Against a unit: one the officer may see.
+    public static func canFileProvincialNotice(againstUnit unitID: Int, jurisdictionID: String, by p: Principal) -> Bool {
+        canFileProvincialNotices(p) && canView(unitID: unitID, jurisdictionID: jurisdictionID, by: p)
+    }
+
+    /// Against a county government (or the development zone's): only city-wide officers; a
+    /// county's own officers do not decide deductions against their own government.
+    public static func canFileProvincialNotice(againstGovernment jurisdictionID: String, by p: Principal) -> Bool {
+        canFileProvincialNotices(p) && p.jurisdictionID == nil
+    }
 }
 
 /// Masks personal data for those who may not see it in full.

@@ -117,7 +117,9 @@ enum Demo {
             }
             let drill = Drill(checkID: "DR-\(year)-Q\(q)", kind: q % 2 == 1 ? .onsite : .video, alertAt: alert,
                               scenario: ["城区内涝积水", "燃气管道泄漏", "道路塌陷", "高层停电困人"][q - 1], place: "丽水市区",
-                              officers: ["应急局演示", "公安局演示"], units: Array(drillUnits))
+                              officers: ["应急局演示", "公安局演示"],
+                              teams: [DrillTeam(agency: .emb, officers: ["应急局演示"]), DrillTeam(agency: .psb, officers: ["公安局演示"])],
+                              units: Array(drillUnits))
             _ = try await InspectionService.record(drill, actor: actor, rules: rules, now: alert.addingTimeInterval(7200), on: db)
             drills += 1
         }
@@ -167,7 +169,7 @@ enum Demo {
 
         // A provincial notice (D11).
         if let unit = byName["市交通运输局"], LocalDate(year: year, month: 4, day: 8)! < today {
-            _ = try await ProvincialNotices.register(number: "浙应联〔\(year)〕5号", date: LocalDate(year: year, month: 4, day: 8)!, unitID: unit.id ?? 0,
+            _ = try await ProvincialNotices.register(number: "浙应联〔\(year)〕5号", date: LocalDate(year: year, month: 4, day: 8)!, subject: .unit(unit.id ?? 0),
                                                      provincialPoints: Points(0.5), text: "省级抽查中值班电话无人接听", actor: actor, rules: rules,
                                                      now: at(LocalDate(year: year, month: 4, day: 9)!, 9), on: db)
         }

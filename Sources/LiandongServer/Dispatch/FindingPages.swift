@@ -18,6 +18,7 @@ enum FindingPages {
         var pager: Pager
         var canFile: Bool
         var canFileManual: Bool
+        var canFileProvincial: Bool
         var items: [AdminPages.Option]
         var failures: [RegisterPages.Option]
         var units: [AdminPages.Option]
@@ -54,6 +55,7 @@ enum FindingPages {
             unitQuery: (try? req.query.get(String.self, at: "q")) ?? "", head: sort.head(req, path: "/findings"), rows: table.rows, count: summary.count,
             total: summary.points.description, pager: pager,
             canFile: canFile, canFileManual: canFileManual,
+            canFileProvincial: req.principal.map(AccessPolicy.canFileProvincialNotices) ?? false,
             items: rules.items.filter { $0.id != .d11 }.map { AdminPages.Option(value: $0.id.rawValue, label: "\($0.id.rawValue) \($0.title)") },
             failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },
             units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
@@ -101,6 +103,125 @@ enum FindingPages {
             return try await render(req, notice: "已登记:\(finding.reason)")
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)
+        }
+    }
+
+    // MARK: D11, a provincial notice
+
+    struct ProvincialContext: Encodable {
+        var frame: PageFrame
+        var multiplier: String
+        var number: String
+        var date: String
+        var today: String
+        var points: String
+        var text: String
+        var units: [RegisterPages.Option]
+        var governments: [RegisterPages.Option]
+        var hasGovernments: Bool
+        var noSubject: Bool
+        var recent: [ProvincialRow]
+        var hasRecent: Bool
+        var error: String?
+        var hasError: Bool
+        /// The form field the error names (marked `aria-invalid`).
+        var errorField: String
+        var notice: String?
+        var hasNotice: Bool
+    }
+
+    struct ProvincialRow: Encodable {
+        var date: String
+        var number: String
+        var subject: String
+        var points: String
+        var reason: String
+    }
+
+    struct ProvincialForm: Decodable {
+        var number: String?
+        var date: String?
+        /// `unit:12` or `jurisdiction:longquan`.
+        var subject: String?
+        var points: String?
+        var text: String?
+    }
+
+    static func requireProvincial(_ req: Request) throws -> Actor {
+        let actor = try req.actor()
+        try req.authorize(AccessPolicy.canFileProvincialNotices(actor.principal), "省通报扣分由市应急管理局或市公安局登记")
+        return actor
+    }
+
+    static func renderProvincial(_ req: Request, form: ProvincialForm = ProvincialForm(), error: AppError? = nil, notice: String? = nil,
+                                 status: HTTPResponseStatus = .ok) async throws -> Response {
+        let principal = try req.requirePrincipal()
+        let rules = req.currentRules
+        let units = try await RegisterService.units(on: req.db).filter {
+            AccessPolicy.canView(unitID: $0.id ?? 0, jurisdictionID: $0.jurisdictionID, by: principal)
+        }
+        let governments = Jurisdictions.all.filter {
+            $0.kind != .city && AccessPolicy.canFileProvincialNotice(againstGovernment: $0.id, by: principal)
+        }
+        let chosen = form.subject ?? ""
+        let recent = try await ProvincialNotices.recent(on: req.db)
+        return try await req.page("provincial", ProvincialContext(
+            frame: PageFrame(req, title: "登记省通报扣分", active: "findings"),
+            multiplier: ChineseNumeral.of(rules.provincialMultiplier),
+            number: form.number ?? "", date: form.date ?? "", today: LocalDate(req.now).description,
+            points: form.points ?? "", text: form.text ?? "",
+            units: units.map { u in
+                RegisterPages.Option(value: "unit:\(u.id ?? 0)", label: "\(Jurisdictions.named(u.jurisdictionID)?.name ?? "") \(u.name)",
+                                     selected: chosen == "unit:\(u.id ?? 0)")
+            },
+            governments: governments.map { RegisterPages.Option(value: "jurisdiction:\($0.id)", label: $0.governmentName, selected: chosen == "jurisdiction:\($0.id)") },
+            hasGovernments: !governments.isEmpty, noSubject: chosen.isEmpty,
+            recent: recent.map { f in
+                ProvincialRow(date: ChinaTime.parseTimestamp(f.occurredAt).map { LocalDate($0).description } ?? "", number: f.ref,
+                              subject: f.unit ?? f.jurisdiction.map { name in Jurisdictions.all.first { $0.name == name }?.governmentName ?? name } ?? "",
+                              points: Points(f.proposedPoints).description, reason: f.reason)
+            }, hasRecent: !recent.isEmpty,
+            error: error?.message, hasError: error != nil, errorField: error?.field ?? "",
+            notice: notice, hasNotice: notice != nil), status: status)
+    }
+
+    /// GET /findings/provincial: the form for a provincial notice's deduction (D11).
+    @Sendable static func provincialForm(req: Request) async throws -> Response {
+        _ = try requireProvincial(req)
+        return try await renderProvincial(req)
+    }
+
+    /// POST /findings/provincial: the notice's number, date and text, whom it names and the
+    /// provincial points; the city's deduction is the rule set's multiple, proposed at once.
+    @Sendable static func fileProvincial(req: Request) async throws -> Response {
+        let actor = try requireProvincial(req)
+        let form = try req.content.decode(ProvincialForm.self)
+        do {
+            guard let rawDate = form.date?.nilIfEmpty else { throw AppError.invalid("请填写通报日期", field: "date") }
+            guard let date = LocalDate(rawDate) else { throw AppError.invalid("通报日期应为日期，如 2026-05-10", field: "date") }
+            let subject: ProvincialSubject
+            let raw = form.subject ?? ""
+            if raw.hasPrefix("unit:"), let id = Int(raw.dropFirst(5)) {
+                subject = .unit(id)
+            } else if raw.hasPrefix("jurisdiction:") {
+                subject = .government(try ProvincialNotices.government(String(raw.dropFirst(13))).id)
+            } else {
+                throw AppError.invalid("请选择被通报的单位或县（市、区）政府", field: "subject")
+            }
+            guard let rawPoints = form.points?.nilIfEmpty else { throw AppError.invalid("请填写省里扣分，如 1.5", field: "points") }
+            guard let points = Points(parsing: rawPoints) else { throw AppError.invalid("省里扣分应为数字，如 1.5", field: "points") }
+            let (finding, outcome) = try await ProvincialNotices.register(
+                number: form.number ?? "", date: date, subject: subject, provincialPoints: points, text: form.text ?? "",
+                actor: actor, rules: req.application.liandong.ruleBook, now: req.now, on: req.db)
+            let notice = switch outcome {
+            case .stored: "已登记，拟扣\(finding.proposedPoints)分，待市应急管理局和市公安局共同确认：\(finding.reason)"
+            case .unchanged: "该通报对该对象已登记过，本次未重复计分：\(finding.reason)"
+            }
+            return try await renderProvincial(req, notice: notice)
+        } catch let error as AppError where error.status != .forbidden {
+            var field = error.field
+            if field == "unit_id" || field == "jurisdiction" { field = "subject" }
+            return try await renderProvincial(req, form: form, error: AppError(error.status, error.message, field: field), status: error.status)
         }
     }
 }

@@ -121,7 +121,7 @@ enum FindingService {
         guard ref.count <= 64 else { throw AppError.invalid("关联编号不能超过64个字符", field: "reference") }
         let unit = try await RegisterService.unit(unitID, on: db)
         let ruleSet = rules.inForce(at: at)
-        guard item != .d11 else { throw AppError.invalid("被省通报扣分请在“省通报”中登记,按省扣分加倍计算", field: "item") }
+        guard item != .d11 else { throw AppError.invalid("被省通报扣分请在「登记省通报扣分」页面（/findings/provincial）登记，按省扣分加倍计算", field: "item") }
         guard ruleSet.allows(points, for: item) else { throw AppError.invalid("扣分应在\(ruleSet.pointsRange.chinese)", field: "points") }
         let finding = Finding(unitID: unitID, item: item, kind: .manual, source: .manual, ref: ref, occurredAt: at, proposedPoints: points,
                               reason: "\(unit.name):\(text)", ruleVersion: ruleSet.version)
@@ -208,7 +208,7 @@ enum FindingService {
         (["编号", "发生时间", "单位", "项目", "来源", "关联编号", "拟扣分", "事由", "规则版本"],
          findings.map { f in
              [String(f.id), ChinaTime.parseTimestamp(f.occurredAt).map(ChinaTime.displayString) ?? f.occurredAt,
-              f.unit ?? f.agency ?? f.jurisdiction.map { "\($0)人民政府" } ?? "",
+              f.unit ?? f.agency ?? f.jurisdiction.map { name in Jurisdictions.all.first { $0.name == name }?.governmentName ?? name } ?? "",
               f.item, FindingSource(rawValue: f.source)?.name ?? f.source, f.ref, Points(f.proposedPoints).description, f.reason, f.ruleVersion]
          })
     }

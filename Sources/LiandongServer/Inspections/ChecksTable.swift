@@ -9,8 +9,8 @@ import LiandongDocuments
 enum ChecksTable {
     static let phoneColumns = ["type", "check_id", "unit", "dialled", "answered_by", "number_current", "change_reported",
                                "knows_first_responsibility", "notes"]
-    static let drillColumns = ["type", "check_id", "alert_at", "scenario", "place", "video_point", "unit", "notified_at", "arrived_at",
-                               "vest", "equipment_ok", "knows_duties", "notes"]
+    static let drillColumns = ["type", "check_id", "alert_at", "scenario", "place", "video_point", "emb_officers", "psb_officers", "unit",
+                               "notified_at", "arrived_at", "limit_minutes", "vest", "equipment_ok", "knows_duties", "notes"]
 
     static func rows(_ data: Data, filename: String) throws -> [(line: Int, cells: [String])] {
         switch (filename as NSString).pathExtension.lowercased() {
@@ -68,13 +68,30 @@ enum ChecksTable {
                     let value = try bool(v[column] ?? "", line, column)
                     if !(value is NSNull) { unit[key] = value }
                 }
+                // A video check's time for this unit, in minutes (the file's rules check the rest).
+                if let raw = v["limit_minutes"], !raw.isEmpty {
+                    guard let minutes = Double(raw) else { throw ImportError(row: line, field: "limit_minutes", message: "“\(raw)”应为分钟数，如 15") }
+                    unit["limit_minutes"] = minutes
+                }
+                // Who of each agency took part: names separated by 、 or commas, on any of the drill's rows.
+                let teams = try ["emb_officers", "psb_officers"].compactMap { key -> (String, [String])? in
+                    guard let raw = v[key], !raw.isEmpty else { return nil }
+                    let names = raw.split(whereSeparator: { "、,，;；".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    guard !names.isEmpty else { throw ImportError(row: line, field: key, message: "应为检查人员姓名，用顿号分隔") }
+                    return (key, names)
+                }
                 if let index = drills[id] {
                     var units = lines[index].object["units"] as! [[String: Any]]
                     units.append(unit)
                     lines[index].object["units"] = units
+                    for (key, names) in teams {
+                        let known = lines[index].object[key] as? [String] ?? []
+                        lines[index].object[key] = known + names.filter { !known.contains($0) }
+                    }
                 } else {
                     var object: [String: Any] = ["type": type, "check_id": id, "alert_at": v["alert_at"] ?? "", "units": [unit]]
                     for key in ["scenario", "place", "video_point", "notes"] where !(v[key] ?? "").isEmpty { object[key] = v[key] }
+                    for (key, names) in teams { object[key] = names }
                     drills[id] = lines.count
                     lines.append((line, object))
                 }

@@ -60,34 +60,92 @@ enum InspectionService {
 
     // MARK: Drills
 
+    /// A drill as stored: its record, when it ended, and the agencies that took part as the
+    /// `agencies` column says (nil for a drill recorded before participation was kept).
+    struct StoredDrill: Sendable {
+        var drill: Drill
+        var finishedAt: Date?
+        var agencies: Set<Agency>?
+    }
+
+    /// The drill with its row locked for the rest of the transaction on PostgreSQL (SQLite's
+    /// writers take turns already): a tap and an amendment never overwrite each other.
+    /// `locking` false: a page reading it.
+    static func stored(_ checkID: String, locking: Bool = true, on sql: any SQLDatabase) async throws -> StoredDrill? {
+        struct Row: Decodable { var body: String; var finished_at: Date?; var agencies: String? }
+        var query = sql.select().columns("body", "finished_at", "agencies").from("drills").where("check_id", .equal, SQLBind(checkID))
+        if locking { query = query.for(.update) }
+        guard let row = try await query.first(decoding: Row.self) else { return nil }
+        return StoredDrill(drill: try decode(Drill.self, row.body), finishedAt: row.finished_at, agencies: row.agencies.map(agencies(column:)))
+    }
+
+    /// The `agencies` column: the codes of the agencies that took part, `emb,psb`; empty when the
+    /// record names none.
+    static func agenciesColumn(_ drill: Drill) -> String {
+        Agency.allCases.filter { drill.participatingAgencies?.contains($0) == true }.map(\.rawValue).joined(separator: ",")
+    }
+
+    static func agencies(column: String) -> Set<Agency> {
+        Set(column.split(separator: ",").compactMap { Agency(rawValue: String($0)) })
+    }
+
+    /// Why a change to an ended drill is refused: its record is frozen; a correction is an amendment.
+    static func frozen(_ checkID: String, endedAt: Date, field: String? = nil) -> AppError {
+        AppError(.conflict, "检查「\(checkID)」已于\(ChinaTime.displayString(endedAt))结束，到达时间和现场检查结果已锁定，不再接受登记；"
+                 + "如需更正，请使用「更正检查记录」并写明理由", field: field)
+    }
+
     /// `finished`: the drill is over (imported past records are); until then a unit not yet
-    /// arrived is on its way and no no-show is found.
+    /// arrived is on its way and no no-show is found. A drill that has ended is not changed
+    /// here (`replace` is refused): a correction after the end is an `amend`.
     static func record(_ drill: Drill, replace: Bool = false, finished: Bool = true, actor: Actor, rules: RuleBook, now: Date = Date(),
                        judgingSupervision: Bool = true, on db: any Database) async throws -> Outcome {
         do { try drill.validate() } catch { throw AppError.invalid(error.message, field: error.field) }
         let ruleSet = rules.inForce(at: drill.alertAt)
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
-            struct Row: Decodable { var body: String }
-            if let stored = try await sql.select().column("body").from("drills").where("check_id", .equal, SQLBind(drill.checkID))
-                .first(decoding: Row.self) {
-                let old = try decode(Drill.self, stored.body)
-                if old == drill { return .unchanged }
+            if let stored = try await stored(drill.checkID, on: sql) {
+                if stored.drill == drill { return .unchanged }
                 guard replace else { throw AppError(.conflict, "检查编号 \(drill.checkID) 已存在且内容不同", field: "check_id") }
-                try await sql.update("drills").set("body", to: SQLBind(try encode(drill))).set("kind", to: SQLBind(drill.kind.rawValue))
-                    .set("alert_at", to: SQLBind(drill.alertAt)).where("check_id", .equal, SQLBind(drill.checkID)).run()
+                if let end = stored.finishedAt { throw frozen(drill.checkID, endedAt: end) }
+                try await update(drill, on: sql)
                 try await AuditLog.append(tx, actor: actor, action: "check.drill.update", entity: "drill", entityID: drill.checkID,
-                                          before: old, after: drill, at: now)
+                                          before: stored.drill, after: drill, at: now)
             } else {
-                try await sql.insert(into: "drills").columns("check_id", "kind", "alert_at", "body", "recorded_by", "recorded_at", "finished_at")
+                try await sql.insert(into: "drills").columns("check_id", "kind", "alert_at", "body", "recorded_by", "recorded_at", "finished_at", "agencies")
                     .values(SQLBind(drill.checkID), SQLBind(drill.kind.rawValue), SQLBind(drill.alertAt), SQLBind(try encode(drill)),
-                            SQLBind(actor.principal.name), SQLBind(now), SQLBind(finished ? now : nil)).run()
+                            SQLBind(actor.principal.name), SQLBind(now), SQLBind(finished ? now : nil), SQLBind(agenciesColumn(drill))).run()
                 try await AuditLog.append(tx, actor: actor, action: "check.drill.record", entity: "drill", entityID: drill.checkID,
                                           after: drill, at: now)
             }
             try await judge(drill, rules: ruleSet, now: now, on: sql)
             if judgingSupervision { try await judgeSupervision(rules: rules, now: now, on: tx) }
             return .stored
+        }
+    }
+
+    /// Writes a changed record. The agencies column follows the record when it names them; a
+    /// drill recorded before participation was kept keeps its column until a record names them.
+    private static func update(_ drill: Drill, on sql: any SQLDatabase) async throws {
+        var update = sql.update("drills").set("body", to: SQLBind(try encode(drill))).set("kind", to: SQLBind(drill.kind.rawValue))
+            .set("alert_at", to: SQLBind(drill.alertAt))
+        if drill.teams != nil { update = update.set("agencies", to: SQLBind(agenciesColumn(drill))) }
+        try await update.where("check_id", .equal, SQLBind(drill.checkID)).run()
+    }
+
+    /// One unit's record on a drill under way (a tap on arrival, what was seen on site), read,
+    /// changed and written in one transaction. Refused once the drill has ended.
+    static func updateUnit(_ checkID: String, unitID: Int, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database,
+                           _ change: @escaping @Sendable (inout DrillUnit) throws -> Void) async throws {
+        try await db.writeTransaction { tx in
+            let sql = tx as! any SQLDatabase
+            guard var stored = try await stored(checkID, on: sql) else { throw AppError.notFound("检查「\(checkID)」") }
+            if let end = stored.finishedAt { throw frozen(checkID, endedAt: end, field: "unit_id") }
+            guard let index = stored.drill.units.firstIndex(where: { $0.unitID == unitID }) else {
+                throw AppError.invalid("该单位未参加本次检查", field: "unit_id")
+            }
+            try change(&stored.drill.units[index])
+            _ = try await record(stored.drill, replace: true, finished: false, actor: actor, rules: rules, now: now, on: tx)
         }
     }
 
@@ -99,21 +157,69 @@ enum InspectionService {
         _ = try await FindingStore.reconcile(source: drill.kind.source, refs: [drill.checkID], scope: nil, findings: findings, now: now, on: sql)
     }
 
-    /// Ends a drill: units that never arrived now count as not having turned out.
+    /// Ends a drill: units that never arrived now count as not having turned out, and its
+    /// arrivals and clocks stop: from now on only an amendment changes it. Ending it twice is refused.
     static func finish(_ checkID: String, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws {
-        let drill = try await drill(checkID, on: db)
         try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
+            guard let stored = try await stored(checkID, on: sql) else { throw AppError.notFound("检查「\(checkID)」") }
+            if let end = stored.finishedAt {
+                throw AppError(.conflict, "检查「\(checkID)」已于\(ChinaTime.displayString(end))结束")
+            }
+            let drill = stored.drill
             try await sql.update("drills").set("finished_at", to: SQLBind(now)).where("check_id", .equal, SQLBind(checkID)).run()
-            try await AuditLog.append(tx, actor: actor, action: "check.drill.finish", entity: "drill", entityID: checkID, at: now)
+            try await AuditLog.append(tx, actor: actor, action: "check.drill.finish", entity: "drill", entityID: checkID,
+                                      after: ["finished_at": ChinaTime.isoString(now),
+                                              "not_arrived": drill.units.filter { $0.arrivedAt == nil }.map { String($0.unitID) }.joined(separator: ",")],
+                                      at: now)
             try await judge(drill, rules: rules.inForce(at: drill.alertAt), now: now, on: sql)
         }
     }
 
+    /// What an amendment records in the audit log beside the record before it.
+    struct Amendment: Encodable {
+        var reason: String
+        var drill: Drill
+    }
+
+    static let minimumReasonLength = 5
+
+    /// Corrects a drill after its end: an explicit amendment, with the reason, audited with the
+    /// record before and after, the drill's findings and the supervision calendar (who took part
+    /// may have changed) judged again in the same transaction.
+    static func amend(_ checkID: String, reason rawReason: String, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database,
+                      _ change: @escaping @Sendable (inout Drill, _ finishedAt: Date) throws -> Void) async throws {
+        let reason = rawReason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reason.count >= minimumReasonLength else {
+            throw AppError.invalid("请写明更正理由（至少\(minimumReasonLength)个字），更正将记入审计日志", field: "reason")
+        }
+        guard reason.count <= 500 else { throw AppError.invalid("更正理由不能超过500个字", field: "reason") }
+        try await db.writeTransaction { tx in
+            let sql = tx as! any SQLDatabase
+            guard let stored = try await stored(checkID, on: sql) else { throw AppError.notFound("检查「\(checkID)」") }
+            guard let end = stored.finishedAt else {
+                throw AppError(.conflict, "检查「\(checkID)」尚未结束，请直接在检查页面登记；结束后的更正才需写明理由")
+            }
+            var drill = stored.drill
+            try change(&drill, end)
+            do throws(CheckProblem) { try drill.validate() } catch { throw AppError.invalid(error.message, field: error.field) }
+            guard drill != stored.drill else { throw AppError.invalid("更正内容与原记录相同，未作更改") }
+            try await update(drill, on: sql)
+            try await AuditLog.append(tx, actor: actor, action: "check.drill.amend", entity: "drill", entityID: checkID,
+                                      before: stored.drill, after: Amendment(reason: reason, drill: drill), at: now)
+            try await judge(drill, rules: rules.inForce(at: drill.alertAt), now: now, on: sql)
+            try await judgeSupervision(rules: rules, now: now, on: tx)
+        }
+    }
+
     static func isFinished(_ checkID: String, on db: any Database) async throws -> Bool {
+        try await finishedAt(checkID, on: db) != nil
+    }
+
+    static func finishedAt(_ checkID: String, on db: any Database) async throws -> Date? {
         struct Row: Decodable { var finished_at: Date? }
         return try await (db as! any SQLDatabase).select().column("finished_at").from("drills").where("check_id", .equal, SQLBind(checkID))
-            .first(decoding: Row.self)?.finished_at != nil
+            .first(decoding: Row.self)?.finished_at
     }
 
     static func drill(_ checkID: String, on db: any Database) async throws -> Drill {
@@ -263,9 +369,13 @@ enum InspectionService {
         let sql = db as! any SQLDatabase
         struct At: Decodable { var at: Date }
         let phone = try await sql.select().column(SQLColumn("checked_at"), as: "at").from("phone_checks").all(decoding: At.self)
-        let drills = try await sql.select().column(SQLColumn("alert_at"), as: "at").from("drills").all(decoding: At.self)
+        struct DrillAt: Decodable { var at: Date; var agencies: String? }
+        let drills = try await sql.select().column(SQLColumn("alert_at"), as: "at").column("agencies").from("drills").all(decoding: DrillAt.self)
         let meetings = try await sql.select().column(SQLColumn("held_on"), as: "at").from("consultation_meetings").all(decoding: At.self)
-        return phone.map { SupervisionActivity(kind: .phoneCheck, at: $0.at) } + drills.map { SupervisionActivity(kind: .jointCheck, at: $0.at) }
+        // A joint check counts when both agencies took part; one recorded before participation
+        // was kept (no column) counts as it did when it was recorded.
+        return phone.map { SupervisionActivity(kind: .phoneCheck, at: $0.at) }
+            + drills.map { SupervisionActivity(kind: .jointCheck, at: $0.at, agencies: $0.agencies.map(agencies(column:))) }
             + meetings.map { SupervisionActivity(kind: .consultation, at: $0.at) }
     }
 

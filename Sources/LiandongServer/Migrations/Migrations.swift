@@ -24,5 +24,6 @@ enum LiandongMigrations {
         AddCampaignOutOfHours(),
         AddAccountInboxReadAt(),
         CreateOutboundWatermarks(),
+        AddDrillAgencies(),
     ]
 }

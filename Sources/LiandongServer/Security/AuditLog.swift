@@ -38,6 +38,8 @@ enum AuditLog {
         "export.units": "导出联动单位登记册", "export.assessment": "导出综合考核结果", "export.notice": "导出通报",
         "attachment.download": "下载附件", "contacts.view": "查看未脱敏的联系方式",
         "access.refused": "拒绝越权访问", "access.csrf": "拒绝来源不明的提交",
+        "check.drill.record": "发起实地或视频检查", "check.drill.update": "登记检查到达或现场情况", "check.drill.finish": "结束检查",
+        "check.drill.amend": "更正已结束的检查记录", "finding.provincial": "登记省通报扣分",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }

@@ -22,6 +22,7 @@ enum ResubmitPage {
         "statement": "申诉理由", "evidence": "整改情况", "reason": "理由", "note": "验收意见", "notes": "备注",
         "narrative": "情况说明", "title": "标题", "intro": "导语", "body": "正文", "decisions": "会议决定",
         "attendees": "参会人员", "scenario": "模拟警情", "place": "地点", "owner": "整改责任人", "officers": "检查人员",
+        "text": "通报内容", "emb_officers": "市应急管理局检查人员", "psb_officers": "市公安局检查人员",
     ]
     /// Secrets are never written back into a page.
     static let secrets: Set<String> = ["password", "current", "new", "confirm", "code"]
