@@ -263,3 +263,31 @@ struct EventTimeBoundsTests {
         #expect(throws: Never.self) { try DispatchEventParser.parseJSON(Data(fine.utf8), limit: 10) }
     }
 }
+
+@Suite("Finding keys: made in one place, as they always were")
+struct FindingKeyTests {
+    let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
+
+    func finding(_ kind: FindingKind, item: DeductionItemID, source: FindingSource, ref: String, unitID: Int? = nil, agency: Agency? = nil,
+                 jurisdictionID: String? = nil) -> Finding {
+        Finding(unitID: unitID, agency: agency, jurisdictionID: jurisdictionID, item: item, kind: kind, source: source, ref: ref,
+                occurredAt: t0, proposedPoints: Points(0.5), reason: "r", ruleVersion: "2020.1")
+    }
+
+    @Test func keysKeepTheirStoredShape() {
+        #expect(finding(.lateArrival, item: .d9, source: .dispatch, ref: "110-1", unitID: 4).key == "dispatch|110-1|4|late_arrival")
+        #expect(finding(.supervisionMissed, item: .d7, source: .supervision, ref: "2026-03", agency: .psb).key == "supervision|2026-03|psb|supervision_missed")
+        #expect(finding(.performanceAssessmentMissing, item: .d6, source: .plan, ref: "2026", jurisdictionID: "liandu").key
+            == "plan|2026|liandu|performance_assessment_missing")
+        // Filed by hand under an item of the officer's choosing: keyed by the item.
+        #expect(finding(.manual, item: .d12, source: .manual, ref: "M-1", unitID: 4).key == "manual|M-1|4|D12")
+        #expect(Finding.key(source: .manual, ref: "110-1", subject: Finding.subject(unitID: 4), shortfall: "refused") == "manual|110-1|4|refused")
+    }
+
+    @Test func theScopeOfAKeyIsItsRefAndSubject() {
+        let f = finding(.refused, item: .d10, source: .dispatch, ref: "110|A", unitID: 9)
+        #expect(Finding.scope(ofKey: f.key) == "110|A|9")
+        #expect(Finding.scope(ofKey: f.key) == Finding.scope(ref: f.ref, subject: f.subject))
+        #expect(Finding.scope(ofKey: "not-a-key") == "")
+    }
+}

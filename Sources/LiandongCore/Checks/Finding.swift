@@ -65,11 +65,36 @@ public struct Finding: Hashable, Sendable, Codable {
     }
 
     /// The identity that makes judging idempotent: the same shortfall of the same unit in the
-    /// same check, drill or dispatch is one finding however often it is judged. The entity is the
-    /// unit, else the agency, else the jurisdiction (whose codes are pinyin, never a unit's number
-    /// or an agency's code), so keys of findings without a jurisdiction are as they always were.
+    /// same check, drill or dispatch is one finding however often it is judged. See
+    /// `Finding.key(source:ref:subject:shortfall:)`.
     public var key: String {
-        "\(source.rawValue)|\(ref)|\(unitID.map(String.init) ?? agency?.rawValue ?? jurisdictionID ?? "-")|\(kind.rawValue)"
+        Finding.key(source: source, ref: ref, subject: subject, shortfall: kind == .manual ? item.rawValue : kind.rawValue)
+    }
+
+    /// Whom the finding counts against, as its key names it: the unit, else the agency, else
+    /// the jurisdiction (whose codes are pinyin, never a unit's number or an agency's code).
+    public var subject: String { Finding.subject(unitID: unitID, agency: agency, jurisdictionID: jurisdictionID) }
+
+    public static func subject(unitID: Int?, agency: Agency? = nil, jurisdictionID: String? = nil) -> String {
+        unitID.map(String.init) ?? agency?.rawValue ?? jurisdictionID ?? "-"
+    }
+
+    /// A finding's key, `source|REF|SUBJECT|shortfall`, made here and nowhere else. The
+    /// shortfall is the kind (`late_arrival`, `refused`…), or for a finding filed by hand under
+    /// an item of the officer's choosing, the item (`D12`). Keys of findings without a
+    /// jurisdiction are as they always were.
+    public static func key(source: FindingSource, ref: String, subject: String, shortfall: String) -> String {
+        "\(source.rawValue)|\(scope(ref: ref, subject: subject))|\(shortfall)"
+    }
+
+    /// What one judgement of a dispatch, check or drill covers: `REF|SUBJECT`.
+    public static func scope(ref: String, subject: String) -> String { "\(ref)|\(subject)" }
+
+    /// `source|REF|SUBJECT|shortfall` → `REF|SUBJECT` (refs may themselves contain `|`).
+    public static func scope(ofKey key: String) -> String {
+        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count >= 4 else { return "" }
+        return parts[1...(parts.count - 2)].joined(separator: "|")
     }
 }
 

@@ -27,7 +27,7 @@ enum ProvincialNotices {
             if try await sql.select().column("key").from("findings").where("key", .equal, SQLBind(finding.key)).first(decoding: Row.self) != nil {
                 throw AppError(.conflict, "省通报 \(number) 已登记过\(unit.name)的扣分", field: "number")
             }
-            _ = try await FindingStore.reconcile(source: .province, refs: [number], scope: ["\(number)|\(unitID)"], findings: [finding], now: now, on: sql)
+            _ = try await FindingStore.reconcile(source: .province, refs: [number], scope: [Finding.scope(ref: number, subject: Finding.subject(unitID: unitID))], findings: [finding], now: now, on: sql)
             try await AuditLog.append(tx, actor: actor, action: "finding.provincial", entity: "finding", entityID: finding.key, after: finding, at: now)
         }
         return finding

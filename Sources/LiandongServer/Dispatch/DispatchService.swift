@@ -289,7 +289,7 @@ enum DispatchService {
 
         // Findings: the judged set replaces the previous one for each judged pair.
         return try await FindingStore.reconcile(
-            source: .dispatch, refs: rows.map(\.0.incident), scope: Set(rows.map { "\($0.0.incident)|\($0.0.unit)" }),
+            source: .dispatch, refs: rows.map(\.0.incident), scope: Set(rows.map { Finding.scope(ref: $0.0.incident, subject: String($0.0.unit)) }),
             findings: findings, now: now, on: sql)
     }
 

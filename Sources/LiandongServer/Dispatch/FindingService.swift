@@ -91,7 +91,8 @@ enum FindingService {
         }
         let finding = Finding(unitID: unitID, item: item, kind: .manual, source: .manual, ref: incident, occurredAt: at, proposedPoints: chosen,
                               reason: "\(unit.name)\(failure.name):\(text)", ruleVersion: ruleSet.version)
-        let key = "manual|\(incident)|\(unitID)|\(failure.rawValue)"
+        // The police's own record of the failure, once per failure, incident and unit.
+        let key = Finding.key(source: .manual, ref: incident, subject: Finding.subject(unitID: unitID), shortfall: failure.rawValue)
         try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var key: String }
@@ -125,7 +126,7 @@ enum FindingService {
         guard ruleSet.allows(points, for: item) else { throw AppError.invalid("扣分应在\(ruleSet.pointsRange.chinese)", field: "points") }
         let finding = Finding(unitID: unitID, item: item, kind: .manual, source: .manual, ref: ref, occurredAt: at, proposedPoints: points,
                               reason: "\(unit.name):\(text)", ruleVersion: ruleSet.version)
-        let key = "manual|\(ref)|\(unitID)|\(item.rawValue)"
+        let key = finding.key
         try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct Row: Decodable { var key: String }

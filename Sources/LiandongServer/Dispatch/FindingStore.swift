@@ -9,7 +9,7 @@ import SQLKit
 /// hand), and the deductions they imply are settled in the same transaction.
 enum FindingStore {
     /// `scope`: which stored findings the judgement covers, as `ref|subject` pairs (`subject` is
-    /// the unit id or the agency); nil covers every finding of the refs.
+    /// the unit id or the agency, `Finding.scope(ref:subject:)`); nil covers every finding of the refs.
     static func reconcile(source: FindingSource, refs: [String], scope: Set<String>?, findings: [Finding], now: Date,
                           on sql: any SQLDatabase) async throws -> (added: [String], withdrawn: [String]) {
         struct Existing: Decodable {
@@ -42,7 +42,7 @@ enum FindingStore {
              .text(f.reason), .text(f.ruleVersion), .date(now), .date(nil)]
         }, on: sql)
         let stale = existing.values.filter { row in
-            row.withdrawn_at == nil && !newKeys.contains(row.key) && (scope.map { $0.contains(scopePart(ofKey: row.key)) } ?? true)
+            row.withdrawn_at == nil && !newKeys.contains(row.key) && (scope.map { $0.contains(Finding.scope(ofKey: row.key)) } ?? true)
         }.map(\.key)
         for chunk in stale.chunked(into: DispatchService.insertChunk) {
             try await sql.update("findings").set("withdrawn_at", to: SQLBind(now)).where("key", .in, SQLBind.group(chunk)).run()
@@ -50,12 +50,5 @@ enum FindingStore {
         // Settled with the facts: the deductions proposed or withdrawn in the same transaction.
         try await DeductionService.settle(findingKeys: added + stale, now: now, on: sql)
         return (added, stale)
-    }
-
-    /// `source|REF|SUBJECT|kind` → `REF|SUBJECT` (refs may themselves contain `|`).
-    static func scopePart(ofKey key: String) -> String {
-        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count >= 4 else { return "" }
-        return parts[1...(parts.count - 2)].joined(separator: "|")
     }
 }
