@@ -158,9 +158,9 @@ struct DispatchGeneratorTests {
             if timeline.onSiteRequired { onSite += 1 }
             if kinds.contains(.refused) { refused += 1 }
             if kinds.contains(.passedOn) { passedOn += 1 }
-            // A passed-on dispatch needing on-site response is also judged as not arrived; the
-            // profile's noArrivalShare counts the dispatches that never arrive for no other reason.
-            if kinds.contains(.noArrival) && !kinds.contains(.passedOn) { noArrival += 1 }
+            // A passed-on dispatch is not also judged as not arrived (one behaviour, one finding).
+            #expect(!(kinds.contains(.noArrival) && (kinds.contains(.passedOn) || kinds.contains(.refused))), "\(d.incidentID)")
+            if kinds.contains(.noArrival) { noArrival += 1 }
             if let arrival {
                 judged += 1
                 let limit = rules.limit(level: d.unit.level, publicSecurity: d.unit.publicSecurity)
@@ -178,7 +178,7 @@ struct DispatchGeneratorTests {
             }
             if d.count(.arrived) == 1 || (!timeline.onSiteRequired && !timeline.refused && !timeline.passedOn) {
                 handled += 1
-                if kinds.contains(.noResultReport) { noResult += 1 }
+                if kinds.contains(.noReportBack) { noResult += 1 }
             }
         }
         let n = Self.yearOfDispatches.count

@@ -21,9 +21,9 @@ struct DispatchJudgingTests {
 
     @Test("Level 1: 20:00 is on time, 20:01 is late (0.5)")
     func levelOneBoundary() {
-        let onTime = timeline([(.instructed, 0), (.arrived, 1200), (.resultReported, 3000), (.closed, 3001)])
+        let onTime = timeline([(.instructed, 0), (.arrived, 1200), (.arrivalReported, 1260), (.resultReported, 3000), (.closed, 3001)])
         #expect(kinds(onTime).isEmpty)
-        let late = timeline([(.instructed, 0), (.arrived, 1201), (.resultReported, 3000), (.closed, 3001)])
+        let late = timeline([(.instructed, 0), (.arrived, 1201), (.arrivalReported, 1260), (.resultReported, 3000), (.closed, 3001)])
         let findings = late.judge(rules: rules, unitName: "市水利局", now: t0.addingTimeInterval(4000)).findings
         #expect(findings.map(\.kind) == [.lateArrival])
         #expect(findings[0].proposedPoints == Points(0.5))
@@ -50,7 +50,7 @@ struct DispatchJudgingTests {
         let r = refused.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(700)).findings
         #expect(r.map(\.kind) == [.refused])
         #expect(r[0].proposedPoints == Points(2.0))
-        let passed = timeline([(.instructed, 0), (.passedOn, 60), (.arrived, 900), (.resultReported, 2000), (.closed, 2001)])
+        let passed = timeline([(.instructed, 0), (.passedOn, 60), (.arrived, 900), (.arrivalReported, 960), (.resultReported, 2000), (.closed, 2001)])
         let p = passed.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(3000)).findings
         #expect(p.map(\.kind) == [.passedOn])
         #expect(p[0].proposedPoints == Points(1.5))
@@ -68,12 +68,13 @@ struct DispatchJudgingTests {
     }
 
     @Test func arrivedWithoutAResult() {
-        let t = timeline([(.instructed, 0), (.arrived, 600), (.closed, 4000)])
+        let t = timeline([(.instructed, 0), (.arrived, 600), (.arrivalReported, 660), (.closed, 4000)])
         let f = t.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(4001)).findings
-        #expect(f.map(\.kind) == [.noResultReport])
+        #expect(f.map(\.kind) == [.noReportBack])
         #expect(f[0].proposedPoints == Points(0.5))
         // Late and no result: two shortfalls, two findings.
-        #expect(kinds(timeline([(.instructed, 0), (.arrived, 1300), (.closed, 4000)]), now: t0.addingTimeInterval(4001)) == [.lateArrival, .noResultReport])
+        #expect(kinds(timeline([(.instructed, 0), (.arrived, 1300), (.arrivalReported, 1360), (.closed, 4000)]), now: t0.addingTimeInterval(4001))
+            == [.lateArrival, .noReportBack])
     }
 
     @Test func anArrivalReportStandsForTheArrival() {
@@ -101,6 +102,159 @@ struct DispatchJudgingTests {
         // Without its instruction a dispatch cannot be judged yet.
         let waiting = DispatchTimeline(incidentID: "i", unitID: 1, level: .one, publicSecurity: false, events: [.init(type: .arrived, at: t0)])
         #expect(waiting.judge(rules: rules, unitName: "x", now: t0.addingTimeInterval(99_999)).findings.isEmpty)
+    }
+}
+
+@Suite("Live dispatches: reporting back, one shortfall counted once")
+struct ReportingBackTests {
+    let rules = RuleSet.initial
+    let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
+    let unit = "市水利局"
+
+    func timeline(_ events: [(DispatchEventType, Double)], onSite: Bool? = nil) -> DispatchTimeline {
+        DispatchTimeline(incidentID: "110-20260301-0042", unitID: 9, level: .one, publicSecurity: false,
+                         events: events.map { .init(type: $0.0, at: t0.addingTimeInterval($0.1), onSiteRequired: $0.0 == .instructed ? onSite : nil) })
+    }
+
+    func judged(_ t: DispatchTimeline, now offset: Double = 90_000, reported: Set<LiveAlertFailure> = []) -> [Finding] {
+        t.judge(rules: rules, unitName: unit, now: t0.addingTimeInterval(offset), reported: reported).findings
+    }
+
+    /// On time, arrival reported, result reported, closed: nothing to find.
+    let complete: [(DispatchEventType, Double)] = [(.instructed, 0), (.arrived, 900), (.arrivalReported, 960), (.resultReported, 3000), (.closed, 3100)]
+
+    @Test("Arrived, arrival reported or not: one D10 of 0.5 naming the arrival report")
+    func arrivalReportedOrNot() throws {
+        #expect(judged(timeline(complete)).isEmpty)
+        let f = judged(timeline(complete.filter { $0.0 != .arrivalReported }))
+        #expect(f.map(\.kind) == [.noReportBack])
+        let finding = try #require(f.first)
+        #expect(finding.item == .d10 && finding.proposedPoints == Points(0.5) && finding.source == .dispatch)
+        #expect(finding.reason == "市水利局到场后未向110反馈到达情况")
+        #expect(finding.occurredAt == t0.addingTimeInterval(3100))
+    }
+
+    @Test("Arrived and reported it, result reported or not: one D10 of 0.5 naming the result report")
+    func resultReportedOrNot() throws {
+        let f = judged(timeline(complete.filter { $0.0 != .resultReported }))
+        #expect(f.map(\.kind) == [.noReportBack])
+        #expect(f.first?.reason == "市水利局到场处置后未反馈处置结果")
+        #expect(f.first?.proposedPoints == Points(0.5))
+        // Without on-site response the result report is still owed.
+        let remote = timeline([(.instructed, 0), (.acknowledged, 30), (.closed, 5000)], onSite: false)
+        #expect(judged(remote).map(\.reason) == ["市水利局未反馈处置结果"])
+        #expect(judged(timeline([(.instructed, 0), (.acknowledged, 30), (.resultReported, 4000), (.closed, 5000)], onSite: false)).isEmpty)
+    }
+
+    @Test("Both reports missing: one finding naming both, not two")
+    func bothMissing() {
+        let f = judged(timeline([(.instructed, 0), (.arrived, 900), (.closed, 3100)]))
+        #expect(f.count == 1)
+        #expect(f.first?.kind == .noReportBack && f.first?.proposedPoints == Points(0.5))
+        #expect(f.first?.reason == "市水利局到场后未向110反馈到达情况，也未反馈处置结果")
+        // Late as well: lateness and reporting back are two shortfalls, two findings.
+        #expect(judged(timeline([(.instructed, 0), (.arrived, 1300), (.closed, 3100)])).map(\.kind) == [.lateArrival, .noReportBack])
+    }
+
+    @Test("Open dispatches: the reports are judged once the report deadline has passed, not before")
+    func theReportDeadline() {
+        let open = timeline([(.instructed, 0), (.arrived, 900)])
+        let deadline = Double(rules.reportGraceHours * 3600)
+        #expect(judged(open, now: deadline).isEmpty)
+        #expect(!open.settled(rules: rules, now: t0.addingTimeInterval(deadline)))
+        #expect(open.settled(rules: rules, now: t0.addingTimeInterval(deadline + 1)))
+        let late = judged(open, now: deadline + 1)
+        #expect(late.map(\.kind) == [.noReportBack])
+        // Not closed: the finding is dated at the arrival.
+        #expect(late.first?.occurredAt == t0.addingTimeInterval(900))
+        // A report made at last takes back what it made good: the same key, another reason.
+        let reported = judged(timeline([(.instructed, 0), (.arrived, 900), (.arrivalReported, 90_100)]), now: 90_200)
+        #expect(reported.map(\.reason) == ["市水利局到场处置后未反馈处置结果"])
+        #expect(reported.first?.key == late.first?.key)
+    }
+
+    @Test("An arrival report without a recorded arrival stands for the arrival: nothing is missing")
+    func anArrivalReportAlone() {
+        #expect(judged(timeline([(.instructed, 0), (.arrivalReported, 900), (.resultReported, 3000), (.closed, 3100)])).isEmpty)
+    }
+
+    @Test("A refused dispatch gives the refusal finding only")
+    func refusalOnly() {
+        for onSite in [true, false] {
+            let f = judged(timeline([(.instructed, 0), (.acknowledged, 30), (.refused, 60), (.closed, 600)], onSite: onSite))
+            #expect(f.map(\.kind) == [.refused], "on site: \(onSite)")
+            #expect(f.first?.proposedPoints == Points(2.0))
+        }
+    }
+
+    @Test("Passed on and never arrived: one finding, the passing-on")
+    func passedOnThenNoArrival() {
+        for onSite in [true, false] {
+            let f = judged(timeline([(.instructed, 0), (.acknowledged, 30), (.passedOn, 120), (.closed, 4000)], onSite: onSite))
+            #expect(f.map(\.kind) == [.passedOn], "on site: \(onSite)")
+            #expect(f.first?.proposedPoints == Points(1.5))
+        }
+        // Past the report deadline without a close: the same.
+        #expect(judged(timeline([(.instructed, 0), (.passedOn, 120)])).map(\.kind) == [.passedOn])
+        // Passed on, then handled after all: the unit owes its reports like any other.
+        #expect(judged(timeline([(.instructed, 0), (.passedOn, 120), (.arrived, 900), (.closed, 4000)])).map(\.kind) == [.passedOn, .noReportBack])
+    }
+
+    @Test("A refusal or passing-on the police reported by hand is not also a no-arrival")
+    func aReportedFailureIsNotAlsoANoArrival() {
+        let neverCame = timeline([(.instructed, 0), (.acknowledged, 30), (.closed, 4000)])
+        #expect(judged(neverCame).map(\.kind) == [.noArrival])
+        #expect(judged(neverCame, reported: [.refused]).isEmpty)
+        #expect(judged(neverCame, reported: [.passedOn]).isEmpty)
+        // An instruction that did not get through says nothing of turning out.
+        #expect(judged(neverCame, reported: [.instructionFailed]).map(\.kind) == [.noArrival])
+    }
+
+    @Test("A report by hand has the key the judging gives the same shortfall")
+    func oneKeyForOneShortfall() throws {
+        let judgedPassedOn = try #require(judged(timeline([(.instructed, 0), (.passedOn, 120), (.closed, 4000)])).first)
+        let report = rules.finding(reporting: .passedOn, unitID: 9, incidentID: "110-20260301-0042", at: t0.addingTimeInterval(300),
+                                   points: Points(2.0), reason: "市水利局推诿扯皮：称不归本单位管辖")
+        #expect(report.key == judgedPassedOn.key)
+        #expect(report.key == "dispatch|110-20260301-0042|9|passed_on")
+        #expect(report.item == .d10 && report.kind == .passedOn && report.source == .dispatch)
+        // The instruction failure has no counterpart in the timeline: it stays the police's own.
+        let failed = rules.finding(reporting: .instructionFailed, unitID: 9, incidentID: "110-1", at: t0, points: Points(1.0), reason: "r")
+        #expect(failed.key == "manual|110-1|9|instruction_failed" && failed.item == .d8)
+        // A finding filed by hand under an item: keyed by the item, as it always was.
+        let manual = Finding(unitID: 9, item: .d12, kind: .manual, source: .manual, ref: "M-1", occurredAt: t0, proposedPoints: Points(0.5),
+                             reason: "r", ruleVersion: rules.version)
+        #expect(manual.key == "manual|M-1|9|D12")
+        #expect(Finding.scope(ofKey: "dispatch|110|A|9|refused") == "110|A|9")
+        #expect(Finding.scope(ofKey: report.key) == Finding.scope(ref: report.ref, subject: report.subject))
+    }
+
+    @Test("The reasons of dispatch findings use full-width punctuation")
+    func fullWidthReasons() {
+        let all = judged(timeline([(.instructed, 0), (.refused, 60), (.passedOn, 70), (.arrived, 2500), (.closed, 5000)]))
+            + judged(timeline([(.instructed, 0), (.closed, 5000)]))
+        #expect(Set(all.map(\.kind)) == [.refused, .passedOn, .lateArrival, .noReportBack, .noArrival])
+        for finding in all {
+            // ASCII only in numbers: a colon between digits (08:16:00) is a time.
+            let chars = Array(finding.reason)
+            let ascii = chars.indices.filter { i in
+                "(),;".contains(chars[i]) || (chars[i] == ":" && !(i > 0 && i + 1 < chars.count && chars[i - 1].isNumber && chars[i + 1].isNumber))
+            }
+            #expect(ascii.isEmpty, "\(finding.reason)")
+        }
+    }
+
+    @Test("A rule set written before the rename reads its report-back figure")
+    func formerKindNamesInStoredRuleSets() throws {
+        var revised = rules
+        revised.defaultPoints["no_report_back"] = Points(1.0)
+        let text = String(decoding: try JSONEncoder().encode(revised), as: UTF8.self)
+            .replacingOccurrences(of: "\"no_report_back\"", with: "\"no_result_report\"")
+        #expect(text.contains("no_result_report"))
+        let read = try JSONDecoder().decode(RuleSet.self, from: Data(text.utf8))
+        #expect(read.defaultPoints(for: .noReportBack) == Points(1.0))
+        #expect(read.defaultPoints["no_result_report"] == nil)
+        #expect(read.validate().isEmpty)
     }
 }
 
@@ -261,5 +415,33 @@ struct EventTimeBoundsTests {
         #expect(error?.field == "at")
         let fine = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"2000-01-01T00:00:00+08:00"}"#
         #expect(throws: Never.self) { try DispatchEventParser.parseJSON(Data(fine.utf8), limit: 10) }
+    }
+}
+
+@Suite("Finding keys: made in one place, as they always were")
+struct FindingKeyTests {
+    let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
+
+    func finding(_ kind: FindingKind, item: DeductionItemID, source: FindingSource, ref: String, unitID: Int? = nil, agency: Agency? = nil,
+                 jurisdictionID: String? = nil) -> Finding {
+        Finding(unitID: unitID, agency: agency, jurisdictionID: jurisdictionID, item: item, kind: kind, source: source, ref: ref,
+                occurredAt: t0, proposedPoints: Points(0.5), reason: "r", ruleVersion: "2020.1")
+    }
+
+    @Test func keysKeepTheirStoredShape() {
+        #expect(finding(.lateArrival, item: .d9, source: .dispatch, ref: "110-1", unitID: 4).key == "dispatch|110-1|4|late_arrival")
+        #expect(finding(.supervisionMissed, item: .d7, source: .supervision, ref: "2026-03", agency: .psb).key == "supervision|2026-03|psb|supervision_missed")
+        #expect(finding(.performanceAssessmentMissing, item: .d6, source: .plan, ref: "2026", jurisdictionID: "liandu").key
+            == "plan|2026|liandu|performance_assessment_missing")
+        // Filed by hand under an item of the officer's choosing: keyed by the item.
+        #expect(finding(.manual, item: .d12, source: .manual, ref: "M-1", unitID: 4).key == "manual|M-1|4|D12")
+        #expect(Finding.key(source: .manual, ref: "110-1", subject: Finding.subject(unitID: 4), shortfall: "refused") == "manual|110-1|4|refused")
+    }
+
+    @Test func theScopeOfAKeyIsItsRefAndSubject() {
+        let f = finding(.refused, item: .d10, source: .dispatch, ref: "110|A", unitID: 9)
+        #expect(Finding.scope(ofKey: f.key) == "110|A|9")
+        #expect(Finding.scope(ofKey: f.key) == Finding.scope(ref: f.ref, subject: f.subject))
+        #expect(Finding.scope(ofKey: "not-a-key") == "")
     }
 }

@@ -46,7 +46,7 @@ struct RulesTests {
 
     @Test func defaultPointsAreTheSpecTable() {
         let expected: [FindingKind: Double] = [
-            .refused: 2.0, .passedOn: 1.5, .noArrival: 1.0, .noResultReport: 0.5,
+            .refused: 2.0, .passedOn: 1.5, .noArrival: 1.0, .noReportBack: 0.5,
             .phoneUnanswered: 1.0, .unreportedContactChange: 0.5, .noDutySystem: 2.0,
             .dutiesUnknown: 0.5, .noVest: 0.5, .equipmentMissing: 0.5, .drillNoShow: 2.0, .supervisionMissed: 1.0,
         ]
@@ -56,12 +56,17 @@ struct RulesTests {
         #expect(rules.defaultPoints(for: .manual) == nil)
         #expect(rules.defaultPoints(for: .lateArrival) == nil)
         #expect(rules.defaultPoints(for: .provincial) == nil)
+        // A live-alert failure reported by hand: refusal and passing on as judged; an instruction
+        // that cannot get through as an unanswered duty phone.
+        #expect(rules.defaultPoints(for: LiveAlertFailure.refused) == Points(2.0))
+        #expect(rules.defaultPoints(for: LiveAlertFailure.passedOn) == Points(1.5))
+        #expect(rules.defaultPoints(for: LiveAlertFailure.instructionFailed) == Points(1.0))
     }
 
     @Test func findingKindsCountUnderTheirAnnexItems() {
         #expect(FindingKind.lateArrival.item == .d9)
-        for kind in [FindingKind.refused, .passedOn, .noArrival, .noResultReport, .drillNoShow] { #expect(kind.item == .d10) }
-        for kind in [FindingKind.phoneUnanswered, .unreportedContactChange, .noDutySystem] { #expect(kind.item == .d8) }
+        for kind in [FindingKind.refused, .passedOn, .noArrival, .noReportBack, .drillNoShow] { #expect(kind.item == .d10) }
+        for kind in [FindingKind.phoneUnanswered, .unreportedContactChange, .noDutySystem, .instructionFailed] { #expect(kind.item == .d8) }
         for kind in [FindingKind.dutiesUnknown, .noVest, .equipmentMissing] { #expect(kind.item == .d12) }
         #expect(FindingKind.provincial.item == .d11)
         #expect(FindingKind.supervisionMissed.item == .d7)

@@ -35,15 +35,17 @@ struct DispatchIngestTests {
             let batch = "[" + [
                 Self.event("E-1", "110-A", "市水利局", "instructed", "08:15:00"),
                 Self.event("E-2", "110-A", "市水利局", "arrived", "08:35:01"),
+                Self.event("E-2a", "110-A", "市水利局", "arrival_reported", "08:36:00"),
                 Self.event("E-3", "110-A", "市水利局", "result_reported", "09:30:00"),
                 Self.event("E-4", "110-A", "市建设局", "instructed", "08:15:00"),
                 Self.event("E-5", "110-A", "市建设局", "arrived", "08:35:00"),
+                Self.event("E-5a", "110-A", "市建设局", "arrival_reported", "08:35:30"),
                 Self.event("E-6", "110-A", "市建设局", "result_reported", "09:00:00"),
             ].joined(separator: ",") + "]"
             try await post(app, token, batch) { res in
                 #expect(res.status == .ok, "\(res.body.string)")
                 let summary = try res.content.decode(IngestSummary.self)
-                #expect(summary == IngestSummary(received: 6, new: 6, known: 0, dispatchesJudged: 2, findingsAdded: 1, findingsWithdrawn: 0))
+                #expect(summary == IngestSummary(received: 8, new: 8, known: 0, dispatchesJudged: 2, findingsAdded: 1, findingsWithdrawn: 0))
             }
             let findings = try await activeFindings(app)
             #expect(findings.count == 1)
@@ -52,7 +54,7 @@ struct DispatchIngestTests {
             // Resending changes nothing.
             try await post(app, token, batch) { res in
                 let summary = try res.content.decode(IngestSummary.self)
-                #expect(summary.new == 0 && summary.known == 6)
+                #expect(summary.new == 0 && summary.known == 8)
             }
             #expect(try await activeFindings(app).count == 1)
             let audit = try await AuditEntry.query(on: app.db).filter(\.$action == "dispatch.ingest").all()
@@ -106,7 +108,7 @@ struct DispatchIngestTests {
                 #expect(decoded.findingsAdded == 2)
             }
             let kinds = try await activeFindings(app).map(\.kind)
-            #expect(kinds == ["late_arrival", "no_result_report"])
+            #expect(kinds == ["late_arrival", "no_report_back"])
             // A first instruction later than an arrival already stored is impossible.
             try await post(app, token, Self.event("E-5", "110-D2", "市民政局", "arrived", "08:45:00")) { res in #expect(res.status == .ok) }
             try await post(app, token, Self.event("E-6", "110-D2", "市民政局", "instructed", "08:50:00")) { res in
@@ -131,6 +133,7 @@ struct DispatchIngestTests {
             #expect(findings.map(\.kind) == ["no_arrival"])
             // A late report of the arrival takes the finding back and judges the lateness instead.
             let late = [DispatchEventInput(eventID: "E-2", incidentID: "110-E", unit: "市交通运输局", type: .arrived, at: instructed.addingTimeInterval(1500)),
+                        DispatchEventInput(eventID: "E-2a", incidentID: "110-E", unit: "市交通运输局", type: .arrivalReported, at: instructed.addingTimeInterval(1560)),
                         DispatchEventInput(eventID: "E-3", incidentID: "110-E", unit: "市交通运输局", type: .resultReported, at: instructed.addingTimeInterval(3600))]
             let summary = try await DispatchService.ingest(late, actor: .console(), rules: book, now: instructed.addingTimeInterval(grace + 60), on: app.db)
             #expect(summary.findingsWithdrawn == 1 && summary.findingsAdded == 1)
@@ -220,10 +223,13 @@ struct DispatchIngestTests {
             let form = ["unit_id": "4", "incident_id": "110-M1", "failure": "passed_on", "occurred_at": "2026-03-01T08:20", "narrative": "接指令后称不归本单位管辖"]
             try await app.send(.POST, "findings", as: police, form: form) { res in
                 #expect(res.status == .ok)
-                #expect(res.body.string.contains("已登记:市水利局推诿扯皮"))
+                #expect(res.body.string.contains("已登记：市水利局推诿扯皮：接指令后称不归本单位管辖"))
             }
             var list = try await activeFindings(app)
-            #expect(list.count == 1 && list[0].item == "D10" && list[0].proposedPoints == 1.5 && list[0].source == "manual")
+            // The passing-on of a live dispatch: the finding the judging of the incident would give.
+            #expect(list.count == 1 && list[0].item == "D10" && list[0].proposedPoints == 1.5 && list[0].source == "dispatch")
+            #expect(list[0].kind == "passed_on" && list[0].reports.map(\.narrative) == ["接指令后称不归本单位管辖"])
+            #expect(list[0].reports.first?.reportedBy == police.account.username)
             // Once per failure, incident and unit.
             try await app.send(.POST, "findings", as: police, form: form) { res in #expect(res.status == .conflict) }
             var outOfRange = form
@@ -233,15 +239,24 @@ struct DispatchIngestTests {
                 #expect(res.status == .unprocessableEntity)
                 #expect(res.body.string.contains("0.5至2.0分"))
             }
-            // Judging the incident's events later leaves the hand-filed report alone.
+            // Judging the incident's events later leaves the hand-filed report standing.
             let t0 = ChinaTime.parseTimestamp("2026-03-01T08:15:00+08:00")!
             _ = try await DispatchService.ingest([DispatchEventInput(eventID: "M-1", incidentID: "110-M1", unit: "4", type: .instructed, at: t0),
                                                   DispatchEventInput(eventID: "M-2", incidentID: "110-M1", unit: "4", type: .arrived, at: t0.addingTimeInterval(600)),
+                                                  DispatchEventInput(eventID: "M-2a", incidentID: "110-M1", unit: "4", type: .arrivalReported, at: t0.addingTimeInterval(660)),
                                                   DispatchEventInput(eventID: "M-3", incidentID: "110-M1", unit: "4", type: .resultReported, at: t0.addingTimeInterval(3600))],
                                                  actor: .console(), rules: app.liandong.ruleBook, on: app.db)
             list = try await activeFindings(app)
-            #expect(list.map(\.source) == ["manual"])
+            #expect(list.map(\.kind) == ["passed_on"])
+            #expect(list.map(\.reason) == ["市水利局推诿扯皮：接指令后称不归本单位管辖"])
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "finding.file").count() == 1)
+            // An instruction that did not get through is the police's own finding (D8).
+            var failed = form
+            failed["failure"] = "instruction_failed"
+            try await app.send(.POST, "findings", as: police, form: failed) { res in #expect(res.status == .ok) }
+            list = try await activeFindings(app)
+            #expect(list.map(\.kind).sorted() == ["instruction_failed", "passed_on"])
+            #expect(list.first { $0.kind == "instruction_failed" }.map { $0.item == "D8" && $0.source == "manual" && $0.proposedPoints == 1.0 } == true)
         }
     }
 }

@@ -192,6 +192,7 @@ struct PlanTests {
                 let t0 = ChinaTime.parseTimestamp(start)!
                 return [DispatchEventInput(eventID: "\(id)-0", incidentID: id, unit: "市水利局", type: .instructed, at: t0),
                         DispatchEventInput(eventID: "\(id)-1", incidentID: id, unit: "市水利局", type: .arrived, at: t0.addingTimeInterval(18 * 60)),
+                        DispatchEventInput(eventID: "\(id)-4", incidentID: id, unit: "市水利局", type: .arrivalReported, at: t0.addingTimeInterval(19 * 60)),
                         DispatchEventInput(eventID: "\(id)-2", incidentID: id, unit: "市水利局", type: .resultReported, at: t0.addingTimeInterval(3600))]
             }
             let later = ChinaTime.parseTimestamp("2027-02-01T00:00:00+08:00")!

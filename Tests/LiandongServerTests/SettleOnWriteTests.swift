@@ -45,9 +45,11 @@ struct SettleOnWriteTests {
         // 市水利局 late (D9), 市建设局 on time, 市民政局 refused (D10).
         #"{"event_id":"S-1","incident_id":"110-S1","unit":"市水利局","type":"instructed","at":"2026-03-01T08:15:00+08:00"}"#,
         #"{"event_id":"S-2","incident_id":"110-S1","unit":"市水利局","type":"arrived","at":"2026-03-01T08:35:01+08:00"}"#,
+        #"{"event_id":"S-2a","incident_id":"110-S1","unit":"市水利局","type":"arrival_reported","at":"2026-03-01T08:36:00+08:00"}"#,
         #"{"event_id":"S-3","incident_id":"110-S1","unit":"市水利局","type":"result_reported","at":"2026-03-01T09:30:00+08:00"}"#,
         #"{"event_id":"S-4","incident_id":"110-S2","unit":"市建设局","type":"instructed","at":"2026-03-02T10:00:00+08:00"}"#,
         #"{"event_id":"S-5","incident_id":"110-S2","unit":"市建设局","type":"arrived","at":"2026-03-02T10:20:00+08:00"}"#,
+        #"{"event_id":"S-5a","incident_id":"110-S2","unit":"市建设局","type":"arrival_reported","at":"2026-03-02T10:21:00+08:00"}"#,
         #"{"event_id":"S-6","incident_id":"110-S2","unit":"市建设局","type":"result_reported","at":"2026-03-02T11:00:00+08:00"}"#,
         #"{"event_id":"S-7","incident_id":"110-S3","unit":"市民政局","type":"instructed","at":"2026-03-03T10:00:00+08:00"}"#,
         #"{"event_id":"S-8","incident_id":"110-S3","unit":"市民政局","type":"refused","at":"2026-03-03T10:02:00+08:00"}"#,

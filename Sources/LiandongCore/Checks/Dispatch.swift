@@ -315,19 +315,44 @@ public struct DispatchTimeline: Sendable {
     /// (Annex 2 三(二)); others whenever the dispatch says on-site response is required.
     public var arrivalJudged: Bool { onSiteRequired }
 
+    /// Whether the reports are judged yet: once the dispatch is closed, or once the report
+    /// deadline (`reportGraceHours` after the instruction) has passed.
+    public func settled(rules: RuleSet, now: Date) -> Bool {
+        guard let instructed = instructedAt else { return false }
+        return closedAt != nil || now.timeIntervalSince(instructed) > Double(rules.reportGraceHours * 3600)
+    }
+
+    /// The reports Annex 2 asks of the unit that it has not made: the arrival report when the
+    /// 110 system recorded an arrival and the unit never reported it, the result report when
+    /// the unit handled the case (arrived, or, without on-site response, neither refused nor
+    /// passed it on) and never reported the result. `reported`: failures the police reported
+    /// by hand for the same incident and unit.
+    public func missingReports(reported: Set<LiveAlertFailure> = []) -> (arrival: Bool, result: Bool) {
+        let turnedAway = refused || passedOn || reported.contains(.refused) || reported.contains(.passedOn)
+        let arrival = first(.arrived) != nil && arrivalReportedAt == nil
+        let handled = arrivedAt != nil || (!arrivalJudged && !turnedAway)
+        return (arrival, handled && resultReportedAt == nil)
+    }
+
     /// The judgement of what is known now. A dispatch still open is judged on its reports only
-    /// once it is closed or older than the grace period.
-    public func judge(rules: RuleSet, unitName: String, now: Date) -> (arrival: ArrivalJudgement?, findings: [Finding]) {
+    /// once it is closed or past the report deadline. One finding per shortfall, one shortfall
+    /// per behaviour (mechanism.md §5): a unit that refused or passed the case on (by the 110
+    /// timeline or by a report of the police, `reported`) is not also found not to have arrived;
+    /// the reports it did not make are one finding naming them. The reported failures themselves
+    /// are findings of the reports, not of this judgement.
+    public func judge(rules: RuleSet, unitName: String, now: Date,
+                      reported: Set<LiveAlertFailure> = []) -> (arrival: ArrivalJudgement?, findings: [Finding]) {
         guard !exercise, let instructed = instructedAt else { return (nil, []) }
         var findings: [Finding] = []
         func add(_ kind: FindingKind, _ reason: String, at: Date) {
             findings.append(rules.finding(kind, unitID: unitID, source: .dispatch, ref: incidentID, at: at, reason: reason))
         }
         let time = { (d: Date) in String(ChinaTime.isoString(d).dropFirst(11).prefix(8)) }
-        if let at = first(.refused) { add(.refused, "\(unitName)接到指令后有警不出(\(time(at)))", at: at) }
-        if let at = first(.passedOn) { add(.passedOn, "\(unitName)接到指令后推诿,未按首处责任制处置(\(time(at)))", at: at) }
+        if let at = first(.refused) { add(.refused, "\(unitName)接到指令后有警不出（\(time(at))）", at: at) }
+        if let at = first(.passedOn) { add(.passedOn, "\(unitName)接到指令后推诿，未按首处责任制处置（\(time(at))）", at: at) }
+        let turnedAway = refused || passedOn || reported.contains(.refused) || reported.contains(.passedOn)
         var judgement: ArrivalJudgement?
-        let settled = closedAt != nil || now.timeIntervalSince(instructed) > Double(rules.reportGraceHours * 3600)
+        let due = settled(rules: rules, now: now)
         if arrivalJudged {
             let limit = rules.limit(level: level, publicSecurity: publicSecurity)
             if let arrived = arrivedAt {
@@ -337,17 +362,22 @@ public struct DispatchTimeline: Sendable {
                     findings.append(Finding(
                         unitID: unitID, item: .d9, kind: .lateArrival, source: .dispatch, ref: incidentID, occurredAt: arrived,
                         proposedPoints: points,
-                        reason: "\(unitName)首批处置力量\(RuleSet.durationText(seconds: result.elapsedSeconds))到场,超过\(limit)时限\(RuleSet.durationText(seconds: result.lateBySeconds))",
+                        reason: "\(unitName)首批处置力量\(RuleSet.durationText(seconds: result.elapsedSeconds))到场，超过\(limit)时限\(RuleSet.durationText(seconds: result.lateBySeconds))",
                         ruleVersion: rules.version))
                 }
-                if resultReportedAt == nil && settled {
-                    add(.noResultReport, "\(unitName)到场处置后未反馈处置结果", at: closedAt ?? arrived)
-                }
-            } else if !refused && settled {
-                add(.noArrival, "\(unitName)需现场处置,但未到达现场或未反馈到达情况", at: closedAt ?? instructed)
+            } else if !turnedAway && due {
+                add(.noArrival, "\(unitName)需现场处置，但未到达现场或未反馈到达情况", at: closedAt ?? instructed)
             }
-        } else if resultReportedAt == nil && settled && !refused {
-            add(.noResultReport, "\(unitName)未反馈处置结果", at: closedAt ?? instructed)
+        }
+        let missing = missingReports(reported: reported)
+        if due && (missing.arrival || missing.result) {
+            let reason = switch (missing.arrival, missing.result, arrivedAt != nil) {
+            case (true, true, _): "\(unitName)到场后未向110反馈到达情况，也未反馈处置结果"
+            case (true, false, _): "\(unitName)到场后未向110反馈到达情况"
+            case (false, _, true): "\(unitName)到场处置后未反馈处置结果"
+            case (false, _, false): "\(unitName)未反馈处置结果"
+            }
+            add(.noReportBack, reason, at: closedAt ?? arrivedAt ?? instructed)
         }
         return (judgement, findings)
     }

@@ -10,8 +10,10 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     case passedOn = "passed_on"
     /// D10: on-site response needed, not refused, and no arrival.
     case noArrival = "no_arrival"
-    /// D10: arrived but never reported the result.
-    case noResultReport = "no_result_report"
+    /// D10: did not report back as Annex 2 requires: arrived (the 110 system recorded it) but
+    /// never reported the arrival, or never reported the result; one finding whose reason names
+    /// what is missing. Stored as `no_result_report` before arrival reports were judged.
+    case noReportBack = "no_report_back"
     /// D8: phone check, every attempt unanswered.
     case phoneUnanswered = "phone_unanswered"
     /// D8: the registered number is no longer the unit's and no change was reported.
@@ -24,6 +26,9 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     case noVest = "no_vest"
     /// D12: drill, required equipment missing.
     case equipmentMissing = "equipment_missing"
+    /// D8: 指令不畅, the instruction could not get through to the unit on a live alert, as the
+    /// police report it by hand (its figure is the unanswered duty phone's).
+    case instructionFailed = "instruction_failed"
     /// D10: drill or video check, the unit never arrived.
     case drillNoShow = "drill_no_show"
     /// D11: the province notified a deduction; the city deducts a multiple.
@@ -54,8 +59,8 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     public var item: DeductionItemID? {
         switch self {
         case .lateArrival: .d9
-        case .refused, .passedOn, .noArrival, .noResultReport, .drillNoShow: .d10
-        case .phoneUnanswered, .unreportedContactChange, .noDutySystem: .d8
+        case .refused, .passedOn, .noArrival, .noReportBack, .drillNoShow: .d10
+        case .phoneUnanswered, .unreportedContactChange, .noDutySystem, .instructionFailed: .d8
         case .dutiesUnknown, .noVest, .equipmentMissing: .d12
         case .provincial: .d11
         case .supervisionMissed: .d7
@@ -70,10 +75,11 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
     }
 
     /// Whether the kind has a fixed default figure in the rule set: all but the D9 lateness
-    /// (by band), D11 (a multiple of the provincial figure) and manual findings.
+    /// (by band), D11 (a multiple of the provincial figure), manual findings and the instruction
+    /// failure (the unanswered duty phone's figure, `RuleSet.defaultPoints(for: LiveAlertFailure)`).
     public var hasDefaultFigure: Bool {
         switch self {
-        case .lateArrival, .provincial, .manual: false
+        case .lateArrival, .provincial, .manual, .instructionFailed: false
         default: true
         }
     }
@@ -84,13 +90,14 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
         case .refused: "有警不出"
         case .passedOn: "推诿扯皮"
         case .noArrival: "未到达现场或未反馈到达"
-        case .noResultReport: "未反馈处置结果"
+        case .noReportBack: "未按规定报告反馈"
         case .phoneUnanswered: "值班或联络员电话无人接听"
         case .unreportedContactChange: "电话或联络员变更未报备"
         case .noDutySystem: "一级联动单位未建立24小时值班制度"
         case .dutiesUnknown: "不熟悉首处责任制或工作职责"
         case .noVest: "未着应急联动反光背心"
         case .equipmentMissing: "应急装备不全"
+        case .instructionFailed: "指令不畅"
         case .drillNoShow: "检查中未到达"
         case .provincial: "被省通报扣分"
         case .supervisionMissed: "未开展日常监督"
@@ -105,6 +112,11 @@ public enum FindingKind: String, Sendable, Codable, CaseIterable {
         case .manual: "人工登记"
         }
     }
+
+    /// Kinds stored under another name before: the name then → the kind now. Rule sets written
+    /// before the rename are read with it (`RuleSet.init(from:)`); stored findings are renamed by
+    /// a migration.
+    public static let formerNames: [String: FindingKind] = ["no_result_report": .noReportBack]
 }
 
 /// A duty of the supervisors (main text §二, §四(二)); a period that ends without it done is a

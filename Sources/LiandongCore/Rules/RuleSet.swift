@@ -28,8 +28,8 @@ public struct RuleSet: Hashable, Sendable, Codable {
     /// A phone check samples units again so that each in-scope unit is called at least once in
     /// this period (mechanism.md §5 "Phone checks").
     public var phoneCheckCoverage: SupervisionDuty.Period
-    /// A dispatch still missing its arrival or result report this long after the instruction is
-    /// judged as not reported, even if the 110 system has not closed it.
+    /// The report deadline: a dispatch still missing its arrival or result report this long after
+    /// the instruction is judged as not reported, even if the 110 system has not closed it.
     public var reportGraceHours: Int
     /// Annex 1 item 5: special plans are drilled at least once in this many years.
     public var specialPlanDrillYears: Int
@@ -130,7 +130,8 @@ public struct RuleSet: Hashable, Sendable, Codable {
 
     /// Decodes a stored version. A version stored before the plan rules existed has neither
     /// `plans` nor the D1–D6 figures: it takes those of `initial`, so that it still judges every
-    /// kind of finding (and encodes them from then on).
+    /// kind of finding (and encodes them from then on). A figure under a kind's former name
+    /// (`FindingKind.formerNames`, e.g. `no_result_report`) is read as the kind's figure.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         version = try c.decode(String.self, forKey: .version)
@@ -141,6 +142,11 @@ public struct RuleSet: Hashable, Sendable, Codable {
         responseLimits = try c.decode(ResponseLimits.self, forKey: .responseLimits)
         latenessBands = try c.decode([LatenessBand].self, forKey: .latenessBands)
         defaultPoints = try c.decode([String: Points].self, forKey: .defaultPoints)
+        // A figure stored under a kind's former name is the figure of the kind now.
+        for (former, kind) in FindingKind.formerNames {
+            guard let points = defaultPoints.removeValue(forKey: former) else { continue }
+            if defaultPoints[kind.rawValue] == nil { defaultPoints[kind.rawValue] = points }
+        }
         pointsRange = try c.decode(PointsRange.self, forKey: .pointsRange)
         provincialMultiplier = try c.decode(Int.self, forKey: .provincialMultiplier)
         phoneCheckAttempts = try c.decode(Int.self, forKey: .phoneCheckAttempts)
@@ -187,7 +193,7 @@ extension RuleSet {
             .refused: Points(2.0),
             .passedOn: Points(1.5),
             .noArrival: Points(1.0),
-            .noResultReport: Points(0.5),
+            .noReportBack: Points(0.5),
             .phoneUnanswered: Points(1.0),
             .unreportedContactChange: Points(0.5),
             .noDutySystem: Points(2.0),

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LiandongCore
+import SQLKit
 import Vapor
 
 /// `/deductions`: the list for everyone who may see it; the EMB's and the police's officers
@@ -15,6 +16,8 @@ enum DeductionPages {
         var status: String
         var awaiting: String
         var reason: String
+        /// The live-alert failures the police reported by hand behind the finding.
+        var reports: String
         var canDecide: Bool
         var canAppeal: Bool
         var appealDeadline: String
@@ -103,6 +106,7 @@ enum DeductionPages {
         let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, page: (offset, limit), sort: sort, on: req.db)
         let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
         let changes = try await DeductionService.lastChanges(shown.map(\.id), on: req.db)
+        let reports = try await FindingReports.of(findings: shown.map(\.findingId), on: req.db as! any SQLDatabase)
         let rules = req.currentRules
         return try await req.page("deductions", Context(
             frame: PageFrame(req, title: "扣分", active: "deductions"),
@@ -114,7 +118,7 @@ enum DeductionPages {
             rows: shown.map { d in
                 Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
-                    reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
+                    reason: d.reason, reports: (reports[d.findingId] ?? []).map(\.text).joined(separator: "；"), canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
                     canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
                     appealDeadline: d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
                     appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),

@@ -60,7 +60,7 @@ enum ProvincialNotices {
         }
 
         // Whom the notice names, and whether this officer may file against it.
-        let name: String, unitID: Int?, jurisdictionID: String?, scope: String
+        let name: String, unitID: Int?, jurisdictionID: String?
         switch subject {
         case .unit(let id):
             guard let unit = try await LinkageUnit.find(id, on: db) else {
@@ -69,7 +69,7 @@ enum ProvincialNotices {
             guard AccessPolicy.canFileProvincialNotice(againstUnit: id, jurisdictionID: unit.jurisdictionID, by: actor.principal) else {
                 throw AppError(.forbidden, "无权登记对\(unit.name)的扣分")
             }
-            (name, unitID, jurisdictionID, scope) = (unit.name, id, nil, String(id))
+            (name, unitID, jurisdictionID) = (unit.name, id, nil)
         case .government(let code):
             guard let jurisdiction = Jurisdictions.named(code), jurisdiction.kind != .city else {
                 throw AppError.invalid("请选择被通报的县（市、区）政府", field: "jurisdiction")
@@ -77,7 +77,7 @@ enum ProvincialNotices {
             guard AccessPolicy.canFileProvincialNotice(againstGovernment: code, by: actor.principal) else {
                 throw AppError(.forbidden, "对县（市、区）政府的省通报扣分由市级部门登记")
             }
-            (name, unitID, jurisdictionID, scope) = (jurisdiction.governmentName, nil, code, code)
+            (name, unitID, jurisdictionID) = (jurisdiction.governmentName, nil, code)
         }
 
         let ruleSet = rules.inForce(on: date)
@@ -100,7 +100,9 @@ enum ProvincialNotices {
                 let (field, label) = !sameDay ? ("date", "通报日期") : !samePoints ? ("points", "扣分") : ("text", "通报内容")
                 throw AppError(.conflict, "省通报「\(number)」已登记过对\(name)的扣分，本次的\(label)与已登记的不同；同一通报对同一对象只登记一次", field: field)
             }
-            _ = try await FindingStore.reconcile(source: .province, refs: [number], scope: ["\(number)|\(scope)"], findings: [finding], now: now, on: sql)
+            _ = try await FindingStore.reconcile(source: .province, refs: [number],
+                                                 scope: [Finding.scope(ref: number, subject: Finding.subject(unitID: unitID, jurisdictionID: jurisdictionID))],
+                                                 findings: [finding], now: now, on: sql)
             try await AuditLog.append(tx, actor: actor, action: "finding.provincial", entity: "finding", entityID: finding.key, after: finding, at: now)
             return .stored
         }

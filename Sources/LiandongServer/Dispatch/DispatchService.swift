@@ -250,6 +250,8 @@ enum DispatchService {
                       on sql: any SQLDatabase) async throws -> (added: [String], withdrawn: [String]) {
         var rows: [(PairKey, DispatchTimeline, ArrivalJudgement?, Bool)] = []
         var findings: [Finding] = []
+        // Failures the police reported by hand for these pairs: part of what is known.
+        let reports = try await FindingReports.known(incidents: Array(Set(groups.keys.map(\.incident))), on: sql)
         for (key, events) in groups {
             guard let unit = units[key.unit] else { continue }
             let timeline = DispatchTimeline(incidentID: key.incident, unitID: key.unit, level: unit.level, publicSecurity: unit.publicSecurity,
@@ -257,10 +259,8 @@ enum DispatchService {
                                                 DispatchEventType(rawValue: e.type).map { .init(type: $0, at: e.at, onSiteRequired: e.on_site_required, exercise: e.exercise) }
                                             })
             let ruleSet = rules.inForce(at: timeline.instructedAt ?? now)
-            let (arrival, found) = timeline.judge(rules: ruleSet, unitName: unit.name, now: now)
-            let settled = timeline.exercise || (timeline.instructedAt.map {
-                timeline.closedAt != nil || now.timeIntervalSince($0) > Double(ruleSet.reportGraceHours * 3600)
-            } ?? false)
+            let (arrival, found) = timeline.judge(rules: ruleSet, unitName: unit.name, now: now, reported: reports.failures[key] ?? [])
+            let settled = timeline.exercise || timeline.settled(rules: ruleSet, now: now)
             rows.append((key, timeline, arrival, settled))
             findings += found
         }
@@ -289,8 +289,19 @@ enum DispatchService {
 
         // Findings: the judged set replaces the previous one for each judged pair.
         return try await FindingStore.reconcile(
-            source: .dispatch, refs: rows.map(\.0.incident), scope: Set(rows.map { "\($0.0.incident)|\($0.0.unit)" }),
-            findings: findings, now: now, on: sql)
+            source: .dispatch, refs: rows.map(\.0.incident), scope: Set(rows.map { Finding.scope(ref: $0.0.incident, subject: String($0.0.unit)) }),
+            findings: findings, reported: reports.keys, now: now, on: sql)
+    }
+
+    /// Judges one unit's part in an incident again, in the caller's transaction (a report by
+    /// hand changed what is known of it). Nothing when no event of it is stored.
+    static func judgeAgain(incident: String, unitID: Int, rules: RuleBook, now: Date,
+                           on tx: any Database) async throws -> (added: [String], withdrawn: [String]) {
+        let sql = tx as! any SQLDatabase
+        let events = try await storedEvents(ofIncidents: [incident], on: sql).filter { $0.unit_id == unitID }
+        guard !events.isEmpty else { return ([], []) }
+        return try await judge([PairKey(incident: incident, unit: unitID): events], units: try await unitFacts(on: tx), rules: rules,
+                               now: now, on: sql)
     }
 
     /// Re-judges dispatches still open whose grace period has run out: their missing reports

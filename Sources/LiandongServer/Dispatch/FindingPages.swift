@@ -75,13 +75,14 @@ enum FindingPages {
             guard let at = form.occurred_at.flatMap(ChinaTime.parseTimestamp) else { throw AppError.invalid("请填写发生时间", field: "occurred_at") }
             var points: Points?
             if let raw = form.points?.nilIfEmpty {
-                guard let p = Points(parsing: raw) else { throw AppError.invalid("扣分应为数字,如 1.5", field: "points") }
+                guard let p = Points(parsing: raw) else { throw AppError.invalid("扣分应为数字，如 1.5", field: "points") }
                 points = p
             }
-            let finding = try await FindingService.fileLiveAlertFailure(unitID: unit, incidentID: form.incident_id ?? "", failure: failure, at: at,
-                                                                        narrative: form.narrative ?? "", points: points, actor: actor,
-                                                                        rules: req.application.liandong.ruleBook, on: req.db)
-            return try await render(req, notice: "已登记:\(finding.reason)")
+            let filed = try await FindingService.fileLiveAlertFailure(unitID: unit, incidentID: form.incident_id ?? "", failure: failure, at: at,
+                                                                      narrative: form.narrative ?? "", points: points, actor: actor,
+                                                                      rules: req.application.liandong.ruleBook, on: req.db)
+            return try await render(req, notice: filed.joined
+                ? "已登记，并入已有的同一问题（不重复扣分）：\(filed.reason)" : "已登记：\(filed.reason)")
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)
         }
@@ -100,7 +101,7 @@ enum FindingPages {
             guard let points = form.points.flatMap(Points.init(parsing:)) else { throw AppError.invalid("请填写拟扣分,如 1.0", field: "points") }
             let finding = try await FindingService.fileManual(unitID: unit, item: item, at: at, narrative: form.narrative ?? "", points: points,
                                                               reference: form.reference, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
-            return try await render(req, notice: "已登记:\(finding.reason)")
+            return try await render(req, notice: "已登记：\(finding.reason)")
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)
         }

@@ -25,5 +25,6 @@ enum LiandongMigrations {
         AddAccountInboxReadAt(),
         CreateOutboundWatermarks(),
         AddDrillAgencies(),
+        AddFindingReports(),
     ]
 }
