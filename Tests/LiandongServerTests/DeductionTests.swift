@@ -22,7 +22,7 @@ struct DeductionServerTests {
     }
 
     func deduction(_ app: Application, unit: String) async throws -> DeductionDTO {
-        try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).first { $0.unit == unit })
+        try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).first { $0.unit == unit })
     }
 
     @Test func everyFindingIsProposedOnceAndConfirmedJointlyFromTheCommandLine() async throws {
@@ -72,7 +72,7 @@ struct DeductionServerTests {
                 try await DeductionService.summary(DeductionFilter(awaiting: agency), on: app.db).count
             }
             func decoded(_ agency: Agency) async throws -> Int {
-                try await DeductionService.list(DeductionFilter(status: .proposed), rules: book, on: app.db).filter { $0.awaiting.contains(agency.name) }.count
+                try await DeductionService.list(DeductionFilter(status: .proposed), rules: book, calendar: app.liandong.calendar, on: app.db).filter { $0.awaiting.contains(agency.name) }.count
             }
             #expect(try await counted(.emb) == 2); #expect(try await counted(.psb) == 2)
             let late = try await deduction(app, unit: "市水利局"), refused = try await deduction(app, unit: "市民政局")
@@ -233,7 +233,7 @@ struct DeductionServerTests {
             let refused = try await deduction(app, unit: "市民政局")
             try await DeductionService.decide([refused.id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "李", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
             try await DeductionService.decide([refused.id], decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "王", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
-            try await Rectifications.assign(deductionID: refused.id, action: "落实出警责任", owner: "民政局", due: LocalDate(Date()), actor: .console(),
+            try await Rectifications.assign(deductionID: refused.id, action: "落实出警责任", owner: "民政局", due: .date(LocalDate(Date())), actor: .console(),
                                             now: Date().addingTimeInterval(-86_400 * 3), on: app.db)
             try await (app.db as! any SQLDatabase).update("rectifications").set("due_at", to: SQLBind(Date().addingTimeInterval(-86_400)))
                 .where("deduction_id", .equal, SQLBind(refused.id)).run()

@@ -92,7 +92,8 @@ struct SettleOnWriteTests {
             let before = try DatabaseDump.text(app)
             for command in [["deductions", "list"], ["deductions", "list", "--status", "proposed", "--format", "json"],
                             ["findings", "list"], ["compliance", "--period", "2026"], ["compliance", "--period", "2026-Q1", "--by", "unit"],
-                            ["assess", "--year", "2026", "--format", "json"], ["supervision", "status"], ["rules", "list"], ["units", "list"]] {
+                            ["assess", "--year", "2026", "--format", "json"], ["supervision", "status"], ["rules", "list"], ["units", "list"],
+                            ["calendar", "list"], ["calendar", "list", "--year", "2026", "--format", "csv"]] {
                 _ = try await app.run(command)
                 let now = try DatabaseDump.text(app)
                 #expect(now == before, "liandong \(command.joined(separator: " ")) wrote: \(DatabaseDump.difference(before, now))")

@@ -31,6 +31,7 @@ struct NavItem: Encodable {
         ("tokens", "接口令牌", "/admin/tokens"),
         ("audit", "审计日志", "/admin/audit"),
         ("rulesets", "规则版本", "/admin/rules"),
+        ("calendar", "工作日历", "/admin/calendar"),
     ]
 
     static func bar(active: String, principal: Principal?) -> [NavItem] {

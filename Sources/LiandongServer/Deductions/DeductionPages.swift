@@ -77,7 +77,7 @@ enum DeductionPages {
         // The database counts, sorts and pages: only the rows shown are read and decoded.
         let summary = try await DeductionService.summary(filter, on: req.db)
         let (offset, limit, pager) = Pager.page(count: summary.count, req)
-        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, page: (offset, limit), sort: sort, on: req.db)
+        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, page: (offset, limit), sort: sort, on: req.db)
         let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
         let rules = req.currentRules
         return try await req.page("deductions", Context(
@@ -90,7 +90,7 @@ enum DeductionPages {
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
                     reason: d.reason, canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
                     canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
-                    appealDeadline: d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
+                    appealDeadline: (d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "") + (d.appealDeadlineNote ?? ""),
                     appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
                     canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
                     files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "")

@@ -163,7 +163,7 @@ enum Demo {
 
         // Deductions in every state. Notified now; the older ones decided by both agencies.
         try await DeductionService.sync(now: today.start, on: db)
-        let all = try await DeductionService.list(DeductionFilter(), rules: rules, on: db)
+        let all = try await DeductionService.list(DeductionFilter(), rules: rules, calendar: app.liandong.calendar, on: db)
         let older = all.filter { ChinaTime.parseTimestamp($0.occurredAt).map { LocalDate($0) < today.adding(days: -60) } ?? false }
         var confirmed: [Int] = [], rejected: [Int] = []
         for d in older {
@@ -184,7 +184,7 @@ enum Demo {
         }
         // Appeals by the water bureau's liaison: one upheld, one reduced, one awaiting a decision.
         let water = byName["市水利局"]?.id
-        let confirmedNow = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, on: db).filter { $0.unitId != nil }
+        let confirmedNow = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, calendar: app.liandong.calendar, on: db).filter { $0.unitId != nil }
         let appealable = confirmedNow.filter { $0.unitId == water }.prefix(3) + confirmedNow.filter { $0.unitId != water }.prefix(3)
         for (i, d) in appealable.prefix(3).enumerated() {
             let liaison = Actor(principal: Principal(kind: .account(id: 0, role: .liaison), name: "demo-liaison", unitID: d.unitId), source: "demo")
@@ -198,9 +198,9 @@ enum Demo {
             }
         }
         // Rectifications: one verified, one done awaiting verification, one open.
-        let forRectification = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, on: db).suffix(3)
+        let forRectification = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, calendar: app.liandong.calendar, on: db).suffix(3)
         for (i, d) in forRectification.enumerated() {
-            try await Rectifications.assign(deductionID: d.id, action: "完善值班制度并组织培训", owner: "办公室", due: today.adding(days: 10 + i * 10),
+            try await Rectifications.assign(deductionID: d.id, action: "完善值班制度并组织培训", owner: "办公室", due: .date(today.adding(days: 10 + i * 10)),
                                             actor: actor, now: today.start, on: db)
         }
         let open = try await Rectifications.list(on: db)

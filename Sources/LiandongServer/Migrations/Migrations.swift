@@ -21,5 +21,6 @@ enum LiandongMigrations {
         AddDeductionAwaiting(),
         AddDrillIDToDispatchEvents(),
         CreateLoginFailures(),
+        CreateWorkingCalendar(),
     ]
 }

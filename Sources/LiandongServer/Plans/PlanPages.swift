@@ -71,7 +71,8 @@ enum PlanPages {
         let today = LocalDate(Date())
         let units = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         let planNames = Dictionary(register.plans.map { ($0.id, $0.quotedName) }, uniquingKeysWith: { a, _ in a })
-        var warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase)).warnings(asOf: today)
+        var warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase),
+                                 calendar: req.application.liandong.calendar).warnings(asOf: today)
         // A liaison's own unit's only: the governments' D6 items are not the unit's to see.
         if principal.role == .liaison { warnings = warnings.filter { $0.unitID != nil && $0.unitID == principal.unitID } }
         let lastDrill = Dictionary(register.drills.map { ($0.planID, $0.heldOn) }, uniquingKeysWith: { max($0, $1) })
@@ -242,7 +243,7 @@ struct PlansWarningsCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let format = try OutputFormat.parse(signature.format)
-        let warnings = try await PlanService.warnings(rules: app.liandong.ruleBook, on: app.db)
+        let warnings = try await PlanService.warnings(rules: app.liandong.ruleBook, calendar: try await WorkingCalendarStore.load(on: app.db), on: app.db)
         try CommandOutput.emit(format, json: warnings, header: ["期限", "项目", "事项"],
                                rows: warnings.map { [$0.dueOn.description, $0.kind.item.rawValue, $0.text] }, to: app.commandOutput)
     }

@@ -38,6 +38,7 @@ enum AuditLog {
         "export.units": "导出联动单位登记册", "export.assessment": "导出综合考核结果", "export.notice": "导出通报",
         "attachment.download": "下载附件", "contacts.view": "查看未脱敏的联系方式",
         "access.refused": "拒绝越权访问", "access.csrf": "拒绝来源不明的提交",
+        "calendar.add": "录入年度节假日安排", "calendar.replace": "替换年度节假日安排",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
