@@ -272,7 +272,10 @@ extension Application {
     }
 
     /// The rule set in force now.
-    var currentRules: RuleSet { liandong.ruleBook.inForce(at: Date()) }
+    var currentRules: RuleSet { liandong.ruleBook.inForce(at: liandong.clock.now()) }
+
+    /// The times a dispatch event or a check may bear now (mechanism start to a day ahead).
+    var factDates: FactDates { FactDates(rules: liandong.ruleBook, now: liandong.clock.now()) }
 }
 
 extension Request {

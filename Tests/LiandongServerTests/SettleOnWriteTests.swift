@@ -60,9 +60,10 @@ struct SettleOnWriteTests {
     @Test func afterAnImportEveryProposalIsThereAndCanBeConfirmed() async throws {
         try await withTestApp { app in
             let file = try Fixtures.temporaryFile("timelines.jsonl", contents: Data(Self.timelines.utf8))
-            let before = Date()
+            // The import is notified at the moment of the import, as the (stopped) clock reads it.
+            let before = app.liandong.clock.now()
             let out = try await app.run(["dispatches", "import", file.path])
-            let after = Date()
+            let after = app.liandong.clock.now()
             #expect(out.contains("新增问题 2 条"))
             struct State: Decodable { var notifiedAt: Date? }
             struct Row: Decodable { var state: String }

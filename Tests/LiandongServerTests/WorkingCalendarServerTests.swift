@@ -260,3 +260,82 @@ struct WorkingCalendarServerTests {
         }
     }
 }
+
+/// Dates that cannot be (issue #20 item 7): before the mechanism began or more than a day ahead.
+@Suite("Dates that cannot be")
+struct ImpossibleDatesTests {
+    func event(_ id: String, _ at: String) -> String {
+        #"{"event_id":"\#(id)","incident_id":"110-T","unit":"市水利局","type":"instructed","at":"\#(at)"}"#
+    }
+
+    func post(_ app: Application, _ user: TestUser, _ body: String, _ check: (TestingHTTPResponse) async throws -> Void) async throws {
+        try await app.send(.POST, "api/v1/dispatch-events", as: user, json: body, check)
+    }
+
+    @Test func dispatchEventsFromTheMechanismsFirstDayToADayAhead() async throws {
+        try await withTestApp { app in
+            let admin = try await app.signIn(.admin)
+            try await post(app, admin, event("T-1", "2020-12-29T23:59:59+08:00")) { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains(#""field":"at""#))
+                #expect(res.body.string.contains("早于机制施行之日（2020年12月30日）"))
+            }
+            try await post(app, admin, event("T-2", "2020-12-30T00:00:00+08:00")) { res in #expect(res.status == .ok, "\(res.body.string)") }
+            // Timestamps on the wire are whole seconds: a day ahead of the (stopped) clock is the
+            // last whole second not after now + 24 h; one second more is past it.
+            let limit = Date(timeIntervalSince1970: app.liandong.clock.now().addingTimeInterval(86_400).timeIntervalSince1970.rounded(.down))
+            try await post(app, admin, event("T-3", ChinaTime.isoString(limit))) { res in #expect(res.status == .ok, "\(res.body.string)") }
+            let secondMore = ChinaTime.isoString(limit.addingTimeInterval(1))
+            try await post(app, admin, "[" + event("T-4", "2026-03-01T08:00:00+08:00") + "," + event("T-5", secondMore) + "]") { res in
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("第2条事件「at」"))
+                #expect(res.body.string.contains("晚于当前时间24小时以上"))
+            }
+            struct N: Decodable { var n: Int }
+            #expect(try await (app.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM dispatch_events").first(decoding: N.self)?.n == 2)
+
+            // The import file names the line.
+            let path = try Fixtures.temporaryFile("events.jsonl", contents: Data((event("F-1", "2026-03-01T08:00:00+08:00") + "\n" + event("F-2", "2020-12-29T12:00:00+08:00") + "\n").utf8)).path
+            let error = await #expect(throws: ImportError.self) { _ = try await app.run(["dispatches", "import", path]) }
+            #expect(error?.row == 2 && error?.field == "at")
+        }
+    }
+
+    @Test func checksBeforeTheMechanismOrAheadAreRefusedNamingTheField() async throws {
+        try await withTestApp { app in
+            let early = #"{"type":"phone","check_id":"PC-OLD","unit":"市水利局","dialled":"duty","attempts":[{"at":"2020-12-29T09:10:00+08:00","answered":true}]}"#
+            let path = try Fixtures.temporaryFile("checks.jsonl", contents: Data(early.utf8)).path
+            let error = await #expect(throws: ImportError.self) { _ = try await app.run(["checks", "import", path]) }
+            #expect(error?.row == 1 && error?.field == "attempts[0].at")
+            // Recorded from the call screen with a clock a day and a second ahead.
+            let ahead = app.liandong.clock.now().addingTimeInterval(86_401)
+            let check = PhoneCheck(checkID: "PC-AHEAD", unitID: 4, dialled: .duty, attempts: [.init(at: ahead, answered: true)],
+                                   answeredBy: "值班员", numberCurrent: true, changeReported: false, knowsFirstResponsibility: true, officers: ["警官"])
+            let refused = await #expect(throws: AppError.self) {
+                _ = try await InspectionService.record(check, actor: .console(), rules: app.liandong.ruleBook, now: app.liandong.clock.now(), on: app.db)
+            }
+            #expect(refused?.field == "attempts[0].at")
+            #expect(try await InspectionService.phoneChecks(from: .distantPast, to: .distantFuture, on: app.db).isEmpty)
+        }
+    }
+
+    /// A plan's history may be older than the mechanism; what it records as done cannot be ahead
+    /// of today, while its next revision may.
+    @Test func planDatesMayBeOldButNotAheadExceptTheRevisionDue() async throws {
+        try await withTestApp { app in
+            let now = ChinaTime.parseTimestamp("2026-06-01T10:00:00+08:00")!
+            func plan(_ fields: String) -> PlanRegister {
+                try! PlanService.parse(Data(#"{"plans": [{"id": "SP-9", "unit_id": 4, "name": "丽水市地质灾害应急预案", "kind": "special", "required": true, \#(fields), "last_revision_risk_assessment": true, "last_revision_resource_survey": true}]}"#.utf8))
+            }
+            let old = plan(#""issued_on": "2015-05-01", "published_on": "2015-05-20", "next_revision_due": "2027-05-01""#)
+            _ = try await PlanService.save(old, actor: .console(), rules: app.liandong.ruleBook, now: now, on: app.db)
+            let ahead = plan(#""issued_on": "2015-05-01", "last_revised_on": "2026-06-02", "next_revision_due": "2029-05-01""#)
+            let error = await #expect(throws: AppError.self) {
+                _ = try await PlanService.save(ahead, actor: .console(), rules: app.liandong.ruleBook, now: now, on: app.db)
+            }
+            #expect(error?.field == "plans[0].last_revised_on")
+            #expect(error?.message.contains("修订日期2026年6月2日晚于今天（2026年6月1日）") == true)
+            #expect(try await PlanService.register(on: app.db).plans.first?.lastRevisedOn == nil)
+        }
+    }
+}

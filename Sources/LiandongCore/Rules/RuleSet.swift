@@ -41,13 +41,20 @@ public struct RuleSet: Hashable, Sendable, Codable {
     public var supervisionDuties: [SupervisionDuty]
     /// The emergency-plans figures (D1, D4, D5).
     public var plans: PlanLimits
+    /// The first day of the mechanism (丽应急〔2020〕62号 of 2020-12-30): a dispatch event or a
+    /// check dated before it cannot be judged under the mechanism and is refused.
+    public var mechanismStart: LocalDate
+    /// How far ahead of the server's clock a dispatch event or a check may be dated (clocks of
+    /// the 110 system drift a little); anything later is refused.
+    public var futureToleranceHours: Int
 
     public init(version: String, effectiveFrom: LocalDate, source: String, title: String,
                 responseLimits: ResponseLimits, latenessBands: [LatenessBand], defaultPoints: [FindingKind: Points],
                 pointsRange: PointsRange, provincialMultiplier: Int, phoneCheckAttempts: Int,
                 phoneCheckCoverage: SupervisionDuty.Period, reportGraceHours: Int, specialPlanDrillYears: Int,
                 assessmentBase: Points, appealWindowWorkingDays: Int, supervisionDuties: [SupervisionDuty],
-                plans: PlanLimits? = nil, items: [DeductionItem]? = nil) {
+                plans: PlanLimits? = nil, items: [DeductionItem]? = nil,
+                mechanismStart: LocalDate? = nil, futureToleranceHours: Int? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.source = source
@@ -66,6 +73,8 @@ public struct RuleSet: Hashable, Sendable, Codable {
         self.supervisionDuties = supervisionDuties
         // `initial` states its own; any other version left without them takes the initial figures.
         self.plans = plans ?? RuleSet.initial.plans
+        self.mechanismStart = mechanismStart ?? RuleSet.initial.mechanismStart
+        self.futureToleranceHours = futureToleranceHours ?? RuleSet.initial.futureToleranceHours
         self.items = items ?? DeductionItem.annex1(limits: responseLimits, phoneAttempts: phoneCheckAttempts,
                                                    specialPlanDrillYears: specialPlanDrillYears)
     }
@@ -117,7 +126,7 @@ public struct RuleSet: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case version, effectiveFrom, source, title, items, responseLimits, latenessBands, defaultPoints, pointsRange
         case provincialMultiplier, phoneCheckAttempts, phoneCheckCoverage, reportGraceHours, specialPlanDrillYears
-        case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans
+        case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans, mechanismStart, futureToleranceHours
     }
 
     /// Decodes a stored version. A version stored before the plan rules existed has neither
@@ -142,6 +151,9 @@ public struct RuleSet: Hashable, Sendable, Codable {
         assessmentBase = try c.decode(Points.self, forKey: .assessmentBase)
         appealWindowWorkingDays = try c.decode(Int.self, forKey: .appealWindowWorkingDays)
         supervisionDuties = try c.decode([SupervisionDuty].self, forKey: .supervisionDuties)
+        // A version stored before these existed takes the initial figures.
+        mechanismStart = try c.decodeIfPresent(LocalDate.self, forKey: .mechanismStart) ?? RuleSet.initial.mechanismStart
+        futureToleranceHours = try c.decodeIfPresent(Int.self, forKey: .futureToleranceHours) ?? RuleSet.initial.futureToleranceHours
         if let plans = try c.decodeIfPresent(PlanLimits.self, forKey: .plans) {
             self.plans = plans
         } else {
@@ -214,7 +226,9 @@ extension RuleSet {
             drillsPerYear: 1,
             majorEventDrillWindowDays: 365,
             warningHorizonDays: 30
-        )
+        ),
+        mechanismStart: LocalDate(year: 2020, month: 12, day: 30)!,
+        futureToleranceHours: 24
     )
 }
 

@@ -15,6 +15,7 @@ enum ProvincialNotices {
         guard !text.isEmpty else { throw AppError.invalid("请填写通报内容", field: "text") }
         guard provincialPoints > .zero, provincialPoints <= Points(20) else { throw AppError.invalid("省扣分应大于0", field: "points") }
         guard date <= LocalDate(now) else { throw AppError.invalid("通报日期不能晚于今天", field: "date") }
+        if let problem = FactDates(rules: rules, now: now).problem(day: date) { throw AppError.invalid(problem, field: "date") }
         let unit = try await RegisterService.unit(unitID, on: db)
         let ruleSet = rules.inForce(on: date)
         let city = ruleSet.cityPoints(forProvincial: provincialPoints)

@@ -81,7 +81,7 @@ enum PlanService {
         }
         // Problems of the incoming records, named by their place in the file; references to plans
         // are checked below against the register as it will be (a drill of a plan stored earlier).
-        if let problem = incoming.problems().first(where: { !$0.field.contains(".plan_id") }) {
+        if let problem = incoming.problems(today: LocalDate(now)).first(where: { !$0.field.contains(".plan_id") }) {
             throw AppError(.badRequest, problem.description, field: problem.field)
         }
 
