@@ -299,6 +299,22 @@ struct EventTimeBoundsTests {
         #expect(FactDates(rules: book, now: ChinaTime.parseTimestamp("2026-04-30T10:00:00+08:00")!).toleranceHours == 24)
     }
 
+    /// A version stored before the bounds existed takes the initial ones; a revision may not
+    /// allow more than a week ahead.
+    @Test func theBoundsAreRuleSetValues() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(RuleSet.initial)) as! [String: Any]
+        #expect(json["mechanismStart"] as? String == "2020-12-30" && json["futureToleranceHours"] as? Int == 24)
+        json["mechanismStart"] = nil
+        json["futureToleranceHours"] = nil
+        let old = try JSONDecoder().decode(RuleSet.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(old.mechanismStart == LocalDate("2020-12-30")! && old.futureToleranceHours == 24)
+        var wide = RuleSet.initial
+        wide.futureToleranceHours = 169
+        #expect(wide.validate().map(\.field) == ["futureToleranceHours"])
+        wide.futureToleranceHours = 168
+        #expect(wide.validate().isEmpty)
+    }
+
     /// Past checks are held to the same bounds, naming the line and the field.
     @Test func checksAreHeldToTheSameBounds() {
         let early = #"{"type":"phone","check_id":"PC-1","unit":"市水利局","dialled":"duty","attempts":[{"at":"2020-12-29T09:10:00+08:00","answered":true}]}"#

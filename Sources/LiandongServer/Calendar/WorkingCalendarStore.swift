@@ -17,6 +17,8 @@ import Vapor
 /// database in its own transaction, never a copy that may be a round old.
 enum WorkingCalendarStore {
     static let table = "working_calendar_years"
+    /// The advisory-lock key of imports (the start-up lock uses 19524, the judging round 19525).
+    static let lockKey: Int32 = 19_526
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -115,6 +117,11 @@ enum WorkingCalendarStore {
     static func save(_ notices: [HolidayNotice], actor: Actor, app: Application, now: Date, on db: any Database) async throws -> ImportSummary {
         let summary = try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
+            // Two imports at once on PostgreSQL (SQLite's writers queue anyway) take turns, so the
+            // second compares against what the first stored.
+            if sql.dialect.name == "postgresql" {
+                try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: lockKey), hashtext(current_schema()))").run()
+            }
             let stored = Dictionary(try await rows(on: tx).map { ($0.year, $0.body) }, uniquingKeysWith: { a, _ in a })
             var summary = ImportSummary()
             for notice in notices {
