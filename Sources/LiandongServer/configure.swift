@@ -33,6 +33,8 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     try await SchemaMigrator.run(LiandongMigrations.all, on: app.db, logger: app.logger)
     // The initial rules and every revision an administrator has published.
     app.liandong.ruleBook = try await RuleSetStore.book(on: app.db)
+    // The working calendar (holidays and make-up working days) as the database holds it.
+    try await WorkingCalendarStore.refresh(app)
     try await Bootstrap.firstAdministrator(app)
     try await TwoFactor.checkSecretsCanBeOpened(app)
 
@@ -90,6 +92,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(BenchCommand(), as: "bench")
     app.asyncCommands.use(GenerateCommand(), as: "generate")
     app.asyncCommands.use(JudgeCommand(), as: "judge")
+    app.asyncCommands.use(CalendarCommand(), as: "calendar")
     app.lifecycle.use(PendingJudgement())
 }
 
@@ -217,6 +220,14 @@ struct LiandongState: Sendable {
         nonmutating set { rules.withLockedValue { $0 = newValue } }
     }
     private let rules: NIOLockedValueBox<RuleBook>
+    /// The working calendar in force in this process (`WorkingCalendarStore`): loaded at start,
+    /// replaced by an import here and read again at every judging round, so that other servers
+    /// sharing the database follow within a round.
+    var calendar: WorkingCalendar {
+        get { workingCalendar.withLockedValue { $0 } }
+        nonmutating set { workingCalendar.withLockedValue { $0 = newValue } }
+    }
+    private let workingCalendar = NIOLockedValueBox(WorkingCalendar.mondayToFriday)
     /// `LIANDONG_SECURE_COOKIES=1` when the server is reached over TLS (behind a proxy that does
     /// not send X-Forwarded-Proto).
     var secureCookies = false
@@ -263,7 +274,10 @@ extension Application {
     }
 
     /// The rule set in force now.
-    var currentRules: RuleSet { liandong.ruleBook.inForce(at: Date()) }
+    var currentRules: RuleSet { liandong.ruleBook.inForce(at: liandong.clock.now()) }
+
+    /// The times a dispatch event or a check may bear now (mechanism start to a day ahead).
+    var factDates: FactDates { FactDates(rules: liandong.ruleBook, now: liandong.clock.now()) }
 }
 
 extension Request {

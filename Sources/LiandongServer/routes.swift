@@ -91,6 +91,8 @@ func routes(_ app: Application) throws {
     pages.get("admin", "audit", use: AdminPages.audit)
     pages.get("admin", "rules", use: RuleSetPages.page)
     pages.post("admin", "rules", use: RuleSetPages.publish)
+    pages.get("admin", "calendar", use: CalendarPages.page)
+    pages.upload("admin", "calendar", use: CalendarPages.save)
 
     // JSON API, described by /openapi.yaml: a signed-in person or an API token.
     let api = identified.grouped("api", "v1").grouped(RequirePrincipal(), CSRFMiddleware())

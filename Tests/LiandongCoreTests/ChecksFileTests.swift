@@ -8,12 +8,12 @@ struct ChecksFileTests {
     static let onsiteLine = #"{"type":"onsite","check_id":"DR-2026-Q1-01","alert_at":"2026-03-10T14:00:00+08:00","scenario":"...","units":[{"unit":"市建设局","notified_at":"2026-03-10T14:00:00+08:00","arrived_at":"2026-03-10T14:21:30+08:00","vest":true,"equipment_ok":true,"knows_duties":true}]}"#
 
     func parse(_ lines: String...) throws(ImportError) -> [CheckRecord] {
-        try ChecksFile.parse(lines.joined(separator: "\n"))
+        try ChecksFile.parse(lines.joined(separator: "\n"), dates: .testing)
     }
 
     /// The error a file raises (nil when it parses).
     func error(_ lines: String...) -> ImportError? {
-        do { _ = try ChecksFile.parse(lines.joined(separator: "\n")); return nil } catch { return error }
+        do { _ = try ChecksFile.parse(lines.joined(separator: "\n"), dates: .testing); return nil } catch { return error }
     }
 
     /// The example drill line with one of its unit's fields replaced (nil removes it).
@@ -77,9 +77,9 @@ struct ChecksFileTests {
     }
 
     @Test func blankLinesAreSkippedAndLinesKeepTheirNumbers() throws {
-        let records = try ChecksFile.parse("\n" + Self.phoneLine + "\r\n   \r\n" + Self.onsiteLine + "\n\n")
+        let records = try ChecksFile.parse("\n" + Self.phoneLine + "\r\n   \r\n" + Self.onsiteLine + "\n\n", dates: .testing)
         #expect(records.map(\.line) == [2, 4])
-        let withBOM = try ChecksFile.parse(Data(("\u{FEFF}" + Self.phoneLine).utf8))
+        let withBOM = try ChecksFile.parse(Data(("\u{FEFF}" + Self.phoneLine).utf8), dates: .testing)
         #expect(withBOM.map(\.checkID) == ["PC-2026-03-001"])
     }
 
@@ -227,7 +227,7 @@ struct ChecksFileTests {
         #expect(error("") == ImportError(row: 1, field: "", message: "文件中没有检查记录"))
         #expect(error("\n  \n") == ImportError(row: 1, field: "", message: "文件中没有检查记录"))
         #expect(throws: ImportError(row: 1, field: "", message: "文件不是UTF-8编码")) {
-            try ChecksFile.parse(Data([0xFF, 0xFE, 0x7B]))
+            try ChecksFile.parse(Data([0xFF, 0xFE, 0x7B]), dates: .testing)
         }
         let noUnits = #"{"type":"onsite","check_id":"DR-9","alert_at":"2026-03-10T14:00:00+08:00","units":[]}"#
         #expect(error(noUnits) == ImportError(row: 1, field: "units", message: "不能为空数组"))
@@ -241,10 +241,10 @@ struct ChecksFileTests {
         later.phoneCheckAttempts = 2
         let book = try RuleBook([.initial, later])
         // In March, three calls are allowed; a check under the April version may make two.
-        #expect(try ChecksFile.parse(Self.phoneLine, rules: book).count == 1)
+        #expect(try ChecksFile.parse(Self.phoneLine, rules: book, dates: .testing).count == 1)
         let april = Self.phoneLine.replacingOccurrences(of: "2026-03-04", with: "2026-04-04")
         #expect(throws: ImportError(row: 1, field: "attempts", message: "一次电话检查最多拨打2次,记录了3次")) {
-            try ChecksFile.parse(april, rules: book)
+            try ChecksFile.parse(april, rules: book, dates: .testing)
         }
     }
 

@@ -70,9 +70,9 @@ struct ChinaTimeTests {
     @Test func workingDaysSkipWeekends() {
         // Friday 2026-03-06 10:00 + 5 working days ends Friday 2026-03-13 23:59:59.
         let friday = ChinaTime.parseTimestamp("2026-03-06T10:00:00+08:00")!
-        #expect(ChinaTime.isoString(WorkingDays.end(after: 5, from: friday)) == "2026-03-13T23:59:59+08:00")
+        #expect(ChinaTime.isoString(WorkingCalendar.shipped.end(after: 5, from: friday)) == "2026-03-13T23:59:59+08:00")
         // Saturday + 1 working day is Monday.
         let saturday = ChinaTime.parseTimestamp("2026-03-07T23:00:00+08:00")!
-        #expect(ChinaTime.isoString(WorkingDays.end(after: 1, from: saturday)) == "2026-03-09T23:59:59+08:00")
+        #expect(ChinaTime.isoString(WorkingCalendar.shipped.end(after: 1, from: saturday)) == "2026-03-09T23:59:59+08:00")
     }
 }

@@ -99,38 +99,38 @@ struct AppealTests {
     /// not count, Saturday 10-10 does. The fifth working day is Tuesday 13 October.
     @Test func theWindowSkipsHolidaysAndCountsMakeUpDays() throws {
         let d = try confirmed(at: ChinaTime.parseTimestamp("2026-09-30T16:00:00+08:00")!)
-        #expect(d.appealDeadline(workingDays: rules.appealWindowWorkingDays) == ChinaTime.parseTimestamp("2026-10-13T23:59:59+08:00"))
+        #expect(d.appealDeadline(workingDays: rules.appealWindowWorkingDays, calendar: .shipped) == ChinaTime.parseTimestamp("2026-10-13T23:59:59+08:00"))
     }
 
     @Test func theWindowIsFiveWorkingDays() throws {
         // Confirmed on Friday 2026-03-06: the fifth working day after is Friday 2026-03-13.
         let friday = ChinaTime.parseTimestamp("2026-03-06T10:00:00+08:00")!
         let d = try confirmed(at: friday)
-        #expect(d.appealDeadline(workingDays: rules.appealWindowWorkingDays) == ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00"))
+        #expect(d.appealDeadline(workingDays: rules.appealWindowWorkingDays, calendar: .shipped) == ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00"))
         var onTime = d
-        try onTime.lodgeAppeal(statement: "当日道路封闭,无法按时到达", by: "水利局联络员", at: ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00")!, rules: rules)
+        try onTime.lodgeAppeal(statement: "当日道路封闭,无法按时到达", by: "水利局联络员", at: ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00")!, rules: rules, calendar: .shipped)
         #expect(onTime.status == .appealed)
         var late = d
         #expect(throws: DeductionState.Problem.appealClosed(ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00")!)) {
-            try late.lodgeAppeal(statement: "x", by: "y", at: ChinaTime.parseTimestamp("2026-03-14T00:00:00+08:00")!, rules: rules)
+            try late.lodgeAppeal(statement: "x", by: "y", at: ChinaTime.parseTimestamp("2026-03-14T00:00:00+08:00")!, rules: rules, calendar: .shipped)
         }
     }
 
     @Test func decisionsAreFinal() throws {
         let t = ChinaTime.parseTimestamp("2026-03-06T10:00:00+08:00")!
         var d = try confirmed(at: t)
-        try d.lodgeAppeal(statement: "道路封闭", by: "u", at: t, rules: rules)
+        try d.lodgeAppeal(statement: "道路封闭", by: "u", at: t, rules: rules, calendar: .shipped)
         #expect(throws: DeductionState.Problem.reductionMustLower) {
             try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(2.0), reason: "x", at: t, rules: rules)
         }
         try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(0.5), reason: "情况属实,酌情减轻", at: t, rules: rules)
         #expect(d.status == .confirmed && d.points == Points(0.5) && d.appeal?.decision == .reduce)
-        #expect(throws: DeductionState.Problem.alreadyAppealed) { try d.lodgeAppeal(statement: "再次", by: "u", at: t, rules: rules) }
+        #expect(throws: DeductionState.Problem.alreadyAppealed) { try d.lodgeAppeal(statement: "再次", by: "u", at: t, rules: rules, calendar: .shipped) }
         #expect(throws: DeductionState.Problem.notAppealed) {
             try d.decideAppeal(.withdraw, agency: .psb, officer: "b", reason: "x", at: t, rules: rules)
         }
         var w = try confirmed(at: t)
-        try w.lodgeAppeal(statement: "非本单位职责", by: "u", at: t, rules: rules)
+        try w.lodgeAppeal(statement: "非本单位职责", by: "u", at: t, rules: rules, calendar: .shipped)
         try w.decideAppeal(.withdraw, agency: .psb, officer: "b", reason: "经核实不属本单位", at: t, rules: rules)
         #expect(w.status == .withdrawn)
     }

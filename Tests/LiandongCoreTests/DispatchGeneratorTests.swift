@@ -265,7 +265,7 @@ struct DispatchGeneratorTests {
         var b = DispatchGenerator(units: Self.units, rules: .initial, seed: 99, profile: profile)
         let events = a.events(in: .month(2026, 3), dispatches: 3_000)
         let data = b.jsonLines(in: .month(2026, 3), dispatches: 3_000)
-        let parsed = try DispatchEventParser.parseJSONLines(data)
+        let parsed = try DispatchEventParser.parseJSONLines(data, dates: .unbounded)
         #expect(parsed.count == events.count)
         #expect(parsed == events)
         #expect(events.contains { $0.exercise } && events.contains { !$0.exercise })
@@ -287,7 +287,7 @@ struct DispatchGeneratorTests {
         var events = generator.events(in: .month(2026, 12), dispatches: 50)
         // Names and ids carry no control characters (they are refused); a note may.
         events[0].note = "第一行\n第二行\t附注"
-        let parsed = try DispatchEventParser.parseJSONLines(DispatchGenerator.jsonLines(events))
+        let parsed = try DispatchEventParser.parseJSONLines(DispatchGenerator.jsonLines(events), dates: .unbounded)
         #expect(parsed == events)
         #expect(Set(parsed.map(\.unit)) == Set(odd.map(\.name)))
         // The last day of the year: a timestamp written for 23:xx on 2026-12-31 stays on that day.

@@ -262,10 +262,10 @@ struct ReportingBackTests {
 struct DispatchParsingTests {
     @Test func oneEventOrAnArray() throws {
         let one = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"2026-03-01T08:15:00+08:00","on_site_required":false}"#
-        let events = try DispatchEventParser.parseJSON(Data(one.utf8), limit: 10)
+        let events = try DispatchEventParser.parseJSON(Data(one.utf8), limit: 10, dates: .testing)
         #expect(events.count == 1 && events[0].onSiteRequired == false && events[0].type == .instructed)
         let array = "[\(one),\(one.replacingOccurrences(of: "E-1", with: "E-2").replacingOccurrences(of: ",\"on_site_required\":false", with: ""))]"
-        #expect(try DispatchEventParser.parseJSON(Data(array.utf8), limit: 10).count == 2)
+        #expect(try DispatchEventParser.parseJSON(Data(array.utf8), limit: 10, dates: .testing).count == 2)
     }
 
     @Test(arguments: [
@@ -278,7 +278,7 @@ struct DispatchParsingTests {
     ])
     func badEventsNameIndexAndField(body: String, index: Int, field: String) {
         do {
-            _ = try DispatchEventParser.parseJSON(Data(body.utf8), limit: 10)
+            _ = try DispatchEventParser.parseJSON(Data(body.utf8), limit: 10, dates: .testing)
             Issue.record("accepted")
         } catch {
             #expect(error.row == index && error.field == field, "\(error)")
@@ -286,18 +286,18 @@ struct DispatchParsingTests {
     }
 
     @Test func limitsAndShapes() {
-        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[]".utf8), limit: 10) }
-        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[1]".utf8), limit: 10) }
-        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("{".utf8), limit: 10) }
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[]".utf8), limit: 10, dates: .testing) }
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[1]".utf8), limit: 10, dates: .testing) }
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("{".utf8), limit: 10, dates: .testing) }
         let e = #"{"event_id":"E","incident_id":"i","unit":"u","type":"closed","at":"2026-03-01T08:15:00+08:00"}"#
-        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[\(e),\(e),\(e)]".utf8), limit: 2) }
+        #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data("[\(e),\(e),\(e)]".utf8), limit: 2, dates: .testing) }
     }
 
     @Test func jsonLinesNameTheLine() {
         let good = #"{"event_id":"E-1","incident_id":"i","unit":"u","type":"instructed","at":"2026-03-01T08:15:00+08:00"}"#
         let text = good + "\n\n" + good.replacingOccurrences(of: "instructed", with: "nope") + "\n"
         do {
-            _ = try DispatchEventParser.parseJSONLines(Data(text.utf8))
+            _ = try DispatchEventParser.parseJSONLines(Data(text.utf8), dates: .testing)
             Issue.record("accepted")
         } catch {
             #expect(error.row == 3 && error.field == "type")
@@ -307,7 +307,8 @@ struct DispatchParsingTests {
     @Test func csvColumnsAreTheFieldNames() throws {
         let events = try DispatchEventParser.parseCSV(
             header: ["event_id", "incident_id", "unit", "type", "at", "on_site_required"],
-            rows: [(2, ["E-1", "110-1", "市水利局", "instructed", "2026-03-01 08:15:00", "否"]), (3, ["E-2", "110-1", "7", "arrived", "2026-03-01T08:30:00+08:00", ""])])
+            rows: [(2, ["E-1", "110-1", "市水利局", "instructed", "2026-03-01 08:15:00", "否"]), (3, ["E-2", "110-1", "7", "arrived", "2026-03-01T08:30:00+08:00", ""])],
+            dates: .testing)
         #expect(events.count == 2 && events[0].onSiteRequired == false && events[1].onSiteRequired == nil)
     }
 }
@@ -387,8 +388,8 @@ struct FastParsingTests {
         }
         let data = Data(text.utf8)
         #expect(data.count > 1 << 20)
-        let one = try DispatchEventParser.parseJSONLinesWithLines(data, parts: 1)
-        let four = try DispatchEventParser.parseJSONLinesWithLines(data, parts: 4)
+        let one = try DispatchEventParser.parseJSONLinesWithLines(data, parts: 1, dates: .testing)
+        let four = try DispatchEventParser.parseJSONLinesWithLines(data, parts: 4, dates: .testing)
         #expect(one.events.count == 12_000)
         #expect(one.events == four.events)
         #expect(one.lines == four.lines)
@@ -400,7 +401,7 @@ struct FastParsingTests {
         let bad = Data(lines.joined(separator: "\n").utf8)
         for parts in [1, 2, 4] {
             #expect(throws: ImportError(row: 9_501, field: "at", message: "时间“昨天”格式不正确,应为 2026-03-01T08:15:00+08:00")) {
-                try DispatchEventParser.parseJSONLinesWithLines(bad, parts: parts)
+                try DispatchEventParser.parseJSONLinesWithLines(bad, parts: parts, dates: .testing)
             }
         }
     }
@@ -408,13 +409,80 @@ struct FastParsingTests {
 
 @Suite("110 events: times the 110 system can have sent")
 struct EventTimeBoundsTests {
-    @Test(arguments: ["0000-01-01T00:00:00+08:00", "9999-12-31T23:59:59+08:00", "1999-12-31T23:59:59+08:00"])
-    func anEventFromAnImpossibleYearIsRefused(at: String) {
+    static let now = ChinaTime.parseTimestamp("2026-06-01T10:00:00+08:00")!
+    static let dates = FactDates(rules: .standard, now: now)
+
+    func parse(_ at: String) throws(ImportError) -> [DispatchEventInput] {
         let line = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"\#(at)"}"#
-        let error = #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data(line.utf8), limit: 10) }
-        #expect(error?.field == "at")
-        let fine = #"{"event_id":"E-1","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"2000-01-01T00:00:00+08:00"}"#
-        #expect(throws: Never.self) { try DispatchEventParser.parseJSON(Data(fine.utf8), limit: 10) }
+        return try DispatchEventParser.parseJSON(Data(line.utf8), limit: 10, dates: Self.dates)
+    }
+
+    @Test(arguments: ["0000-01-01T00:00:00+08:00", "9999-12-31T23:59:59+08:00", "2000-01-01T00:00:00+08:00",
+                      "2020-12-29T23:59:59+08:00", "2020-12-29T15:59:59Z", "2026-06-02T10:00:01+08:00"])
+    func anEventBeforeTheMechanismOrMoreThanADayAheadIsRefused(at: String) {
+        let error = #expect(throws: ImportError.self) { try parse(at) }
+        #expect(error?.row == 1 && error?.field == "at")
+        #expect(error?.message.contains(at) == true)
+    }
+
+    /// The mechanism's first day from its first second; a day past now to the second.
+    @Test(arguments: ["2020-12-30T00:00:00+08:00", "2020-12-29T16:00:00Z", "2026-06-02T10:00:00+08:00", "2026-06-02T02:00:00Z"])
+    func theBoundsThemselvesAreAccepted(at: String) {
+        #expect(throws: Never.self) { try parse(at) }
+    }
+
+    @Test func theMessagesSayWhy() {
+        #expect(Self.dates.problem(ChinaTime.parseTimestamp("2020-12-29T23:59:59+08:00")!, written: "2020-12-29T23:59:59+08:00")
+                == "时间“2020-12-29T23:59:59+08:00”早于机制施行之日（2020年12月30日），不能据以判定")
+        #expect(Self.dates.problem(Self.now.addingTimeInterval(86_401))
+                == "时间2026年6月2日 10:00:01晚于当前时间24小时以上（最晚可为2026年6月2日 10:00:00），请核对日期和时钟")
+        #expect(Self.dates.problem(day: LocalDate("2020-12-29")!) == "日期2020年12月29日早于机制施行之日（2020年12月30日），不能据以判定")
+        #expect(Self.dates.problem(day: LocalDate("2020-12-30")!) == nil)
+    }
+
+    /// The bounds are rule-set values: a revision in force moves them.
+    @Test func theBoundsComeFromTheRuleSetInForce() throws {
+        var later = RuleSet.initial
+        later.version = "2026.1"
+        later.effectiveFrom = LocalDate("2026-05-01")!
+        later.futureToleranceHours = 2
+        let book = try RuleBook([.initial, later])
+        let dates = FactDates(rules: book, now: Self.now)
+        #expect(dates.latest == Self.now.addingTimeInterval(7200))
+        #expect(dates.earliest == LocalDate("2020-12-30")!.start)
+        #expect(FactDates(rules: book, now: ChinaTime.parseTimestamp("2026-04-30T10:00:00+08:00")!).toleranceHours == 24)
+    }
+
+    /// A version stored before the bounds existed takes the initial ones; a revision may not
+    /// allow more than a week ahead.
+    @Test func theBoundsAreRuleSetValues() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(RuleSet.initial)) as! [String: Any]
+        #expect(json["mechanismStart"] as? String == "2020-12-30" && json["futureToleranceHours"] as? Int == 24)
+        json["mechanismStart"] = nil
+        json["futureToleranceHours"] = nil
+        let old = try JSONDecoder().decode(RuleSet.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(old.mechanismStart == LocalDate("2020-12-30")! && old.futureToleranceHours == 24)
+        var wide = RuleSet.initial
+        wide.futureToleranceHours = 169
+        #expect(wide.validate().map(\.field) == ["futureToleranceHours"])
+        wide.futureToleranceHours = 168
+        #expect(wide.validate().isEmpty)
+    }
+
+    /// Past checks are held to the same bounds, naming the line and the field.
+    @Test func checksAreHeldToTheSameBounds() {
+        let early = #"{"type":"phone","check_id":"PC-1","unit":"市水利局","dialled":"duty","attempts":[{"at":"2020-12-29T09:10:00+08:00","answered":true}]}"#
+        #expect(throws: ImportError.self) { try ChecksFile.parse(early, dates: Self.dates) }
+        do { _ = try ChecksFile.parse("\n" + early, dates: Self.dates) } catch {
+            #expect(error.row == 2 && error.field == "attempts[0].at")
+        }
+        let ahead = #"{"type":"onsite","check_id":"DR-1","alert_at":"2026-06-01T10:00:00+08:00","units":[{"unit":"市建设局","notified_at":"2026-06-01T10:00:00+08:00","arrived_at":"2026-06-02T10:00:01+08:00"}]}"#
+        do { _ = try ChecksFile.parse(ahead, dates: Self.dates); Issue.record("accepted") } catch {
+            #expect(error.row == 1 && error.field == "units[0].arrived_at")
+        }
+        #expect(throws: Never.self) {
+            try ChecksFile.parse(ahead.replacingOccurrences(of: "2026-06-02T10:00:01", with: "2026-06-02T10:00:00"), dates: Self.dates)
+        }
     }
 }
 

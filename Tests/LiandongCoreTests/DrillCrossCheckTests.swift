@@ -57,12 +57,13 @@ struct DrillCrossCheckTests {
     @Test func drillIDBelongsToExerciseEventsOnly() throws {
         let line = #"{"event_id":"X-1","incident_id":"110-X","unit":"市水利局","type":"instructed","at":"2026-03-10T14:00:00+08:00","drill_id":"DR-X"}"#
         #expect(throws: ImportError(row: 1, field: "drill_id", message: "只有演练事件(exercise 为 true)才能关联检查编号")) {
-            _ = try DispatchEventParser.parseJSONLines(Data(line.utf8))
+            _ = try DispatchEventParser.parseJSONLines(Data(line.utf8), dates: .testing)
         }
         let exercise = line.replacingOccurrences(of: #""drill_id""#, with: #""exercise":true,"drill_id""#)
-        #expect(try DispatchEventParser.parseJSONLines(Data(exercise.utf8))[0].drillID == "DR-X")
+        #expect(try DispatchEventParser.parseJSONLines(Data(exercise.utf8), dates: .testing)[0].drillID == "DR-X")
         let csv = try DispatchEventParser.parseCSV(header: ["event_id", "incident_id", "unit", "type", "at", "exercise", "drill_id"],
-                                                   rows: [(2, ["X-2", "110-X", "市水利局", "arrived", "2026-03-10T14:10:00+08:00", "true", "DR-X"])])
+                                                   rows: [(2, ["X-2", "110-X", "市水利局", "arrived", "2026-03-10T14:10:00+08:00", "true", "DR-X"])],
+                                                   dates: .testing)
         #expect(csv[0].drillID == "DR-X" && csv[0].exercise)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @Suite("Office hours and the 24-hour duty of level-1 units (Annex 1 item 8, Annex 2)")
 struct OfficeHoursTests {
     let rules = RuleSet.initial
-    let calendar = WorkingCalendar.china
+    let calendar = WorkingCalendar.shipped
 
     @Test("Office hours at their edges: from included, to excluded",
           arguments: [("2026-03-04T08:29:59+08:00", false), ("2026-03-04T08:30:00+08:00", true), ("2026-03-04T11:59:59+08:00", true),
@@ -55,7 +55,7 @@ struct OfficeHoursTests {
         let saturday = ["2031-03-08T10:00:00+08:00", "2031-03-08T10:05:00+08:00", "2031-03-08T10:10:00+08:00"]
         let f = try #require(unanswered(saturday).judge(rules: rules, level: .one, calendar: calendar).first)
         #expect(f.kind == .noDutySystem)
-        #expect(f.reason.hasSuffix("（2031年的节假日安排尚未录入，按周一至周五计算工作日）"))
+        #expect(f.reason.hasSuffix("（2031年的节假日安排尚未录入工作日历，按周一至周五计算工作日）"))
     }
 
     @Test func officeHoursAreARuleThatARevisionMayChangeButNotBreak() throws {

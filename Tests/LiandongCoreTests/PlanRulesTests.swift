@@ -41,7 +41,7 @@ extension PlanRules {
                      performance: [PerformanceAssessmentRecord] = [], book: RuleBook = .standard,
                      from: String = "2020-12-30") -> PlanRules {
         PlanRules(book: book, register: PlanRegister(plans: plans, drills: drills, events: events, performanceRecords: performance),
-                  from: day(from), performanceJurisdictions: [])
+                  from: day(from), performanceJurisdictions: [], calendar: .shipped)
     }
 
     func findings(asOf: String, _ kind: FindingKind? = nil) -> [Finding] {
@@ -281,7 +281,7 @@ struct PlanRulesTests {
             PerformanceAssessmentRecord(year: 2025, jurisdictionID: "liandu", includedInPerformanceAssessment: true, regularAssessmentsHeld: false),
             PerformanceAssessmentRecord(year: 2025, jurisdictionID: "qingtian", includedInPerformanceAssessment: false, regularAssessmentsHeld: false),
         ]
-        let rules = PlanRules(register: PlanRegister(performanceRecords: records), from: day("2025-01-01"))
+        let rules = PlanRules(register: PlanRegister(performanceRecords: records), from: day("2025-01-01"), calendar: .shipped)
         #expect(rules.findings(asOf: day("2025-12-31")).isEmpty)
         let found = rules.findings(asOf: day("2026-01-01"))
         // The city and nine counties, less 龙泉市's complete record; not the development zone.
@@ -349,7 +349,7 @@ struct PlanRulesTests {
         let plans = [F.department(issued: "2024-06-01", published: "2024-06-05"),
                      F.department("D2", requiredFrom: "2027-01-01", issued: nil, published: nil)]
         let rules = PlanRules(register: PlanRegister(plans: plans, performanceRecords: F.performance(2026).filter { $0.jurisdictionID != "yunhe" }),
-                              from: day("2025-01-01"))
+                              from: day("2025-01-01"), calendar: .shipped)
         #expect(rules.warnings(asOf: day("2026-11-30")).isEmpty)
         let december = rules.warnings(asOf: day("2026-12-01"))
         #expect(december.map(\.kind) == [.planRequired, .drillsDue, .performanceRecordDue])
@@ -366,7 +366,7 @@ struct PlanRulesTests {
         let rules = PlanRules(register: PlanRegister(
             plans: [F.special(revised: "2025-05-01", due: "2026-06-30", risk: false, published: nil),
                     F.department(issued: nil, published: nil)],
-            drills: [F.drill("P1", "2022-01-01")], events: [event()]), from: day("2025-01-01"))
+            drills: [F.drill("P1", "2022-01-01")], events: [event()]), from: day("2025-01-01"), calendar: .shipped)
         let first = rules.findings(asOf: day("2026-08-01"))
         #expect(first == rules.findings(asOf: day("2026-08-01")))
         #expect(Set(first.map(\.key)).count == first.count)

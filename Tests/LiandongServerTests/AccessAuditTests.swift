@@ -43,7 +43,7 @@ struct AccessAuditTests {
             let rules = app.liandong.ruleBook
             _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
                                                     points: Points(0.5), reference: nil, actor: .console(), rules: rules, on: app.db)
-            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first)
+            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
             let liaison = try await app.signIn(.liaison, unitID: 4)
             try await AttachmentTests().post(app, "deductions/\(deduction.id)/appeal", as: liaison, fields: ["statement": "道路中断"],
                                              file: ("说明.pdf", Data("%PDF-1.4 x".utf8))) { res in #expect(res.status == .ok) }
@@ -104,7 +104,7 @@ struct FormResubmitTests {
             let rules = app.liandong.ruleBook
             _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
                                                     points: Points(0.5), reference: nil, actor: .console(), rules: rules, on: app.db)
-            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first)
+            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
             let liaison = try await app.signIn(.liaison, unitID: 4)
             // The token travels in the multipart body, as a browser's form sends it, and is stale.
             let (type, body) = AttachmentTests().multipart(["statement": "道路塌方，绕行后到场"], file: ("说明.pdf", Data("%PDF-1.4 x".utf8)),
@@ -123,7 +123,7 @@ struct FormResubmitTests {
             #expect(page.contains("道路塌方，绕行后到场"))
             #expect(Self.value(page, "_csrf") == liaison.csrf)
             #expect(page.contains(#"type="file" name="attachment""#))
-            #expect(try await DeductionService.list(DeductionFilter(status: .appealed), rules: rules, on: app.db).isEmpty)
+            #expect(try await DeductionService.list(DeductionFilter(status: .appealed), rules: rules, calendar: app.liandong.calendar, on: app.db).isEmpty)
 
             // Sent again with the page's token, it goes through.
             let (type2, body2) = AttachmentTests().multipart(["statement": "道路塌方，绕行后到场"], file: ("说明.pdf", Data("%PDF-1.4 x".utf8)),
@@ -158,7 +158,7 @@ struct FormResubmitTests {
             let rules = app.liandong.ruleBook
             _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
                                                     points: Points(0.5), reference: nil, actor: .console(), rules: rules, on: app.db)
-            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first)
+            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
             let liaison = try await app.signIn(.liaison, unitID: 4)
             let big = Data(repeating: 0x25, count: Attachments.maxBytes + 1)
             try await AttachmentTests().post(app, "deductions/\(deduction.id)/appeal", as: liaison, fields: ["statement": "暴雨致道路中断"],
@@ -168,7 +168,7 @@ struct FormResubmitTests {
                 #expect(html.contains("超过 10 MB") && html.contains("请重新选择"))
                 #expect(html.contains(#"value="暴雨致道路中断""#))
             }
-            #expect(try await DeductionService.list(DeductionFilter(status: .appealed), rules: rules, on: app.db).isEmpty)
+            #expect(try await DeductionService.list(DeductionFilter(status: .appealed), rules: rules, calendar: app.liandong.calendar, on: app.db).isEmpty)
             struct N: Decodable { var n: Int }
             #expect(try await (app.db as! any SQLDatabase).select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
                 .from("attachments").first(decoding: N.self)?.n == 0)

@@ -18,7 +18,7 @@ struct AssessmentServerTests {
             DispatchEventInput(eventID: "B2", incidentID: "110-B", unit: "市民政局", type: .refused, at: t0.addingTimeInterval(60)),
         ], actor: .console(), rules: app.liandong.ruleBook, now: t0.addingTimeInterval(7200), on: app.db)
         try await DeductionService.sync(on: app.db)
-        let late = try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).first { $0.unit == "市水利局" })
+        let late = try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).first { $0.unit == "市水利局" })
         try await DeductionService.decide([late.id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "李", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
         try await DeductionService.decide([late.id], decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "王", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
     }

@@ -42,7 +42,7 @@ struct AttachmentTests {
             _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: now.addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
                                                     points: Points(0.5), reference: nil, actor: .console(), rules: rules, on: app.db)
             try await DeductionService.sync(on: app.db)
-            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first)
+            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
             let liaison = try await app.signIn(.liaison, unitID: 4)
             let pdf = Data("%PDF-1.4 申诉材料".utf8)
 
@@ -51,7 +51,7 @@ struct AttachmentTests {
                 #expect(res.status == .unprocessableEntity)
                 #expect(res.body.string.contains("附件只能是"))
             }
-            #expect(try await DeductionService.list(DeductionFilter(status: .appealed), rules: rules, on: app.db).isEmpty)
+            #expect(try await DeductionService.list(DeductionFilter(status: .appealed), rules: rules, calendar: app.liandong.calendar, on: app.db).isEmpty)
 
             try await post(app, "deductions/\(deduction.id)/appeal", as: liaison, fields: ["statement": "当日道路中断,已报告"], file: ("情况说明.pdf", pdf)) { res in
                 #expect(res.status == .ok)

@@ -66,6 +66,9 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/admin/audit", pattern: "/admin/audit", allowed: [.admin]),
         Case(method: .GET, path: "/admin/rules", pattern: "/admin/rules", allowed: [.admin]),
         Case(method: .POST, path: "/admin/rules", pattern: "/admin/rules", allowed: [.admin], form: ["body": "{}"]),
+        Case(method: .GET, path: "/admin/calendar?year=2026", pattern: "/admin/calendar", allowed: [.admin]),
+        // A line naming no year: refused (422) for the administrator, nothing stored.
+        Case(method: .POST, path: "/admin/calendar", pattern: "/admin/calendar", allowed: [.admin], form: ["body": #"{"type":"holiday"}"#]),
         Case(method: .GET, path: "/api/v1/jurisdictions", pattern: "/api/v1/jurisdictions", allowed: people.union([.token])),
         Case(method: .GET, path: "/api/v1/units", pattern: "/api/v1/units", allowed: people.union([.token])),
         Case(method: .GET, path: "/api/v1/units/3", pattern: "/api/v1/units/:id", allowed: people.union([.token])),

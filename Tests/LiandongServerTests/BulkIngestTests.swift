@@ -10,7 +10,8 @@ import VaporTesting
 /// handle; elsewhere (and as a fallback) SQLKit's multi-row statements. Both store the same.
 @Suite("Bulk ingest: prepared statements")
 struct BulkIngestTests {
-    static let year = Period.year(2026)
+    /// A past year: events more than a day ahead of the clock are refused.
+    static let year = Period.year(2025)
     /// After the year, so every dispatch is past its grace period and judged in full.
     static let now = year.endInstant.addingTimeInterval(86_400 * 2)
 
@@ -123,7 +124,7 @@ struct BulkIngestTests {
             let middle = lines.indices.dropFirst(lines.count / 2).first { lines[$0].contains(#""type":"instructed""#) }!
             let object = try JSONSerialization.jsonObject(with: Data(lines[middle].utf8)) as! [String: Any]
             let incident = object["incident_id"] as! String, unit = object["unit"] as! String
-            lines.insert(#"{"event_id":"BAD-1","incident_id":"\#(incident)","unit":"\#(unit)","type":"arrived","at":"2025-12-31T00:00:00+08:00"}"#,
+            lines.insert(#"{"event_id":"BAD-1","incident_id":"\#(incident)","unit":"\#(unit)","type":"arrived","at":"2024-12-31T00:00:00+08:00"}"#,
                          at: middle + 1)
             let file = try Fixtures.temporaryFile("large.jsonl", contents: Data((lines.joined(separator: "\n") + "\n").utf8))
             do {

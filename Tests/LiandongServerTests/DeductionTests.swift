@@ -22,7 +22,7 @@ struct DeductionServerTests {
     }
 
     func deduction(_ app: Application, unit: String) async throws -> DeductionDTO {
-        try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).first { $0.unit == unit })
+        try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).first { $0.unit == unit })
     }
 
     @Test func everyFindingIsProposedOnceAndConfirmedJointlyFromTheCommandLine() async throws {
@@ -72,7 +72,7 @@ struct DeductionServerTests {
                 try await DeductionService.summary(DeductionFilter(awaiting: agency), on: app.db).count
             }
             func decoded(_ agency: Agency) async throws -> Int {
-                try await DeductionService.list(DeductionFilter(status: .proposed), rules: book, on: app.db).filter { $0.awaiting.contains(agency.name) }.count
+                try await DeductionService.list(DeductionFilter(status: .proposed), rules: book, calendar: app.liandong.calendar, on: app.db).filter { $0.awaiting.contains(agency.name) }.count
             }
             #expect(try await counted(.emb) == 2); #expect(try await counted(.psb) == 2)
             let late = try await deduction(app, unit: "市水利局"), refused = try await deduction(app, unit: "市民政局")
@@ -251,7 +251,7 @@ struct DeductionServerTests {
             let refused = try await deduction(app, unit: "市民政局")
             try await DeductionService.decide([refused.id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "李", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
             try await DeductionService.decide([refused.id], decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "王", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
-            try await Rectifications.assign(deductionID: refused.id, action: "落实出警责任", owner: "民政局", due: LocalDate(Date()), actor: .console(),
+            try await Rectifications.assign(deductionID: refused.id, action: "落实出警责任", owner: "民政局", due: .date(LocalDate(Date())), actor: .console(),
                                             now: Date().addingTimeInterval(-86_400 * 3), on: app.db)
             try await (app.db as! any SQLDatabase).update("rectifications").set("due_at", to: SQLBind(Date().addingTimeInterval(-86_400)))
                 .where("deduction_id", .equal, SQLBind(refused.id)).run()
@@ -273,7 +273,7 @@ struct DeductionBatchTests {
                                                         narrative: "值班人员擅自离岗两小时", points: Points(1.0), reference: nil, actor: .console(),
                                                         rules: rules, on: app.db)
             }
-            let all = try await DeductionService.list(DeductionFilter(), rules: rules, on: app.db).map(\.id).sorted()
+            let all = try await DeductionService.list(DeductionFilter(), rules: rules, calendar: app.liandong.calendar, on: app.db).map(\.id).sorted()
             let emb = try await app.signIn(.emb)
             // March only, both days included.
             try await app.send(.GET, "deductions?from=2026-03-01&to=2026-03-20", as: emb) { res in
@@ -299,7 +299,7 @@ struct DeductionBatchTests {
                 #expect(res.status == .seeOther)
                 #expect(res.headers.first(name: .location) == "/deductions?from=2026-03-01&done=batch&n=2")
             }
-            let awaitingPolice = try await DeductionService.list(DeductionFilter(awaiting: .psb), rules: rules, on: app.db).map(\.id).sorted()
+            let awaitingPolice = try await DeductionService.list(DeductionFilter(awaiting: .psb), rules: rules, calendar: app.liandong.calendar, on: app.db).map(\.id).sorted()
             #expect(awaitingPolice == all)
             try await app.send(.POST, "deductions/confirm", as: emb, form: [:]) { res in #expect(res.status == .unprocessableEntity) }
         }
@@ -317,7 +317,7 @@ struct UnitInboxTests {
                                                     points: Points(1.0), reference: nil, actor: .console(), rules: rules, on: app.db)
             _ = try await FindingService.fileManual(unitID: 3, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "别的单位的问题记录",
                                                     points: Points(1.0), reference: nil, actor: .console(), rules: rules, on: app.db)
-            let mine = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first)
+            let mine = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
             try await app.send(.GET, "", as: liaison) { res in
                 let html = res.body.string
                 #expect(html.contains("新的拟扣分 \(mine.id)（D12，1.0分），可于"))
@@ -337,12 +337,13 @@ struct UnitInboxTests {
                 try await DeductionService.decide([mine.id], decision: .confirm(points: nil, reason: nil), agency: agency, officer: "\(agency.name)王某",
                                                   actor: .console(), rules: rules, now: later, on: app.db)
             }
-            try await Rectifications.assign(deductionID: mine.id, action: "修订值班制度", owner: "办公室", due: LocalDate(later).adding(days: 10),
+            try await Rectifications.assign(deductionID: mine.id, action: "修订值班制度", owner: "办公室", due: .date(LocalDate(later).adding(days: 10)),
                                             actor: .console(), now: later.addingTimeInterval(1), on: app.db)
+            let due = try #require(try await Rectifications.list(unitID: 4, on: app.db).first?.dueOn)
             let items = try await UnitInbox.items(unitID: 4, since: try await Account.find(liaison.account.requireID(), on: app.db)?.inboxReadAt,
                                                   rules: rules, on: app.db)
             #expect(items.count == 3)
-            #expect(items.first?.text == "扣分 \(mine.id) 须整改：修订值班制度，期限\(LocalDate(later).adding(days: 10).chinese)")
+            #expect(items.first?.text == "扣分 \(mine.id) 须整改：修订值班制度，期限\(due)")
             #expect(Set(items.dropFirst().map(\.text)) == ["市应急管理局确认扣分 \(mine.id)（1.0分）", "市公安局确认扣分 \(mine.id)（1.0分）"])
             // Another unit's news is its own: unit 3 has only its proposal.
             let others = try await UnitInbox.items(unitID: 3, since: nil, rules: rules, on: app.db)
@@ -383,7 +384,7 @@ extension UnitInboxTests {
             #expect(gateway.sent.map(\.0) == [4] && gateway.sent[0].1.first?.hasPrefix("新的拟扣分") == true)
             // Nothing new: nothing sent again.
             #expect(try await UnitInbox.deliver(via: gateway, now: t0.addingTimeInterval(30), rules: rules, on: app.db) == 0)
-            let id = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, on: app.db).first?.id)
+            let id = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first?.id)
             try await DeductionService.decide([id], decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "应急局王某",
                                               actor: .console(), rules: rules, now: t0.addingTimeInterval(40), on: app.db)
             #expect(try await UnitInbox.deliver(via: gateway, now: t0.addingTimeInterval(50), rules: rules, on: app.db) == 1)

@@ -15,7 +15,7 @@ struct DrillEndTests {
     }
 
     func deductions(_ app: Application) async throws -> [DeductionDTO] {
-        try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db)
+        try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db)
     }
 
     func audits(_ app: Application, _ action: String) async throws -> [AuditEntry] {

@@ -70,9 +70,9 @@ struct HeaderInjectionTests {
 
     @Test func anEventIdWithALineBreakIsRefusedNamingTheField() throws {
         let line = #"{"event_id":"E-1\r\nX","incident_id":"110-1","unit":"市水利局","type":"instructed","at":"2026-03-01T08:15:00+08:00"}"#
-        let viaAPI = #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data(line.utf8), limit: 10) }
+        let viaAPI = #expect(throws: ImportError.self) { try DispatchEventParser.parseJSON(Data(line.utf8), limit: 10, dates: .unbounded) }
         #expect(viaAPI?.field == "event_id")
-        let viaFile = #expect(throws: ImportError.self) { try DispatchEventParser.parseJSONLines(Data(line.utf8)) }
+        let viaFile = #expect(throws: ImportError.self) { try DispatchEventParser.parseJSONLines(Data(line.utf8), dates: .unbounded) }
         #expect(viaFile?.field == "event_id")
     }
 

@@ -66,7 +66,7 @@ struct InspectionTests {
             // Each correction settles the deductions with it: the unanswered call's proposal is
             // withdrawn, and proposed anew (notified again) when a second correction restores it.
             func statuses() async throws -> [String: String] {
-                Dictionary(uniqueKeysWithValues: try await DeductionService.list(DeductionFilter(unitID: 4), rules: app.liandong.ruleBook, on: app.db)
+                Dictionary(uniqueKeysWithValues: try await DeductionService.list(DeductionFilter(unitID: 4), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db)
                     .map { ($0.item, $0.status) })
             }
             #expect(try await statuses() == ["D8": "withdrawn", "D12": "proposed"])
@@ -76,9 +76,9 @@ struct InspectionTests {
             let later = Date().addingTimeInterval(60)
             _ = try await InspectionService.record(check, replace: true, actor: .console(), rules: app.liandong.ruleBook, now: later, on: app.db)
             #expect(try await statuses() == ["D8": "proposed", "D12": "withdrawn"])
-            let reopened = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: app.liandong.ruleBook, on: app.db)
+            let reopened = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db)
                 .first { $0.item == "D8" })
-            #expect(reopened.appealDeadline == ChinaTime.isoString(WorkingDays.end(after: app.liandong.ruleBook.latest.appealWindowWorkingDays, from: later)))
+            #expect(reopened.appealDeadline == ChinaTime.isoString(app.liandong.calendar.end(after: app.liandong.ruleBook.latest.appealWindowWorkingDays, from: later)))
         }
     }
 
@@ -109,7 +109,7 @@ struct InspectionTests {
             let check = PhoneCheck(checkID: "PC-NIGHT", unitID: try levelOne.requireID(), dialled: .duty,
                                    attempts: times.map { PhoneCheck.Attempt(at: ChinaTime.parseTimestamp($0)!, answered: false) })
             _ = try await InspectionService.record(check, actor: .console(), rules: book, on: app.db)
-            let proposed = try await DeductionService.list(DeductionFilter(unitID: levelOne.id), rules: book, on: app.db)
+            let proposed = try await DeductionService.list(DeductionFilter(unitID: levelOne.id), rules: book, calendar: app.liandong.calendar, on: app.db)
             #expect(proposed.map(\.item) == ["D8"] && proposed.first?.points == 2.0)
             #expect(proposed.first?.reason.contains("未落实24小时值班") == true)
 

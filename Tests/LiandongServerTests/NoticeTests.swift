@@ -15,7 +15,7 @@ struct NoticeTests {
             DispatchEventInput(eventID: "A3", incidentID: "110-A", unit: "市水利局", type: .resultReported, at: t0.addingTimeInterval(3600)),
         ], actor: .console(), rules: app.liandong.ruleBook, now: t0.addingTimeInterval(7200), on: app.db)
         try await DeductionService.sync(on: app.db)
-        let d = try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).first)
+        let d = try #require(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).first)
         for (agency, officer) in [(Agency.emb, "李"), (.psb, "王")] {
             try await DeductionService.decide([d.id], decision: .confirm(points: nil, reason: nil), agency: agency, officer: officer, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
         }

@@ -85,7 +85,7 @@ struct PlanTests {
             // confirmed, lowers its score.
             _ = try await PlanService.judge(rules: rules, asOf: LocalDate("2027-01-05")!, on: app.db)
             try await DeductionService.sync(on: app.db)
-            let d6 = try await DeductionService.list(DeductionFilter(), rules: rules, on: app.db).first { $0.item == "D6" && $0.jurisdiction == "莲都区" }
+            let d6 = try await DeductionService.list(DeductionFilter(), rules: rules, calendar: app.liandong.calendar, on: app.db).first { $0.item == "D6" && $0.jurisdiction == "莲都区" }
             let deduction = try #require(d6)
             for (agency, officer) in [(Agency.emb, "应急局甲"), (Agency.psb, "公安局乙")] {
                 try await DeductionService.decide([deduction.id], decision: .confirm(points: nil, reason: nil), agency: agency, officer: officer,

@@ -11,7 +11,7 @@ import VaporTesting
 @Suite("Deductions: provincial notices (D11) on the web and the command line")
 struct ProvincialDeductionTests {
     func provincial(_ app: Application) async throws -> [DeductionDTO] {
-        try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).filter { $0.item == "D11" }
+        try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).filter { $0.item == "D11" }
     }
 
     func counts(_ app: Application) async throws -> [Int] {
@@ -96,7 +96,7 @@ struct ProvincialDeductionTests {
                 (["number": "  "], "number", "请填写省通报文号"),
                 (["date": "2026-13-01"], "date", "通报日期应为日期"),
                 (["date": "2099-01-01"], "date", "通报日期不能晚于今天"),
-                (["date": "2019-06-01"], "date", "早于本机制施行之日"),
+                (["date": "2019-06-01"], "date", "早于机制施行之日"),
                 (["text": ""], "text", "请填写通报内容"),
                 (["points": "abc"], "points", "省里扣分应为数字"),
                 (["points": "0"], "points", "省扣分应大于0"),

@@ -62,9 +62,10 @@ struct SettleOnWriteTests {
     @Test func afterAnImportEveryProposalIsThereAndCanBeConfirmed() async throws {
         try await withTestApp { app in
             let file = try Fixtures.temporaryFile("timelines.jsonl", contents: Data(Self.timelines.utf8))
-            let before = Date()
+            // The import is notified at the moment of the import, as the (stopped) clock reads it.
+            let before = app.liandong.clock.now()
             let out = try await app.run(["dispatches", "import", file.path])
-            let after = Date()
+            let after = app.liandong.clock.now()
             #expect(out.contains("新增问题 2 条"))
             struct State: Decodable { var notifiedAt: Date? }
             struct Row: Decodable { var state: String }
@@ -94,7 +95,8 @@ struct SettleOnWriteTests {
             let before = try DatabaseDump.text(app)
             for command in [["deductions", "list"], ["deductions", "list", "--status", "proposed", "--format", "json"],
                             ["findings", "list"], ["compliance", "--period", "2026"], ["compliance", "--period", "2026-Q1", "--by", "unit"],
-                            ["assess", "--year", "2026", "--format", "json"], ["supervision", "status"], ["rules", "list"], ["units", "list"]] {
+                            ["assess", "--year", "2026", "--format", "json"], ["supervision", "status"], ["rules", "list"], ["units", "list"],
+                            ["calendar", "list"], ["calendar", "list", "--year", "2026", "--format", "csv"]] {
                 _ = try await app.run(command)
                 let now = try DatabaseDump.text(app)
                 #expect(now == before, "liandong \(command.joined(separator: " ")) wrote: \(DatabaseDump.difference(before, now))")

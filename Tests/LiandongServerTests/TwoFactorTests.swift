@@ -364,7 +364,7 @@ struct ReauthenticationTests {
         try await withTestApp { app in
             try await DeductionServerTests().seed(app)
             try await DeductionService.sync(on: app.db)
-            let deductions = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db)
+            let deductions = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db)
             let (first, second) = (deductions[0].id, deductions[1].id)
             var emb = try await app.signIn(.emb)
             // Fourteen minutes after signing in: no question asked.
@@ -379,7 +379,7 @@ struct ReauthenticationTests {
                 #expect(res.status == .seeOther)
                 #expect(res.headers.first(name: .location) == "/account/reauth?next=/deductions")
             }
-            #expect(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).first { $0.id == second }?.status == "proposed")
+            #expect(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).first { $0.id == second }?.status == "proposed")
             try await app.send(.GET, "deductions", as: emb) { res in
                 #expect(res.body.string.contains("距上次验证身份已超过15分钟,确认或驳回扣分前须重新验证身份"))
             }

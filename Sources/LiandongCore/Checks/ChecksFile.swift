@@ -107,17 +107,18 @@ public enum ChecksFile {
         case phone, onsite, video
     }
 
-    /// Parses a file's bytes (UTF-8, with or without a byte-order mark).
-    public static func parse(_ data: Data, rules: RuleBook = .standard) throws(ImportError) -> [CheckRecord] {
+    /// Parses a file's bytes (UTF-8, with or without a byte-order mark). `dates`: the times a
+    /// check may bear (from the mechanism's first day to a day past now).
+    public static func parse(_ data: Data, rules: RuleBook = .standard, dates: FactDates) throws(ImportError) -> [CheckRecord] {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ImportError(row: 1, field: "", message: "文件不是UTF-8编码")
         }
-        return try parse(text, rules: rules)
+        return try parse(text, rules: rules, dates: dates)
     }
 
     /// Parses the text of a file. Each check is validated by the rule version in force on its
     /// date (a phone check's first call, a drill's alert).
-    public static func parse(_ text: String, rules: RuleBook = .standard) throws(ImportError) -> [CheckRecord] {
+    public static func parse(_ text: String, rules: RuleBook = .standard, dates: FactDates) throws(ImportError) -> [CheckRecord] {
         var body = Substring(text)
         if body.hasPrefix("\u{FEFF}") { body = body.dropFirst() }
         // "\r\n" is one Character in Swift; a lone "\n" ends a line too.
@@ -127,7 +128,7 @@ public enum ChecksFile {
         for (offset, content) in lines.enumerated() {
             let line = offset + 1
             guard !content.allSatisfy(\.isWhitespace) else { continue }
-            let record = try parseLine(String(content), line: line, rules: rules, seen: seen)
+            let record = try parseLine(String(content), line: line, rules: rules, dates: dates, seen: seen)
             seen[record.checkID] = line
             records.append(record)
         }
@@ -135,7 +136,7 @@ public enum ChecksFile {
         return records
     }
 
-    static func parseLine(_ content: String, line: Int, rules: RuleBook, seen: [String: Int]) throws(ImportError) -> CheckRecord {
+    static func parseLine(_ content: String, line: Int, rules: RuleBook, dates: FactDates, seen: [String: Int]) throws(ImportError) -> CheckRecord {
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(content.utf8))
@@ -145,7 +146,7 @@ public enum ChecksFile {
         guard case .object(let fields) = value else {
             throw ImportError(row: line, field: "", message: "每行应为一个JSON对象({...})")
         }
-        let object = Fields(fields, path: "", line: line)
+        let object = Fields(fields, path: "", line: line, dates: dates)
         let typeText = try object.string("type")
         guard let type = RecordType(rawValue: typeText) else {
             throw object.fail("type", "未知的检查类型“\(typeText)”;应为 phone(电话检查)、onsite(实地检查)或 video(视频检查)")
@@ -283,9 +284,11 @@ struct Fields {
     /// The object's path within the line (`units[0]`), empty for the line's object.
     let path: String
     let line: Int
+    /// The times a timestamp of the line may bear.
+    let dates: FactDates
 
-    init(_ values: [String: JSONValue], path: String, line: Int) {
-        self.values = values; self.path = path; self.line = line
+    init(_ values: [String: JSONValue], path: String, line: Int, dates: FactDates = .unbounded) {
+        self.values = values; self.path = path; self.line = line; self.dates = dates
     }
 
     func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -362,6 +365,7 @@ struct Fields {
         guard case .string(let raw) = value, let date = ChinaTime.parseTimestamp(raw) else {
             throw fail(key, "不是有效的时间;应写作 2026-03-04T09:10:00+08:00 这样的格式")
         }
+        if let problem = dates.problem(date, written: raw) { throw fail(key, problem) }
         return date
     }
 
@@ -400,6 +404,6 @@ struct Fields {
         guard case .object(let fields) = value else {
             throw ImportError(row: line, field: full, message: "应为JSON对象({...})")
         }
-        return Fields(fields, path: full, line: line)
+        return Fields(fields, path: full, line: line, dates: dates)
     }
 }

@@ -56,17 +56,15 @@ public struct DispatchEventInput: Hashable, Sendable {
 /// Reading events from JSON (one object, an array, or JSON Lines) and CSV with the same field
 /// names. Any problem refuses the whole batch, naming the line or index and the field.
 public enum DispatchEventParser {
-    /// The years an event's time may fall in.
-    public static let plausibleYears = 2000...2099
-
     public static let fields = ["event_id", "incident_id", "unit", "type", "at", "on_site_required", "exercise", "note", "drill_id"]
 
     /// `position`: how the error names where the event is ("第3行" for files, "第3条" for arrays).
-    public static func event(from object: [String: Any], position: Int) throws(ImportError) -> DispatchEventInput {
-        try event(from: object.mapValues(JSONScalar.init(any:)), position: position)
+    /// `dates`: the times an event may bear (from the mechanism's first day to a day past now).
+    public static func event(from object: [String: Any], position: Int, dates: FactDates) throws(ImportError) -> DispatchEventInput {
+        try event(from: object.mapValues(JSONScalar.init(any:)), position: position, dates: dates)
     }
 
-    public static func event(from object: [String: JSONScalar], position: Int) throws(ImportError) -> DispatchEventInput {
+    public static func event(from object: [String: JSONScalar], position: Int, dates: FactDates) throws(ImportError) -> DispatchEventInput {
         func fail(_ field: String, _ message: String) -> ImportError { ImportError(row: position, field: field, message: message) }
         func text(_ key: String, required: Bool = true, max: Int = 64) throws(ImportError) -> String? {
             var value: String
@@ -120,10 +118,9 @@ public enum DispatchEventParser {
         guard let at = ChinaTime.parseTimestamp(atText) else {
             throw fail("at", "时间“\(atText)”格式不正确,应为 2026-03-01T08:15:00+08:00")
         }
-        // A time the 110 system can have sent: not year 0000, not year 9999.
-        guard DispatchEventParser.plausibleYears.contains(LocalDate(at).year) else {
-            throw fail("at", "时间“\(atText)”不在\(DispatchEventParser.plausibleYears.lowerBound)年至\(DispatchEventParser.plausibleYears.upperBound)年之间")
-        }
+        // A time the 110 system can have sent under the mechanism: not before its first day, not
+        // more than the tolerance past now.
+        if let problem = dates.problem(at, written: atText) { throw fail("at", problem) }
         let onSite = try flag("on_site_required")
         if onSite != nil && type != .instructed {
             throw fail("on_site_required", "只能在 instructed 事件中给出")
@@ -139,7 +136,7 @@ public enum DispatchEventParser {
     }
 
     /// A JSON body: one event object or an array of them. Positions are 1-based array indices.
-    public static func parseJSON(_ data: Data, limit: Int) throws(ImportError) -> [DispatchEventInput] {
+    public static func parseJSON(_ data: Data, limit: Int, dates: FactDates) throws(ImportError) -> [DispatchEventInput] {
         let root: Any
         do { root = try JSONSerialization.jsonObject(with: data) } catch {
             throw ImportError(row: 0, field: "", message: "请求内容不是有效的 JSON")
@@ -154,21 +151,21 @@ public enum DispatchEventParser {
         events.reserveCapacity(objects.count)
         for (index, item) in objects.enumerated() {
             guard let object = item as? [String: Any] else { throw ImportError(row: index + 1, field: "", message: "应为事件对象") }
-            events.append(try event(from: object, position: index + 1))
+            events.append(try event(from: object, position: index + 1, dates: dates))
         }
         return events
     }
 
     /// JSON Lines: one object per line; blank lines are skipped. Positions are line numbers.
-    public static func parseJSONLines(_ data: Data) throws(ImportError) -> [DispatchEventInput] {
-        try parseJSONLinesWithLines(data).events
+    public static func parseJSONLines(_ data: Data, dates: FactDates) throws(ImportError) -> [DispatchEventInput] {
+        try parseJSONLinesWithLines(data, dates: dates).events
     }
 
     /// The events and the line number of each. Large files are cut at line ends into one part
     /// per processor and the parts parsed at once; an error names the first bad line of the
     /// file, as a sequential reading would.
-    public static func parseJSONLinesWithLines(_ data: Data, parts wanted: Int = ProcessInfo.processInfo.activeProcessorCount)
-        throws(ImportError) -> (events: [DispatchEventInput], lines: [Int]) {
+    public static func parseJSONLinesWithLines(_ data: Data, parts wanted: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                               dates: FactDates) throws(ImportError) -> (events: [DispatchEventInput], lines: [Int]) {
         final class Results: @unchecked Sendable {
             // Each part writes only its own slot.
             var parts: [Part]
@@ -190,7 +187,7 @@ public enum DispatchEventParser {
             // The buffer outlives the (synchronous) parallel loop, which only reads it.
             nonisolated(unsafe) let shared = bytes
             DispatchQueue.concurrentPerform(iterations: count) { k in
-                results.parts[k] = parsePart(UnsafeBufferPointer(rebasing: shared[cuts[k]..<cuts[k + 1]]))
+                results.parts[k] = parsePart(UnsafeBufferPointer(rebasing: shared[cuts[k]..<cuts[k + 1]]), dates: dates)
             }
             // Local line numbers become the file's.
             var events: [DispatchEventInput] = [], lines: [Int] = []
@@ -219,7 +216,7 @@ public enum DispatchEventParser {
     }
 
     /// One part of a JSON Lines file, with line numbers counted from its start.
-    static func parsePart(_ bytes: UnsafeBufferPointer<UInt8>) -> Part {
+    static func parsePart(_ bytes: UnsafeBufferPointer<UInt8>, dates: FactDates) -> Part {
         var part = Part()
         part.events.reserveCapacity(bytes.count / 160)
         part.lines.reserveCapacity(bytes.count / 160)
@@ -236,12 +233,12 @@ public enum DispatchEventParser {
                 // A flat object of plain values (what the 110 system sends) is scanned directly;
                 // anything else goes through the full JSON parser.
                 if let fields = FlatJSON.object(line) {
-                    part.events.append(try event(from: fields, position: lineNumber))
+                    part.events.append(try event(from: fields, position: lineNumber, dates: dates))
                 } else {
                     guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
                         throw ImportError(row: lineNumber, field: "", message: "不是有效的 JSON 对象")
                     }
-                    part.events.append(try event(from: object, position: lineNumber))
+                    part.events.append(try event(from: object, position: lineNumber, dates: dates))
                 }
                 part.lines.append(lineNumber)
             } catch {
@@ -253,7 +250,7 @@ public enum DispatchEventParser {
     }
 
     /// CSV rows with the field names as the header (`line` numbers from the file).
-    public static func parseCSV(header: [String], rows: [(line: Int, cells: [String])]) throws(ImportError) -> [DispatchEventInput] {
+    public static func parseCSV(header: [String], rows: [(line: Int, cells: [String])], dates: FactDates) throws(ImportError) -> [DispatchEventInput] {
         let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
         for name in names where !fields.contains(name) {
             throw ImportError(row: 1, field: name, message: "未知列;可用列:\(fields.joined(separator: "、"))")
@@ -264,7 +261,7 @@ public enum DispatchEventParser {
             for (index, name) in names.enumerated() where index < cells.count && !cells[index].isEmpty {
                 object[name] = .string(cells[index])
             }
-            events.append(try event(from: object, position: line))
+            events.append(try event(from: object, position: line, dates: dates))
         }
         return events
     }

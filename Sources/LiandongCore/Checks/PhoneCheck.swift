@@ -104,7 +104,7 @@ public struct PhoneCheck: Hashable, Sendable, Codable {
     /// The findings of the check (Annex 1 items 8 and 12). Assumes a valid check. `level` is the
     /// unit's: a level-1 unit's duty phone unanswered outside office hours shows it keeps no
     /// 24-hour duty (Annex 2), which counts instead of the plain unanswered call.
-    public func judge(rules: RuleSet, level: UnitLevel? = nil, calendar: WorkingCalendar = WorkingDays.calendar) -> [Finding] {
+    public func judge(rules: RuleSet, level: UnitLevel? = nil, calendar: WorkingCalendar = .shipped) -> [Finding] {
         guard let at = lastAttemptAt else { return [] }
         var findings: [Finding] = []
         // Annex 1 item 8: 电话三次无人接听. Fewer unanswered calls leave the check incomplete,
@@ -117,7 +117,7 @@ public struct PhoneCheck: Hashable, Sendable, Codable {
                 let when = calendar.isWorkingDay(day) ? "工作日办公时间（\(rules.officeHours.chinese)）以外" : "非工作日"
                 findings.append(rules.finding(.noDutySystem, unitID: unitID, source: .phone, ref: checkID, at: at,
                                               reason: "一级联动单位值班电话于\(day.chinese)\(when)连续\(rules.phoneCheckAttempts)次无人接听（\(times)），未落实24小时值班"
-                                                  + (calendar.covers(day.year) ? "" : WorkingCalendar.uncoveredNote(day.year))))
+                                                  + (calendar.covers(day.year) ? "" : WorkingCalendar.assumptionNote([day.year]) ?? "")))
             } else {
                 findings.append(rules.finding(.phoneUnanswered, unitID: unitID, source: .phone, ref: checkID, at: at,
                                               reason: "\(dialled.chinese)连续\(rules.phoneCheckAttempts)次无人接听(\(times))"))

@@ -253,9 +253,28 @@ public struct PlanRegister: Hashable, Sendable, Codable {
 
     /// What is inconsistent in the register, named by field (`plans[2].next_revision_due`) and
     /// said in words a clerk can read. The rules assume a register without problems.
-    public func problems() -> [CheckProblem] {
+    ///
+    /// `today`, when given: what the records say was done (issued, revised, published, drilled, a
+    /// year's assessment) cannot lie after it; dates that are due dates (the next revision, the day
+    /// a plan becomes required) and major events ahead may. Dates before the mechanism began are
+    /// allowed: a plan's history is older than the mechanism.
+    public func problems(today: LocalDate? = nil) -> [CheckProblem] {
         var problems: [CheckProblem] = []
         func fail(_ field: String, _ message: String) { problems.append(CheckProblem(field: field, message: message)) }
+        if let today {
+            func notAhead(_ day: LocalDate?, _ field: String, _ what: String) {
+                if let day, day > today { fail(field, "\(what)\(day.chinese)晚于今天（\(today.chinese)），不能登记尚未发生的事") }
+            }
+            for (i, plan) in plans.enumerated() {
+                notAhead(plan.issuedOn, "plans[\(i)].issued_on", "印发日期")
+                notAhead(plan.lastRevisedOn, "plans[\(i)].last_revised_on", "修订日期")
+                notAhead(plan.publishedOn, "plans[\(i)].published_on", "公布日期")
+            }
+            for (i, drill) in drills.enumerated() { notAhead(drill.heldOn, "drills[\(i)].held_on", "演练日期") }
+            for (i, record) in performanceRecords.enumerated() where record.year > today.year {
+                fail("performance_records[\(i)].year", "\(record.year)年尚未开始，不能登记该年的考核情况")
+            }
+        }
         var planIndex: [String: Int] = [:]
         for (i, plan) in plans.enumerated() {
             let path = "plans[\(i)]"

@@ -85,6 +85,8 @@ public struct PlanRules: Sendable {
     public var from: LocalDate
     /// The governments judged under Annex 1 item 6.
     public var performanceJurisdictions: [Jurisdiction]
+    /// The working days D4 counts (holidays and make-up days by the State Council's notices).
+    public var calendar: WorkingCalendar
 
     /// Annex 1 item 6 speaks of the government's assessment of its departments: the city and the
     /// nine counties. The development zone can be added by the caller.
@@ -92,11 +94,13 @@ public struct PlanRules: Sendable {
 
     /// `from` defaults to the first version's effective date (the mechanism's start, 2020-12-30).
     public init(book: RuleBook = .standard, register: PlanRegister, from: LocalDate? = nil,
-                performanceJurisdictions: [Jurisdiction] = PlanRules.defaultPerformanceJurisdictions) {
+                performanceJurisdictions: [Jurisdiction] = PlanRules.defaultPerformanceJurisdictions,
+                calendar: WorkingCalendar) {
         self.book = book
         self.register = register
         self.from = from ?? book.versions[0].effectiveFrom
         self.performanceJurisdictions = performanceJurisdictions
+        self.calendar = calendar
     }
 
     // MARK: - Findings
@@ -199,9 +203,9 @@ public struct PlanRules: Sendable {
                         "政府专项应急预案\(plan.quotedName)于\(revised.chinese)修订,修订前未开展\(missing.joined(separator: "和"))")]
     }
 
-    /// The last day to publish a text issued on `day` under a version.
-    func publicationDeadline(_ day: LocalDate, rules: RuleSet) -> LocalDate {
-        LocalDate(WorkingDays.end(after: rules.plans.publicationWorkingDays, from: day.start))
+    /// The last day to publish a text issued on `day` under a version, by the working calendar.
+    func publicationDeadline(_ day: LocalDate, rules: RuleSet) -> WorkingDeadline {
+        calendar.deadline(after: rules.plans.publicationWorkingDays, fromDay: day)
     }
 
     /// D4: the current text not published within the working days allowed after it was issued
@@ -212,14 +216,14 @@ public struct PlanRules: Sendable {
         // A publication before the current text was issued published an earlier one.
         let published = plan.publishedOn.flatMap { $0 >= issued && $0 <= asOf ? $0 : nil }
         guard let (late, rules) = book.firstLateDay(notBefore: from, { rules in
-            rules.plans.mustPublish(plan.kind) ? publicationDeadline(issued, rules: rules).adding(days: 1) : nil
+            rules.plans.mustPublish(plan.kind) ? publicationDeadline(issued, rules: rules).lastDay.adding(days: 1) : nil
         }), late <= asOf, published.map({ $0 >= late }) ?? true else { return [] }
         let deadline = publicationDeadline(issued, rules: rules)
         let what = plan.lastRevisedOn == nil ? "印发" : "修订"
         let outcome = published.map { "至\($0.chinese)才公布" } ?? "逾期未公布"
         return [finding(.planNotPublished, plan: plan, ref: "publication:\(issued)", on: late, rules: rules,
                         "\(plan.kind.label)\(plan.quotedName)于\(issued.chinese)\(what),应在\(rules.plans.publicationWorkingDays)个工作日内"
-                            + "(不晚于\(deadline.chinese))公布,\(outcome)")]
+                            + "(不晚于\(deadline.lastDay.chinese))公布,\(outcome)" + deadline.note)]
     }
 
     /// D5: a special plan not drilled within the cycle after its issue or its previous drill. A
@@ -345,9 +349,9 @@ public struct PlanRules: Sendable {
             if let current = plan.currentVersionOn, rules.plans.mustPublish(plan.kind),
                !(plan.publishedOn.map { $0 >= current && $0 <= asOf } ?? false) {
                 let deadline = publicationDeadline(current, rules: rules)
-                if soon(deadline) {
-                    warn(.publicationDue, deadline, "\(plan.kind.label)\(plan.quotedName)于\(current.chinese)"
-                        + "\(plan.lastRevisedOn == nil ? "印发" : "修订"),尚未公布,须不晚于\(deadline.chinese)公布")
+                if soon(deadline.lastDay) {
+                    warn(.publicationDue, deadline.lastDay, "\(plan.kind.label)\(plan.quotedName)于\(current.chinese)"
+                        + "\(plan.lastRevisedOn == nil ? "印发" : "修订"),尚未公布,须不晚于\(deadline.lastDay.chinese)公布" + deadline.note)
                 }
             }
             // D5: the cycle since the last drill (or the issue).

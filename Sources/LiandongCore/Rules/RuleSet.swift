@@ -46,6 +46,12 @@ public struct RuleSet: Hashable, Sendable, Codable {
     /// Main text §二(三): in a video check units are told to reach a video point (视频点位)
     /// within a time the check sets; this is the time when the officers set none.
     public var videoPointLimit: TimeLimit
+    /// The first day of the mechanism (丽应急〔2020〕62号 of 2020-12-30): a dispatch event or a
+    /// check dated before it cannot be judged under the mechanism and is refused.
+    public var mechanismStart: LocalDate
+    /// How far ahead of the server's clock a dispatch event or a check may be dated (clocks of
+    /// the 110 system drift a little); anything later is refused.
+    public var futureToleranceHours: Int
 
     public init(version: String, effectiveFrom: LocalDate, source: String, title: String,
                 responseLimits: ResponseLimits, latenessBands: [LatenessBand], defaultPoints: [FindingKind: Points],
@@ -53,7 +59,7 @@ public struct RuleSet: Hashable, Sendable, Codable {
                 phoneCheckCoverage: SupervisionDuty.Period, reportGraceHours: Int, specialPlanDrillYears: Int,
                 assessmentBase: Points, appealWindowWorkingDays: Int, supervisionDuties: [SupervisionDuty],
                 plans: PlanLimits? = nil, officeHours: OfficeHours = .standard, items: [DeductionItem]? = nil,
-                videoPointLimit: TimeLimit? = nil) {
+                videoPointLimit: TimeLimit? = nil, mechanismStart: LocalDate? = nil, futureToleranceHours: Int? = nil) {
         self.version = version
         self.effectiveFrom = effectiveFrom
         self.source = source
@@ -74,6 +80,8 @@ public struct RuleSet: Hashable, Sendable, Codable {
         self.plans = plans ?? RuleSet.initial.plans
         self.officeHours = officeHours
         self.videoPointLimit = videoPointLimit ?? RuleSet.initial.videoPointLimit
+        self.mechanismStart = mechanismStart ?? RuleSet.initial.mechanismStart
+        self.futureToleranceHours = futureToleranceHours ?? RuleSet.initial.futureToleranceHours
         self.items = items ?? DeductionItem.annex1(limits: responseLimits, phoneAttempts: phoneCheckAttempts,
                                                    specialPlanDrillYears: specialPlanDrillYears)
     }
@@ -126,6 +134,7 @@ public struct RuleSet: Hashable, Sendable, Codable {
         case version, effectiveFrom, source, title, items, responseLimits, latenessBands, defaultPoints, pointsRange
         case provincialMultiplier, phoneCheckAttempts, phoneCheckCoverage, reportGraceHours, specialPlanDrillYears
         case assessmentBase, appealWindowWorkingDays, supervisionDuties, plans, officeHours, videoPointLimit
+        case mechanismStart, futureToleranceHours
     }
 
     /// Decodes a stored version. A version stored before the plan rules existed has neither
@@ -160,6 +169,9 @@ public struct RuleSet: Hashable, Sendable, Codable {
         officeHours = try c.decodeIfPresent(OfficeHours.self, forKey: .officeHours) ?? .standard
         // A version stored before video checks had a time of their own takes the initial one.
         videoPointLimit = try c.decodeIfPresent(TimeLimit.self, forKey: .videoPointLimit) ?? RuleSet.initial.videoPointLimit
+        // A version stored before these existed takes the initial figures.
+        mechanismStart = try c.decodeIfPresent(LocalDate.self, forKey: .mechanismStart) ?? RuleSet.initial.mechanismStart
+        futureToleranceHours = try c.decodeIfPresent(Int.self, forKey: .futureToleranceHours) ?? RuleSet.initial.futureToleranceHours
         if let plans = try c.decodeIfPresent(PlanLimits.self, forKey: .plans) {
             self.plans = plans
         } else {
@@ -235,7 +247,9 @@ extension RuleSet {
         ),
         // The text sets no figure (在规定时间内到达视频点位); 30 minutes, the longest of the
         // Annex 1 item 9 limits, holds no unit to less than the notice itself does.
-        videoPointLimit: .minutes(30)
+        videoPointLimit: .minutes(30),
+        mechanismStart: LocalDate(year: 2020, month: 12, day: 30)!,
+        futureToleranceHours: 24
     )
 }
 

@@ -88,6 +88,9 @@ extension RuleSet {
         if assessmentBase <= .zero { fail("assessmentBase", "考核基础分应大于0") }
         positive(appealWindowWorkingDays, "appealWindowWorkingDays", "申诉期工作日数")
         positive(videoPointLimit.seconds, "videoPointLimit", "视频检查到达视频点位的时限（秒）")
+        if !(0...168).contains(futureToleranceHours) {
+            fail("futureToleranceHours", "允许超前的小时数应在0至168之间（现为\(futureToleranceHours)）")
+        }
 
         var duties = Set<SupervisionDuty.Kind>()
         for (i, duty) in supervisionDuties.enumerated() {

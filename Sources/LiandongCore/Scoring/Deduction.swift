@@ -138,17 +138,26 @@ public struct DeductionState: Hashable, Sendable, Codable {
 
     /// The last moment the unit may appeal: the end of the given number of working days after it
     /// was notified, by the working calendar of China (holidays skipped, make-up days counted).
-    public func appealDeadline(workingDays: Int) -> Date? {
+    public func appealDeadline(workingDays: Int, calendar: WorkingCalendar) -> Date? {
+        appealWindow(workingDays: workingDays, calendar: calendar)?.end
+    }
+
+    /// The appeal window's last day, with the years it counted Monday to Friday for want of
+    /// their holiday notice.
+    public func appealWindow(workingDays: Int, calendar: WorkingCalendar) -> WorkingDeadline? {
         guard let notifiedAt else { return nil }
-        return WorkingDays.end(after: workingDays, from: notifiedAt)
+        return calendar.deadline(after: workingDays, from: notifiedAt)
     }
 
     /// The unit appeals a proposed or confirmed deduction, once, within the window.
-    public mutating func lodgeAppeal(statement: String, by person: String, at: Date, rules: RuleSet) throws(Problem) {
+    public mutating func lodgeAppeal(statement: String, by person: String, at: Date, rules: RuleSet,
+                                     calendar: WorkingCalendar) throws(Problem) {
         guard status == .proposed || status == .confirmed else { throw .notPending(status) }
         guard appeal == nil else { throw .alreadyAppealed }
         guard let text = statement.trimmingCharacters(in: .whitespacesAndNewlines).nilIfBlank else { throw .reasonRequired }
-        if let deadline = appealDeadline(workingDays: rules.appealWindowWorkingDays), at > deadline { throw .appealClosed(deadline) }
+        if let deadline = appealDeadline(workingDays: rules.appealWindowWorkingDays, calendar: calendar), at > deadline {
+            throw .appealClosed(deadline)
+        }
         appeal = Appeal(statement: text, by: person, at: at, priorStatus: status)
         status = .appealed
     }

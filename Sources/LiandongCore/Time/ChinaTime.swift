@@ -88,7 +88,7 @@ public enum ChinaTime {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
-    static func daysIn(month: Int, year: Int) -> Int {
+    public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30

@@ -44,7 +44,7 @@ struct BenchCommand: AsyncCommand {
         let jsonl = generator.jsonLines(in: year, dispatches: count)
         let jsonlURL = dir.appendingPathComponent("events.jsonl")
         try jsonl.write(to: jsonlURL)
-        let events = try DispatchEventParser.parseJSONLines(jsonl)
+        let events = try DispatchEventParser.parseJSONLines(jsonl, dates: .unbounded)
         out.write("合成数据:\(count) 起警情,\(events.count) 个事件,\(jsonl.count / 1_048_576) MiB\n")
 
         // Baseline: sqlite3's own CSV import of the same rows into a table of the same columns.
@@ -69,7 +69,7 @@ struct BenchCommand: AsyncCommand {
         do {
             try await configure(bench, database: .sqlite(path: liandongDB))
             let t0 = Date()
-            let parsed = try DispatchEventParser.parseJSONLines(try Data(contentsOf: jsonlURL))
+            let parsed = try DispatchEventParser.parseJSONLines(try Data(contentsOf: jsonlURL), dates: .unbounded)
             let parseTime = Date().timeIntervalSince(t0)
             let summary = try await DispatchService.ingest(parsed, actor: .console(), rules: bench.liandong.ruleBook,
                                                            now: year.endInstant.addingTimeInterval(86_400 * 2), on: bench.db)

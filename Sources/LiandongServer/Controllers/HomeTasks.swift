@@ -30,7 +30,8 @@ enum HomeTasks {
         Panel(title: title, header: header, rows: rows, empty: empty, hasRows: !rows.isEmpty, href: href, link: link)
     }
 
-    static func build(_ req: Request, principal: Principal, now: Date = Date()) async throws -> (tasks: [Task], panels: [Panel]) {
+    static func build(_ req: Request, principal: Principal, now: Date? = nil) async throws -> (tasks: [Task], panels: [Panel]) {
+        let now = now ?? req.now
         let book = req.application.liandong.ruleBook
         let rules = book.inForce(at: now)
         let today = LocalDate(now)
@@ -61,7 +62,7 @@ enum HomeTasks {
                 tasks.append(Task(title: "实地或视频联合检查", figure: String(joint.count), text: "\(joint.chineseLabel):\(joint.status.chinese)",
                                   href: "/checks/drills", tone: joint.status == .overdue ? "late" : joint.count == 0 ? "due" : ""))
             }
-            let warnings = try await PlanService.warnings(rules: book, asOf: today, on: req.db)
+            let warnings = try await PlanService.warnings(rules: book, calendar: req.application.liandong.calendar, asOf: today, on: req.db)
             tasks.append(Task(title: "应急预案即将到期", figure: String(warnings.count), text: "\(rules.plans.warningHorizonDays)日内到期的修订、公布和演练",
                               href: "/plans", tone: warnings.isEmpty ? "" : "due"))
             let quarter = Period.containing(today, .quarter)
@@ -88,7 +89,7 @@ enum HomeTasks {
             let unit = try await RegisterService.unit(unitID, on: req.db)
             tasks.append(Task(title: "本单位联系方式", figure: unit.dutyPhone == nil ? "未登记" : "已登记",
                               text: "值班电话、联络员有变化请及时报备", href: "/units/\(unitID)", tone: unit.dutyPhone == nil ? "due" : ""))
-            let deductions = try await DeductionService.list(DeductionFilter(unitID: unitID), rules: book, on: req.db)
+            let deductions = try await DeductionService.list(DeductionFilter(unitID: unitID), rules: book, calendar: req.application.liandong.calendar, on: req.db)
             let appealable = deductions.filter { $0.appealDeadline != nil }
             tasks.append(Task(title: "可申诉的扣分", figure: String(appealable.count),
                               text: appealable.compactMap(\.appealDeadline).min().flatMap(ChinaTime.parseTimestamp).map { "最近的申诉期限:\(ChinaTime.displayString($0))" } ?? "无",
@@ -107,6 +108,19 @@ enum HomeTasks {
                                      Points($0.points).description, $0.statusName, $0.reason]
                                 },
                                 empty: "本单位暂无扣分", href: "/deductions", link: "查看全部并申诉"))
+        case .admin?:
+            // The working calendar: a year it does not hold is counted Monday to Friday.
+            let calendar = req.application.liandong.calendar
+            let missing = CalendarPages.uncoveredSoon(calendar, today: today)
+            if missing.isEmpty {
+                tasks.append(Task(title: "工作日历", figure: calendar.years.max().map { "至\($0)年" } ?? "—",
+                                  text: "节假日安排已录入", href: "/admin/calendar", tone: ""))
+            } else {
+                let years = missing.map { "\($0)年" }.joined(separator: "、")
+                tasks.append(Task(title: "工作日历", figure: "\(years)未录入",
+                                  text: "\(years)的节假日安排尚未录入，暂按周一至周五计算工作日；请导入国务院办公厅的通知",
+                                  href: "/admin/calendar", tone: "due"))
+            }
         default:
             break
         }

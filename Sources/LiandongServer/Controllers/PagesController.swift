@@ -34,6 +34,7 @@ struct NavItem: Encodable {
         ("tokens", "接口令牌", "/admin/tokens"),
         ("audit", "审计日志", "/admin/audit"),
         ("rulesets", "规则版本", "/admin/rules"),
+        ("calendar", "工作日历", "/admin/calendar"),
     ]
 
     static func bar(active: String, principal: Principal?) -> [NavItem] {
@@ -186,7 +187,8 @@ enum PagesController {
         var inbox: [UnitInbox.Item] = []
         let readAt = req.account?.inboxReadAt
         if principal.role == .liaison, let unitID = principal.unitID {
-            inbox = try await UnitInbox.items(unitID: unitID, since: readAt, rules: req.application.liandong.ruleBook, on: req.db)
+            inbox = try await UnitInbox.items(unitID: unitID, since: readAt, rules: req.application.liandong.ruleBook,
+                                              calendar: req.application.liandong.calendar, on: req.db)
         }
         return try await req.view.render("home", HomeContext(
             frame: PageFrame(req, title: "首页", active: "home"),

@@ -85,7 +85,7 @@ enum AssessmentService {
                  r.change.map { .number($0) } ?? .text("—")]
             }
         }
-        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, on: db)
+        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, calendar: try await WorkingCalendarStore.load(on: db), on: db)
         let ids = Set((report.ranked + report.unranked).flatMap(\.deductionIds))
         let entityOf = Dictionary((report.ranked + report.unranked).flatMap { r in r.deductionIds.map { ($0, r.entity) } }, uniquingKeysWith: { a, _ in a })
         let detail = deductions.filter { ids.contains($0.id) }.map { d -> [XLSXCell] in
@@ -205,7 +205,7 @@ enum AssessmentPages {
         var detail: [[String]] = []
         if let row = (report.ranked + report.unranked).first(where: { $0.entity == entity }) {
             let ids = Set(row.deductionIds)
-            detail = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, on: req.db).filter { ids.contains($0.id) }.map { d in
+            detail = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, on: req.db).filter { ids.contains($0.id) }.map { d in
                 [String(d.id), d.unit ?? d.agency ?? d.jurisdiction ?? "", d.item, Points(d.points).description,
                  ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", d.reason, "\(FindingSource(rawValue: d.source)?.name ?? d.source) \(d.ref)"]
             }

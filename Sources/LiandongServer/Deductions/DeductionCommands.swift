@@ -40,7 +40,7 @@ struct DeductionsListCommand: AsyncCommand {
             }
             filter.status = s
         }
-        let list = try await DeductionService.list(filter, rules: app.liandong.ruleBook, on: app.db)
+        let list = try await DeductionService.list(filter, rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db)
         let t = DeductionTable.rows(list)
         try CommandOutput.emit(format, json: list, header: t.header, rows: t.rows,
                                footer: "共 \(list.count) 条,分值合计 \(list.reduce(Points.zero) { $0 + Points($1.points) })", to: app.commandOutput)
@@ -86,7 +86,7 @@ struct DeductionsConfirmCommand: AsyncCommand {
         try await DeductionService.decide(ids, decision: .confirm(points: points, reason: signature.reason),
                                           agency: try DecisionOptions.agency(signature.agency), officer: signature.officer ?? "",
                                           actor: .console(), rules: app.liandong.ruleBook, on: app.db)
-        let list = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, on: app.db).filter { ids.contains($0.id) }
+        let list = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).filter { ids.contains($0.id) }
         for d in list {
             app.commandOutput.write("扣分 \(d.id):\(d.statusName),分值 \(Points(d.points))\(d.awaiting.isEmpty ? "" : ",待\(d.awaiting.joined(separator: "、"))确认")\n")
         }

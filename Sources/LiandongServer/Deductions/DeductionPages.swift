@@ -103,7 +103,7 @@ enum DeductionPages {
         // The database counts, sorts and pages: only the rows shown are read and decoded.
         let summary = try await DeductionService.summary(filter, on: req.db)
         let (offset, limit, pager) = Pager.page(count: summary.count, req)
-        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, page: (offset, limit), sort: sort, on: req.db)
+        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, page: (offset, limit), sort: sort, on: req.db)
         let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
         let changes = try await DeductionService.lastChanges(shown.map(\.id), on: req.db)
         let reports = try await FindingReports.of(findings: shown.map(\.findingId), on: req.db as! any SQLDatabase)
@@ -120,7 +120,7 @@ enum DeductionPages {
                     item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
                     reason: d.reason, reports: (reports[d.findingId] ?? []).map(\.text).joined(separator: "；"), canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
                     canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
-                    appealDeadline: d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
+                    appealDeadline: (d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "") + (d.appealDeadlineNote ?? ""),
                     appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
                     canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
                     files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "",
@@ -161,7 +161,8 @@ enum DeductionPages {
         guard let done = try? req.query.get(String.self, at: "done") else { return nil }
         if done == "batch", let n = try? req.query.get(Int.self, at: "n") { return "已按原分值确认 \(n) 条扣分" }
         guard let id = try? req.query.get(Int.self, at: "id"),
-              let d = try await DeductionService.list(DeductionFilter(), rules: req.application.liandong.ruleBook, on: req.db).first(where: { $0.id == id })
+              let d = try await DeductionService.list(DeductionFilter(id: id), rules: req.application.liandong.ruleBook,
+                                                      calendar: req.application.liandong.calendar, on: req.db).first
         else { return nil }
         switch done {
         case "confirm":

@@ -25,6 +25,9 @@ struct DeductionDTO: Content {
     var ruleVersion: String
     /// The last moment the unit may appeal, while it still may.
     var appealDeadline: String?
+    /// Said when the appeal window went through a year the working calendar does not hold
+    /// (counted Monday to Friday).
+    var appealDeadlineNote: String?
     var appealStatement: String?
     var appealDecision: String?
 }
@@ -39,6 +42,8 @@ struct DeductionFilter: Sendable {
     var awaiting: Agency?
     /// Units a search named (by name or pinyin initials); nil: no search.
     var unitIDs: [Int]?
+    /// One deduction.
+    var id: Int?
 }
 
 /// From finding to deduction: every finding is proposed as a deduction; the EMB and the police
@@ -190,6 +195,7 @@ enum DeductionService {
         var query = select.from("deductions")
             .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .join("linkage_units", method: SQLJoinMethod.left, on: SQLColumn("unit_id", table: "deductions"), .equal, SQLColumn("id", table: "linkage_units"))
+        if let id = filter.id { query = query.where(SQLColumn("id", table: "deductions"), .equal, SQLBind(id)) }
         if let s = filter.status { query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(s.rawValue)) }
         if let u = filter.unitID { query = query.where(SQLColumn("unit_id", table: "deductions"), .equal, SQLBind(u)) }
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
@@ -227,8 +233,9 @@ enum DeductionService {
     }
 
     /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.
-    static func list(_ filter: DeductionFilter, rules: RuleBook, page: (offset: Int, limit: Int)? = nil, sort: ListSort? = nil,
-                     on db: any Database) async throws -> [DeductionDTO] {
+    /// `calendar`: the working days appeal windows count (`app.liandong.calendar`).
+    static func list(_ filter: DeductionFilter, rules: RuleBook, calendar: WorkingCalendar, page: (offset: Int, limit: Int)? = nil,
+                     sort: ListSort? = nil, on db: any Database) async throws -> [DeductionDTO] {
         struct R: Decodable {
             var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
             var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
@@ -245,13 +252,15 @@ enum DeductionService {
         return try await ordered(query, sort)
             .all(decoding: R.self).map { r in
                 let state = try InspectionService.decode(DeductionState.self, r.state)
+                let window = state.appeal == nil && (state.status == .proposed || state.status == .confirmed)
+                    ? state.appealWindow(workingDays: rules.inForce(at: r.occurred_at).appealWindowWorkingDays, calendar: calendar) : nil
                 return DeductionDTO(id: r.id, findingId: r.finding_id, unit: r.name, unitId: r.unit_id, agency: r.agency.flatMap { Agency(rawValue: $0)?.name },
                                     jurisdiction: r.jurisdiction_id.flatMap { Jurisdictions.named($0)?.name },
                                     item: r.item, status: r.status, statusName: DeductionStatus(rawValue: r.status)?.name ?? r.status,
                                     points: Points(tenths: r.points_tenths).value, awaiting: state.awaiting.map(\.name), source: r.source, ref: r.ref,
                                     occurredAt: ChinaTime.isoString(r.occurred_at), reason: r.reason, ruleVersion: r.rule_version,
-                                    appealDeadline: state.appeal == nil && (state.status == .proposed || state.status == .confirmed)
-                                        ? state.appealDeadline(workingDays: rules.inForce(at: r.occurred_at).appealWindowWorkingDays).map(ChinaTime.isoString) : nil,
+                                    appealDeadline: window.map { ChinaTime.isoString($0.end) },
+                                    appealDeadlineNote: window.flatMap { WorkingCalendar.assumptionNote($0.assumedYears) },
                                     appealStatement: state.appeal?.statement,
                                     appealDecision: state.appeal?.decision.map { "\($0.name):\(state.appeal?.reason ?? "")" })
             }
@@ -275,6 +284,9 @@ enum DeductionService {
         guard !person.isEmpty else { throw AppError.invalid("请填写确认人", field: "officer") }
         try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
+            // An appeal's window counts the working days the database holds now, not a copy.
+            var calendar: WorkingCalendar?
+            if case .appeal = decision { calendar = try await WorkingCalendarStore.load(on: sql) }
             for id in ids {
                 guard let row = try await sql.select().columns("*").from("deductions").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {
                     throw AppError.notFound("编号为 \(id) 的扣分")
@@ -293,7 +305,7 @@ enum DeductionService {
                         guard let unit = actor.principal.unitID, unit == row.unit_id else {
                             throw AppError(.forbidden, "只能对本单位的扣分提出申诉")
                         }
-                        try state.lodgeAppeal(statement: statement, by: person, at: now, rules: ruleSet)
+                        try state.lodgeAppeal(statement: statement, by: person, at: now, rules: ruleSet, calendar: calendar ?? .mondayToFriday)
                     case (.decideAppeal(let outcome, let points, let reason), let agency?):
                         try state.decideAppeal(outcome, agency: agency, officer: person, points: points, reason: reason, at: now, rules: ruleSet)
                     default:

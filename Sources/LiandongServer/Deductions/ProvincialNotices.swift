@@ -47,17 +47,15 @@ enum ProvincialNotices {
         guard number.count <= maxNumberLength, !IdentifierText.hasControlCharacters(number) else {
             throw AppError.invalid("省通报文号应为一行，不超过\(maxNumberLength)个字", field: "number")
         }
-        let mechanismStart = rules.versions[0].effectiveFrom
         guard date <= LocalDate(now) else { throw AppError.invalid("通报日期不能晚于今天", field: "date") }
-        guard date >= mechanismStart else {
-            throw AppError.invalid("通报日期早于本机制施行之日（\(mechanismStart.chinese)）", field: "date")
-        }
         let text = rawText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw AppError.invalid("请填写通报内容", field: "text") }
         guard text.count <= maxTextLength else { throw AppError.invalid("通报内容不能超过\(maxTextLength)个字", field: "text") }
         guard provincialPoints > .zero, provincialPoints <= maxProvincialPoints else {
             throw AppError.invalid("省扣分应大于0且不超过\(maxProvincialPoints)分", field: "points")
         }
+
+        if let problem = FactDates(rules: rules, now: now).problem(day: date) { throw AppError.invalid(problem, field: "date") }
 
         // Whom the notice names, and whether this officer may file against it.
         let name: String, unitID: Int?, jurisdictionID: String?

@@ -59,13 +59,43 @@ enum Rectifications {
         }
     }
 
-    /// A supervisor sets the corrective action of a confirmed deduction.
-    static func assign(deductionID: Int, action: String, owner: String, due: LocalDate, actor: Actor, now: Date = Date(), on db: any Database) async throws {
+    /// When a corrective action is due, as the supervisor gives it.
+    enum Due: Sendable, Equatable {
+        /// A day; one that falls on a day off (a weekend, a holiday) moves to the next working day.
+        case date(LocalDate)
+        /// So many working days after today (today not counted).
+        case workingDays(Int)
+    }
+
+    /// The due day by the working calendar, and what to tell the supervisor about it (a day
+    /// moved off a holiday, years counted Monday to Friday).
+    static func dueDay(_ due: Due, today: LocalDate, calendar: WorkingCalendar) -> (day: LocalDate, note: String?) {
+        switch due {
+        case .workingDays(let n):
+            let deadline = calendar.deadline(after: n, fromDay: today)
+            return (deadline.lastDay, "\(n)个工作日后为\(deadline.lastDay.chinese)" + deadline.note)
+        case .date(let day):
+            let working = calendar.firstWorkingDay(onOrAfter: day)
+            guard working.lastDay != day else { return (day, working.assumedYears.isEmpty ? nil : working.note) }
+            return (working.lastDay, "\(day.chinese)不是工作日，期限顺延至\(working.lastDay.chinese)" + working.note)
+        }
+    }
+
+    /// A supervisor sets the corrective action of a confirmed deduction. The due day counts the
+    /// working days the database holds (holidays skipped, make-up days counted); returns it,
+    /// with a note when the day moved or years were counted Monday to Friday.
+    @discardableResult
+    static func assign(deductionID: Int, action: String, owner: String, due: Due, actor: Actor, now: Date = Date(),
+                       on db: any Database) async throws -> (day: LocalDate, note: String?) {
         let a = action.trimmingCharacters(in: .whitespacesAndNewlines), o = owner.trimmingCharacters(in: .whitespaces)
+        let today = LocalDate(now)
         guard !a.isEmpty else { throw AppError.invalid("请填写整改要求", field: "action") }
         guard !o.isEmpty else { throw AppError.invalid("请填写整改责任人", field: "owner") }
-        guard due >= LocalDate(now) else { throw AppError.invalid("整改期限不能早于今天", field: "due_on") }
-        try await db.writeTransaction { tx in
+        switch due {
+        case .date(let day): guard day >= today else { throw AppError.invalid("整改期限不能早于今天", field: "due_on") }
+        case .workingDays(let n): guard (1...250).contains(n) else { throw AppError.invalid("整改期限应为1至250个工作日", field: "due_days") }
+        }
+        return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
             struct S: Decodable { var status: String }
             guard let d = try await sql.select().column("status").from("deductions").where("id", .equal, SQLBind(deductionID)).first(decoding: S.self) else {
@@ -76,12 +106,17 @@ enum Rectifications {
             guard try await sql.select().column("id").from("rectifications").where("deduction_id", .equal, SQLBind(deductionID)).first(decoding: E.self) == nil else {
                 throw AppError(.conflict, "该扣分已有整改要求", field: "deduction_id")
             }
+            let (day, note) = dueDay(due, today: today, calendar: try await WorkingCalendarStore.load(on: sql))
             // Due at the end of the due day, China time.
             try await sql.insert(into: "rectifications").columns("deduction_id", "action", "owner", "due_at", "created_by", "created_at")
-                .values(SQLBind(deductionID), SQLBind(a), SQLBind(o), SQLBind(due.adding(days: 1).start.addingTimeInterval(-1)),
+                .values(SQLBind(deductionID), SQLBind(a), SQLBind(o), SQLBind(day.adding(days: 1).start.addingTimeInterval(-1)),
                         SQLBind(actor.principal.name), SQLBind(now)).run()
+            var after = ["action": a, "owner": o, "due_on": day.description]
+            if case .workingDays(let n) = due { after["due_working_days"] = String(n) }
+            if let note { after["due_note"] = note }
             try await AuditLog.append(tx, actor: actor, action: "rectification.assign", entity: "deduction", entityID: String(deductionID),
-                                      after: ["action": a, "owner": o, "due_on": due.description], at: now)
+                                      after: after, at: now)
+            return (day, note)
         }
     }
 
@@ -173,7 +208,7 @@ enum RectificationPages {
         var confirmed: [AdminPages.Option] = []
         if supervisor {
             let taken = Set(items.map(\.deductionId))
-            confirmed = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, on: req.db).filter { !taken.contains($0.id) }.map {
+            confirmed = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, on: req.db).filter { !taken.contains($0.id) }.map {
                 AdminPages.Option(value: String($0.id), label: "\($0.id) \($0.unit ?? $0.agency ?? "") \($0.item) \(Points($0.points))分")
             }
         }
@@ -187,7 +222,7 @@ enum RectificationPages {
     @Sendable static func act(req: Request) async throws -> Response {
         let actor = try req.actor()
         struct Form: Decodable {
-            var op: String?; var deduction_id: Int?; var id: Int?; var action: String?; var owner: String?; var due_on: String?
+            var op: String?; var deduction_id: Int?; var id: Int?; var action: String?; var owner: String?; var due_on: String?; var due_days: String?
             var evidence: String?; var note: String?; var attachment: File?
         }
         let form: Form
@@ -197,9 +232,17 @@ enum RectificationPages {
             switch form.op {
             case "assign":
                 try req.authorize(supervisor, "由市应急管理局或市公安局提出整改要求")
-                guard let due = form.due_on.flatMap(LocalDate.init) else { throw AppError.invalid("请填写整改期限", field: "due_on") }
-                try await Rectifications.assign(deductionID: form.deduction_id ?? 0, action: form.action ?? "", owner: form.owner ?? "", due: due, actor: actor, on: req.db)
-                return try await render(req, notice: "已提出整改要求")
+                let due: Rectifications.Due
+                if let raw = form.due_days?.trimmingCharacters(in: .whitespaces), !raw.isEmpty {
+                    guard let n = Int(raw) else { throw AppError.invalid("整改期限的工作日数应为整数", field: "due_days") }
+                    due = .workingDays(n)
+                } else {
+                    guard let day = form.due_on.flatMap(LocalDate.init) else { throw AppError.invalid("请填写整改期限（日期或工作日数）", field: "due_on") }
+                    due = .date(day)
+                }
+                let (day, note) = try await Rectifications.assign(deductionID: form.deduction_id ?? 0, action: form.action ?? "", owner: form.owner ?? "",
+                                                                  due: due, actor: actor, now: req.now, on: req.db)
+                return try await render(req, notice: "已提出整改要求，期限为\(day.chinese)" + (note.map { "（\($0)）" } ?? ""))
             case "complete":
                 let file = try Attachments.accept(form.attachment)
                 // The report and its evidence file are stored together or not at all.

@@ -19,7 +19,8 @@ enum UnitInbox {
     }
 
     /// The unit's news after `since` (all of it when nil), newest first, at most `limit`.
-    static func items(unitID: Int, since: Date?, limit: Int = 30, rules: RuleBook, on db: any Database) async throws -> [Item] {
+    static func items(unitID: Int, since: Date?, limit: Int = 30, rules: RuleBook, calendar: WorkingCalendar = .shipped,
+                      on db: any Database) async throws -> [Item] {
         let sql = db as! any SQLDatabase
         // Times come back from the database to its precision (a floating second on SQLite, a
         // microsecond on PostgreSQL): a millisecond's margin keeps a watermark taken from a
@@ -37,7 +38,7 @@ enum UnitInbox {
             .orderBy("created_at", .descending).limit(limit).all(decoding: Proposed.self) {
             let state = try? InspectionService.decode(DeductionState.self, row.state)
             let window = rules.inForce(at: row.occurred_at).appealWindowWorkingDays
-            let deadline = state?.appealDeadline(workingDays: window).map { "，可于\(ChinaTime.displayString($0))前申诉" } ?? ""
+            let deadline = state?.appealDeadline(workingDays: window, calendar: calendar).map { "，可于\(ChinaTime.displayString($0))前申诉" } ?? ""
             items.append(item(row.created_at, "新的拟扣分 \(row.id)（\(row.item)，\(Points(tenths: row.points_tenths))分）\(deadline)"))
         }
 
@@ -116,9 +117,10 @@ extension UnitInbox {
         let marks = Dictionary(uniqueKeysWithValues: try await sql.select().columns("unit_id", "delivered_through").from("outbound_watermarks")
             .all(decoding: Mark.self).map { ($0.unit_id, $0.delivered_through) })
         var sent = 0
+        let calendar = try await WorkingCalendarStore.load(on: db)
         for unitID in try await LinkageUnit.query(on: db).all().compactMap(\.id) {
             // Only what is already in the past: a record stamped later in this same second waits.
-            let items = try await items(unitID: unitID, since: marks[unitID], limit: 200, rules: rules, on: db)
+            let items = try await items(unitID: unitID, since: marks[unitID], limit: 200, rules: rules, calendar: calendar, on: db)
                 .filter { $0.at <= now }.sorted { $0.at < $1.at }
             guard let last = items.last?.at else { continue }
             try await notifier.deliver(unitID: unitID, items: items)

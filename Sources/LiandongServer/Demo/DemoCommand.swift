@@ -147,11 +147,14 @@ enum Demo {
             }
         }
         var register = PlanRegister()
+        // What the register records as done lies in the past (a plan's dates cannot be in the
+        // future): early in the year, last year's revisions.
+        let py = LocalDate(year: year, month: 4, day: 10)! < today ? year : year - 1
         register.plans = [
-            plan("LS-ZX-01", "市水利局", "丽水市防汛防台抗旱应急预案", .special, issued: "2021-05-01", revised: "\(year)-03-01", due: "\(year + 3)-03-01", published: "\(year)-03-10"),
+            plan("LS-ZX-01", "市水利局", "丽水市防汛防台抗旱应急预案", .special, issued: "2021-05-01", revised: "\(py)-03-01", due: "\(py + 3)-03-01", published: "\(py)-03-10"),
             plan("LS-ZX-02", "市应急管理局", "丽水市森林火灾应急预案", .special, issued: "2020-08-01", revised: "2023-06-01", due: "\(year)-06-01", published: "2023-06-12"),
-            plan("LS-ZX-03", "市建设局", "丽水市城市燃气事故应急预案", .special, issued: "2022-04-01", revised: "\(year)-04-01", due: "\(year + 3)-04-01", survey: false, published: "\(year)-04-10"),
-            plan("LS-BM-01", "市交通运输局", "市交通运输局公路突发事件应急预案", .department, issued: "\(year)-02-01"),
+            plan("LS-ZX-03", "市建设局", "丽水市城市燃气事故应急预案", .special, issued: "2022-04-01", revised: "\(py)-04-01", due: "\(py + 3)-04-01", survey: false, published: "\(py)-04-10"),
+            plan("LS-BM-01", "市交通运输局", "市交通运输局公路突发事件应急预案", .department, issued: "\(py)-02-01"),
             plan("LS-BM-02", "市卫生健康委", "市卫生健康委突发公共卫生事件应急预案", .department, issued: nil),
         ].compactMap { $0 }
         register.drills = [
@@ -163,7 +166,7 @@ enum Demo {
         register.performanceRecords = PlanRules.defaultPerformanceJurisdictions.dropLast().map {
             PerformanceAssessmentRecord(year: year - 1, jurisdictionID: $0.id, includedInPerformanceAssessment: true, regularAssessmentsHeld: $0.id != "qingtian")
         }
-        let plans = try await PlanService.save(register, actor: actor, rules: rules, now: at(start, 10), on: db)
+        let plans = try await PlanService.save(register, actor: actor, rules: rules, now: today.start, on: db)
         _ = try await PlanService.judge(rules: rules, asOf: today, on: db)
         out += "应急预案 \(register.plans.count) 个,发现问题 \(plans.findingsAdded) 条以上\n"
 
@@ -176,7 +179,7 @@ enum Demo {
 
         // Deductions in every state. Notified now; the older ones decided by both agencies.
         try await DeductionService.sync(now: today.start, on: db)
-        let all = try await DeductionService.list(DeductionFilter(), rules: rules, on: db)
+        let all = try await DeductionService.list(DeductionFilter(), rules: rules, calendar: app.liandong.calendar, on: db)
         let older = all.filter { ChinaTime.parseTimestamp($0.occurredAt).map { LocalDate($0) < today.adding(days: -60) } ?? false }
         var confirmed: [Int] = [], rejected: [Int] = []
         for d in older {
@@ -197,7 +200,7 @@ enum Demo {
         }
         // Appeals by the water bureau's liaison: one upheld, one reduced, one awaiting a decision.
         let water = byName["市水利局"]?.id
-        let confirmedNow = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, on: db).filter { $0.unitId != nil }
+        let confirmedNow = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, calendar: app.liandong.calendar, on: db).filter { $0.unitId != nil }
         let appealable = confirmedNow.filter { $0.unitId == water }.prefix(3) + confirmedNow.filter { $0.unitId != water }.prefix(3)
         for (i, d) in appealable.prefix(3).enumerated() {
             let liaison = Actor(principal: Principal(kind: .account(id: 0, role: .liaison), name: "demo-liaison", unitID: d.unitId), source: "demo")
@@ -211,9 +214,9 @@ enum Demo {
             }
         }
         // Rectifications: one verified, one done awaiting verification, one open.
-        let forRectification = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, on: db).suffix(3)
+        let forRectification = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, calendar: app.liandong.calendar, on: db).suffix(3)
         for (i, d) in forRectification.enumerated() {
-            try await Rectifications.assign(deductionID: d.id, action: "完善值班制度并组织培训", owner: "办公室", due: today.adding(days: 10 + i * 10),
+            try await Rectifications.assign(deductionID: d.id, action: "完善值班制度并组织培训", owner: "办公室", due: .date(today.adding(days: 10 + i * 10)),
                                             actor: actor, now: today.start, on: db)
         }
         let open = try await Rectifications.list(on: db)

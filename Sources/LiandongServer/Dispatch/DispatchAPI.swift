@@ -19,13 +19,13 @@ enum DispatchAPI {
         guard req.headers.contentType == .json else { throw AppError(.unsupportedMediaType, "请使用 application/json") }
         let events: [DispatchEventInput]
         do {
-            events = try DispatchEventParser.parseJSON(Data(buffer: body), limit: batchLimit)
+            events = try DispatchEventParser.parseJSON(Data(buffer: body), limit: batchLimit, dates: req.application.factDates)
         } catch {
             throw AppError(.unprocessableEntity, error.row > 0 ? "第\(error.row)条事件「\(error.field)」:\(error.message)" : error.message,
                            field: error.field.isEmpty ? nil : error.field)
         }
         do {
-            return try await DispatchService.ingest(events, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+            return try await DispatchService.ingest(events, actor: actor, rules: req.application.liandong.ruleBook, now: req.now, on: req.db)
         } catch let error as ImportError {
             throw AppError(.unprocessableEntity, "第\(error.row)条事件「\(error.field)」:\(error.message)", field: error.field)
         }

@@ -28,13 +28,13 @@ struct DispatchesImportCommand: AsyncCommand {
         switch (signature.file as NSString).pathExtension.lowercased() {
         case "jsonl", "ndjson", "json":
             // With the line of each event, for errors found after parsing.
-            (events, positions) = try DispatchEventParser.parseJSONLinesWithLines(data)
+            (events, positions) = try DispatchEventParser.parseJSONLinesWithLines(data, dates: app.factDates)
         case "csv":
             let records: [CSVRecord]
             do { records = try CSV.parse(data) } catch { throw ImportError(row: error.line, field: "", message: error.message) }
             guard let header = records.first else { throw CommandFailure("文件为空") }
             let rows = records.dropFirst().map { (line: $0.line, cells: $0.fields) }
-            events = try DispatchEventParser.parseCSV(header: header.fields, rows: rows)
+            events = try DispatchEventParser.parseCSV(header: header.fields, rows: rows, dates: app.factDates)
             positions = rows.map(\.line)
         default:
             throw CommandFailure("只能导入 .jsonl 或 .csv 文件")
@@ -48,7 +48,7 @@ struct DispatchesImportCommand: AsyncCommand {
             if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         }
         let summary = try await DispatchService.ingest(events, positions: positions, actor: Actor.console(), rules: app.liandong.ruleBook,
-                                                       on: app.db, progress: showProgress ? report : nil)
+                                                       now: app.liandong.clock.now(), on: app.db, progress: showProgress ? report : nil)
         app.commandOutput.write("共 \(summary.received) 个事件:新增 \(summary.new),已存在 \(summary.known);判定警情 \(summary.dispatchesJudged) 起,新增问题 \(summary.findingsAdded) 条,撤销 \(summary.findingsWithdrawn) 条\n")
     }
 }

@@ -83,6 +83,7 @@ enum FindingService {
         let text = narrative.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count >= 5 else { throw AppError.invalid("请写明经过（至少5个字）", field: "narrative") }
         guard at <= now.addingTimeInterval(300) else { throw AppError.invalid("发生时间不能晚于现在", field: "occurred_at") }
+        if let problem = FactDates(rules: rules, now: now).problem(at) { throw AppError.invalid(problem, field: "occurred_at") }
         let unit = try await RegisterService.unit(unitID, on: db)
         let ruleSet = rules.inForce(at: at)
         let chosen = points ?? ruleSet.defaultPoints(for: failure)
@@ -161,6 +162,7 @@ enum FindingService {
         let text = narrative.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count >= 5 else { throw AppError.invalid("请写明问题事实（至少5个字）", field: "narrative") }
         guard at <= now.addingTimeInterval(300) else { throw AppError.invalid("发生时间不能晚于现在", field: "occurred_at") }
+        if let problem = FactDates(rules: rules, now: now).problem(at) { throw AppError.invalid(problem, field: "occurred_at") }
         let ref = reference?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? "M-" + ChinaTime.isoString(now).prefix(19).filter(\.isNumber)
         guard ref.count <= 64 else { throw AppError.invalid("关联编号不能超过64个字符", field: "reference") }
         let unit = try await RegisterService.unit(unitID, on: db)

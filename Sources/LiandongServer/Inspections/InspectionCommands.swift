@@ -27,12 +27,13 @@ struct ChecksImportCommand: AsyncCommand {
             let (text, rows) = try ChecksTable.jsonLines(try ChecksTable.rows(data, filename: signature.file),
                                                          attempts: app.liandong.ruleBook.latest.phoneCheckAttempts)
             do {
-                result = try await InspectionService.importChecks(Data(text.utf8), actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+                result = try await InspectionService.importChecks(Data(text.utf8), actor: .console(), rules: app.liandong.ruleBook,
+                                                                  now: app.liandong.clock.now(), on: app.db)
             } catch let error as ImportError {
                 throw ImportError(row: error.row >= 1 && error.row <= rows.count ? rows[error.row - 1] : error.row, field: error.field, message: error.message)
             }
         } else {
-            result = try await InspectionService.importChecks(data, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+            result = try await InspectionService.importChecks(data, actor: .console(), rules: app.liandong.ruleBook, now: app.liandong.clock.now(), on: app.db)
         }
         app.commandOutput.write("已导入电话检查 \(result.phoneChecks) 次、实地或视频检查 \(result.drills) 次,无变化 \(result.unchanged) 条\n")
     }

@@ -95,7 +95,7 @@ enum InspectionPages {
             }
             let levelOne = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).filter(\.$id ~~ campaign.outOfHours).all().map { ($0.id ?? 0, $0) })
             outRows = campaign.outOfHours.compactMap { levelOne[$0] }.map { u in
-                let done = checks.last { $0.unitID == u.id && $0.dialled == .duty && $0.outOfHours(rules: rules, calendar: WorkingDays.calendar) }
+                let done = checks.last { $0.unitID == u.id && $0.dialled == .duty && $0.outOfHours(rules: rules, calendar: req.application.liandong.calendar) }
                 return CampaignUnit(id: u.id ?? 0, name: u.name, jurisdiction: Jurisdictions.named(u.jurisdictionID)?.name ?? "", level: u.unitLevel.name,
                                     dutyPhone: u.dutyPhone ?? "未登记", liaison: "", done: done != nil,
                                     result: done.map { $0.answered ? "已接通" : "未接通（\($0.attempts.count)次）" } ?? "—")

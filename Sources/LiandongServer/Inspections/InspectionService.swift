@@ -27,6 +27,11 @@ enum InspectionService {
     static func record(_ check: PhoneCheck, campaignID: Int? = nil, replace: Bool = false, actor: Actor, rules: RuleBook,
                        now: Date = Date(), judgingSupervision: Bool = true, on db: any Database) async throws -> Outcome {
         guard let first = check.attempts.first?.at else { throw AppError.invalid("至少记录一次拨打", field: "attempts") }
+        // Not before the mechanism began, nor more than a day ahead of the clock.
+        let dates = FactDates(rules: rules, now: now)
+        for (i, attempt) in check.attempts.enumerated() {
+            if let problem = dates.problem(attempt.at) { throw AppError.invalid("「attempts[\(i)].at」：\(problem)", field: "attempts[\(i)].at") }
+        }
         let ruleSet = rules.inForce(at: first)
         do { try check.validate(rules: ruleSet) } catch { throw AppError.invalid(error.message, field: error.field) }
         return try await db.writeTransaction { tx in
@@ -49,9 +54,11 @@ enum InspectionService {
                                           after: check, at: now)
             }
             // A level-1 unit's duty phone unanswered out of hours is judged as no 24-hour duty.
+            // Office hours follow the calendar the database holds now, not a copy.
             let level = try await LinkageUnit.find(check.unitID, on: tx)?.unitLevel
+            let calendar = try await WorkingCalendarStore.load(on: sql)
             _ = try await FindingStore.reconcile(source: .phone, refs: [check.checkID], scope: nil,
-                                                 findings: check.judge(rules: ruleSet, level: level, calendar: WorkingDays.calendar),
+                                                 findings: check.judge(rules: ruleSet, level: level, calendar: calendar),
                                                  now: now, on: sql)
             if judgingSupervision { try await judgeSupervision(rules: rules, now: now, on: tx) }
             return .stored
@@ -101,6 +108,15 @@ enum InspectionService {
     static func record(_ drill: Drill, replace: Bool = false, finished: Bool = true, actor: Actor, rules: RuleBook, now: Date = Date(),
                        judgingSupervision: Bool = true, on db: any Database) async throws -> Outcome {
         do { try drill.validate() } catch { throw AppError.invalid(error.message, field: error.field) }
+        let dates = FactDates(rules: rules, now: now)
+        var times: [(String, Date)] = [("alert_at", drill.alertAt)]
+        for (i, unit) in drill.units.enumerated() {
+            times.append(("units[\(i)].notified_at", unit.notifiedAt))
+            if let arrived = unit.arrivedAt { times.append(("units[\(i)].arrived_at", arrived)) }
+        }
+        for (field, time) in times {
+            if let problem = dates.problem(time) { throw AppError.invalid("「\(field)」：\(problem)", field: field) }
+        }
         let ruleSet = rules.inForce(at: drill.alertAt)
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
@@ -253,7 +269,7 @@ enum InspectionService {
 
     /// Loads a JSON Lines file of phone checks and drills: all or nothing, idempotent on check_id.
     static func importChecks(_ data: Data, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> ImportResult {
-        let records = try ChecksFile.parse(data, rules: rules)
+        let records = try ChecksFile.parse(data, rules: rules, dates: FactDates(rules: rules, now: now))
         let units = try await LinkageUnit.query(on: db).all()
         var names: [String: [LinkageUnit]] = [:]
         for u in units { names[u.name, default: []].append(u) }
@@ -332,9 +348,10 @@ enum InspectionService {
         // Each level-1 unit's duty phone is also called outside office hours, the rule set's
         // number of times a period (Annex 2: 24-hour duty).
         let levelOne = units.filter { $0.unitLevel == .one }.compactMap(\.id)
+        let calendar = try await WorkingCalendarStore.load(on: db)
         let calledOut = Dictionary(
             try await phoneChecks(from: coverage.startInstant, to: month.startInstant, on: db)
-                .filter { $0.dialled == .duty && $0.outOfHours(rules: ruleSet, calendar: WorkingDays.calendar) }.map { ($0.unitID, 1) },
+                .filter { $0.dialled == .duty && $0.outOfHours(rules: ruleSet, calendar: calendar) }.map { ($0.unitID, 1) },
             uniquingKeysWith: +)
         let outOfHours = PhoneCheckSampler.outOfHours(levelOne: levelOne, calledOutOfHours: calledOut,
                                                       perPeriod: ruleSet.officeHours.outOfHoursChecksPerQuarter,
@@ -429,6 +446,7 @@ enum InspectionService {
         guard !a.isEmpty else { throw AppError.invalid("请填写参会人员", field: "attendees") }
         guard !d.isEmpty else { throw AppError.invalid("请填写会商决定事项", field: "decisions") }
         guard heldOn <= now.addingTimeInterval(300) else { throw AppError.invalid("会商日期不能晚于今天", field: "held_on") }
+        if let problem = FactDates(rules: rules, now: now).problem(day: LocalDate(heldOn)) { throw AppError.invalid(problem, field: "held_on") }
         try await db.writeTransaction { tx in
             try await (tx as! any SQLDatabase).insert(into: "consultation_meetings").columns("held_on", "attendees", "decisions", "recorded_by", "recorded_at")
                 .values(SQLBind(heldOn), SQLBind(a), SQLBind(d), SQLBind(actor.principal.name), SQLBind(now)).run()

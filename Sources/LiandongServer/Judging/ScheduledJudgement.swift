@@ -87,7 +87,8 @@ struct JudgeCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
-        let now = try ScheduledJudgement.moment(date: signature.date)
+        let now = try ScheduledJudgement.moment(date: signature.date, now: app.liandong.clock.now())
+        try await WorkingCalendarStore.refresh(app)
         guard let summary = try await ScheduledJudgement.run(rules: app.liandong.ruleBook, now: now, on: app.db) else {
             app.commandOutput.write("另一台服务器正在判定，本次未执行\n")
             return
@@ -107,9 +108,12 @@ final class PendingJudgement: LifecycleHandler, Sendable {
         let repeated = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: .minutes(5)) { _ in
             app.eventLoopGroup.next().makeFutureWithTask {
                 do {
-                    _ = try await ScheduledJudgement.run(rules: app.liandong.ruleBook, on: app.db)
+                    // Every server reads the working calendar again each round, judging or not:
+                    // an import on another server reaches this one's pages within a round.
+                    try await WorkingCalendarStore.refresh(app)
+                    _ = try await ScheduledJudgement.run(rules: app.liandong.ruleBook, now: app.liandong.clock.now(), on: app.db)
                     if let outbound = app.liandong.outbound {
-                        try await UnitInbox.deliver(via: outbound, now: Date(), rules: app.liandong.ruleBook, on: app.db)
+                        try await UnitInbox.deliver(via: outbound, now: app.liandong.clock.now(), rules: app.liandong.ruleBook, on: app.db)
                     }
                 } catch {
                     app.logger.error("scheduled judging failed: \(String(reflecting: error))")

@@ -26,5 +26,6 @@ enum LiandongMigrations {
         CreateOutboundWatermarks(),
         AddDrillAgencies(),
         AddFindingReports(),
+        CreateWorkingCalendar(),
     ]
 }

@@ -67,7 +67,8 @@ enum NoticeService {
     static func number(year: Int, seq: Int) -> String { "\(prefix)〔\(year)〕\(seq)号" }
 
     static func compose(_ period: Period, rules: RuleBook, on db: any Database) async throws -> NoticeContent {
-        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed, from: period.startInstant, to: period.endInstant), rules: rules, on: db)
+        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed, from: period.startInstant, to: period.endInstant), rules: rules,
+                                                         calendar: try await WorkingCalendarStore.load(on: db), on: db)
         let units = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: db).all().map { ($0.id ?? 0, $0) })
         func entry(_ d: DeductionDTO) -> NoticeContent.Entry {
             let item = DeductionItemID(rawValue: d.item) ?? .d12

@@ -71,7 +71,8 @@ enum PlanPages {
         let today = LocalDate(Date())
         let units = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
         let planNames = Dictionary(register.plans.map { ($0.id, $0.quotedName) }, uniquingKeysWith: { a, _ in a })
-        var warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase)).warnings(asOf: today)
+        var warnings = PlanRules(book: book, register: register, from: try await PlanService.recordsBegan(on: req.db as! any SQLDatabase),
+                                 calendar: req.application.liandong.calendar).warnings(asOf: today)
         // A liaison's own unit's only: the governments' D6 items are not the unit's to see.
         if principal.role == .liaison { warnings = warnings.filter { $0.unitID != nil && $0.unitID == principal.unitID } }
         let lastDrill = Dictionary(register.drills.map { ($0.planID, $0.heldOn) }, uniquingKeysWith: { max($0, $1) })
@@ -156,19 +157,19 @@ enum PlanPages {
             case "drill":
                 guard let plan = register.plans.first(where: { $0.id == form.plan_id }) else { throw AppError.invalid("请选择预案", field: "plan_id") }
                 guard let day = form.held_on.flatMap(LocalDate.init) else { throw AppError.invalid("请填写演练日期", field: "held_on") }
-                guard day <= LocalDate(Date()) else { throw AppError.invalid("演练日期不能晚于今天", field: "held_on") }
+                guard day <= LocalDate(req.now) else { throw AppError.invalid("演练日期不能晚于今天", field: "held_on") }
                 guard let kind = form.kind.flatMap(PlanDrill.Kind.init(rawValue:)) else { throw AppError.invalid("请选择演练形式", field: "kind") }
                 incoming.drills = [PlanDrill(id: "\(plan.id)@\(day)", planID: plan.id, unitID: plan.unitID, heldOn: day, kind: kind,
                                              scale: form.scale ?? "", reportRef: form.report_ref?.nilIfEmpty)]
             case "performance":
-                guard let year = form.year, (2000...LocalDate(Date()).year).contains(year) else { throw AppError.invalid("请填写年度", field: "year") }
+                guard let year = form.year, (2000...LocalDate(req.now).year).contains(year) else { throw AppError.invalid("请填写年度", field: "year") }
                 guard let j = form.jurisdiction_id, Jurisdictions.named(j) != nil else { throw AppError.invalid("请选择辖区", field: "jurisdiction_id") }
                 incoming.performanceRecords = [PerformanceAssessmentRecord(year: year, jurisdictionID: j, includedInPerformanceAssessment: form.included == "on",
                                                                           regularAssessmentsHeld: form.regular == "on", documentRef: form.document_ref?.nilIfEmpty)]
             default:
                 throw AppError.invalid("未知操作", field: "action")
             }
-            let summary = try await PlanService.save(incoming, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+            let summary = try await PlanService.save(incoming, actor: actor, rules: req.application.liandong.ruleBook, now: req.now, on: req.db)
             return try await render(req, notice: saved(summary))
         } catch let error as AppError {
             return try await render(req, error: error.message, status: error.status)
@@ -193,7 +194,8 @@ struct PlansImportCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         guard let data = FileManager.default.contents(atPath: signature.file) else { throw CommandFailure("无法读取文件 \(signature.file)") }
-        let summary = try await PlanService.save(try PlanService.parse(data), actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+        let summary = try await PlanService.save(try PlanService.parse(data), actor: .console(), rules: app.liandong.ruleBook,
+                                                 now: app.liandong.clock.now(), on: app.db)
         app.commandOutput.write(PlanPages.saved(summary) + "\n")
     }
 }
@@ -242,7 +244,7 @@ struct PlansWarningsCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let format = try OutputFormat.parse(signature.format)
-        let warnings = try await PlanService.warnings(rules: app.liandong.ruleBook, on: app.db)
+        let warnings = try await PlanService.warnings(rules: app.liandong.ruleBook, calendar: try await WorkingCalendarStore.load(on: app.db), on: app.db)
         try CommandOutput.emit(format, json: warnings, header: ["期限", "项目", "事项"],
                                rows: warnings.map { [$0.dueOn.description, $0.kind.item.rawValue, $0.text] }, to: app.commandOutput)
     }

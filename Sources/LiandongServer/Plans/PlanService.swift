@@ -81,7 +81,7 @@ enum PlanService {
         }
         // Problems of the incoming records, named by their place in the file; references to plans
         // are checked below against the register as it will be (a drill of a plan stored earlier).
-        if let problem = incoming.problems().first(where: { !$0.field.contains(".plan_id") }) {
+        if let problem = incoming.problems(today: LocalDate(now)).first(where: { !$0.field.contains(".plan_id") }) {
             throw AppError(.badRequest, problem.description, field: problem.field)
         }
 
@@ -146,7 +146,11 @@ enum PlanService {
         -> (added: [String], withdrawn: [String]) {
         // The register is judged from the year its first record was entered: one never used
         // (a new deployment) is not charged with the years before it.
-        let findings = try await recordsBegan(on: sql).map { PlanRules(book: rules, register: register, from: $0).findings(asOf: asOf) } ?? []
+        // The working days D4 counts, as the database holds them in this very transaction.
+        let calendar = try await WorkingCalendarStore.load(on: sql)
+        let findings = try await recordsBegan(on: sql).map {
+            PlanRules(book: rules, register: register, from: $0, calendar: calendar).findings(asOf: asOf)
+        } ?? []
         struct Ref: Decodable { var ref: String }
         let known = try await sql.select().distinct().column("ref").from("findings").where("source", .equal, SQLBind(FindingSource.plan.rawValue))
             .all(decoding: Ref.self).map(\.ref)
@@ -169,8 +173,9 @@ enum PlanService {
         }
     }
 
-    static func warnings(rules: RuleBook, asOf: LocalDate = LocalDate(Date()), on db: any Database) async throws -> [PlanWarning] {
-        PlanRules(book: rules, register: try await register(on: db), from: try await recordsBegan(on: db as! any SQLDatabase)).warnings(asOf: asOf)
+    static func warnings(rules: RuleBook, calendar: WorkingCalendar, asOf: LocalDate = LocalDate(Date()), on db: any Database) async throws -> [PlanWarning] {
+        PlanRules(book: rules, register: try await register(on: db), from: try await recordsBegan(on: db as! any SQLDatabase),
+                  calendar: calendar).warnings(asOf: asOf)
     }
 
     /// The register is judged from the first day of the year its first record was entered: the

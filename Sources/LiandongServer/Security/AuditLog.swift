@@ -40,6 +40,7 @@ enum AuditLog {
         "access.refused": "拒绝越权访问", "access.csrf": "拒绝来源不明的提交",
         "check.drill.record": "发起实地或视频检查", "check.drill.update": "登记检查到达或现场情况", "check.drill.finish": "结束检查",
         "check.drill.amend": "更正已结束的检查记录", "finding.provincial": "登记省通报扣分",
+        "calendar.add": "录入年度节假日安排", "calendar.replace": "替换年度节假日安排",
     ]
 
     static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
