@@ -132,6 +132,8 @@ enum PagesController {
         var hasInbox: Bool
         var showInbox: Bool
         var inboxSince: String
+        var inboxLimit: Int
+        var inboxFull: Bool
     }
 
     /// A supervision duty's current period and how it stands (main text §二, §四(二)).
@@ -187,7 +189,7 @@ enum PagesController {
         var inbox: [UnitInbox.Item] = []
         let readAt = req.account?.inboxReadAt
         if principal.role == .liaison, let unitID = principal.unitID {
-            inbox = try await UnitInbox.items(unitID: unitID, since: readAt, rules: req.application.liandong.ruleBook,
+            inbox = try await UnitInbox.items(unitID: unitID, since: readAt, limit: UnitInbox.homeLimit, rules: req.application.liandong.ruleBook,
                                               calendar: req.application.liandong.calendar, on: req.db)
         }
         return try await req.view.render("home", HomeContext(
@@ -201,7 +203,8 @@ enum PagesController {
             duties: duties, hasDuties: !duties.isEmpty, overdue: overdue, hasOverdue: !overdue.isEmpty,
             tasks: tasks, hasTasks: !tasks.isEmpty, panels: panels,
             inbox: inbox, hasInbox: !inbox.isEmpty, showInbox: principal.role == .liaison,
-            inboxSince: readAt.map { "自\(ChinaTime.displayString($0))以来" } ?? "全部"))
+            inboxSince: readAt.map { "自\(ChinaTime.displayString($0))以来" } ?? "全部", inboxLimit: UnitInbox.homeLimit,
+            inboxFull: inbox.count >= UnitInbox.homeLimit))
     }
 
     /// POST /inbox/read: the liaison has read the unit's news up to now.

@@ -11,6 +11,9 @@ import Vapor
 /// disagree with the deductions page. What the liaison has read is an explicit act (`POST
 /// /inbox/read`), not a side effect of opening a page: a read never writes.
 enum UnitInbox {
+    /// The home page shows the newest few; the deductions and rectifications pages hold the rest.
+    static let homeLimit = 10
+
     struct Item: Encodable, Sendable, Equatable {
         var at: Date
         var when: String
