@@ -345,6 +345,13 @@ def test_5_a_click_on_a_heading_resorts_the_register(browser, base_url):
     before = _names(browser)
     assert len(before) == 46
 
+    # The first Tab reaches the skip link, which leads past the menu to the page itself.
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.text == "跳到正文", skip.text
+    skip.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "main"
+
     # The heading is a link: a click sorts by name (pinyin order), keeping the filter.
     heading = browser.find_element(By.XPATH, "//thead//a[starts-with(normalize-space(.), '单位名称')]")
     old = browser.find_element(By.TAG_NAME, "html")
