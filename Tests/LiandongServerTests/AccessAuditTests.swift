@@ -6,6 +6,14 @@ import Testing
 import VaporTesting
 @testable import LiandongServer
 
+/// A D12 filed by hand against the unit, proposed at once: a deduction its liaison may appeal.
+func proposedDeduction(_ app: Application, unit: Int) async throws -> DeductionDTO {
+    _ = try await FindingService.fileManual(unitID: unit, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
+                                            points: Points(0.5), reference: nil, actor: .console(), rules: app.liandong.ruleBook, on: app.db)
+    return try #require(try await DeductionService.list(DeductionFilter(unitID: unit), rules: app.liandong.ruleBook,
+                                                        calendar: app.liandong.calendar, on: app.db).first)
+}
+
 @Suite("The audit of reads: exports, downloads, unmasked contacts and refusals are recorded")
 struct AccessAuditTests {
     static func entries(_ app: Application, _ action: String) async throws -> [AuditEntry] {
@@ -40,10 +48,7 @@ struct AccessAuditTests {
 
     @Test func aDownloadIsRecordedAndSomeoneElsesFileIsARecordedRefusal() async throws {
         try await withTestApp { app in
-            let rules = app.liandong.ruleBook
-            _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
-                                                    points: Points(0.5), reference: nil, actor: .console(), rules: rules, on: app.db)
-            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
+            let deduction = try await proposedDeduction(app, unit: 4)
             let liaison = try await app.signIn(.liaison, unitID: 4)
             try await AttachmentTests().post(app, "deductions/\(deduction.id)/appeal", as: liaison, fields: ["statement": "道路中断"],
                                              file: ("说明.pdf", Data("%PDF-1.4 x".utf8))) { res in #expect(res.status == .ok) }
@@ -102,9 +107,7 @@ struct FormResubmitTests {
     @Test func aStaleTokenBringsTheTypedTextBackUnderTheCurrentOneAndStoresNothing() async throws {
         try await withTestApp { app in
             let rules = app.liandong.ruleBook
-            _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
-                                                    points: Points(0.5), reference: nil, actor: .console(), rules: rules, on: app.db)
-            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
+            let deduction = try await proposedDeduction(app, unit: 4)
             let liaison = try await app.signIn(.liaison, unitID: 4)
             // The token travels in the multipart body, as a browser's form sends it, and is stale.
             let (type, body) = AttachmentTests().multipart(["statement": "道路塌方，绕行后到场"], file: ("说明.pdf", Data("%PDF-1.4 x".utf8)),
@@ -156,9 +159,7 @@ struct FormResubmitTests {
     @Test func aFileOverTheLimitIsRefusedWithTheStatementKeptAndNothingStored() async throws {
         try await withTestApp { app in
             let rules = app.liandong.ruleBook
-            _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
-                                                    points: Points(0.5), reference: nil, actor: .console(), rules: rules, on: app.db)
-            let deduction = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
+            let deduction = try await proposedDeduction(app, unit: 4)
             let liaison = try await app.signIn(.liaison, unitID: 4)
             let big = Data(repeating: 0x25, count: Attachments.maxBytes + 1)
             try await AttachmentTests().post(app, "deductions/\(deduction.id)/appeal", as: liaison, fields: ["statement": "暴雨致道路中断"],
