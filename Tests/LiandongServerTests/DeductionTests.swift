@@ -313,10 +313,12 @@ struct UnitInboxTests {
             let rules = app.liandong.ruleBook
             let liaison = try await app.signIn(.liaison, unitID: 4)
             try await app.send(.GET, "", as: liaison) { res in #expect(res.body.string.contains("没有新消息")) }
-            _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
-                                                    points: Points(1.0), reference: nil, actor: .console(), rules: rules, on: app.db)
-            _ = try await FindingService.fileManual(unitID: 3, item: .d12, at: Date().addingTimeInterval(-3600), narrative: "别的单位的问题记录",
-                                                    points: Points(1.0), reference: nil, actor: .console(), rules: rules, on: app.db)
+            // Everything on the test's clock: the proposal, the mark of having read it, the decisions.
+            let t0 = app.liandong.clock.now()
+            _ = try await FindingService.fileManual(unitID: 4, item: .d12, at: t0.addingTimeInterval(-3600), narrative: "值班人员擅自离岗两小时",
+                                                    points: Points(1.0), reference: nil, actor: .console(), rules: rules, now: t0, on: app.db)
+            _ = try await FindingService.fileManual(unitID: 3, item: .d12, at: t0.addingTimeInterval(-3600), narrative: "别的单位的问题记录",
+                                                    points: Points(1.0), reference: nil, actor: .console(), rules: rules, now: t0, on: app.db)
             let mine = try #require(try await DeductionService.list(DeductionFilter(unitID: 4), rules: rules, calendar: app.liandong.calendar, on: app.db).first)
             try await app.send(.GET, "", as: liaison) { res in
                 let html = res.body.string
