@@ -62,52 +62,61 @@ enum ComplianceService {
         var arrivalMinutes: [MinuteBin]
     }
 
-    private struct Counts: Decodable {
-        var grp: String
-        var n: Int
-        var judged: Int
-        var on_time: Int
-        var complete: Int
-        var refusals: Int
-        var passed_on: Int
+    /// A group's figures: its counts, and the percentiles of its distributions.
+    struct Figures {
+        var dispatches = 0
+        var judged = 0
+        var onTime = 0
+        var complete = 0
+        var refusals = 0
+        var passedOn = 0
+        var p50Arrival: Int?
+        var p90Arrival: Int?
+        var p50Acknowledgement: Int?
+
+        init(dispatches: Int, judged: Int, onTime: Int, complete: Int, refusals: Int, passedOn: Int,
+             p50Arrival: Int?, p90Arrival: Int?, p50Acknowledgement: Int?) {
+            self.dispatches = dispatches; self.judged = judged; self.onTime = onTime; self.complete = complete
+            self.refusals = refusals; self.passedOn = passedOn
+            self.p50Arrival = p50Arrival; self.p90Arrival = p90Arrival; self.p50Acknowledgement = p50Acknowledgement
+        }
+
+        init(_ t: ResponseTally) {
+            self.init(dispatches: t.dispatches, judged: t.judged, onTime: t.onTime, complete: t.complete, refusals: t.refusals,
+                      passedOn: t.passedOn, p50Arrival: t.p50Arrival, p90Arrival: t.p90Arrival, p50Acknowledgement: t.p50Acknowledgement)
+        }
+    }
+
+    /// What a report is made of, wherever it was counted.
+    struct Counted {
+        /// By group key: a unit's id, a level's number, a jurisdiction's code, or `all`.
+        var groups: [String: Figures]
+        var total: Figures
+        /// One for each month of the period, in order; empty for a summary.
+        var months: [Figures]
+        /// The judged arrival times of the whole scope.
+        var arrivals: SecondsHistogram
     }
 
     /// `scope`: limit to one unit (a liaison) or one jurisdiction (a county's officers).
     ///
-    /// The database does the aggregating: counts with one GROUP BY, percentiles with a window
-    /// function, months with one CASE over the month boundaries and the distribution by whole
-    /// minutes, so a year of a province's dispatches never crosses into Swift row by row.
-    /// `summary`: the counts and rates only (no percentiles, monthly trend or histogram), for
-    /// the home pages and the wall screen.
+    /// A calendar month, quarter, half-year or year is read from the rows kept on write
+    /// (`DispatchRollups`): a page reads the groups it shows, not the period's dispatches. Any
+    /// other span of days is counted from the dispatches. `summary`: the counts and rates only
+    /// (no monthly trend or histogram), for the home pages and the wall screen.
     static func report(period: Period, by grouping: Grouping, unitID: Int? = nil, jurisdictionID: String? = nil,
                        summary: Bool = false, on db: any Database) async throws -> Report {
         let sql = db as! any SQLDatabase
-        var filter = SQLQueryString("exercise = \(bind: false) AND instructed_at >= \(bind: period.startInstant) AND instructed_at < \(bind: period.endInstant)")
-        if let unitID { filter.appendInterpolation(unsafeRaw: " AND unit_id = "); filter.appendInterpolation(bind: unitID) }
-        if let jurisdictionID { filter.appendInterpolation(unsafeRaw: " AND jurisdiction_id = "); filter.appendInterpolation(bind: jurisdictionID) }
-        // The grouping column; nil puts everything in one group.
-        let column: String? = switch grouping {
-        case .unit: "unit_id"
-        case .level: "level"
-        case .jurisdiction: "jurisdiction_id"
-        case .all: nil
+        let counted: Counted
+        if let kept = try await readModel(period: period, by: grouping, unitID: unitID, jurisdictionID: jurisdictionID, summary: summary, on: sql) {
+            counted = kept
+        } else {
+            counted = try await fromFacts(period: period, by: grouping, unitID: unitID, jurisdictionID: jurisdictionID, summary: summary, on: sql)
         }
-        let groupKey = column.map { "CAST(\($0) AS TEXT)" } ?? "'all'"
+        return try await build(counted, period: period, by: grouping, summary: summary, on: sql)
+    }
 
-        // PostgreSQL refuses a constant in GROUP BY: one group needs none.
-        let groupBy = column.map { " GROUP BY CAST(\($0) AS TEXT)" } ?? ""
-        let counts = try await sql.raw("""
-            SELECT \(unsafeRaw: groupKey) AS grp, COUNT(*) AS n,
-              COALESCE(SUM(CASE WHEN on_time IS NOT NULL THEN 1 ELSE 0 END), 0) AS judged,
-              COALESCE(SUM(CASE WHEN on_time THEN 1 ELSE 0 END), 0) AS on_time,
-              COALESCE(SUM(CASE WHEN arrival_reported_at IS NOT NULL AND result_reported_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS complete,
-              COALESCE(SUM(CASE WHEN refused THEN 1 ELSE 0 END), 0) AS refusals,
-              COALESCE(SUM(CASE WHEN passed_on THEN 1 ELSE 0 END), 0) AS passed_on
-            FROM dispatches WHERE \(filter)\(unsafeRaw: groupBy)
-            """).all(decoding: Counts.self).filter { $0.n > 0 }
-
-        let (arrivals, acks, totalArrival, totalAck) = summary ? ([:], [:], nil, nil) : try await percentiles(filter: filter, column: column, on: sql)
-
+    static func build(_ counted: Counted, period: Period, by grouping: Grouping, summary: Bool, on sql: any SQLDatabase) async throws -> Report {
         let names: [Int: String] = grouping == .unit ? try await RegisterService.unitNames(on: sql) : [:]
         func label(_ key: String) -> String {
             switch grouping {
@@ -117,7 +126,7 @@ enum ComplianceService {
             case .all: "全部"
             }
         }
-        var rows = counts.map { c in row(key: c.grp, label: label(c.grp), c, arrival: arrivals[c.grp], ack: acks[c.grp]) }
+        var rows = counted.groups.filter { $0.value.dispatches > 0 }.map { row(key: $0.key, label: label($0.key), $0.value) }
         rows.sort { a, b in
             switch grouping {
             case .level: return a.key < b.key
@@ -126,86 +135,127 @@ enum ComplianceService {
             default: return (a.onTimeRate ?? 2, -a.dispatches, a.label) < (b.onTimeRate ?? 2, -b.dispatches, b.label)
             }
         }
-        let sum = counts.reduce(into: Counts(grp: "all", n: 0, judged: 0, on_time: 0, complete: 0, refusals: 0, passed_on: 0)) { t, c in
-            t.n += c.n; t.judged += c.judged; t.on_time += c.on_time; t.complete += c.complete; t.refusals += c.refusals; t.passed_on += c.passed_on
+        let total = row(key: "all", label: "合计", counted.total)
+        let months = summary ? [] : zip(period.months, counted.months).map { month, f in
+            MonthRow(month: String(month.start.description.prefix(7)), dispatches: f.dispatches,
+                     onTimeRate: f.judged == 0 ? nil : Double(f.onTime) / Double(f.judged))
         }
-        let total = row(key: "all", label: "合计", sum, arrival: totalArrival, ack: totalAck)
-        if summary {
-            return Report(period: period.label, from: period.start.description, to: period.end.adding(days: -1).description,
-                          by: grouping.rawValue, rows: rows, total: total, months: [], arrivalMinutes: [])
-        }
-        let months = try await monthly(period, filter: filter, on: sql)
-        let bins = try await sql.raw("""
-            SELECT elapsed_seconds / 60 AS minute, COUNT(*) AS count FROM dispatches
-            WHERE \(filter) AND on_time IS NOT NULL AND elapsed_seconds IS NOT NULL GROUP BY elapsed_seconds / 60 ORDER BY minute
-            """).all(decoding: MinuteBin.self)
+        let bins = summary ? [] : counted.arrivals.byMinute.map { MinuteBin(minute: $0.minute, count: $0.count) }
         return Report(period: period.label, from: period.start.description, to: period.end.adding(days: -1).description,
                       by: grouping.rawValue, rows: rows, total: total, months: months, arrivalMinutes: bins)
     }
 
-    typealias Percentiles = (p50: Int, p90: Int)
-
-    /// P50 and P90 of arrival and P50 of acknowledgement, per group and overall, by nearest rank
-    /// (the ⌈p·n⌉-th smallest value). The values travel as bare integers and are sorted here:
-    /// SQLite's window functions took several times as long for the same answer.
-    private static func percentiles(filter: SQLQueryString, column: String?, on sql: any SQLDatabase) async throws
-        -> (arrival: [String: Percentiles], ack: [String: Percentiles], totalArrival: Percentiles?, totalAck: Percentiles?) {
-        let query: SQLQueryString = """
-            SELECT \(unsafeRaw: column ?? "'all'") AS g, elapsed_seconds AS e, ack_seconds AS a,
-              CASE WHEN on_time IS NULL THEN 0 ELSE 1 END AS j
-            FROM dispatches WHERE \(filter) AND (elapsed_seconds IS NOT NULL OR ack_seconds IS NOT NULL)
-            """
-        var arrivals: [String: [Int]] = [:], acks: [String: [Int]] = [:]
-        var allArrivals: [Int] = [], allAcks: [Int] = []
-        for sample in try await IntegerRows.fetch(query, columns: ["g", "e", "a", "j"], on: sql) {
-            let key = sample.key
-            if let e = sample.values[0], sample.values[2] == 1 {
-                arrivals[key, default: []].append(e)
-                allArrivals.append(e)
-            }
-            if let a = sample.values[1] {
-                acks[key, default: []].append(a)
-                allAcks.append(a)
-            }
-        }
-        func pick(_ values: [Int]) -> Percentiles? {
-            guard !values.isEmpty else { return nil }
-            let sorted = values.sorted()
-            return (sorted[(sorted.count + 1) / 2 - 1], sorted[(9 * sorted.count + 9) / 10 - 1])
-        }
-        return (arrivals.compactMapValues(pick), acks.compactMapValues(pick), pick(allArrivals), pick(allAcks))
+    private static func row(key: String, label: String, _ f: Figures) -> Row {
+        Row(key: key, label: label, dispatches: f.dispatches, arrivalsJudged: f.judged, onTime: f.onTime,
+            onTimeRate: f.judged == 0 ? nil : Double(f.onTime) / Double(f.judged),
+            p50ArrivalSeconds: f.p50Arrival, p90ArrivalSeconds: f.p90Arrival, p50AcknowledgeSeconds: f.p50Acknowledgement,
+            completeReports: f.complete, completeReportRate: f.dispatches == 0 ? nil : Double(f.complete) / Double(f.dispatches),
+            refusals: f.refusals, passedOn: f.passedOn)
     }
 
-    private static func row(key: String, label: String, _ c: Counts, arrival: (p50: Int, p90: Int)?, ack: (p50: Int, p90: Int)?) -> Row {
-        Row(key: key, label: label, dispatches: c.n, arrivalsJudged: c.judged, onTime: c.on_time,
-            onTimeRate: c.judged == 0 ? nil : Double(c.on_time) / Double(c.judged),
-            p50ArrivalSeconds: arrival?.p50, p90ArrivalSeconds: arrival?.p90, p50AcknowledgeSeconds: ack?.p50,
-            completeReports: c.complete, completeReportRate: c.n == 0 ? nil : Double(c.complete) / Double(c.n),
-            refusals: c.refusals, passedOn: c.passed_on)
+    /// The group key of a kept row under a grouping.
+    private static func groupKey(_ row: DispatchRollups.Stored, _ grouping: Grouping) -> String {
+        switch grouping {
+        case .unit: row.unit_id.map(String.init) ?? ""
+        case .level: row.level.map(String.init) ?? ""
+        case .jurisdiction: row.jurisdiction_id ?? ""
+        case .all: "all"
+        }
     }
 
-    /// The monthly trend: one scan, bucketed by a CASE over the months' ends.
-    private static func monthly(_ period: Period, filter: SQLQueryString, on sql: any SQLDatabase) async throws -> [MonthRow] {
+    /// Rows as kept: one row is shown as stored; several (a unit that changed level or
+    /// jurisdiction within the period, or a liaison's unit grouped otherwise) are added up.
+    private static func combine(_ rows: [DispatchRollups.Stored]) -> (figures: Figures, tally: () -> ResponseTally) {
+        let tally = {
+            rows.reduce(into: ResponseTally()) { $0.add($1.tally) }
+        }
+        if rows.count == 1 { return (rows[0].figures, tally) }
+        let t = tally()
+        return (Figures(t), { t })
+    }
+
+    /// The report's figures from the read model; nil for a span the model does not keep.
+    static func readModel(period: Period, by grouping: Grouping, unitID: Int?, jurisdictionID: String?, summary: Bool,
+                          on sql: any SQLDatabase) async throws -> Counted? {
+        guard let key = DispatchRollups.key(of: period) else { return nil }
+        let monthKeys = DispatchRollups.monthKeys(of: period)
+        // Where the groups, the total and the months come from, for each scope.
+        let groupRows: [DispatchRollups.Stored], totalRows: [DispatchRollups.Stored], monthRows: [DispatchRollups.Stored]
+        if let unitID {
+            let units: Set<Int> = [unitID]
+            groupRows = try await DispatchRollups.select(kind: .unit, periods: [key], units: units, jurisdictionID: jurisdictionID, on: sql)
+            totalRows = groupRows
+            monthRows = summary ? [] : try await DispatchRollups.select(kind: .unit, periods: monthKeys, units: units, jurisdictionID: jurisdictionID, on: sql)
+        } else if let jurisdictionID {
+            let kind: DispatchRollups.Kind = switch grouping {
+            case .unit: .unit
+            case .level: .jurisdictionLevel
+            case .jurisdiction, .all: .jurisdiction
+            }
+            groupRows = try await DispatchRollups.select(kind: kind, periods: [key], jurisdictionID: jurisdictionID, on: sql)
+            totalRows = kind == .jurisdiction ? groupRows
+                : try await DispatchRollups.select(kind: .jurisdiction, periods: [key], jurisdictionID: jurisdictionID, on: sql)
+            monthRows = summary ? [] : try await DispatchRollups.select(kind: .jurisdiction, periods: monthKeys, jurisdictionID: jurisdictionID, on: sql)
+        } else {
+            let kind: DispatchRollups.Kind = switch grouping {
+            case .unit: .unit
+            case .level: .level
+            case .jurisdiction: .jurisdiction
+            case .all: .all
+            }
+            groupRows = try await DispatchRollups.select(kind: kind, periods: [key], on: sql)
+            totalRows = kind == .all ? groupRows : try await DispatchRollups.select(kind: .all, periods: [key], on: sql)
+            monthRows = summary ? [] : try await DispatchRollups.select(kind: .all, periods: monthKeys, on: sql)
+        }
+        let groups = Dictionary(grouping: groupRows) { groupKey($0, grouping) }.mapValues { combine($0).figures }
+        let total = combine(totalRows)
+        let byMonth = Dictionary(grouping: monthRows, by: \.period)
+        let months = summary ? [] : monthKeys.map { byMonth[$0].map { combine($0).figures } ?? Figures(ResponseTally()) }
+        return Counted(groups: groups, total: totalRows.isEmpty ? Figures(ResponseTally()) : total.figures, months: months,
+                       arrivals: summary || totalRows.isEmpty ? SecondsHistogram() : total.tally().arrivals)
+    }
+
+    /// The report's figures counted from the dispatches: for any span of days, and the
+    /// recomputation the read model is tested against. One scan; the database buckets the months.
+    static func fromFacts(period: Period, by grouping: Grouping, unitID: Int?, jurisdictionID: String?, summary: Bool,
+                          on sql: any SQLDatabase) async throws -> Counted {
+        var filter = SQLQueryString("exercise = \(bind: false) AND instructed_at >= \(bind: period.startInstant) AND instructed_at < \(bind: period.endInstant)")
+        if let unitID { filter.appendInterpolation(unsafeRaw: " AND unit_id = "); filter.appendInterpolation(bind: unitID) }
+        if let jurisdictionID { filter.appendInterpolation(unsafeRaw: " AND jurisdiction_id = "); filter.appendInterpolation(bind: jurisdictionID) }
+        let column: String = switch grouping {
+        case .unit: "CAST(unit_id AS TEXT)"
+        case .level: "CAST(level AS TEXT)"
+        case .jurisdiction: "jurisdiction_id"
+        case .all: "'all'"
+        }
         let months = period.months
-        guard !months.isEmpty else { return [] }
         var bucket = SQLQueryString("CASE")
         for (i, month) in months.enumerated() {
             bucket.appendInterpolation(unsafeRaw: " WHEN instructed_at < ")
             bucket.appendInterpolation(bind: month.endInstant)
             bucket.appendInterpolation(unsafeRaw: " THEN \(i)")
         }
-        bucket.appendInterpolation(unsafeRaw: " END")
-        struct MonthCount: Decodable { var m: Int; var n: Int; var judged: Int; var on_time: Int }
-        let found = Dictionary(uniqueKeysWithValues: try await sql.raw("""
-            SELECT m, COUNT(*) AS n, SUM(CASE WHEN on_time IS NOT NULL THEN 1 ELSE 0 END) AS judged,
-              SUM(CASE WHEN on_time THEN 1 ELSE 0 END) AS on_time
-            FROM (SELECT \(bucket) AS m, on_time FROM dispatches WHERE \(filter)) bucketed GROUP BY m
-            """).all(decoding: MonthCount.self).map { ($0.m, $0) })
-        return months.enumerated().map { i, month in
-            let c = found[i]
-            return MonthRow(month: String(month.start.description.prefix(7)), dispatches: c?.n ?? 0,
-                            onTimeRate: c.flatMap { $0.judged == 0 ? nil : Double($0.on_time) / Double($0.judged) })
+        bucket.appendInterpolation(unsafeRaw: " ELSE 0 END")
+        let query: SQLQueryString = """
+            SELECT \(unsafeRaw: column) AS g, \(bucket) AS m,
+              CASE WHEN on_time IS NULL THEN NULL WHEN on_time THEN 1 ELSE 0 END AS t, elapsed_seconds AS e, ack_seconds AS a,
+              CASE WHEN arrival_reported_at IS NOT NULL AND result_reported_at IS NOT NULL THEN 1 ELSE 0 END AS c,
+              CASE WHEN refused THEN 1 ELSE 0 END AS r, CASE WHEN passed_on THEN 1 ELSE 0 END AS p
+            FROM dispatches WHERE \(filter)
+            """
+        var groups: [String: ResponseTally] = [:], total = ResponseTally()
+        var byMonth = Array(repeating: ResponseTally(), count: months.count)
+        for row in try await IntegerRows.fetch(query, columns: ["g", "m", "t", "e", "a", "c", "r", "p"], on: sql) {
+            let v = row.values
+            func count(_ t: inout ResponseTally) {
+                t.add(onTime: v[1].map { $0 != 0 }, elapsedSeconds: v[2], ackSeconds: v[3], complete: v[4] == 1, refused: v[5] == 1, passedOn: v[6] == 1)
+            }
+            count(&groups[row.key, default: ResponseTally()])
+            count(&total)
+            if !summary, let m = v[0], byMonth.indices.contains(m) { count(&byMonth[m]) }
         }
+        return Counted(groups: groups.mapValues(Figures.init), total: Figures(total), months: summary ? [] : byMonth.map(Figures.init),
+                       arrivals: total.arrivals)
     }
 
     /// Reads `period=2026-Q1` or `from=…&to=…` (to inclusive); defaults to this quarter.

@@ -286,6 +286,10 @@ enum DispatchService {
                     .int(arrival?.limit.seconds), .int(arrival?.elapsedSeconds), .int(ack), .bool(arrival?.onTime),
                     .bool(settled), .date(now)]
         }, on: sql)
+        // The compliance read model, from every month an instruction of these pairs was recorded in.
+        try await DispatchRollups.refresh(touched: groups.map { key, events in
+            (key.unit, events.filter { $0.type == DispatchEventType.instructed.rawValue }.map(\.at))
+        }, on: sql)
 
         // Findings: the judged set replaces the previous one for each judged pair.
         return try await FindingStore.reconcile(
