@@ -142,6 +142,67 @@ struct ReadModelTests {
         }
     }
 
+    @Test func theConfirmedPointsKeptByTheDatabaseEqualARecountAndTheAssessmentReadsThem() async throws {
+        try await withTestApp { app in
+            let book = app.liandong.ruleBook
+            var generator = DispatchGenerator(units: try await Self.units(app), rules: .initial, seed: 31)
+            _ = try await DispatchService.ingest(generator.events(in: .year(Self.year), dispatches: 400), actor: .console(),
+                                                 rules: book, now: Self.now, on: app.db)
+            let sql = app.db as! any SQLDatabase
+            struct D: Decodable { var id: Int }
+            let ids = try await sql.select().column("id").from("deductions").orderBy("id").all(decoding: D.self).map(\.id)
+            try #require(ids.count > 30)
+            // Confirmed by both agencies, the way officers do it.
+            let confirmed = ids.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+            for (agency, officer) in [(Agency.emb, "李应急"), (.psb, "王公安")] {
+                try await DeductionService.decide(confirmed, decision: .confirm(points: nil, reason: nil), agency: agency, officer: officer,
+                                                  actor: .console(), rules: book, now: Self.now, on: app.db)
+            }
+            func expectTotalsEqualRecount(_ note: String) async throws {
+                let stored = Set(try await DeductionTotals.stored(on: sql)), recounted = Set(try await DeductionTotals.recount(on: sql))
+                #expect(stored == recounted, "\(note): kept \(stored.subtracting(recounted)) recounted \(recounted.subtracting(stored))")
+            }
+            try await expectTotalsEqualRecount("after confirmations")
+            #expect(try await DeductionTotals.stored(on: sql).reduce(0) { $0 + $1.n } == confirmed.count)
+
+            // Whatever changes a row (status, figure, date across a month, subject), and a row
+            // taken away: the triggers follow, whichever code makes the change.
+            var rng = SplitMix64(seed: 4)
+            let statuses: [DeductionStatus] = [.confirmed, .confirmed, .proposed, .rejected, .appealed, .withdrawn]
+            for id in ids.shuffled(using: &rng).prefix(60) {
+                let status = statuses[Int(rng.next() % UInt64(statuses.count))]
+                var update = sql.update("deductions").set("status", to: SQLBind(status.rawValue))
+                    .set("points_tenths", to: SQLBind(Int(rng.next() % 20) + 1))
+                if rng.next() % 2 == 0 {
+                    update = update.set("occurred_at", to: SQLBind(Period.month(Self.year, Int(rng.next() % 12) + 1).startInstant.addingTimeInterval(-1)))
+                }
+                if rng.next() % 4 == 0 { update = update.set("unit_id", to: SQLBind(Int(rng.next() % 5) + 1)) }
+                try await update.where("id", .equal, SQLBind(id)).run()
+            }
+            try await expectTotalsEqualRecount("after random changes")
+            let gone = confirmed[1]
+            try await sql.update("deductions").set("status", to: SQLBind(DeductionStatus.confirmed.rawValue)).where("id", .equal, SQLBind(gone)).run()
+            try await sql.delete(from: "deduction_events").where("deduction_id", .equal, SQLBind(gone)).run()
+            try await sql.delete(from: "deductions").where("id", .equal, SQLBind(gone)).run()
+            try await expectTotalsEqualRecount("after a deletion")
+
+            // The assessment from the totals equals the one from each deduction, ids aside.
+            for period in [Period.year(Self.year), .quarter(Self.year, 1), .quarter(Self.year, 4), .year(Self.year + 1)] {
+                let kept = try await AssessmentService.report(period, rules: book, withIDs: false, on: app.db)
+                let each = try await AssessmentService.report(period, rules: book, withIDs: true, on: app.db)
+                func strip(_ rows: [AssessmentService.Row]) -> [String] {
+                    rows.map { "\($0.entity)|\($0.kind)|\($0.deductions)|\($0.score)|\($0.rank ?? -1)|\($0.deductionCount)|\($0.previousScore ?? -1)" }
+                }
+                #expect(strip(kept.ranked) == strip(each.ranked), "\(period)")
+                #expect(strip(kept.unranked) == strip(each.unranked), "\(period)")
+                let idsLeftOut = kept.ranked.allSatisfy { $0.deductionIds.isEmpty }
+                #expect(idsLeftOut)
+            }
+            let year = try await AssessmentService.report(.year(Self.year), rules: book, withIDs: false, on: app.db)
+            #expect(year.ranked.contains { $0.deductionCount > 0 })
+        }
+    }
+
     @Test func storedPeriodsAreCalendarMonthsQuartersHalvesAndYears() {
         #expect(DispatchRollups.key(of: .month(2026, 3)) == "2026-03")
         #expect(DispatchRollups.key(of: .quarter(2026, 4)) == "2026-Q4")

@@ -23,14 +23,22 @@ public enum Assessment {
     /// A confirmed deduction: against a unit, (D7) against a supervising agency, or (D6) against
     /// a jurisdiction's government.
     public struct Deduction: Sendable, Hashable {
-        public var id: Int
+        /// Nil for a total of several deductions (the read model keeps totals, not each one).
+        public var id: Int?
         public var unitID: Int?
         public var agency: Agency?
         /// A `Jurisdiction.id` (D6 findings).
         public var jurisdictionID: String?
         public var points: Points
+        /// How many deductions `points` adds up.
+        public var count: Int
         public init(id: Int, unitID: Int?, agency: Agency?, jurisdictionID: String? = nil, points: Points) {
-            self.id = id; self.unitID = unitID; self.agency = agency; self.jurisdictionID = jurisdictionID; self.points = points
+            self.id = id; self.unitID = unitID; self.agency = agency; self.jurisdictionID = jurisdictionID; self.points = points; self.count = 1
+        }
+
+        /// `count` deductions against the same subject, `points` in all.
+        public init(total points: Points, count: Int, unitID: Int?, agency: Agency?, jurisdictionID: String?) {
+            self.id = nil; self.unitID = unitID; self.agency = agency; self.jurisdictionID = jurisdictionID; self.points = points; self.count = count
         }
     }
 
@@ -53,11 +61,11 @@ public enum Assessment {
     public static func compute(units: [Unit], jurisdictions: [Jurisdiction], deductions: [Deduction], base: Points,
                                previous: [String: Points] = [:]) -> (ranked: [Row], unranked: [Row]) {
         let unitByID = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0) })
-        var byEntity: [String: (kind: Kind, ranked: Bool, ids: [Int], total: Points)] = [:]
+        var byEntity: [String: (kind: Kind, ranked: Bool, ids: [Int], count: Int, total: Points)] = [:]
         // Every assessed entity appears, with or without deductions.
-        for j in jurisdictions where j.kind != .city { byEntity[j.name] = (.county, true, [], .zero) }
-        for u in units where u.jurisdictionID == Jurisdictions.city.id { byEntity[u.name] = (.department, u.ranked, [], .zero) }
-        for u in units where u.jurisdictionID != Jurisdictions.city.id && !u.ranked { byEntity[u.name] = (.department, false, [], .zero) }
+        for j in jurisdictions where j.kind != .city { byEntity[j.name] = (.county, true, [], 0, .zero) }
+        for u in units where u.jurisdictionID == Jurisdictions.city.id { byEntity[u.name] = (.department, u.ranked, [], 0, .zero) }
+        for u in units where u.jurisdictionID != Jurisdictions.city.id && !u.ranked { byEntity[u.name] = (.department, false, [], 0, .zero) }
 
         func entity(for d: Deduction) -> String? {
             if let id = d.unitID, let unit = unitByID[id] {
@@ -69,24 +77,25 @@ public enum Assessment {
             // of the entities it assesses.
             if let code = d.jurisdictionID, let jurisdiction = Jurisdictions.named(code) {
                 if jurisdiction.kind != .city { return jurisdiction.name }
-                if byEntity[jurisdiction.name] == nil { byEntity[jurisdiction.name] = (.county, false, [], .zero) }
+                if byEntity[jurisdiction.name] == nil { byEntity[jurisdiction.name] = (.county, false, [], 0, .zero) }
                 return jurisdiction.name
             }
             // A D7 finding against an agency counts against that agency as a department.
             guard let agency = d.agency else { return nil }
-            if byEntity[agency.name] == nil { byEntity[agency.name] = (.department, true, [], .zero) }
+            if byEntity[agency.name] == nil { byEntity[agency.name] = (.department, true, [], 0, .zero) }
             return agency.name
         }
         for d in deductions {
             guard let name = entity(for: d) else { continue }
             guard var entry = byEntity[name] else { continue }
-            entry.ids.append(d.id)
+            if let id = d.id { entry.ids.append(id) }
+            entry.count += d.count
             entry.total = entry.total + d.points
             byEntity[name] = entry
         }
-        func row(_ name: String, _ v: (kind: Kind, ranked: Bool, ids: [Int], total: Points)) -> Row {
+        func row(_ name: String, _ v: (kind: Kind, ranked: Bool, ids: [Int], count: Int, total: Points)) -> Row {
             Row(entity: name, kind: v.kind, base: base, deductions: v.total, score: base - v.total, rank: nil,
-                deductionCount: v.ids.count, previousScore: previous[name], deductionIDs: v.ids.sorted())
+                deductionCount: v.count, previousScore: previous[name], deductionIDs: v.ids.sorted())
         }
         var ranked: [Row] = []
         for kind in [Kind.county, .department] {

@@ -80,7 +80,7 @@ enum HomeTasks {
             let drafts = notices.filter { $0.status == "draft" }
             tasks.append(Task(title: "通报草稿", figure: String(drafts.count), text: drafts.first.map { $0.title } ?? "起草本期通报",
                               href: drafts.first.map { "/notices/\($0.id)" } ?? "/notices", tone: drafts.isEmpty ? "" : "due"))
-            let assessment = try await AssessmentService.report(.year(today.year), rules: book, on: req.db)
+            let assessment = try await AssessmentService.report(.year(today.year), rules: book, withIDs: false, on: req.db)
             panels.append(panel("\(today.year)年综合考核(截至今日)", header: ["名次", "考核对象", "扣分", "得分"],
                                 rows: assessment.ranked.prefix(10).map { [$0.rank.map(String.init) ?? "—", $0.entity, Points($0.deductions).description, Points($0.score).description] },
                                 empty: "本年尚无已确认的扣分", href: "/assessment", link: "查看全部排名"))

@@ -37,26 +37,43 @@ enum AssessmentService {
         return .year(period.start.year - 1)
     }
 
-    static func rows(_ period: Period, rules: RuleBook, on db: any Database) async throws -> (ranked: [Assessment.Row], unranked: [Assessment.Row]) {
-        let units = try await LinkageUnit.query(on: db).all().map {
-            Assessment.Unit(id: $0.id ?? 0, name: $0.name, jurisdictionID: $0.jurisdictionID, ranked: $0.ranked)
+    /// `withIDs`: each deduction by its id (the workbook, the detail of one entity, the API and
+    /// the command), read from the deductions. Without, the page's figures come from the totals
+    /// kept on write (`DeductionTotals`), a row per subject and month.
+    static func rows(_ period: Period, rules: RuleBook, withIDs: Bool = true, on db: any Database) async throws
+        -> (ranked: [Assessment.Row], unranked: [Assessment.Row]) {
+        let sql = db as! any SQLDatabase
+        struct U: Decodable { var id: Int; var name: String; var jurisdiction_id: String; var ranked: Bool }
+        let units = try await sql.select().columns("id", "name", "jurisdiction_id", "ranked").from(LinkageUnit.schema).all(decoding: U.self).map {
+            Assessment.Unit(id: $0.id, name: $0.name, jurisdictionID: $0.jurisdiction_id, ranked: $0.ranked)
         }
-        struct D: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var points_tenths: Int }
-        let confirmed = try await (db as! any SQLDatabase).select().columns("id", "unit_id", "agency", "jurisdiction_id", "points_tenths").from("deductions")
-            .where("status", .equal, SQLBind(DeductionStatus.confirmed.rawValue))
-            .where("occurred_at", .greaterThanOrEqual, SQLBind(period.startInstant)).where("occurred_at", .lessThan, SQLBind(period.endInstant))
-            .all(decoding: D.self)
-        return Assessment.compute(units: units, jurisdictions: Jurisdictions.all,
-                                  deductions: confirmed.map { Assessment.Deduction(id: $0.id, unitID: $0.unit_id, agency: $0.agency.flatMap(Agency.init(rawValue:)),
-                                                                                         jurisdictionID: $0.jurisdiction_id, points: Points(tenths: $0.points_tenths)) },
+        let deductions: [Assessment.Deduction]
+        if !withIDs, let totals = try await DeductionTotals.deductions(in: period, on: sql) {
+            deductions = totals
+        } else {
+            deductions = try await confirmed(in: period, on: sql)
+        }
+        return Assessment.compute(units: units, jurisdictions: Jurisdictions.all, deductions: deductions,
                                   base: rules.inForce(on: period.start).assessmentBase)
     }
 
-    static func report(_ period: Period, rules: RuleBook, on db: any Database) async throws -> Report {
+    /// The confirmed deductions that occurred in a period, each by its id.
+    static func confirmed(in period: Period, on sql: any SQLDatabase) async throws -> [Assessment.Deduction] {
+        struct D: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var points_tenths: Int }
+        return try await sql.select().columns("id", "unit_id", "agency", "jurisdiction_id", "points_tenths").from("deductions")
+            .where("status", .equal, SQLBind(DeductionStatus.confirmed.rawValue))
+            .where("occurred_at", .greaterThanOrEqual, SQLBind(period.startInstant)).where("occurred_at", .lessThan, SQLBind(period.endInstant))
+            .all(decoding: D.self).map {
+                Assessment.Deduction(id: $0.id, unitID: $0.unit_id, agency: $0.agency.flatMap(Agency.init(rawValue:)),
+                                     jurisdictionID: $0.jurisdiction_id, points: Points(tenths: $0.points_tenths))
+            }
+    }
+
+    static func report(_ period: Period, rules: RuleBook, withIDs: Bool = true, on db: any Database) async throws -> Report {
         let prior = previous(of: period)
-        let before = try await rows(prior, rules: rules, on: db)
+        let before = try await rows(prior, rules: rules, withIDs: false, on: db)
         let previousScores = Dictionary((before.ranked + before.unranked).map { ($0.entity, $0.score) }, uniquingKeysWith: { a, _ in a })
-        let now = try await rows(period, rules: rules, on: db)
+        let now = try await rows(period, rules: rules, withIDs: withIDs, on: db)
         func convert(_ r: Assessment.Row) -> Row {
             let previous = previousScores[r.entity]
             return Row(entity: r.entity, kind: r.kind.rawValue, base: r.base.value, deductions: r.deductions.value, score: r.score.value, rank: r.rank,
@@ -169,7 +186,7 @@ enum AssessmentPages {
         var detail: [[String]]
     }
 
-    static func load(_ req: Request) async throws -> (AssessmentService.Report, Period) {
+    static func load(_ req: Request, withIDs: Bool = true) async throws -> (AssessmentService.Report, Period) {
         let p = try req.requirePrincipal()
         try req.authorize(WorkArea.assessment.isOpen(to: p), "考核结果供三部门查看")
         // The form's 「全年」 sends an empty quarter: the whole year.
@@ -182,7 +199,7 @@ enum AssessmentPages {
         }
         let period = try AssessmentService.period(year: try number(q.year, "year", "年度应为数字，如 2026"),
                                                   quarter: try number(q.quarter, "quarter", "季度应为1至4，或留空表示全年"))
-        return (try await AssessmentService.report(period, rules: req.application.liandong.ruleBook, on: req.db), period)
+        return (try await AssessmentService.report(period, rules: req.application.liandong.ruleBook, withIDs: withIDs, on: req.db), period)
     }
 
     static let sortColumns = [
@@ -193,7 +210,9 @@ enum AssessmentPages {
     ]
 
     @Sendable static func page(req: Request) async throws -> View {
-        let (report, period) = try await load(req)
+        let entity = (try? req.query.get(String.self, at: "entity")) ?? ""
+        // The ranking from the totals kept on write; the ids only when one entity's detail is asked for.
+        let (report, period) = try await load(req, withIDs: !entity.isEmpty)
         // Both tables (ranked and not ranked) in the order asked; by rank by default.
         let sort = try ListSort(req, columns: sortColumns, default: "rank")
         let values: [String: (AssessmentService.Row) -> SortValue] = [
@@ -201,7 +220,6 @@ enum AssessmentPages {
             "base": { .double($0.base) }, "deductions": { .double($0.deductions) }, "score": { .double($0.score) },
             "count": { .int($0.deductionCount) }, "previous": { .double($0.previousScore) }, "change": { .double($0.change) },
         ]
-        let entity = (try? req.query.get(String.self, at: "entity")) ?? ""
         var detail: [[String]] = []
         if let row = (report.ranked + report.unranked).first(where: { $0.entity == entity }) {
             let ids = Set(row.deductionIds)
