@@ -116,7 +116,7 @@ def test_1_administrator_first_login_and_register(browser, base_url, admin_passw
 
     # The one-time password works once, and must be replaced at once.
     login(browser, base_url, "admin", admin_password)
-    assert "首次登录或密码被重置后,须先设置自己的密码" in browser.page_source
+    assert "首次登录或密码被重置后，须先设置自己的密码" in browser.page_source
     shot(browser, "password-change")
     change_password(browser, admin_password, NEW_ADMIN_PASSWORD)
 
@@ -168,7 +168,7 @@ def test_2_administrator_creates_a_liaison_who_reports_a_change(browser, base_ur
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, "市水利局").click()
     WebDriverWait(browser, 10).until(lambda b: _stale(old))
-    assert "登记联系方式变更(报备)" in browser.page_source
+    assert "登记联系方式变更（报备）" in browser.page_source
 
     # A bad number is refused next to its field; nothing is recorded.
     browser.find_element(By.ID, "duty_phone").send_keys("12")
@@ -260,7 +260,7 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     assert len(browser.find_elements(By.CSS_SELECTOR, "#attempts li")) == 3
     shot(browser, "phone-call")
     submit(browser, "#call-form button[type=submit]")
-    wait_text(browser, "电话检查:")
+    wait_text(browser, "电话检查：")
     browser.get(f"{base_url}/findings?source=phone")
     wait_text(browser, "共 1 条")
     assert unit in browser.page_source

@@ -91,7 +91,7 @@ enum InspectionPages {
                 let done = checks.last { $0.unitID == u.id }
                 return CampaignUnit(id: u.id ?? 0, name: u.name, jurisdiction: Jurisdictions.named(u.jurisdictionID)?.name ?? "", level: u.unitLevel.name,
                                     dutyPhone: u.dutyPhone ?? "未登记", liaison: [u.liaisonName, u.liaisonMobile].compactMap { $0 }.joined(separator: " "),
-                                    done: done != nil, result: done.map { $0.answered ? "已接通" : "未接通(\($0.attempts.count)次)" } ?? "—")
+                                    done: done != nil, result: done.map { $0.answered ? "已接通" : "未接通（\($0.attempts.count)次）" } ?? "—")
             }
             let levelOne = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).filter(\.$id ~~ campaign.outOfHours).all().map { ($0.id ?? 0, $0) })
             outRows = campaign.outOfHours.compactMap { levelOne[$0] }.map { u in
@@ -491,9 +491,9 @@ enum InspectionPages {
             let time = { (d: Date?) in d.map { String(ChinaTime.isoString($0).dropFirst(11).prefix(8)) } ?? "—" }
             return TimelineRow(
                 name: names[c.unitID] ?? String(c.unitID), instructed: time(c.instructedAt), arrived: time(c.arrivedAt),
-                elapsed: c.elapsedSeconds.map { "\(RuleSet.durationText(seconds: $0))(时限\(c.limit))" } ?? "—", late: c.onTime == false,
-                recorded: "通知 \(time(unit.notifiedAt)),到达 " + (unit.arrivedAt.map { "\(time($0))(\(RuleSet.durationText(seconds: c.recordedElapsedSeconds ?? 0)))" } ?? (finished ? "未到达" : "—")),
-                discrepancies: c.discrepancies.joined(separator: ";"), hasDiscrepancies: !c.discrepancies.isEmpty)
+                elapsed: c.elapsedSeconds.map { "\(RuleSet.durationText(seconds: $0))（时限\(c.limit)）" } ?? "—", late: c.onTime == false,
+                recorded: "通知 \(time(unit.notifiedAt))，到达 " + (unit.arrivedAt.map { "\(time($0))（\(RuleSet.durationText(seconds: c.recordedElapsedSeconds ?? 0))）" } ?? (finished ? "未到达" : "—")),
+                discrepancies: c.discrepancies.joined(separator: "；"), hasDiscrepancies: !c.discrepancies.isEmpty)
         }
         let (joint, jointText) = jointStatus(stored, rules: req.currentRules)
         return try await req.page("drill", DrillContext(
@@ -517,7 +517,7 @@ enum InspectionPages {
                     },
                     seenText: seen.isEmpty ? "—" : seen.joined(separator: "；"))
             },
-            findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)(拟扣\(Points($0.proposedPoints))分)" }, hasFindings: !findings.isEmpty,
+            findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)（拟扣\(Points($0.proposedPoints))分）" }, hasFindings: !findings.isEmpty,
             timeline: timeline, hasTimeline: !timeline.isEmpty,
             tolerance: RuleSet.durationText(seconds: DrillCrossCheck.toleranceSeconds), finished: finished,
             finishedAt: stored.finishedAt.map(ChinaTime.displayString) ?? "", error: error, hasError: error != nil), status: status)
