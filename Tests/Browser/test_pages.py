@@ -272,9 +272,19 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     assert browser.find_element(By.ID, "psb_officers").get_attribute("value") == "指挥中心民警"
     browser.find_element(By.ID, "emb_officers").send_keys("应急局李科长")
     browser.find_element(By.ID, "scenario").send_keys("模拟：树木倒伏阻断交通")
-    units = Select(browser.find_element(By.ID, "units"))
-    units.select_by_visible_text("市本级 市建设局")
-    units.select_by_visible_text("市本级 丽水军分区")
+    # Units are found by typing (a name, or pinyin initials) and ticked; a ticked unit stays in
+    # sight when the search changes.
+    search = browser.find_element(By.ID, "unit-search")
+    search.send_keys("建设局")
+    picks = [p for p in browser.find_elements(By.CSS_SELECTOR, "label.pick") if p.is_displayed()]
+    assert [p.text.strip() for p in picks if "市本级" in p.text] == ["市本级 市建设局"]
+    picks[[p.text.strip() for p in picks].index("市本级 市建设局")].click()
+    search.clear()
+    search.send_keys("lsjfq")
+    [p for p in browser.find_elements(By.CSS_SELECTOR, "label.pick") if p.is_displayed() and "丽水军分区" in p.text][0].click()
+    assert "市本级 市建设局" in [p.text.strip() for p in browser.find_elements(By.CSS_SELECTOR, "label.pick") if p.is_displayed()]
+    assert browser.find_element(By.ID, "unit-count").text == "已选 2 个"
+    shot(browser, "drill-picker")
     submit(browser, "form.grid button[type=submit]")
     wait_text(browser, "结束检查")
     assert "统一制服免着背心" in browser.page_source

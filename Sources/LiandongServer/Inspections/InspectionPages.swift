@@ -222,11 +222,20 @@ enum InspectionPages {
         var state: String
     }
 
+    /// A unit to summon to a drill: a checkbox, found by name or pinyin initials (`sslj`).
+    struct UnitChoice: Encodable {
+        var value: String
+        var label: String
+        var initials: String
+        var selected: Bool
+    }
+
     struct DrillsContext: Encodable {
         var frame: PageFrame
         var head: TableHead
         var drills: [DrillRow]
-        var units: [RegisterPages.Option]
+        var units: [UnitChoice]
+        var chosenCount: Int
         var nextID: String
         var video: Bool
         var scenario: String
@@ -289,9 +298,10 @@ enum InspectionPages {
                 "scenario": { .text($0.row.scenario) }, "units": { .int($0.row.units) }, "findings": { .int($0.row.findings) },
             ]).map { $0.row },
             units: units.map { u in
-                RegisterPages.Option(value: String(u.id ?? 0), label: "\(Jurisdictions.named(u.jurisdictionID)?.name ?? "") \(u.name)",
-                                     selected: form?.units?.contains(String(u.id ?? 0)) == true)
+                UnitChoice(value: String(u.id ?? 0), label: "\(Jurisdictions.named(u.jurisdictionID)?.name ?? "") \(u.name)",
+                           initials: Pinyin.initials(u.name), selected: form?.units?.contains(String(u.id ?? 0)) == true)
             },
+            chosenCount: form?.units?.count ?? 0,
             nextID: form?.check_id ?? "DR-\(today.year)-\(String(format: "%02d%02d", today.month, today.day))-\(drills.count + 1)",
             video: form?.kind == "video", scenario: form?.scenario ?? "", place: form?.place ?? "",
             videoLimit: form?.limit_minutes ?? minutesText(rules.videoPointLimit), defaultVideoLimit: minutesText(rules.videoPointLimit),
