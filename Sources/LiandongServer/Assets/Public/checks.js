@@ -76,3 +76,13 @@
   picker.addEventListener("change", counted);
   counted();
 })();
+
+// A phone's menu is one row that scrolls sideways: the current entry is brought into view.
+(function () {
+  "use strict";
+  var nav = document.querySelector("header.site nav");
+  var active = nav && nav.querySelector("a.active");
+  if (active && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = active.offsetLeft - (nav.clientWidth - active.offsetWidth) / 2;
+  }
+})();
