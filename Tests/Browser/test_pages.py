@@ -254,7 +254,7 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, "开始拨打").click()
     WebDriverWait(browser, 10).until(lambda b: _stale(old))
-    unit = browser.find_element(By.TAG_NAME, "h1").text.split(":")[-1]
+    unit = browser.find_element(By.TAG_NAME, "h1").text.split("：")[-1]
     for _ in range(3):
         browser.find_element(By.XPATH, "//button[text()='未接通']").click()
     assert len(browser.find_elements(By.CSS_SELECTOR, "#attempts li")) == 3
