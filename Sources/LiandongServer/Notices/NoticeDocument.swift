@@ -43,7 +43,15 @@ struct NoticeDocument {
             blocks.append(.paragraph("本通报是对第\(corrects)号通报的更正，以本通报为准。"))
         }
         blocks.append(.heading1("一、监督检查工作开展情况"))
-        blocks.append(.paragraph("\(c.periodLabel)，市公安局开展日常电话检查\(c.work.phoneChecks)次，抽查联动单位\(c.work.unitsCalled)家；市应急管理局、市公安局联合开展实地或视频检查\(c.work.drills)次；召开会商会\(c.work.meetings)次；市应急联动指挥中心（110）共向联动单位下达联动指令\(c.work.dispatches)起。"))
+        // What was done, and only that: a kind of work with nothing to report is left out
+        // rather than printed as 「0次」.
+        let work = [
+            c.work.phoneChecks > 0 ? "市公安局开展日常电话检查\(c.work.phoneChecks)次，抽查联动单位\(c.work.unitsCalled)家" : nil,
+            c.work.drills > 0 ? "市应急管理局、市公安局联合开展实地或视频检查\(c.work.drills)次" : nil,
+            c.work.meetings > 0 ? "召开会商会\(c.work.meetings)次" : nil,
+            c.work.dispatches > 0 ? "市应急联动指挥中心（110）共向联动单位下达联动指令\(c.work.dispatches)起" : nil,
+        ].compactMap { $0 }
+        if !work.isEmpty { blocks.append(.paragraph("\(c.periodLabel)，" + work.joined(separator: "；") + "。")) }
         blocks.append(.heading1("二、扣分情况"))
         if c.groups.isEmpty {
             blocks.append(.paragraph("本期未发现需扣分的问题。"))
