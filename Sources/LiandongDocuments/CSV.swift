@@ -177,7 +177,7 @@ public enum CSV {
             case .emptyInput:
                 return
             case .error:
-                throw CSVError.at(line, "文件不是 UTF-8 编码（可能是 GBK）。请在 Excel 中选择“另存为”→“CSV UTF-8（逗号分隔）(*.csv)”后重新上传")
+                throw CSVError.at(line, "文件不是 UTF-8 编码（可能是 GBK）。请在 Excel 中选择“另存为”→“CSV UTF-8（逗号分隔）（*.csv）”后重新上传")
             }
         }
     }

@@ -36,7 +36,7 @@ public enum Entrypoint {
     }
 
     private static func fail(_ error: any Error) -> Never {
-        FileHandle.standardError.write(Data("错误:\(describe(error))\n".utf8))
+        FileHandle.standardError.write(Data("错误：\(describe(error))\n".utf8))
         exit(1)
     }
 

@@ -102,7 +102,7 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
     func number(_ variable: String, _ range: ClosedRange<Int>) throws -> Int? {
         guard let raw = get(variable)?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
         guard let value = Int(raw), range.contains(value) else {
-            throw ConfigurationError(variable: variable, message: "应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数,而不是“\(raw)”")
+            throw ConfigurationError(variable: variable, message: "应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数，而不是“\(raw)”")
         }
         return value
     }
@@ -114,7 +114,7 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
         switch raw.lowercased() {
         case "1", "true", "yes", "on": policy.requireTwoFactor = true
         case "0", "false", "no", "off": policy.requireTwoFactor = false
-        default: throw ConfigurationError(variable: "LIANDONG_REQUIRE_TOTP", message: "应为 1(要求)或 0(不要求),而不是“\(raw)”")
+        default: throw ConfigurationError(variable: "LIANDONG_REQUIRE_TOTP", message: "应为 1（要求）或 0（不要求），而不是“\(raw)”")
         }
     }
     return policy
@@ -125,7 +125,7 @@ func securityPolicy(from get: (String) -> String?) throws -> SecurityPolicy {
 func auditHashAlgorithm(from get: (String) -> String?) throws -> AuditHashAlgorithm {
     guard let raw = get("LIANDONG_AUDIT_HASH"), !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return .sha256 }
     guard let algorithm = AuditHashAlgorithm(configValue: raw) else {
-        throw ConfigurationError(variable: "LIANDONG_AUDIT_HASH", message: "应为 sha256 或 sm3,而不是“\(raw)”")
+        throw ConfigurationError(variable: "LIANDONG_AUDIT_HASH", message: "应为 sha256 或 sm3，而不是“\(raw)”")
     }
     return algorithm
 }
@@ -137,7 +137,7 @@ func sqliteSynchronous(from raw: String?) throws -> String {
     guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return "FULL" }
     let value = raw.uppercased()
     guard ["FULL", "NORMAL", "EXTRA"].contains(value) else {
-        throw ConfigurationError(variable: "LIANDONG_SQLITE_SYNCHRONOUS", message: "应为 FULL、NORMAL 或 EXTRA,而不是“\(raw)”")
+        throw ConfigurationError(variable: "LIANDONG_SQLITE_SYNCHRONOUS", message: "应为 FULL、NORMAL 或 EXTRA，而不是“\(raw)”")
     }
     return value
 }

@@ -116,7 +116,7 @@ def test_1_administrator_first_login_and_register(browser, base_url, admin_passw
 
     # The one-time password works once, and must be replaced at once.
     login(browser, base_url, "admin", admin_password)
-    assert "首次登录或密码被重置后,须先设置自己的密码" in browser.page_source
+    assert "首次登录或密码被重置后，须先设置自己的密码" in browser.page_source
     shot(browser, "password-change")
     change_password(browser, admin_password, NEW_ADMIN_PASSWORD)
 
@@ -168,7 +168,7 @@ def test_2_administrator_creates_a_liaison_who_reports_a_change(browser, base_ur
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, "市水利局").click()
     WebDriverWait(browser, 10).until(lambda b: _stale(old))
-    assert "登记联系方式变更(报备)" in browser.page_source
+    assert "登记联系方式变更（报备）" in browser.page_source
 
     # A bad number is refused next to its field; nothing is recorded.
     browser.find_element(By.ID, "duty_phone").send_keys("12")
@@ -254,13 +254,13 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.LINK_TEXT, "开始拨打").click()
     WebDriverWait(browser, 10).until(lambda b: _stale(old))
-    unit = browser.find_element(By.TAG_NAME, "h1").text.split(":")[-1]
+    unit = browser.find_element(By.TAG_NAME, "h1").text.split("：")[-1]
     for _ in range(3):
         browser.find_element(By.XPATH, "//button[text()='未接通']").click()
     assert len(browser.find_elements(By.CSS_SELECTOR, "#attempts li")) == 3
     shot(browser, "phone-call")
     submit(browser, "#call-form button[type=submit]")
-    wait_text(browser, "电话检查:")
+    wait_text(browser, "电话检查：")
     browser.get(f"{base_url}/findings?source=phone")
     wait_text(browser, "共 1 条")
     assert unit in browser.page_source
@@ -272,9 +272,19 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     assert browser.find_element(By.ID, "psb_officers").get_attribute("value") == "指挥中心民警"
     browser.find_element(By.ID, "emb_officers").send_keys("应急局李科长")
     browser.find_element(By.ID, "scenario").send_keys("模拟：树木倒伏阻断交通")
-    units = Select(browser.find_element(By.ID, "units"))
-    units.select_by_visible_text("市本级 市建设局")
-    units.select_by_visible_text("市本级 丽水军分区")
+    # Units are found by typing (a name, or pinyin initials) and ticked; a ticked unit stays in
+    # sight when the search changes.
+    search = browser.find_element(By.ID, "unit-search")
+    search.send_keys("建设局")
+    picks = [p for p in browser.find_elements(By.CSS_SELECTOR, "label.pick") if p.is_displayed()]
+    assert [p.text.strip() for p in picks if "市本级" in p.text] == ["市本级 市建设局"]
+    picks[[p.text.strip() for p in picks].index("市本级 市建设局")].click()
+    search.clear()
+    search.send_keys("lsjfq")
+    [p for p in browser.find_elements(By.CSS_SELECTOR, "label.pick") if p.is_displayed() and "丽水军分区" in p.text][0].click()
+    assert "市本级 市建设局" in [p.text.strip() for p in browser.find_elements(By.CSS_SELECTOR, "label.pick") if p.is_displayed()]
+    assert browser.find_element(By.ID, "unit-count").text == "已选 2 个"
+    shot(browser, "drill-picker")
     submit(browser, "form.grid button[type=submit]")
     wait_text(browser, "结束检查")
     assert "统一制服免着背心" in browser.page_source

@@ -76,7 +76,7 @@ def test_2_liaison_appeals_a_deduction(browser, demo_url):
     open_task(browser, "可申诉的扣分")
     form = browser.find_element(By.CSS_SELECTOR, "form[action$='/appeal']")
     deduction = re.search(r"/deductions/(\d+)/appeal", form.get_attribute("action")).group(1)
-    form.find_element(By.NAME, "statement").send_keys("当日山洪致道路中断,已及时报告")
+    form.find_element(By.NAME, "statement").send_keys("当日山洪致道路中断，已及时报告")
     click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     browser.get(f"{demo_url}/deductions?status=appealed")
     row = browser.find_element(By.XPATH, f"//tr[td[1][normalize-space()='{deduction}']]")

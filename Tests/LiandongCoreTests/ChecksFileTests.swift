@@ -67,7 +67,7 @@ struct ChecksFileTests {
         let rules = RuleSet.initial
         let phoneFindings = p.check(unitID: register[p.unit]!.id).judge(rules: rules)
         #expect(phoneFindings.map(\.kind) == [.phoneUnanswered])
-        #expect(phoneFindings.first?.reason == "值班电话连续3次无人接听(09:10、09:13、09:16)")
+        #expect(phoneFindings.first?.reason == "值班电话连续3次无人接听（09:10、09:13、09:16）")
         let drill = try d.drill { register[$0] }
         // 市建设局 is level 1: 21:30 is 1:30 late, the first band.
         let drillFindings = drill.judge(rules: rules)
@@ -87,14 +87,14 @@ struct ChecksFileTests {
         let e = error(Self.phoneLine, #"{"type":"phone","check_id":"#)
         #expect(e?.row == 2)
         #expect(e?.field == "")
-        #expect(e?.message == "不是有效的JSON,每行应为一个完整的JSON对象")
-        #expect(error("[1,2]")?.message == "每行应为一个JSON对象({...})")
+        #expect(e?.message == "不是有效的JSON，每行应为一个完整的JSON对象")
+        #expect(error("[1,2]")?.message == "每行应为一个JSON对象（{...}）")
         #expect(error(Self.phoneLine + " x")?.row == 1)
     }
 
     @Test func unknownType() {
         let e = error(Self.onsiteLine, Self.phoneLine.replacingOccurrences(of: #""type":"phone""#, with: #""type":"visit""#))
-        #expect(e == ImportError(row: 2, field: "type", message: "未知的检查类型“visit”;应为 phone(电话检查)、onsite(实地检查)或 video(视频检查)"))
+        #expect(e == ImportError(row: 2, field: "type", message: "未知的检查类型“visit”；应为 phone（电话检查）、onsite（实地检查）或 video（视频检查）"))
         #expect(error(Self.phoneLine.replacingOccurrences(of: #""type":"phone","#, with: ""))
                 == ImportError(row: 1, field: "type", message: "缺少必填字段"))
     }
@@ -102,12 +102,12 @@ struct ChecksFileTests {
     @Test func badTimestamps() {
         let phone = Self.phoneLine.replacingOccurrences(of: "2026-03-04T09:13:00+08:00", with: "2026-03-04 9点13分")
         #expect(error(phone)?.field == "attempts[1].at")
-        #expect(error(phone)?.message == "不是有效的时间;应写作 2026-03-04T09:10:00+08:00 这样的格式")
+        #expect(error(phone)?.message == "不是有效的时间；应写作 2026-03-04T09:10:00+08:00 这样的格式")
         #expect(error(onsite(unit: ["arrived_at": #""2026-02-30T14:21:30+08:00""#]))?.field == "units[0].arrived_at")
         #expect(error(onsite(unit: ["arrived_at": "1741587690"]))?.field == "units[0].arrived_at")
         #expect(error(onsite(unit: ["notified_at": #""yesterday""#]))?.field == "units[0].notified_at")
         let alert = onsite().replacingOccurrences(of: #""alert_at":"2026-03-10T14:00:00+08:00""#, with: #""alert_at":"""#)
-        #expect(error(alert) == ImportError(row: 1, field: "alert_at", message: "不是有效的时间;应写作 2026-03-04T09:10:00+08:00 这样的格式"))
+        #expect(error(alert) == ImportError(row: 1, field: "alert_at", message: "不是有效的时间；应写作 2026-03-04T09:10:00+08:00 这样的格式"))
     }
 
     @Test func missingUnit() {
@@ -127,7 +127,7 @@ struct ChecksFileTests {
 
     @Test func arrivalBeforeNotification() {
         let e = error(Self.phoneLine, onsite(unit: ["arrived_at": #""2026-03-10T13:59:59+08:00""#]))
-        #expect(e == ImportError(row: 2, field: "units[0].arrived_at", message: "到达时间(13:59:59)早于通知时间(14:00)"))
+        #expect(e == ImportError(row: 2, field: "units[0].arrived_at", message: "到达时间（13:59:59）早于通知时间（14:00）"))
         #expect(error(onsite(unit: ["notified_at": #""2026-03-10T13:59:00+08:00""#]))?.field == "units[0].notified_at")
     }
 
@@ -142,7 +142,7 @@ struct ChecksFileTests {
         guard case .drill(let d) = records[0] else { Issue.record("kind"); return }
         #expect(d.units[0].arrivedAt == nil)
         #expect(error(onsite(unit: ["arrived_at": nil, "vest": nil]))
-                == ImportError(row: 1, field: "units[0].arrived_at", message: "缺少到达时间;单位未到达时请填写 null"))
+                == ImportError(row: 1, field: "units[0].arrived_at", message: "缺少到达时间；单位未到达时请填写 null"))
         // A vest cannot be seen on a unit that never came.
         #expect(error(onsite(unit: ["arrived_at": "null"]))?.field == "units[0].vest")
     }
@@ -151,7 +151,7 @@ struct ChecksFileTests {
         let four = Self.phoneLine.replacingOccurrences(
             of: #"{"at":"2026-03-04T09:16:00+08:00","answered":false}"#,
             with: #"{"at":"2026-03-04T09:16:00+08:00","answered":false},{"at":"2026-03-04T09:19:00+08:00","answered":false}"#)
-        #expect(error(four) == ImportError(row: 1, field: "attempts", message: "一次电话检查最多拨打3次,记录了4次"))
+        #expect(error(four) == ImportError(row: 1, field: "attempts", message: "一次电话检查最多拨打3次，记录了4次"))
         let backwards = Self.phoneLine.replacingOccurrences(of: "09:16:00", with: "09:12:00")
         #expect(error(backwards)?.field == "attempts[2].at")
         let afterAnswer = Self.phoneLine.replacingOccurrences(
@@ -210,12 +210,12 @@ struct ChecksFileTests {
 
     @Test func duplicateUnitInADrill() throws {
         let line = onsite().replacingOccurrences(of: "}]}", with: #"},{"unit":"市建设局","notified_at":"2026-03-10T14:00:00+08:00","arrived_at":null}]}"#)
-        #expect(error(line) == ImportError(row: 1, field: "units[1].unit", message: "“市建设局”与第1个单位重复,同一单位在一次检查中只登记一次"))
+        #expect(error(line) == ImportError(row: 1, field: "units[1].unit", message: "“市建设局”与第1个单位重复，同一单位在一次检查中只登记一次"))
         // Two ways of writing the same unit are caught once the server resolves them.
         let byNameAndID = onsite().replacingOccurrences(of: "}]}", with: #"},{"unit":6,"notified_at":"2026-03-10T14:00:00+08:00","arrived_at":null}]}"#)
         guard case .drill(let d) = try parse(byNameAndID)[0] else { Issue.record("kind"); return }
         let profile = Annex2.cityUnits[5]
-        #expect(throws: ImportError(row: 1, field: "units[1].unit", message: "与第1个单位重复,同一单位在一次检查中只登记一次")) {
+        #expect(throws: ImportError(row: 1, field: "units[1].unit", message: "与第1个单位重复，同一单位在一次检查中只登记一次")) {
             try d.drill { _ in (id: 6, profile: profile) }
         }
         #expect(throws: ImportError(row: 1, field: "units[0].unit", message: "找不到联动单位“市建设局”")) {
@@ -231,7 +231,7 @@ struct ChecksFileTests {
         }
         let noUnits = #"{"type":"onsite","check_id":"DR-9","alert_at":"2026-03-10T14:00:00+08:00","units":[]}"#
         #expect(error(noUnits) == ImportError(row: 1, field: "units", message: "不能为空数组"))
-        #expect(error(noUnits.replacingOccurrences(of: "[]", with: "{}")) == ImportError(row: 1, field: "units", message: "应为数组([...])"))
+        #expect(error(noUnits.replacingOccurrences(of: "[]", with: "{}")) == ImportError(row: 1, field: "units", message: "应为数组（[...]）"))
     }
 
     @Test func phoneChecksAreValidatedByTheRuleVersionOfTheirDate() throws {
@@ -243,7 +243,7 @@ struct ChecksFileTests {
         // In March, three calls are allowed; a check under the April version may make two.
         #expect(try ChecksFile.parse(Self.phoneLine, rules: book, dates: .testing).count == 1)
         let april = Self.phoneLine.replacingOccurrences(of: "2026-03-04", with: "2026-04-04")
-        #expect(throws: ImportError(row: 1, field: "attempts", message: "一次电话检查最多拨打2次,记录了3次")) {
+        #expect(throws: ImportError(row: 1, field: "attempts", message: "一次电话检查最多拨打2次，记录了3次")) {
             try ChecksFile.parse(april, rules: book, dates: .testing)
         }
     }

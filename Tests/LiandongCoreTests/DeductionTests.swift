@@ -108,7 +108,7 @@ struct AppealTests {
         let d = try confirmed(at: friday)
         #expect(d.appealDeadline(workingDays: rules.appealWindowWorkingDays, calendar: .shipped) == ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00"))
         var onTime = d
-        try onTime.lodgeAppeal(statement: "当日道路封闭,无法按时到达", by: "水利局联络员", at: ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00")!, rules: rules, calendar: .shipped)
+        try onTime.lodgeAppeal(statement: "当日道路封闭，无法按时到达", by: "水利局联络员", at: ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00")!, rules: rules, calendar: .shipped)
         #expect(onTime.status == .appealed)
         var late = d
         #expect(throws: DeductionState.Problem.appealClosed(ChinaTime.parseTimestamp("2026-03-13T23:59:59+08:00")!)) {
@@ -123,7 +123,7 @@ struct AppealTests {
         #expect(throws: DeductionState.Problem.reductionMustLower) {
             try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(2.0), reason: "x", at: t, rules: rules)
         }
-        try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(0.5), reason: "情况属实,酌情减轻", at: t, rules: rules)
+        try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(0.5), reason: "情况属实，酌情减轻", at: t, rules: rules)
         #expect(d.status == .confirmed && d.points == Points(0.5) && d.appeal?.decision == .reduce)
         #expect(throws: DeductionState.Problem.alreadyAppealed) { try d.lodgeAppeal(statement: "再次", by: "u", at: t, rules: rules, calendar: .shipped) }
         #expect(throws: DeductionState.Problem.notAppealed) {

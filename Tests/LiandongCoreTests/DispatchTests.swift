@@ -400,7 +400,7 @@ struct FastParsingTests {
         lines[10_500] = #"{"event_id":"E-bad2"}"#
         let bad = Data(lines.joined(separator: "\n").utf8)
         for parts in [1, 2, 4] {
-            #expect(throws: ImportError(row: 9_501, field: "at", message: "时间“昨天”格式不正确,应为 2026-03-01T08:15:00+08:00")) {
+            #expect(throws: ImportError(row: 9_501, field: "at", message: "时间“昨天”格式不正确，应为 2026-03-01T08:15:00+08:00")) {
                 try DispatchEventParser.parseJSONLinesWithLines(bad, parts: parts, dates: .testing)
             }
         }

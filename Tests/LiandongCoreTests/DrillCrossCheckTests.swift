@@ -37,26 +37,26 @@ struct DrillCrossCheckTests {
         let check = DrillCrossCheck.compare(drill(arrivedAfter: 1200), events: events(instructedAfter: 0, arrivedAfter: 1240),
                                             finished: true, rules: rules)[0]
         #expect(check.recordedOnTime == true && check.onTime == false && check.elapsedSeconds == 1240)
-        #expect(check.discrepancies == ["按110系统记录超时,按检查记录未超时"])
+        #expect(check.discrepancies == ["按110系统记录超时，按检查记录未超时"])
     }
 
     @Test func anArrivalOnOneSideOnly() {
         let onlyIn110 = DrillCrossCheck.compare(drill(arrivedAfter: nil), events: events(instructedAfter: 0, arrivedAfter: 900),
                                                 finished: true, rules: rules)[0]
-        #expect(onlyIn110.discrepancies == ["110系统记录到达,检查记录为未到达"])
+        #expect(onlyIn110.discrepancies == ["110系统记录到达，检查记录为未到达"])
         let underWay = DrillCrossCheck.compare(drill(arrivedAfter: nil), events: events(instructedAfter: 0, arrivedAfter: 900),
                                                finished: false, rules: rules)[0]
-        #expect(underWay.discrepancies == ["110系统记录到达,检查人员尚未登记到达"])
+        #expect(underWay.discrepancies == ["110系统记录到达，检查人员尚未登记到达"])
         let onlyRecorded = DrillCrossCheck.compare(drill(arrivedAfter: 900), events: events(instructedAfter: 0, arrivedAfter: nil),
                                                    finished: true, rules: rules)[0]
-        #expect(onlyRecorded.discrepancies == ["检查记录已到达,110系统没有到达事件"])
+        #expect(onlyRecorded.discrepancies == ["检查记录已到达，110系统没有到达事件"])
         let none = DrillCrossCheck.compare(drill(arrivedAfter: 900), events: [:], finished: true, rules: rules)[0]
         #expect(!none.hasEvents && none.discrepancies == ["110系统没有该单位的演练事件"])
     }
 
     @Test func drillIDBelongsToExerciseEventsOnly() throws {
         let line = #"{"event_id":"X-1","incident_id":"110-X","unit":"市水利局","type":"instructed","at":"2026-03-10T14:00:00+08:00","drill_id":"DR-X"}"#
-        #expect(throws: ImportError(row: 1, field: "drill_id", message: "只有演练事件(exercise 为 true)才能关联检查编号")) {
+        #expect(throws: ImportError(row: 1, field: "drill_id", message: "只有演练事件（exercise 为 true）才能关联检查编号")) {
             _ = try DispatchEventParser.parseJSONLines(Data(line.utf8), dates: .testing)
         }
         let exercise = line.replacingOccurrences(of: #""drill_id""#, with: #""exercise":true,"drill_id""#)

@@ -65,7 +65,7 @@ struct DrillTests {
     @Test func lateReasonAndDate() throws {
         let findings = try judged(unit(4, arrivedAfter: 21 * 60 + 30))
         let f = try #require(findings.first)
-        #expect(f.reason == "实地检查:接到通知后21分30秒到达现场,超过20分钟时限1分30秒")
+        #expect(f.reason == "实地检查：接到通知后21分30秒到达现场，超过20分钟时限1分30秒")
         #expect(f.source == .onsite)
         #expect(f.ref == "DR-2026-Q1-01")
         #expect(f.unitID == 4)
@@ -90,7 +90,7 @@ struct DrillTests {
         #expect(findings.first?.item == .d10)
         #expect(findings.first?.proposedPoints == Points(2.0))
         #expect(findings.first?.occurredAt == alert)
-        #expect(findings.first?.reason == "实地检查:接到通知后未到达现场")
+        #expect(findings.first?.reason == "实地检查：接到通知后未到达现场")
     }
 
     @Test func vestRuleAndUniformExemption() throws {
@@ -130,19 +130,19 @@ struct DrillTests {
         let late = try judged(unit(arrivedAfter: 15 * 60 + 1, limit: 15 * 60), kind: .video)
         #expect(late.map(\.kind) == [.lateArrival])
         #expect(late.first?.source == .video)
-        #expect(late.first?.reason == "视频检查:接到通知后15分1秒到达视频点位,超过15分钟时限1秒")
+        #expect(late.first?.reason == "视频检查：接到通知后15分1秒到达视频点位，超过15分钟时限1秒")
         // Without its own time, the rule set's time to reach a video point applies, whatever
         // the unit's response limit (a level-1 unit's 20 minutes, the police's 10).
         let ruleSetTime = rules.videoPointLimit.seconds
         #expect(ruleSetTime == 30 * 60)
         #expect(try judged(unit(arrivedAfter: Double(ruleSetTime)), kind: .video).isEmpty)
         #expect(try judged(unit(arrivedAfter: Double(ruleSetTime + 1)), kind: .video).map(\.reason)
-                == ["视频检查:接到通知后30分1秒到达视频点位,超过30分钟时限1秒"])
+                == ["视频检查：接到通知后30分1秒到达视频点位，超过30分钟时限1秒"])
         #expect(try judged(unit(police: true, arrivedAfter: Double(ruleSetTime)), kind: .video).isEmpty)
         // An on-site check keeps the Annex 1 item 9 limits.
         #expect(try judged(unit(arrivedAfter: 20 * 60 + 1)).count == 1)
         let noShow = try judged(unit(arrivedAfter: nil), kind: .video)
-        #expect(noShow.first?.reason == "视频检查:接到通知后未到达视频点位")
+        #expect(noShow.first?.reason == "视频检查：接到通知后未到达视频点位")
         #expect(noShow.first?.source == .video)
     }
 
@@ -168,7 +168,7 @@ struct DrillTests {
         #expect(problem(drill([unit(notified: "2026-03-10T14:00:00+08:00", arrivedAfter: 60)])) == nil)
         // A unit once per drill.
         #expect(problem(drill([unit(5, arrivedAfter: 60), unit(6, arrivedAfter: 60), unit(5, arrivedAfter: 90)]))
-                == CheckProblem(field: "units[2].unit", message: "与第1个单位重复,同一单位在一次检查中只登记一次"))
+                == CheckProblem(field: "units[2].unit", message: "与第1个单位重复，同一单位在一次检查中只登记一次"))
         #expect(problem(drill([]))?.field == "units")
         var blank = drill([unit(arrivedAfter: 60)])
         blank.checkID = ""

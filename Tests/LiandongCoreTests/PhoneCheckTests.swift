@@ -29,13 +29,13 @@ struct PhoneCheckTests {
         #expect(f.unitID == 7)
         #expect(f.agency == nil)
         #expect(f.occurredAt == cst("09:16"))
-        #expect(f.reason == "值班电话连续3次无人接听(09:10、09:13、09:16)")
+        #expect(f.reason == "值班电话连续3次无人接听（09:10、09:13、09:16）")
         #expect(f.ruleVersion == "2020.1")
     }
 
     @Test func liaisonReasonAndSecondsInTimes() throws {
         let c = check([false, false, false], times: ["09:10", "09:13:30", "09:16"], dialled: .liaison)
-        #expect(c.judge(rules: rules).map(\.reason) == ["联络员电话连续3次无人接听(09:10、09:13:30、09:16)"])
+        #expect(c.judge(rules: rules).map(\.reason) == ["联络员电话连续3次无人接听（09:10、09:13:30、09:16）"])
     }
 
     @Test("Fewer calls than the rule's number, all unanswered: the check is incomplete, not failed",
@@ -60,7 +60,7 @@ struct PhoneCheckTests {
         try c.validate(rules: two)
         let findings = c.judge(rules: two)
         #expect(findings.map(\.kind) == [.phoneUnanswered])
-        #expect(findings.first?.reason == "值班电话连续2次无人接听(09:10、09:13)")
+        #expect(findings.first?.reason == "值班电话连续2次无人接听（09:10、09:13）")
         // Three calls exceed that rule version's maximum.
         #expect(throws: CheckProblem.self) { try check([false, false, false]).validate(rules: two) }
     }
@@ -73,7 +73,7 @@ struct PhoneCheckTests {
         #expect(findings.first?.item == .d8)
         #expect(findings.first?.proposedPoints == Points(0.5))
         #expect(findings.first?.occurredAt == cst("09:10"))
-        #expect(findings.first?.reason == "登记的值班电话已不是本单位使用的号码,且未报备变更")
+        #expect(findings.first?.reason == "登记的值班电话已不是本单位使用的号码，且未报备变更")
     }
 
     @Test func reportedChangeOrCurrentNumberIsNoFinding() {
@@ -110,7 +110,7 @@ struct PhoneCheckTests {
     @Test func validation() {
         #expect(problem(check([])) == CheckProblem(field: "attempts", message: "至少应记录1次拨打"))
         #expect(problem(check([false, false, false, false]))?.field == "attempts")
-        #expect(problem(check([false, false, false, false]))?.message == "一次电话检查最多拨打3次,记录了4次")
+        #expect(problem(check([false, false, false, false]))?.message == "一次电话检查最多拨打3次，记录了4次")
         // Times strictly increasing: equal is wrong, as is going back.
         #expect(problem(check([false, false], times: ["09:10", "09:10"]))?.field == "attempts[1].at")
         #expect(problem(check([false, false, false], times: ["09:10", "09:13", "09:12"]))?.field == "attempts[2].at")

@@ -64,14 +64,14 @@ struct PlanRulesTests {
         #expect(found.key == "plan|plan:P1:revision:2026-06-30|7|plan_revision_overdue")
         #expect(found.occurredAt == cst("2026-07-01T00:00:00+08:00"))
         #expect(found.proposedPoints == Points(1.0) && found.ruleVersion == "2020.1")
-        #expect(found.reason == "政府专项应急预案《丽水市防汛防台应急预案》修订期限为2026年6月30日,逾期未修订")
+        #expect(found.reason == "政府专项应急预案《丽水市防汛防台应急预案》修订期限为2026年6月30日，逾期未修订")
     }
 
     @Test func aLateRevisionRecordedWithoutANewDueDayIsStillD2() throws {
         let rules = PlanRules.over([F.special(revised: "2026-08-05", due: "2026-06-30")])
         let found = try #require(rules.findings(asOf: "2026-09-01", .planRevisionOverdue).first)
         #expect(found.key == "plan|plan:P1:revision:2026-06-30|7|plan_revision_overdue")
-        #expect(found.reason.hasSuffix("修订期限为2026年6月30日,至2026年8月5日才修订"))
+        #expect(found.reason.hasSuffix("修订期限为2026年6月30日，至2026年8月5日才修订"))
     }
 
     @Test func onlySpecialPlansAreHeldToRevision() {
@@ -96,7 +96,7 @@ struct PlanRulesTests {
             #expect(found.first?.item == .d3)
             #expect(found.first?.ref == "plan:P1:revision-basis:2025-05-01")
             #expect(found.first?.occurredAt == day("2025-05-01").start)
-            #expect(found.first?.reason == "政府专项应急预案《丽水市防汛防台应急预案》于2025年5月1日修订,修订前未开展\(missing)")
+            #expect(found.first?.reason == "政府专项应急预案《丽水市防汛防台应急预案》于2025年5月1日修订，修订前未开展\(missing)")
         } else {
             #expect(found.isEmpty)
         }
@@ -114,7 +114,7 @@ struct PlanRulesTests {
         let late = try #require(PlanRules.over([plan(published: "2026-03-31")]).findings(asOf: "2026-06-01", .planNotPublished).first)
         #expect(late.item == .d4 && late.ref == "plan:D1:publication:2026-03-02")
         #expect(late.occurredAt == cst("2026-03-31T00:00:00+08:00"))
-        #expect(late.reason == "部门应急预案《市水利局水旱灾害应急预案》于2026年3月2日印发,应在20个工作日内(不晚于2026年3月30日)公布,"
+        #expect(late.reason == "部门应急预案《市水利局水旱灾害应急预案》于2026年3月2日印发，应在20个工作日内（不晚于2026年3月30日）公布，"
             + "至2026年3月31日才公布")
 
         let unpublished = PlanRules.over([plan(published: nil)])
@@ -159,14 +159,14 @@ struct PlanRulesTests {
         let found = try #require(none.findings(asOf: "2026-03-02", .specialPlanDrillOverdue).first)
         #expect(found.item == .d5 && found.ref == "plan:P1:drill-cycle:2023-03-01")
         #expect(found.occurredAt == cst("2026-03-02T00:00:00+08:00"))
-        #expect(found.reason == "政府专项应急预案《丽水市防汛防台应急预案》自2023年3月1日演练后3年内未组织应急演练(应不晚于2026年3月1日)")
+        #expect(found.reason == "政府专项应急预案《丽水市防汛防台应急预案》自2023年3月1日演练后3年内未组织应急演练（应不晚于2026年3月1日）")
 
         // Drilling a day late still leaves the finding, with the same key: recording the drill
         // does not undo the shortfall.
         let dayLate = PlanRules.over([plan], drills: [F.drill("P1", "2023-03-01"), F.drill("P1", "2026-03-02")])
         let again = try #require(dayLate.findings(asOf: "2026-12-31", .specialPlanDrillOverdue).first)
         #expect(again.key == found.key && again.occurredAt == found.occurredAt)
-        #expect(again.reason.hasSuffix(",至2026年3月2日才演练"))
+        #expect(again.reason.hasSuffix("，至2026年3月2日才演练"))
     }
 
     @Test func aPlanNeverDrilledCountsFromItsIssueAnd29FebruaryEndsOn28February() throws {
@@ -207,7 +207,7 @@ struct PlanRulesTests {
         let found = try #require(rules.findings(asOf: "2026-05-01", .majorEventNotDrilled).first)
         #expect(found.item == .d5 && found.unitID == 7 && found.ref == "event:E1")
         #expect(found.occurredAt == cst("2026-05-01T00:00:00+08:00"))
-        #expect(found.reason == "重大活动“丽水国际摄影节”于2026年5月1日举行,举行前365天内未组织《丽水市防汛防台应急预案》应急演练")
+        #expect(found.reason == "重大活动“丽水国际摄影节”于2026年5月1日举行，举行前365天内未组织《丽水市防汛防台应急预案》应急演练")
     }
 
     @Test("The window: 365 days before the start counts, 366 does not, the start day itself is not before",
@@ -226,7 +226,7 @@ struct PlanRulesTests {
         let other = PlanRules.over(plans, drills: [F.drill("D1", "2026-03-01", unit: 8)], events: [event(units: [8], plans: [])])
         #expect(other.findings(asOf: "2026-05-02", .majorEventNotDrilled).isEmpty)
         #expect(PlanRules.over(plans, events: [event(units: [8], plans: [])]).findings(asOf: "2026-05-02", .majorEventNotDrilled)
-            .map(\.reason) == ["重大活动“丽水国际摄影节”于2026年5月1日举行,举行前365天内未组织应急演练"])
+            .map(\.reason) == ["重大活动“丽水国际摄影节”于2026年5月1日举行，举行前365天内未组织应急演练"])
     }
 
     // MARK: D1
@@ -260,13 +260,13 @@ struct PlanRulesTests {
         let found = try #require(rules.findings(asOf: "2026-01-01", .planNotDrilled).first)
         #expect(found.item == .d1 && found.ref == "plan:D1:drills:2025")
         #expect(found.occurredAt == cst("2025-12-31T23:59:59+08:00"))
-        #expect(found.reason == "部门应急预案《市水利局水旱灾害应急预案》2025年应至少演练1次,实际0次")
+        #expect(found.reason == "部门应急预案《市水利局水旱灾害应急预案》2025年应至少演练1次，实际0次")
         #expect(PlanRules.over([plan], drills: [F.drill("D1", "2025-11-11")], from: "2024-01-01")
             .findings(asOf: "2026-01-01", .planNotDrilled).isEmpty)
 
         // The plan's own count wins; special plans follow D5 unless they set one.
         let twice = PlanRules.over([F.department(drillsPerYear: 2)], drills: [F.drill("D1", "2025-03-01")], from: "2025-01-01")
-        #expect(twice.findings(asOf: "2026-01-01", .planNotDrilled).map(\.reason).first?.hasSuffix("应至少演练2次,实际1次") == true)
+        #expect(twice.findings(asOf: "2026-01-01", .planNotDrilled).map(\.reason).first?.hasSuffix("应至少演练2次，实际1次") == true)
         #expect(PlanRules.over([F.special()], from: "2025-01-01").findings(asOf: "2026-01-01", .planNotDrilled).isEmpty)
         #expect(PlanRules.over([F.department(drillsPerYear: 0)], from: "2025-01-01").findings(asOf: "2026-01-01", .planNotDrilled).isEmpty)
         // Years that began before the records are not judged.
@@ -293,7 +293,7 @@ struct PlanRulesTests {
         #expect(liandu.key == "plan|performance:2025|liandu|performance_assessment_missing")
         #expect(liandu.reason == "莲都区2025年未在日常社会应急联动工作中开展定期考核")
         #expect(found.first { $0.jurisdictionID == "qingtian" }?.reason
-            == "青田县未将社会应急联动工作情况纳入2025年政府对各部门绩效考核,2025年未在日常社会应急联动工作中开展定期考核")
+            == "青田县未将社会应急联动工作情况纳入2025年政府对各部门绩效考核，2025年未在日常社会应急联动工作中开展定期考核")
         #expect(found.first { $0.jurisdictionID == "city" }?.reason == "市本级未登记2025年将社会应急联动工作纳入政府绩效考核及开展定期考核的情况")
         #expect(Set(found.map(\.key)).count == 9)
     }
@@ -306,7 +306,7 @@ struct PlanRulesTests {
         let first = try #require(rules.warnings(asOf: day("2026-05-31")).first)
         #expect(first.kind == .revisionDue && first.kind.item == .d2 && first.unitID == 7 && first.planID == "P1")
         #expect(first.dueOn == day("2026-06-30"))
-        #expect(first.text == "政府专项应急预案《丽水市防汛防台应急预案》修订期限为2026年6月30日,须按期完成修订并开展风险评估和应急资源调查")
+        #expect(first.text == "政府专项应急预案《丽水市防汛防台应急预案》修订期限为2026年6月30日，须按期完成修订并开展风险评估和应急资源调查")
         #expect(rules.warnings(asOf: day("2026-06-30")).map(\.kind) == [.revisionDue])
         // The day after, it is a finding, no longer a warning.
         #expect(rules.warnings(asOf: day("2026-07-01")).isEmpty)
@@ -320,7 +320,7 @@ struct PlanRulesTests {
         let publication = unpublished.warnings(asOf: day("2026-03-02"))
         #expect(publication.map(\.kind) == [.publicationDue])
         #expect(publication.first?.dueOn == day("2026-03-30"))
-        #expect(publication.first?.text == "部门应急预案《市水利局水旱灾害应急预案》于2026年3月2日印发,尚未公布,须不晚于2026年3月30日公布")
+        #expect(publication.first?.text == "部门应急预案《市水利局水旱灾害应急预案》于2026年3月2日印发，尚未公布，须不晚于2026年3月30日公布")
         #expect(PlanRules.over([F.department(issued: "2026-03-02", published: "2026-03-03")]).warnings(asOf: day("2026-03-04")).isEmpty)
 
         let cycle = PlanRules.over([F.special()], drills: [F.drill("P1", "2023-03-01")])
@@ -328,7 +328,7 @@ struct PlanRulesTests {
         let soon = cycle.warnings(asOf: day("2026-01-30"))
         #expect(soon.map(\.kind) == [.drillCycleDue])
         #expect(soon.first?.dueOn == day("2026-03-01"))
-        #expect(soon.first?.text == "政府专项应急预案《丽水市防汛防台应急预案》上次演练为2023年3月1日,须不晚于2026年3月1日组织应急演练")
+        #expect(soon.first?.text == "政府专项应急预案《丽水市防汛防台应急预案》上次演练为2023年3月1日，须不晚于2026年3月1日组织应急演练")
         #expect(cycle.warnings(asOf: day("2026-03-02")).isEmpty)
     }
 
@@ -339,7 +339,7 @@ struct PlanRulesTests {
         let warned = rules.warnings(asOf: day("2026-03-31"))
         #expect(warned.map(\.kind) == [.majorEventDrillDue])
         #expect(warned.first?.eventID == "E1" && warned.first?.unitID == 7 && warned.first?.dueOn == day("2026-04-30"))
-        #expect(warned.first?.text == "重大活动“丽水国际摄影节”将于2026年5月1日举行,尚未组织《丽水市防汛防台应急预案》应急演练,须在活动前完成")
+        #expect(warned.first?.text == "重大活动“丽水国际摄影节”将于2026年5月1日举行，尚未组织《丽水市防汛防台应急预案》应急演练，须在活动前完成")
         let drilled = PlanRules.over([F.special()], drills: [F.drill("P1", "2023-06-01"), F.drill("P1", "2026-04-10")], events: [event()])
         #expect(drilled.warnings(asOf: day("2026-04-11")).isEmpty)
         #expect(rules.warnings(asOf: day("2026-05-01")).isEmpty)
@@ -354,10 +354,10 @@ struct PlanRulesTests {
         let december = rules.warnings(asOf: day("2026-12-01"))
         #expect(december.map(\.kind) == [.planRequired, .drillsDue, .performanceRecordDue])
         #expect(december.allSatisfy { $0.dueOn == day("2026-12-31") })
-        #expect(december[0].text == "部门应急预案《市水利局水旱灾害应急预案》须自2027年1月1日起具备,目前尚未印发")
-        #expect(december[1].text == "部门应急预案《市水利局水旱灾害应急预案》2026年应至少演练1次,目前0次,须在2026年12月31日前完成")
+        #expect(december[0].text == "部门应急预案《市水利局水旱灾害应急预案》须自2027年1月1日起具备，目前尚未印发")
+        #expect(december[1].text == "部门应急预案《市水利局水旱灾害应急预案》2026年应至少演练1次，目前0次，须在2026年12月31日前完成")
         #expect(december[2].jurisdictionID == "yunhe" && december[2].unitID == nil)
-        #expect(december[2].text == "云和县2026年将社会应急联动工作纳入政府绩效考核及开展定期考核的情况尚未登记齐全,截止2026年12月31日")
+        #expect(december[2].text == "云和县2026年将社会应急联动工作纳入政府绩效考核及开展定期考核的情况尚未登记齐全，截止2026年12月31日")
     }
 
     // MARK: Idempotency, dating, versions
@@ -450,7 +450,7 @@ struct PlanRulesTests {
         let found = PlanRules.over([F.department(issued: "2026-03-02", published: nil)], book: book).findings(asOf: "2026-03-20", .planNotPublished)
         #expect(found.map(\.occurredAt) == [day("2026-03-20").start])
         #expect(found.first?.ruleVersion == "2026.2")
-        #expect(found.first?.reason.contains("应在10个工作日内(不晚于2026年3月16日)公布") == true)
+        #expect(found.first?.reason.contains("应在10个工作日内（不晚于2026年3月16日）公布") == true)
         #expect(PlanRules.over([F.department(issued: "2026-03-02", published: nil)], book: book)
             .findings(asOf: "2026-03-19", .planNotPublished).isEmpty)
     }

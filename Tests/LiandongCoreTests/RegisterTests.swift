@@ -46,7 +46,10 @@ struct Annex2Tests {
     }
 
     @Test func dutiesComeFromTheLevelAndTheRuleSet() throws {
-        let annex2 = try Fixture.notice().components(separatedBy: "附件2\n").last!
+        // Quoted word for word, but with full-width punctuation (GB/T 15834); the source file has ASCII marks.
+        let annex2 = [(",", "，"), (";", "；"), ("(", "（"), (")", "）")].reduce(try Fixture.notice().components(separatedBy: "附件2\n").last!) {
+            $0.replacingOccurrences(of: $1.0, with: $1.1)
+        }
         for level in UnitLevel.allCases {
             for line in Annex2.duties(for: level).split(separator: "\n") {
                 #expect(annex2.contains(line), "level \(level.rawValue): \(line.prefix(20))")
@@ -163,7 +166,7 @@ struct UnitTableTests {
     }
 
     @Test func unknownLevel() {
-        #expect(throws: ImportError(row: 3, field: "级别", message: "未知级别“四级”;应为 1、2、3 或 一级、二级、三级")) {
+        #expect(throws: ImportError(row: 3, field: "级别", message: "未知级别“四级”；应为 1、2、3 或 一级、二级、三级")) {
             try parse([["1", "甲", "龙泉市", "1", "", "", ""], ["2", "乙", "龙泉市", "四级", "", "", ""]])
         }
     }

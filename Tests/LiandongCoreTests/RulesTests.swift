@@ -106,7 +106,8 @@ struct RulesTests {
     }
 
     @Test func annex1TextIsTheNoticeWordForWord() throws {
-        let notice = try Fixture.notice()
+        // Word for word, with full-width punctuation (GB/T 15834); the source file has ASCII marks.
+        let notice = [(",", "，"), (";", "；"), ("(", "（"), (")", "）")].reduce(try Fixture.notice()) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
         let annex1 = notice.components(separatedBy: "附件1\n").last!.components(separatedBy: "附件2").first!
         #expect(rules.items.map(\.id) == DeductionItemID.allCases)
         for item in rules.items {
@@ -267,10 +268,10 @@ struct RuleRevisionTests {
             "provincialMultiplier", "phoneCheckAttempts", "specialPlanDrillYears", "plans.publicationWorkingDays",
         ])
         #expect(problems.first { $0.field == "latenessBands[1].upTo" }?.message == "上限10分钟应大于上一档的10分钟")
-        #expect(problems.first { $0.field == "latenessBands[2].points" }?.message == "分值2.5不符合规定:0.5至2.0分,以0.5分为单位")
-        #expect(problems.first { $0.field == "defaultPoints.refused" }?.message == "“有警不出”的默认分值3.0不符合规定:0.5至2.0分,以0.5分为单位")
+        #expect(problems.first { $0.field == "latenessBands[2].points" }?.message == "分值2.5不符合规定：0.5至2.0分，以0.5分为单位")
+        #expect(problems.first { $0.field == "defaultPoints.refused" }?.message == "“有警不出”的默认分值3.0不符合规定：0.5至2.0分，以0.5分为单位")
         #expect(problems.first { $0.field == "defaultPoints.no_vest" }?.message == "缺少“未着应急联动反光背心”的默认分值")
-        #expect(problems.first { $0.field == "provincialMultiplier" }?.description == "「provincialMultiplier」:省通报扣分的倍数应不小于1(现为0)")
+        #expect(problems.first { $0.field == "provincialMultiplier" }?.description == "「provincialMultiplier」：省通报扣分的倍数应不小于1（现为0）")
         #expect(revision { $0.pointsRange.step = .zero }.validate().map(\.field) == ["pointsRange"])
         #expect(revision { $0.supervisionDuties[0].agencies = [] }.validate().map(\.field) == ["supervisionDuties[0].agencies"])
     }
@@ -293,7 +294,7 @@ struct RuleRevisionTests {
             try book.adding(invalid, today: LocalDate("2026-01-01")!)
         }
         #expect(RuleBook.Problem.notInFuture(effectiveFrom: LocalDate("2026-01-01")!, today: LocalDate("2026-03-01")!).description
-            == "修订施行日期2026年1月1日须晚于今天(2026年3月1日):修订不能改变已经发生的评判")
+            == "修订施行日期2026年1月1日须晚于今天（2026年3月1日）：修订不能改变已经发生的评判")
     }
 
     @Test func aRevisionRoundTripsThroughJSON() throws {

@@ -64,12 +64,12 @@ struct SupervisionCalendarTests {
         let march = try #require(findings.first { $0.ref == "phone_check-2026-03" })
         #expect(march.agency == .psb)
         #expect(march.occurredAt == cst("2026-03-31T23:59:59+08:00"))
-        #expect(march.reason == "2026年3月日常电话检查应至少开展1次,实际0次")
+        #expect(march.reason == "2026年3月日常电话检查应至少开展1次，实际0次")
 
         let q1 = findings.filter { $0.ref == "joint_check-2026-Q1" }
         #expect(q1.map(\.agency) == [.emb, .psb])
         #expect(q1.allSatisfy { $0.occurredAt == cst("2026-03-31T23:59:59+08:00") })
-        #expect(q1.first?.reason == "2026年第一季度实地或视频联合检查应至少开展1次,实际0次")
+        #expect(q1.first?.reason == "2026年第一季度实地或视频联合检查应至少开展1次，实际0次")
 
         let h1 = findings.filter { $0.ref == "consultation-2026-H1" }
         #expect(h1.map(\.agency) == [.plc, .emb, .psb])
@@ -108,7 +108,7 @@ struct SupervisionCalendarTests {
         #expect(two.map(\.status) == [.done, .due])
         let findings = SupervisionCalendar.missedDutyFindings(rules: twice, activities: [phone("2026-03-04T09:00:00+08:00")],
                                                               from: day("2026-03-01"), asOf: day("2026-04-01"))
-        #expect(findings.map(\.reason) == ["2026年3月日常电话检查应至少开展2次,实际1次"])
+        #expect(findings.map(\.reason) == ["2026年3月日常电话检查应至少开展2次，实际1次"])
     }
 
     @Test func periodsBeginningBeforeFromAreLeftOut() {
@@ -162,7 +162,7 @@ struct SupervisionCalendarTests {
         let findings = SupervisionCalendar.missedDutyFindings(rules: rules, activities: [joint([.psb])], from: day("2026-01-01"), asOf: day("2026-04-01"))
             .filter { $0.ref == "joint_check-2026-Q1" }
         #expect(findings.map(\.agency) == [.emb, .psb])
-        #expect(findings.first?.reason == "2026年第一季度实地或视频联合检查应至少开展1次,实际0次（另有1次未由市应急管理局、市公安局共同参加，不计入）")
+        #expect(findings.first?.reason == "2026年第一季度实地或视频联合检查应至少开展1次，实际0次（另有1次未由市应急管理局、市公安局共同参加，不计入）")
         // Phone checks and meetings record no agencies and count as before.
         #expect(SupervisionActivity(kind: .phoneCheck, at: cst("2026-02-10T09:00:00+08:00")).counts(for: rules.duty(.phoneCheck)))
     }

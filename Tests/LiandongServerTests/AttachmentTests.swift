@@ -53,7 +53,7 @@ struct AttachmentTests {
             }
             #expect(try await DeductionService.list(DeductionFilter(status: .appealed), rules: rules, calendar: app.liandong.calendar, on: app.db).isEmpty)
 
-            try await post(app, "deductions/\(deduction.id)/appeal", as: liaison, fields: ["statement": "当日道路中断,已报告"], file: ("情况说明.pdf", pdf)) { res in
+            try await post(app, "deductions/\(deduction.id)/appeal", as: liaison, fields: ["statement": "当日道路中断，已报告"], file: ("情况说明.pdf", pdf)) { res in
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains("情况说明.pdf"))
             }

@@ -42,7 +42,7 @@ struct AuditTests {
             let verification = try await AuditLog.verify(on: app.db)
             #expect(verification.firstBroken == nil)
             #expect(verification.entries == 4 && verification.headSeq == 4)
-            #expect(try await app.run(["audit", "verify"]).contains("审计日志完整:共 4 条"))
+            #expect(try await app.run(["audit", "verify"]).contains("审计日志完整：共 4 条"))
         }
     }
 
@@ -180,7 +180,7 @@ struct AuditHashChainTests {
             #expect(verification.firstBroken == nil)
             #expect(verification.byAlgorithm == counts)
             #expect(verification.headAlgorithm == "sm3")
-            #expect(try await app.run(["audit", "verify"]).contains("审计日志完整:共 6 条(SHA-256 \(counts["sha256"]!) 条、SM3 \(counts["sm3"]!) 条)"))
+            #expect(try await app.run(["audit", "verify"]).contains("审计日志完整：共 6 条（SHA-256 \(counts["sha256"]!) 条、SM3 \(counts["sm3"]!) 条）"))
             #expect(try await app.run(["audit", "anchor"]).contains("seq=6 sm3=\(entries[5].hash)"))
         }
     }

@@ -85,7 +85,7 @@ struct ComplianceTests {
             try await app.send(.GET, "compliance?period=2026-Q1&by=level", as: officer) { res in
                 let html = res.body.string
                 #expect(html.contains("<svg"))
-                #expect(html.contains("到场用时分布(2026年第一季度)"))
+                #expect(html.contains("到场用时分布（2026年第一季度）"))
                 #expect(html.contains("一级20分钟"))
                 #expect(html.contains("50.0%"))
             }

@@ -201,7 +201,7 @@ struct DeductionServerTests {
             let other = try await app.signIn(.liaison, unitID: 5)
             try await app.send(.GET, "deductions", as: own) { res in #expect(res.body.string.contains("提出申诉")) }
             try await app.send(.POST, "deductions/\(late.id)/appeal", as: other, form: ["statement": "不服"]) { res in #expect(res.status == .forbidden) }
-            try await app.send(.POST, "deductions/\(late.id)/appeal", as: own, form: ["statement": "当日道路塌方封闭,绕行导致迟到1秒"]) { res in
+            try await app.send(.POST, "deductions/\(late.id)/appeal", as: own, form: ["statement": "当日道路塌方封闭，绕行导致迟到1秒"]) { res in
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains("申诉已提交"))
             }
@@ -211,7 +211,7 @@ struct DeductionServerTests {
             let listed = try await app.run(["deductions", "list", "--status", "appealed", "--format", "json"])
             #expect((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as! [Any]).count == 1)
             let emb = try await app.signIn(.emb)
-            try await app.send(.POST, "deductions/\(late.id)/decision", as: emb, form: ["action": "reduce", "points": "0.5", "reason": "情况属实,酌情减轻"]) { res in
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: emb, form: ["action": "reduce", "points": "0.5", "reason": "情况属实，酌情减轻"]) { res in
                 #expect(res.status == .seeOther)
             }
             let decided = try await deduction(app, unit: "市水利局")

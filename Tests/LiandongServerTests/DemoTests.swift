@@ -12,7 +12,7 @@ struct DemoTests {
     @Test func aDemoYearPopulatesEveryPage() async throws {
         try await withTestApp { app in
             let out = try await Demo.fill(app, dispatches: 400, seed: 7, today: LocalDate("2026-11-29")!)
-            #expect(out.contains("已发布通报:丽应联通〔2026〕1号、丽应联通〔2026〕2号"))
+            #expect(out.contains("已发布通报：丽应联通〔2026〕1号、丽应联通〔2026〕2号"))
             struct S: Decodable { var status: String }
             let states = Set(try await (app.db as! any SQLDatabase).raw("SELECT DISTINCT status FROM deductions").all(decoding: S.self).map(\.status))
             #expect(states.isSuperset(of: ["proposed", "confirmed", "rejected", "appealed"]))

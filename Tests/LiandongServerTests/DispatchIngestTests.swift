@@ -172,7 +172,7 @@ struct DispatchIngestTests {
             let file = try Fixtures.temporaryFile("events.jsonl", contents: Data((lines.joined(separator: "\n") + "\n").utf8))
             let out = try await app.run(["dispatches", "import", file.path])
             #expect(out.contains("新增 3"))
-            #expect(try await app.run(["dispatches", "import", file.path]).contains("新增 0,已存在 3"))
+            #expect(try await app.run(["dispatches", "import", file.path]).contains("新增 0，已存在 3"))
             let json = try await app.run(["findings", "list", "--format", "json", "--source", "dispatch"])
             let findings = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [[String: Any]]
             #expect(findings.count == 1)
@@ -181,7 +181,7 @@ struct DispatchIngestTests {
 
             let bad = try Fixtures.temporaryFile("bad.jsonl", contents: Data((Self.event("G-1", "110-H", "市水利局", "instructed", "08:15:00") + "\n\n"
                 + Self.event("G-2", "110-H", "市水利局", "arrived", "nope") + "\n").utf8))
-            await #expect(throws: ImportError(row: 3, field: "at", message: "时间“2026-03-01Tnope+08:00”格式不正确,应为 2026-03-01T08:15:00+08:00")) {
+            await #expect(throws: ImportError(row: 3, field: "at", message: "时间“2026-03-01Tnope+08:00”格式不正确，应为 2026-03-01T08:15:00+08:00")) {
                 _ = try await app.run(["dispatches", "import", bad.path])
             }
             let csv = try Fixtures.temporaryFile("events.csv", contents: Data("event_id,incident_id,unit,type,at\nC-1,110-J,市水利局,instructed,2026-03-02 10:00:00\nC-2,110-J,市水利局,arrived,2026-03-02 10:19:00\n".utf8))

@@ -69,7 +69,7 @@ struct DrillEndTests {
             try await app.send(.POST, "checks/drills/VC-1/arrive", as: officer, form: ["unit_id": "5"]) { res in #expect(res.status == .seeOther) }
             let list = try await findings(app, "VC-1")
             #expect(list.map { "\($0.unit ?? "")|\($0.item)|\($0.proposedPoints)" } == ["市民政局|D9|0.5"])
-            #expect(list.first?.reason == "视频检查:接到通知后15分1秒到达视频点位,超过15分钟时限1秒")
+            #expect(list.first?.reason == "视频检查：接到通知后15分1秒到达视频点位，超过15分钟时限1秒")
             #expect(list.first?.source == "video")
         }
     }
@@ -153,7 +153,7 @@ struct DrillEndTests {
             let file = try Fixtures.temporaryFile("checks.jsonl", contents: Data([both, alone, silent].joined(separator: "\n").utf8))
             _ = try await app.run(["checks", "import", file.path])
             // VI-1 by its own 15 minutes: late by a second. VI-2 by the rule set's 30: on time at 30:00.
-            #expect(try await findings(app, "VI-1").map(\.reason) == ["视频检查:接到通知后15分1秒到达视频点位,超过15分钟时限1秒"])
+            #expect(try await findings(app, "VI-1").map(\.reason) == ["视频检查：接到通知后15分1秒到达视频点位，超过15分钟时限1秒"])
             #expect(try await findings(app, "VI-2").isEmpty)
             struct Row: Decodable { var check_id: String; var agencies: String? }
             let rows = try await (app.db as! any SQLDatabase).select().columns("check_id", "agencies").from("drills").orderBy("check_id")

@@ -30,7 +30,7 @@ struct ImportExportTests {
             #expect(changes == 2)
 
             let second = try await app.run(["units", "import", file.path])
-            #expect(second.contains("新增 0 个单位,更新 0 个,联系方式变更 0 条,无变化 3 个"))
+            #expect(second.contains("新增 0 个单位，更新 0 个，联系方式变更 0 条，无变化 3 个"))
             #expect(try await LinkageUnit.query(on: app.db).count() == 49)
             #expect(try await ContactChange.query(on: app.db).count() == changes)
         }

@@ -194,10 +194,10 @@ struct InspectionTests {
                 #expect(res.status == .unprocessableEntity)
             }
             try await app.send(.POST, "checks/drills/DR-T/assess", as: officer,
-                               form: ["unit_id": "4", "vest": "false", "equipment": "true", "duties": "false", "notes": "问首处责任制,答不上来"]) { res in
+                               form: ["unit_id": "4", "vest": "false", "equipment": "true", "duties": "false", "notes": "问首处责任制，答不上来"]) { res in
                 #expect(res.status == .seeOther)
             }
-            #expect(try await InspectionService.drill("DR-T", on: app.db).units[0].notes == "问首处责任制,答不上来")
+            #expect(try await InspectionService.drill("DR-T", on: app.db).units[0].notes == "问首处责任制，答不上来")
             let kinds = Set(try await findings(app).map(\.kind))
             #expect(kinds == ["no_vest", "duties_unknown"])
             // Ending asks first: without the box ticked the drill goes on.
@@ -271,7 +271,7 @@ struct InspectionTests {
             _ = try await app.run(["checks", "import", file.path])
             let emb = try await app.signIn(.emb)
             try await app.send(.GET, "findings", as: emb) { res in
-                #expect(res.body.string.contains("共 2 条,拟扣分合计 1.5 分"))
+                #expect(res.body.string.contains("共 2 条，拟扣分合计 1.5 分"))
             }
             try await app.send(.GET, "findings?source=phone", as: emb) { res in
                 #expect(res.body.string.contains("共 1 条"))

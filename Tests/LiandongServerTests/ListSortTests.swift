@@ -92,7 +92,7 @@ struct ListSortTests {
             let admin = try await app.signIn(.admin)
             try await app.send(.GET, "units?sort=phone", as: admin) { res in
                 #expect(res.status == .badRequest)
-                #expect(res.body.string.contains("不能按“phone”排序,可选:id、name、level、jurisdiction、kind、limit、reported"))
+                #expect(res.body.string.contains("不能按“phone”排序，可选：id、name、level、jurisdiction、kind、limit、reported"))
             }
             try await app.send(.GET, "findings?sort=name&dir=asc", as: admin) { res in
                 #expect(res.status == .badRequest)
@@ -100,7 +100,7 @@ struct ListSortTests {
             }
             try await app.send(.GET, "deductions?sort=id&dir=up", as: admin) { res in
                 #expect(res.status == .badRequest)
-                #expect(res.body.string.contains("排序方向应为 asc(升序)或 desc(降序)"))
+                #expect(res.body.string.contains("排序方向应为 asc（升序）或 desc（降序）"))
             }
             try await app.send(.GET, "plans?d_sort=nope", as: admin) { res in
                 #expect(res.status == .badRequest)
@@ -166,7 +166,7 @@ struct ListSortTests {
             for page in 1...2 {
                 try await app.send(.GET, "findings?source=manual&sort=unit&dir=asc&page=\(page)", as: admin) { res in
                     #expect(res.status == .ok)
-                    #expect(res.body.string.contains("第 \(page)/2 页,共 60 条"))
+                    #expect(res.body.string.contains("第 \(page)/2 页，共 60 条"))
                     seen += Self.column(res.body.string, 2)
                     if page == 1 {
                         // The pager keeps the order; the headings go back to page 1.

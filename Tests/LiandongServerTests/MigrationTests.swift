@@ -115,7 +115,7 @@ struct MigrationTests {
             #expect(try JSONSerialization.jsonObject(with: Data(units.utf8)) as? [Any] != nil)
             #expect(try await LinkageUnit.query(on: started.db).count() == 46)
             #expect(try await Account.query(on: started.db).count() == 1)
-            #expect(try await started.run(["audit", "verify"]).contains("审计日志完整:共 1 条"))
+            #expect(try await started.run(["audit", "verify"]).contains("审计日志完整：共 1 条"))
             try await started.asyncShutdown()
         }
     }

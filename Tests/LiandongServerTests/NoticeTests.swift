@@ -71,7 +71,7 @@ struct NoticeTests {
             let html = NoticeExport.html(try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db))
             #expect(html.contains("@page { size: A4; margin: 37mm 26mm 35mm 28mm; }"))
             #expect(html.contains("丽水市社会应急联动工作通报"))
-            #expect(html.contains("各县(市、区)政法委、应急管理局、公安局,市应急联动成员单位,丽水开发区管委会:"))
+            #expect(html.contains("各县（市、区）政法委、应急管理局、公安局，市应急联动成员单位，丽水开发区管委会："))
             #expect(html.contains("<td>市水利局</td>"))
         }
     }

@@ -62,7 +62,7 @@ struct PageTests {
                 let html = res.body.string
                 #expect(html.contains("市公安局"))
                 #expect(html.contains("10分钟"))
-                #expect(html.contains("有统一制服,可不着"))
+                #expect(html.contains("有统一制服，可不着"))
                 #expect(html.contains("<label for=\"liaison_mobile\">联络员手机</label>"))
                 #expect(html.contains("尚无报备记录"))
             }
@@ -100,7 +100,7 @@ struct PageTests {
                                form: ["duty_phone": "12", "liaison_name": "", "liaison_mobile": "", "reported_by": "甲"]) { res in
                 #expect(res.status == .unprocessableEntity)
                 let html = res.body.string
-                #expect(html.contains("值班电话:“12”不是有效的电话号码"))
+                #expect(html.contains("值班电话：“12”不是有效的电话号码"))
                 #expect(html.contains("id=\"duty_phone\" name=\"duty_phone\" value=\"12\" placeholder=\"0578-2123456\" aria-invalid=\"true\""))
             }
             #expect(try await ContactChange.query(on: app.db).count() == 0)

@@ -294,14 +294,14 @@ struct ReportingBackMigrationTests {
                 // As the earlier code wrote them.
                 let old: [(key: String, item: String, kind: String, source: String, ref: String, points: Int, reason: String)] = [
                     ("dispatch|110-O1|4|no_result_report", "D10", "no_result_report", "dispatch", "110-O1", 5, "市水利局到场处置后未反馈处置结果"),
-                    ("manual|110-O2|4|passed_on", "D10", "manual", "manual", "110-O2", 15, "市水利局推诿扯皮:称不归本单位管辖"),
-                    ("dispatch|110-O3|4|refused", "D10", "refused", "dispatch", "110-O3", 20, "市水利局接到指令后有警不出(08:16:00)"),
-                    ("manual|110-O3|4|refused", "D10", "manual", "manual", "110-O3", 20, "市水利局有警不出:拒不出警"),
-                    ("dispatch|110-O4|4|refused", "D10", "refused", "dispatch", "110-O4", 20, "市水利局接到指令后有警不出(08:16:00)"),
-                    ("manual|110-O4|4|refused", "D10", "manual", "manual", "110-O4", 20, "市水利局有警不出:拒不出警"),
-                    ("dispatch|110-O5|4|passed_on", "D10", "passed_on", "dispatch", "110-O5", 15, "市水利局接到指令后推诿,未按首处责任制处置(08:17:00)"),
-                    ("dispatch|110-O5|4|no_arrival", "D10", "no_arrival", "dispatch", "110-O5", 10, "市水利局需现场处置,但未到达现场或未反馈到达情况"),
-                    ("manual|110-O6|4|instruction_failed", "D8", "manual", "manual", "110-O6", 10, "市水利局指令不畅:值班电话无人接听"),
+                    ("manual|110-O2|4|passed_on", "D10", "manual", "manual", "110-O2", 15, "市水利局推诿扯皮：称不归本单位管辖"),
+                    ("dispatch|110-O3|4|refused", "D10", "refused", "dispatch", "110-O3", 20, "市水利局接到指令后有警不出（08:16:00）"),
+                    ("manual|110-O3|4|refused", "D10", "manual", "manual", "110-O3", 20, "市水利局有警不出：拒不出警"),
+                    ("dispatch|110-O4|4|refused", "D10", "refused", "dispatch", "110-O4", 20, "市水利局接到指令后有警不出（08:16:00）"),
+                    ("manual|110-O4|4|refused", "D10", "manual", "manual", "110-O4", 20, "市水利局有警不出：拒不出警"),
+                    ("dispatch|110-O5|4|passed_on", "D10", "passed_on", "dispatch", "110-O5", 15, "市水利局接到指令后推诿，未按首处责任制处置（08:17:00）"),
+                    ("dispatch|110-O5|4|no_arrival", "D10", "no_arrival", "dispatch", "110-O5", 10, "市水利局需现场处置，但未到达现场或未反馈到达情况"),
+                    ("manual|110-O6|4|instruction_failed", "D8", "manual", "manual", "110-O6", 10, "市水利局指令不畅：值班电话无人接听"),
                 ]
                 for f in old {
                     try await sql.insert(into: "findings")

@@ -224,7 +224,7 @@ struct SystemSM3Tests {
                 #expect(system.hash(data: bytes).map(SM3.hexString) == entry.hash)
             }
             let printed = try await app.run(["audit", "verify"])
-            #expect(printed.contains("SM3 实现:系统 OpenSSL(libcrypto.so"))
+            #expect(printed.contains("SM3 实现：系统 OpenSSL（libcrypto.so"))
         }
     }
 }

@@ -125,7 +125,7 @@ struct TwoFactorTests {
             #expect(liaison.totpSecret == nil)
             try await app.send(.GET, "units", as: liaison) { res in #expect(res.status == .ok) }
             try await app.send(.GET, "account/totp", as: liaison) { res in
-                #expect(res.body.string.contains("启用后,登录时除密码外"))
+                #expect(res.body.string.contains("启用后，登录时除密码外"))
             }
             // With the requirement off (LIANDONG_REQUIRE_TOTP=0), nobody is sent to enrolment.
             app.liandong.security.requireTwoFactor = false
@@ -381,7 +381,7 @@ struct ReauthenticationTests {
             }
             #expect(try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).first { $0.id == second }?.status == "proposed")
             try await app.send(.GET, "deductions", as: emb) { res in
-                #expect(res.body.string.contains("距上次验证身份已超过15分钟,确认或驳回扣分前须重新验证身份"))
+                #expect(res.body.string.contains("距上次验证身份已超过15分钟，确认或驳回扣分前须重新验证身份"))
             }
             // A JSON client gets 401 with the reason.
             try await app.testing().test(.POST, "deductions/\(second)/decision", beforeRequest: { req in

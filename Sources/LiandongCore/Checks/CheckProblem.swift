@@ -12,7 +12,7 @@ public struct CheckProblem: Error, Equatable, Sendable, CustomStringConvertible 
         self.field = field; self.message = message
     }
 
-    public var description: String { field.isEmpty ? message : "「\(field)」:\(message)" }
+    public var description: String { field.isEmpty ? message : "「\(field)」：\(message)" }
 }
 
 /// Times as reasons print them: `09:10`, or `09:10:30` when the seconds are not zero.

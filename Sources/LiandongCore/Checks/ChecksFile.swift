@@ -141,15 +141,15 @@ public enum ChecksFile {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(content.utf8))
         } catch {
-            throw ImportError(row: line, field: "", message: "不是有效的JSON,每行应为一个完整的JSON对象")
+            throw ImportError(row: line, field: "", message: "不是有效的JSON，每行应为一个完整的JSON对象")
         }
         guard case .object(let fields) = value else {
-            throw ImportError(row: line, field: "", message: "每行应为一个JSON对象({...})")
+            throw ImportError(row: line, field: "", message: "每行应为一个JSON对象（{...}）")
         }
         let object = Fields(fields, path: "", line: line, dates: dates)
         let typeText = try object.string("type")
         guard let type = RecordType(rawValue: typeText) else {
-            throw object.fail("type", "未知的检查类型“\(typeText)”;应为 phone(电话检查)、onsite(实地检查)或 video(视频检查)")
+            throw object.fail("type", "未知的检查类型“\(typeText)”；应为 phone（电话检查）、onsite（实地检查）或 video（视频检查）")
         }
         let checkID = try object.string("check_id")
         if let first = seen[checkID] {
@@ -167,7 +167,7 @@ public enum ChecksFile {
         let unit = try object.unitReference("unit")
         let dialledText = try object.string("dialled")
         guard let dialled = PhoneCheck.Dialled(rawValue: dialledText) else {
-            throw object.fail("dialled", "“\(dialledText)”应为 duty(值班电话)或 liaison(联络员电话)")
+            throw object.fail("dialled", "“\(dialledText)”应为 duty（值班电话）或 liaison（联络员电话）")
         }
         var attempts: [PhoneCheck.Attempt] = []
         for (index, element) in try object.array("attempts").enumerated() {
@@ -209,13 +209,13 @@ public enum ChecksFile {
                             + (kind == .video ? ["limit_minutes"] : []))
             let unit = try entry.unitReference("unit")
             if let first = seenUnits[unit] {
-                throw entry.fail("unit", "“\(unit)”与第\(first + 1)个单位重复,同一单位在一次检查中只登记一次")
+                throw entry.fail("unit", "“\(unit)”与第\(first + 1)个单位重复，同一单位在一次检查中只登记一次")
             }
             seenUnits[unit] = index
             // "Never arrived" is a D10 no-show finding, so it must be said (null), not implied by
             // a forgotten field.
             guard entry.has("arrived_at") else {
-                throw entry.fail("arrived_at", "缺少到达时间;单位未到达时请填写 null")
+                throw entry.fail("arrived_at", "缺少到达时间；单位未到达时请填写 null")
             }
             units.append(DrillUnitRecord(
                 unit: unit, notifiedAt: try entry.timestamp("notified_at"),
@@ -250,10 +250,10 @@ extension ChecksFile {
     /// by the Annex 1 item 9 limits, which only a new rule version changes.
     static func rejectVideoFields(_ object: Fields) throws(ImportError) {
         if object.has("limit_minutes") {
-            throw object.fail("limit_minutes", "实地检查按规定时限判定,不能另设到达时限(仅视频检查可设)")
+            throw object.fail("limit_minutes", "实地检查按规定时限判定，不能另设到达时限（仅视频检查可设）")
         }
         if object.has("video_point") {
-            throw object.fail("video_point", "实地检查没有视频点位(仅视频检查填写)")
+            throw object.fail("video_point", "实地检查没有视频点位（仅视频检查填写）")
         }
     }
 }
@@ -302,7 +302,7 @@ struct Fields {
     /// Rejects fields the format does not have.
     func allow(_ keys: [String]) throws(ImportError) {
         for key in values.keys.sorted() where !keys.contains(key) {
-            throw fail(key, "未知字段;此处可用的字段为:\(keys.joined(separator: "、"))")
+            throw fail(key, "未知字段；此处可用的字段为：\(keys.joined(separator: "、"))")
         }
     }
 
@@ -351,7 +351,7 @@ struct Fields {
 
     func optionalBool(_ key: String) throws(ImportError) -> Bool? {
         guard let value = present(key) else { return nil }
-        guard case .bool(let b) = value else { throw fail(key, "应为 true 或 false(不清楚时填 null)") }
+        guard case .bool(let b) = value else { throw fail(key, "应为 true 或 false（不清楚时填 null）") }
         return b
     }
 
@@ -363,7 +363,7 @@ struct Fields {
     func optionalTimestamp(_ key: String) throws(ImportError) -> Date? {
         guard let value = present(key) else { return nil }
         guard case .string(let raw) = value, let date = ChinaTime.parseTimestamp(raw) else {
-            throw fail(key, "不是有效的时间;应写作 2026-03-04T09:10:00+08:00 这样的格式")
+            throw fail(key, "不是有效的时间；应写作 2026-03-04T09:10:00+08:00 这样的格式")
         }
         if let problem = dates.problem(date, written: raw) { throw fail(key, problem) }
         return date
@@ -374,12 +374,12 @@ struct Fields {
         guard let value = present(key) else { return nil }
         guard case .number(let minutes) = value, minutes > 0, minutes < Double(Int32.max) / 60,
               (minutes * 60) == (minutes * 60).rounded()
-        else { throw fail(key, "应为大于0的分钟数(可精确到秒,如 7.5)") }
+        else { throw fail(key, "应为大于0的分钟数（可精确到秒，如 7.5）") }
         return Int(minutes * 60)
     }
 
     func array(_ key: String) throws(ImportError) -> [JSONValue] {
-        guard case .array(let items) = try required(key) else { throw fail(key, "应为数组([...])") }
+        guard case .array(let items) = try required(key) else { throw fail(key, "应为数组（[...]）") }
         guard !items.isEmpty else { throw fail(key, "不能为空数组") }
         return items
     }
@@ -402,7 +402,7 @@ struct Fields {
     func object(_ value: JSONValue, at elementPath: String) throws(ImportError) -> Fields {
         let full = path.isEmpty ? elementPath : "\(path).\(elementPath)"
         guard case .object(let fields) = value else {
-            throw ImportError(row: line, field: full, message: "应为JSON对象({...})")
+            throw ImportError(row: line, field: full, message: "应为JSON对象（{...}）")
         }
         return Fields(fields, path: full, line: line, dates: dates)
     }

@@ -105,18 +105,18 @@ public enum DispatchEventParser {
             throw fail(key, "应为 true 或 false")
         }
         for key in object.keys where !fields.contains(key) {
-            throw fail(key, "未知字段;可用字段:\(fields.joined(separator: "、"))")
+            throw fail(key, "未知字段；可用字段：\(fields.joined(separator: "、"))")
         }
         let eventID = try text("event_id")!
         let incidentID = try text("incident_id")!
         let unit = try text("unit", max: 60)!
         let typeText = try text("type")!
         guard let type = DispatchEventType(rawValue: typeText) else {
-            throw fail("type", "未知类型“\(typeText)”;应为 \(DispatchEventType.allCases.map(\.rawValue).joined(separator: "、")) 之一")
+            throw fail("type", "未知类型“\(typeText)”；应为 \(DispatchEventType.allCases.map(\.rawValue).joined(separator: "、")) 之一")
         }
         let atText = try text("at")!
         guard let at = ChinaTime.parseTimestamp(atText) else {
-            throw fail("at", "时间“\(atText)”格式不正确,应为 2026-03-01T08:15:00+08:00")
+            throw fail("at", "时间“\(atText)”格式不正确，应为 2026-03-01T08:15:00+08:00")
         }
         // A time the 110 system can have sent under the mechanism: not before its first day, not
         // more than the tolerance past now.
@@ -128,7 +128,7 @@ public enum DispatchEventParser {
         let exercise = try flag("exercise") ?? false
         let drillID = try text("drill_id", required: false)
         if drillID != nil && !exercise {
-            throw fail("drill_id", "只有演练事件(exercise 为 true)才能关联检查编号")
+            throw fail("drill_id", "只有演练事件（exercise 为 true）才能关联检查编号")
         }
         return DispatchEventInput(eventID: eventID, incidentID: incidentID, unit: unit, type: type, at: at,
                                   onSiteRequired: onSite, exercise: exercise,
@@ -146,7 +146,7 @@ public enum DispatchEventParser {
             throw ImportError(row: 0, field: "", message: "应为一个事件对象或事件数组")
         }
         guard !objects.isEmpty else { throw ImportError(row: 0, field: "", message: "没有事件") }
-        guard objects.count <= limit else { throw ImportError(row: 0, field: "", message: "一次最多\(limit)个事件,收到\(objects.count)个") }
+        guard objects.count <= limit else { throw ImportError(row: 0, field: "", message: "一次最多\(limit)个事件，收到\(objects.count)个") }
         var events: [DispatchEventInput] = []
         events.reserveCapacity(objects.count)
         for (index, item) in objects.enumerated() {
@@ -253,7 +253,7 @@ public enum DispatchEventParser {
     public static func parseCSV(header: [String], rows: [(line: Int, cells: [String])], dates: FactDates) throws(ImportError) -> [DispatchEventInput] {
         let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
         for name in names where !fields.contains(name) {
-            throw ImportError(row: 1, field: name, message: "未知列;可用列:\(fields.joined(separator: "、"))")
+            throw ImportError(row: 1, field: name, message: "未知列；可用列：\(fields.joined(separator: "、"))")
         }
         var events: [DispatchEventInput] = []
         for (line, cells) in rows {

@@ -95,23 +95,23 @@ public struct Drill: Hashable, Sendable, Codable {
         for (index, unit) in units.enumerated() {
             let path = "units[\(index)]"
             if let first = seen[unit.unitID] {
-                throw CheckProblem(field: "\(path).unit", message: "与第\(first + 1)个单位重复,同一单位在一次检查中只登记一次")
+                throw CheckProblem(field: "\(path).unit", message: "与第\(first + 1)个单位重复，同一单位在一次检查中只登记一次")
             }
             seen[unit.unitID] = index
             // A unit cannot be told of an alert before it was raised; told at the same instant is normal.
             guard unit.notifiedAt >= alertAt else {
                 throw CheckProblem(field: "\(path).notified_at",
-                                   message: "通知时间(\(ClockText.of(unit.notifiedAt)))早于模拟警情发出时间(\(ClockText.of(alertAt)))")
+                                   message: "通知时间（\(ClockText.of(unit.notifiedAt))）早于模拟警情发出时间（\(ClockText.of(alertAt))）")
             }
             if let arrived = unit.arrivedAt, arrived < unit.notifiedAt {
                 throw CheckProblem(field: "\(path).arrived_at",
-                                   message: "到达时间(\(ClockText.of(arrived)))早于通知时间(\(ClockText.of(unit.notifiedAt)))")
+                                   message: "到达时间（\(ClockText.of(arrived))）早于通知时间（\(ClockText.of(unit.notifiedAt))）")
             }
             if let seconds = unit.limitSeconds {
                 // Only a video check sets its own time (to reach the video point); an on-site
                 // check is judged by the Annex 1 item 9 limits, which only a rule version changes.
                 guard kind == .video else {
-                    throw CheckProblem(field: "\(path).limit_minutes", message: "实地检查按规定时限判定,不能另设到达时限")
+                    throw CheckProblem(field: "\(path).limit_minutes", message: "实地检查按规定时限判定，不能另设到达时限")
                 }
                 guard seconds > 0 else {
                     throw CheckProblem(field: "\(path).limit_minutes", message: "到达时限应大于0")
@@ -120,10 +120,10 @@ public struct Drill: Hashable, Sendable, Codable {
             // What is seen on arrival cannot be recorded for a unit that never came.
             if unit.arrivedAt == nil {
                 if unit.vestWorn != nil {
-                    throw CheckProblem(field: "\(path).vest", message: "单位未到达,不应登记背心穿着情况")
+                    throw CheckProblem(field: "\(path).vest", message: "单位未到达，不应登记背心穿着情况")
                 }
                 if unit.equipmentOK != nil {
-                    throw CheckProblem(field: "\(path).equipment_ok", message: "单位未到达,不应登记装备情况")
+                    throw CheckProblem(field: "\(path).equipment_ok", message: "单位未到达，不应登记装备情况")
                 }
             }
         }
@@ -149,7 +149,7 @@ public struct Drill: Hashable, Sendable, Codable {
         for unit in units {
             func add(_ kind: FindingKind, at: Date, _ reason: String) {
                 findings.append(rules.finding(kind, unitID: unit.unitID, source: self.kind.source, ref: checkID,
-                                              at: at, reason: "\(name):\(reason)"))
+                                              at: at, reason: "\(name)：\(reason)"))
             }
             let limit = limit(for: unit, rules: rules)
             if let arrived = unit.arrivedAt {
@@ -160,7 +160,7 @@ public struct Drill: Hashable, Sendable, Codable {
                     findings.append(Finding(
                         unitID: unit.unitID, item: .d9, kind: .lateArrival, source: kind.source, ref: checkID,
                         occurredAt: arrived, proposedPoints: points,
-                        reason: "\(name):接到通知后\(RuleSet.durationText(seconds: elapsed))到达\(kind.destination),"
+                        reason: "\(name)：接到通知后\(RuleSet.durationText(seconds: elapsed))到达\(kind.destination)，"
                             + "超过\(limit)时限\(RuleSet.durationText(seconds: judgement.lateBySeconds))",
                         ruleVersion: rules.version))
                 }
@@ -176,7 +176,7 @@ public struct Drill: Hashable, Sendable, Codable {
             }
             if unit.equipmentOK == false {
                 let missing = (unit.equipmentMissing ?? []).joined(separator: "、")
-                add(.equipmentMissing, at: seenAt, missing.isEmpty ? "应急装备不全" : "应急装备不全(缺\(missing))")
+                add(.equipmentMissing, at: seenAt, missing.isEmpty ? "应急装备不全" : "应急装备不全（缺\(missing)）")
             }
             if unit.knowsDuties == false {
                 add(.dutiesUnknown, at: seenAt, "到场人员不熟悉本单位工作职责")

@@ -59,14 +59,14 @@ public struct DrillCrossCheck: Sendable, Equatable {
                     check.discrepancies.append("到达时间与检查记录相差\(RuleSet.durationText(seconds: gap))")
                 }
             case (_?, nil):
-                check.discrepancies.append(finished ? "110系统记录到达,检查记录为未到达" : "110系统记录到达,检查人员尚未登记到达")
+                check.discrepancies.append(finished ? "110系统记录到达，检查记录为未到达" : "110系统记录到达，检查人员尚未登记到达")
             case (nil, _?):
-                check.discrepancies.append("检查记录已到达,110系统没有到达事件")
+                check.discrepancies.append("检查记录已到达，110系统没有到达事件")
             case (nil, nil):
                 break
             }
             if let onTime = check.onTime, let recorded = check.recordedOnTime, onTime != recorded {
-                check.discrepancies.append(onTime ? "按110系统记录未超时,按检查记录超时" : "按110系统记录超时,按检查记录未超时")
+                check.discrepancies.append(onTime ? "按110系统记录未超时，按检查记录超时" : "按110系统记录超时，按检查记录未超时")
             }
             return check
         }

@@ -72,25 +72,25 @@ public struct PhoneCheck: Hashable, Sendable, Codable {
         }
         guard attempts.count <= rules.phoneCheckAttempts else {
             throw CheckProblem(field: "attempts",
-                               message: "一次电话检查最多拨打\(rules.phoneCheckAttempts)次,记录了\(attempts.count)次")
+                               message: "一次电话检查最多拨打\(rules.phoneCheckAttempts)次，记录了\(attempts.count)次")
         }
         for index in attempts.indices.dropFirst() where attempts[index].at <= attempts[index - 1].at {
             throw CheckProblem(field: "attempts[\(index)].at",
-                               message: "第\(index + 1)次拨打时间应晚于第\(index)次(\(ClockText.of(attempts[index - 1].at)))")
+                               message: "第\(index + 1)次拨打时间应晚于第\(index)次（\(ClockText.of(attempts[index - 1].at))）")
         }
         // Once someone answers, the check has reached the unit: a further call would be a new check.
         if let first = attempts.firstIndex(where: \.answered), first < attempts.count - 1 {
             throw CheckProblem(field: "attempts[\(first + 1)]",
-                               message: "第\(first + 1)次拨打已接通,之后不应再有拨打记录")
+                               message: "第\(first + 1)次拨打已接通，之后不应再有拨打记录")
         }
         // Nobody can be named or questioned on a call nobody answered. (Whether the number is
         // still current can be learnt without an answer, e.g. from the "空号" announcement.)
         if !answered {
             if answeredBy != nil {
-                throw CheckProblem(field: "answered_by", message: "电话无人接听,不应填写接听人")
+                throw CheckProblem(field: "answered_by", message: "电话无人接听，不应填写接听人")
             }
             if knowsFirstResponsibility != nil {
-                throw CheckProblem(field: "knows_first_responsibility", message: "电话无人接听,无法询问首处责任制")
+                throw CheckProblem(field: "knows_first_responsibility", message: "电话无人接听，无法询问首处责任制")
             }
         }
     }
@@ -120,13 +120,13 @@ public struct PhoneCheck: Hashable, Sendable, Codable {
                                                   + (calendar.covers(day.year) ? "" : WorkingCalendar.assumptionNote([day.year]) ?? "")))
             } else {
                 findings.append(rules.finding(.phoneUnanswered, unitID: unitID, source: .phone, ref: checkID, at: at,
-                                              reason: "\(dialled.chinese)连续\(rules.phoneCheckAttempts)次无人接听(\(times))"))
+                                              reason: "\(dialled.chinese)连续\(rules.phoneCheckAttempts)次无人接听（\(times)）"))
             }
         }
         // Annex 1 item 8: 值班电话或联络员变更且未主动报备.
         if numberCurrent == false && !changeReported {
             findings.append(rules.finding(.unreportedContactChange, unitID: unitID, source: .phone, ref: checkID, at: at,
-                                          reason: "登记的\(dialled.chinese)已不是本单位使用的号码,且未报备变更"))
+                                          reason: "登记的\(dialled.chinese)已不是本单位使用的号码，且未报备变更"))
         }
         // Annex 2 (首处责任制) with Annex 1 item 12, mechanism.md §5 default points.
         if knowsFirstResponsibility == false {

@@ -137,7 +137,7 @@ public enum SupervisionCalendar {
                 period.duty.agencies.map { agency in
                     rules.finding(.supervisionMissed, unitID: nil, agency: agency, source: .supervision,
                                   ref: period.ref, at: period.lastInstant,
-                                  reason: "\(period.chineseLabel)\(period.duty.title)应至少开展\(period.duty.minimumCount)次,"
+                                  reason: "\(period.chineseLabel)\(period.duty.title)应至少开展\(period.duty.minimumCount)次，"
                                       + "实际\(period.count)次" + period.incompleteText)
                 }
             }

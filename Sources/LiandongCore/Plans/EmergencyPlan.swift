@@ -283,8 +283,8 @@ public struct PlanRegister: Hashable, Sendable, Codable {
             planIndex[plan.id] = planIndex[plan.id] ?? i
             if plan.name.trimmingCharacters(in: .whitespaces).isEmpty { fail("\(path).name", "预案名称不能为空") }
             if plan.issuedOn == nil {
-                if plan.lastRevisedOn != nil { fail("\(path).last_revised_on", "预案尚未印发,不应登记修订日期") }
-                if plan.publishedOn != nil { fail("\(path).published_on", "预案尚未印发,不应登记公布日期") }
+                if plan.lastRevisedOn != nil { fail("\(path).last_revised_on", "预案尚未印发，不应登记修订日期") }
+                if plan.publishedOn != nil { fail("\(path).published_on", "预案尚未印发，不应登记公布日期") }
             }
             if let issued = plan.issuedOn, let revised = plan.lastRevisedOn, revised < issued {
                 fail("\(path).last_revised_on", "修订日期\(revised.chinese)早于印发日期\(issued.chinese)")

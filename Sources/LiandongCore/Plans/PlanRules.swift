@@ -176,7 +176,7 @@ public struct PlanRules: Sendable {
             guard held < needed else { return nil }
             return rules.finding(.planNotDrilled, unitID: plan.unitID, source: .plan, ref: "plan:\(plan.id):drills:\(year)",
                                  at: december.lastInstant,
-                                 reason: "\(plan.kind.label)\(plan.quotedName)\(year)年应至少演练\(needed)次,实际\(held)次")
+                                 reason: "\(plan.kind.label)\(plan.quotedName)\(year)年应至少演练\(needed)次，实际\(held)次")
         }
     }
 
@@ -189,7 +189,7 @@ public struct PlanRules: Sendable {
         guard late <= asOf, revisedLate.map({ $0 >= late }) ?? true else { return [] }
         let outcome = revisedLate.map { "至\($0.chinese)才修订" } ?? "逾期未修订"
         return [finding(.planRevisionOverdue, plan: plan, ref: "revision:\(due)", on: late,
-                        "政府专项应急预案\(plan.quotedName)修订期限为\(due.chinese),\(outcome)")]
+                        "政府专项应急预案\(plan.quotedName)修订期限为\(due.chinese)，\(outcome)")]
     }
 
     /// D3: the latest revision of a special plan came without risk assessment or resource survey.
@@ -200,7 +200,7 @@ public struct PlanRules: Sendable {
         if !plan.lastRevisionResourceSurvey { missing.append("应急资源调查") }
         guard !missing.isEmpty else { return [] }
         return [finding(.planRevisionUnassessed, plan: plan, ref: "revision-basis:\(revised)", on: revised,
-                        "政府专项应急预案\(plan.quotedName)于\(revised.chinese)修订,修订前未开展\(missing.joined(separator: "和"))")]
+                        "政府专项应急预案\(plan.quotedName)于\(revised.chinese)修订，修订前未开展\(missing.joined(separator: "和"))")]
     }
 
     /// The last day to publish a text issued on `day` under a version, by the working calendar.
@@ -222,8 +222,8 @@ public struct PlanRules: Sendable {
         let what = plan.lastRevisedOn == nil ? "印发" : "修订"
         let outcome = published.map { "至\($0.chinese)才公布" } ?? "逾期未公布"
         return [finding(.planNotPublished, plan: plan, ref: "publication:\(issued)", on: late, rules: rules,
-                        "\(plan.kind.label)\(plan.quotedName)于\(issued.chinese)\(what),应在\(rules.plans.publicationWorkingDays)个工作日内"
-                            + "(不晚于\(deadline.lastDay.chinese))公布,\(outcome)" + deadline.note)]
+                        "\(plan.kind.label)\(plan.quotedName)于\(issued.chinese)\(what)，应在\(rules.plans.publicationWorkingDays)个工作日内"
+                            + "（不晚于\(deadline.lastDay.chinese)）公布，\(outcome)" + deadline.note)]
     }
 
     /// D5: a special plan not drilled within the cycle after its issue or its previous drill. A
@@ -241,10 +241,10 @@ public struct PlanRules: Sendable {
             }), late <= asOf, next.map({ $0 >= late }) ?? true else { return nil }
             let years = rules.specialPlanDrillYears
             let after = index == 0 ? "于\(start.chinese)印发后" : "自\(start.chinese)演练后"
-            let outcome = next.map { ",至\($0.chinese)才演练" } ?? ""
+            let outcome = next.map { "，至\($0.chinese)才演练" } ?? ""
             return finding(.specialPlanDrillOverdue, plan: plan, ref: "drill-cycle:\(start)", on: late, rules: rules,
                            "政府专项应急预案\(plan.quotedName)\(after)\(years)年内未组织应急演练"
-                               + "(应不晚于\(start.adding(years: years).chinese))\(outcome)")
+                               + "（应不晚于\(start.adding(years: years).chinese)）\(outcome)")
         }
     }
 
@@ -278,7 +278,7 @@ public struct PlanRules: Sendable {
             guard !drilledBefore(event, unitID: unit.unitID, plans: unit.plans, rules: rules, through: asOf) else { return nil }
             return rules.finding(.majorEventNotDrilled, unitID: unit.unitID, source: .plan, ref: "event:\(event.id)",
                                  at: event.startsOn.start,
-                                 reason: "重大活动“\(event.name)”于\(event.startsOn.chinese)举行,举行前"
+                                 reason: "重大活动“\(event.name)”于\(event.startsOn.chinese)举行，举行前"
                                      + "\(rules.plans.majorEventDrillWindowDays)天内未组织\(planList(unit.plans))应急演练")
         }
     }
@@ -304,7 +304,7 @@ public struct PlanRules: Sendable {
         var parts: [String] = []
         if !record.includedInPerformanceAssessment { parts.append("未将社会应急联动工作情况纳入\(year)年政府对各部门绩效考核") }
         if !record.regularAssessmentsHeld { parts.append("\(year)年未在日常社会应急联动工作中开展定期考核") }
-        return parts.isEmpty ? nil : jurisdiction.name + parts.joined(separator: ",")
+        return parts.isEmpty ? nil : jurisdiction.name + parts.joined(separator: "，")
     }
 
     // MARK: - Warnings
@@ -328,21 +328,21 @@ public struct PlanRules: Sendable {
             if plan.required, issued == nil, let required = plan.requiredFrom, required > asOf,
                soon(required.adding(days: -1)) {
                 warn(.planRequired, required.adding(days: -1),
-                     "\(plan.kind.label)\(plan.quotedName)须自\(required.chinese)起具备,目前尚未印发")
+                     "\(plan.kind.label)\(plan.quotedName)须自\(required.chinese)起具备，目前尚未印发")
             }
             // D1: this year's drills.
             if yearJudged, soon(december), drillsApply(plan, year: asOf.year) {
                 let needed = drillsPerYear(plan, rules: rules)
                 let held = drills(of: plan, through: asOf).count { $0.heldOn.year == asOf.year }
                 if held < needed {
-                    warn(.drillsDue, december, "\(plan.kind.label)\(plan.quotedName)\(asOf.year)年应至少演练\(needed)次,"
-                        + "目前\(held)次,须在\(december.chinese)前完成")
+                    warn(.drillsDue, december, "\(plan.kind.label)\(plan.quotedName)\(asOf.year)年应至少演练\(needed)次，"
+                        + "目前\(held)次，须在\(december.chinese)前完成")
                 }
             }
             guard let issued else { continue }
             // D2
             if plan.kind == .special, let due = plan.nextRevisionDue, soon(due) {
-                warn(.revisionDue, due, "政府专项应急预案\(plan.quotedName)修订期限为\(due.chinese),须按期完成修订"
+                warn(.revisionDue, due, "政府专项应急预案\(plan.quotedName)修订期限为\(due.chinese)，须按期完成修订"
                     + "并开展风险评估和应急资源调查")
             }
             // D4
@@ -351,7 +351,7 @@ public struct PlanRules: Sendable {
                 let deadline = publicationDeadline(current, rules: rules)
                 if soon(deadline.lastDay) {
                     warn(.publicationDue, deadline.lastDay, "\(plan.kind.label)\(plan.quotedName)于\(current.chinese)"
-                        + "\(plan.lastRevisedOn == nil ? "印发" : "修订"),尚未公布,须不晚于\(deadline.lastDay.chinese)公布" + deadline.note)
+                        + "\(plan.lastRevisedOn == nil ? "印发" : "修订")，尚未公布，须不晚于\(deadline.lastDay.chinese)公布" + deadline.note)
                 }
             }
             // D5: the cycle since the last drill (or the issue).
@@ -360,7 +360,7 @@ public struct PlanRules: Sendable {
                 let due = (last ?? issued).adding(years: rules.specialPlanDrillYears)
                 if soon(due) {
                     let since = last.map { "上次演练为\($0.chinese)" } ?? "于\(issued.chinese)印发后尚未演练"
-                    warn(.drillCycleDue, due, "政府专项应急预案\(plan.quotedName)\(since),须不晚于\(due.chinese)组织应急演练")
+                    warn(.drillCycleDue, due, "政府专项应急预案\(plan.quotedName)\(since)，须不晚于\(due.chinese)组织应急演练")
                 }
             }
         }
@@ -374,7 +374,7 @@ public struct PlanRules: Sendable {
             where !drilledBefore(event, unitID: unit.unitID, plans: unit.plans, rules: eventRules, through: asOf) {
                 result.append(PlanWarning(
                     kind: .majorEventDrillDue, unitID: unit.unitID, planID: unit.plans.first?.id, eventID: event.id, dueOn: due,
-                    text: "重大活动“\(event.name)”将于\(event.startsOn.chinese)举行,尚未组织\(planList(unit.plans))应急演练,"
+                    text: "重大活动“\(event.name)”将于\(event.startsOn.chinese)举行，尚未组织\(planList(unit.plans))应急演练，"
                         + "须在活动前完成"))
             }
         }
@@ -384,7 +384,7 @@ public struct PlanRules: Sendable {
             for jurisdiction in performanceJurisdictions where performanceShortfall(jurisdiction, year: asOf.year) != nil {
                 result.append(PlanWarning(
                     kind: .performanceRecordDue, unitID: nil, jurisdictionID: jurisdiction.id, planID: nil, dueOn: december,
-                    text: "\(jurisdiction.name)\(asOf.year)年将社会应急联动工作纳入政府绩效考核及开展定期考核的情况尚未登记齐全,"
+                    text: "\(jurisdiction.name)\(asOf.year)年将社会应急联动工作纳入政府绩效考核及开展定期考核的情况尚未登记齐全，"
                         + "截止\(december.chinese)"))
             }
         }

@@ -143,7 +143,7 @@ public struct ContactDetails: Hashable, Sendable, Codable {
     public struct Invalid: Error, Equatable, Sendable, CustomStringConvertible {
         public let field: Field
         public let message: String
-        public var description: String { "\(field.label):\(message)" }
+        public var description: String { "\(field.label)：\(message)" }
     }
 
     /// Validates and normalises raw input: trims, treats blanks as absent, checks phones
@@ -162,31 +162,31 @@ public struct ContactDetails: Hashable, Sendable, Codable {
             guard let value = clean(raw[field] ?? nil) else { continue }
             if field.isPhone {
                 guard let phone = PhoneNumber(value) else {
-                    throw Invalid(field: field, message: "“\(value)”不是有效的电话号码(如 13812345678 或 0578-2123456)")
+                    throw Invalid(field: field, message: "“\(value)”不是有效的电话号码（如 13812345678 或 0578-2123456）")
                 }
                 if field != .dutyPhone && !phone.isMobile {
-                    throw Invalid(field: field, message: "“\(value)”不是手机号码,联络员须留11位手机号码")
+                    throw Invalid(field: field, message: "“\(value)”不是手机号码，联络员须留11位手机号码")
                 }
                 result[field] = phone.value
             } else {
                 guard value.count <= 20 else { throw Invalid(field: field, message: "姓名不能超过20个字") }
                 guard !value.contains(where: \.isASCIIDigit) else {
-                    throw Invalid(field: field, message: "“\(value)”含有数字,请填写姓名")
+                    throw Invalid(field: field, message: "“\(value)”含有数字，请填写姓名")
                 }
                 result[field] = value
             }
         }
         if result.liaisonName != nil && result.liaisonMobile == nil {
-            throw Invalid(field: .liaisonMobile, message: "填写了联络员,须同时填写其手机号码")
+            throw Invalid(field: .liaisonMobile, message: "填写了联络员，须同时填写其手机号码")
         }
         if result.liaisonMobile != nil && result.liaisonName == nil {
-            throw Invalid(field: .liaisonName, message: "填写了联络员手机,须同时填写联络员姓名")
+            throw Invalid(field: .liaisonName, message: "填写了联络员手机，须同时填写联络员姓名")
         }
         if result.alternateName != nil && result.alternateMobile == nil {
-            throw Invalid(field: .alternateMobile, message: "填写了备用联络人,须同时填写其手机号码")
+            throw Invalid(field: .alternateMobile, message: "填写了备用联络人，须同时填写其手机号码")
         }
         if result.alternateMobile != nil && result.alternateName == nil {
-            throw Invalid(field: .alternateName, message: "填写了备用联络人手机,须同时填写其姓名")
+            throw Invalid(field: .alternateName, message: "填写了备用联络人手机，须同时填写其姓名")
         }
         return result
     }

@@ -22,7 +22,7 @@ public struct ImportError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        field.isEmpty ? "第\(row)行:\(message)" : "第\(row)行「\(field)」:\(message)"
+        field.isEmpty ? "第\(row)行：\(message)" : "第\(row)行「\(field)」：\(message)"
     }
 }
 
@@ -96,7 +96,7 @@ public enum UnitTable {
             if trimmed.isEmpty || ignoredHeadings.contains(trimmed) { continue }
             guard let column = Column.find(trimmed) else {
                 throw ImportError(row: header.row, field: trimmed,
-                                  message: "无法识别的列名;可用的列名为:\(exportColumns.map(\.header).joined(separator: "、"))")
+                                  message: "无法识别的列名；可用的列名为：\(exportColumns.map(\.header).joined(separator: "、"))")
             }
             if columns.values.contains(column) {
                 throw ImportError(row: header.row, field: trimmed, message: "列重复")
@@ -132,16 +132,16 @@ public enum UnitTable {
             guard name.count <= 60 else { throw fail(.name, "单位名称不能超过60个字") }
             guard let jurisdictionText = values[.jurisdiction] else { throw fail(.jurisdiction, "辖区不能为空") }
             guard let jurisdiction = Jurisdictions.find(jurisdictionText) else {
-                throw fail(.jurisdiction, "未知辖区“\(jurisdictionText)”;应为 \(Jurisdictions.all.map(\.name).joined(separator: "、")) 之一")
+                throw fail(.jurisdiction, "未知辖区“\(jurisdictionText)”；应为 \(Jurisdictions.all.map(\.name).joined(separator: "、")) 之一")
             }
             guard let levelText = values[.level] else { throw fail(.level, "级别不能为空") }
             guard let level = UnitLevel(parsing: levelText) else {
-                throw fail(.level, "未知级别“\(levelText)”;应为 1、2、3 或 一级、二级、三级")
+                throw fail(.level, "未知级别“\(levelText)”；应为 1、2、3 或 一级、二级、三级")
             }
             var kind = UnitKind.department
             if let raw = values[.kind] {
                 guard let parsed = UnitKind(parsing: raw) else {
-                    throw fail(.kind, "未知单位类型“\(raw)”;应为 \(UnitKind.allCases.map(\.name).joined(separator: "、")) 之一")
+                    throw fail(.kind, "未知单位类型“\(raw)”；应为 \(UnitKind.allCases.map(\.name).joined(separator: "、")) 之一")
                 }
                 kind = parsed
             }

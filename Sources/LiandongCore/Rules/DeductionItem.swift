@@ -35,17 +35,17 @@ extension DeductionItem {
     /// text users read and the code that judges always agree; with the initial figures this is
     /// Annex 1 word for word (pinned by a test).
     public static func annex1(limits: ResponseLimits, phoneAttempts: Int, specialPlanDrillYears: Int) -> [DeductionItem] { [
-        DeductionItem(id: .d1, text: "按规定应该制定应急预案的单位没有制定应急预案,或未按要求开展应急演练", title: "未制定预案或未演练"),
+        DeductionItem(id: .d1, text: "按规定应该制定应急预案的单位没有制定应急预案，或未按要求开展应急演练", title: "未制定预案或未演练"),
         DeductionItem(id: .d2, text: "未按要求及时修订政府专项应急预案", title: "专项预案未及时修订"),
         DeductionItem(id: .d3, text: "政府专项预案修订未开展风险评估和应急资源调查", title: "修订未开展风险评估和资源调查"),
         DeductionItem(id: .d4, text: "没有按要求及时公布应急预案", title: "预案未及时公布"),
-        DeductionItem(id: .d5, text: "政府专项应急预案编制单位未按要求每\(specialPlanDrillYears)年进行一次应急演练,重大活动举行前没有组织应急演练", title: "专项预案未按期演练"),
-        DeductionItem(id: .d6, text: "未将社会应急联动工作情况纳入当年政府对各部门绩效考核,未在日常社会应急联动工作中开展定期考核", title: "未纳入绩效考核或未定期考核"),
+        DeductionItem(id: .d5, text: "政府专项应急预案编制单位未按要求每\(specialPlanDrillYears)年进行一次应急演练，重大活动举行前没有组织应急演练", title: "专项预案未按期演练"),
+        DeductionItem(id: .d6, text: "未将社会应急联动工作情况纳入当年政府对各部门绩效考核，未在日常社会应急联动工作中开展定期考核", title: "未纳入绩效考核或未定期考核"),
         DeductionItem(id: .d7, text: "负责监督考核的职能部门对社会应急联动工作情况未开展日常监督", title: "未开展日常监督"),
-        DeductionItem(id: .d8, text: "一级应急联动部门未按规定建立24小时值班制度;应急联动单位值班电话或联络员电话\(ChineseNumeral.of(phoneAttempts))次无人接听;值班电话或联络员变更且未主动报备", title: "值班值守不到位"),
-        DeductionItem(id: .d9, text: "应急联动部门应急处置力量未按规定及时到达现场(公安部门首批应急力量\(limits.publicSecurity.minutes)分钟内到达,一级联动部门首批应急处置力量\(limits.levelOne.minutes)分钟到达,非一级联动部门首批应急处置力量\(limits.levelTwo.minutes)分钟到达)", title: "未按时到达现场"),
-        DeductionItem(id: .d10, text: "应急联动部门有警不出、推诿扯皮,不按规定报告反馈的", title: "有警不出、推诿扯皮、不报告反馈"),
-        DeductionItem(id: .d11, text: "应急联动工作被省里通报扣分的,按照省里扣分市里加倍扣分", title: "被省通报扣分"),
+        DeductionItem(id: .d8, text: "一级应急联动部门未按规定建立24小时值班制度；应急联动单位值班电话或联络员电话\(ChineseNumeral.of(phoneAttempts))次无人接听；值班电话或联络员变更且未主动报备", title: "值班值守不到位"),
+        DeductionItem(id: .d9, text: "应急联动部门应急处置力量未按规定及时到达现场（公安部门首批应急力量\(limits.publicSecurity.minutes)分钟内到达，一级联动部门首批应急处置力量\(limits.levelOne.minutes)分钟到达，非一级联动部门首批应急处置力量\(limits.levelTwo.minutes)分钟到达）", title: "未按时到达现场"),
+        DeductionItem(id: .d10, text: "应急联动部门有警不出、推诿扯皮，不按规定报告反馈的", title: "有警不出、推诿扯皮、不报告反馈"),
+        DeductionItem(id: .d11, text: "应急联动工作被省里通报扣分的，按照省里扣分市里加倍扣分", title: "被省通报扣分"),
         DeductionItem(id: .d12, text: "其他影响社会应急联动工作的情形", title: "其他情形"),
     ] }
 }

@@ -63,5 +63,5 @@ public struct PointsRange: Hashable, Sendable, Codable {
     }
 
     /// `0.5至2.0分,以0.5分为单位`
-    public var chinese: String { "\(minimum)至\(maximum)分,以\(step)分为单位" }
+    public var chinese: String { "\(minimum)至\(maximum)分，以\(step)分为单位" }
 }

@@ -191,7 +191,7 @@ extension RuleSet {
         version: "2020.1",
         effectiveFrom: LocalDate(year: 2020, month: 12, day: 30)!,
         source: "丽应急〔2020〕62号",
-        title: "丽水市社会应急联动工作监督检查考核机制(试行)",
+        title: "丽水市社会应急联动工作监督检查考核机制（试行）",
         responseLimits: ResponseLimits(
             publicSecurity: .minutes(10), levelOne: .minutes(20), levelTwo: .minutes(30), levelThree: .minutes(30)
         ),
@@ -273,9 +273,9 @@ public struct RuleBook: Sendable, Hashable {
             case .empty: "规则集为空"
             case .duplicateVersion(let v): "规则版本 \(v) 已存在"
             case .duplicateEffectiveDate(let d): "已有规则版本自 \(d.chinese) 起施行"
-            case .invalid(let problems): "规则修订有误:" + problems.map(\.description).joined(separator: ";")
+            case .invalid(let problems): "规则修订有误：" + problems.map(\.description).joined(separator: "；")
             case .notInFuture(let from, let today):
-                "修订施行日期\(from.chinese)须晚于今天(\(today.chinese)):修订不能改变已经发生的评判"
+                "修订施行日期\(from.chinese)须晚于今天（\(today.chinese)）：修订不能改变已经发生的评判"
             case .notAfterLatest(let from, let latest, let latestFrom):
                 "修订施行日期\(from.chinese)须晚于现行最新版本 \(latest) 的施行日期\(latestFrom.chinese)"
             }

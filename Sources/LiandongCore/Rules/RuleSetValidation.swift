@@ -7,7 +7,7 @@ extension RuleSet {
 
         public init(field: String, message: String) { self.field = field; self.message = message }
 
-        public var description: String { "「\(field)」:\(message)" }
+        public var description: String { "「\(field)」：\(message)" }
     }
 
     /// Checks a proposed version (a revision under §四(三)) and returns every problem found, in
@@ -16,14 +16,14 @@ extension RuleSet {
         var problems: [Problem] = []
         func fail(_ field: String, _ message: String) { problems.append(Problem(field: field, message: message)) }
         func positive(_ value: Int, _ field: String, _ name: String) {
-            if value < 1 { fail(field, "\(name)应大于0(现为\(value))") }
+            if value < 1 { fail(field, "\(name)应大于0（现为\(value)）") }
         }
 
         if version.trimmingCharacters(in: .whitespaces).isEmpty { fail("version", "版本号不能为空") }
         if source.trimmingCharacters(in: .whitespaces).isEmpty { fail("source", "应注明修订依据的文件") }
 
         if items.map(\.id).sorted() != DeductionItemID.allCases {
-            fail("items", "扣分标准应包含第1至12项,每项一次")
+            fail("items", "扣分标准应包含第1至12项，每项一次")
         }
 
         for (field, name, limit) in [("publicSecurity", "公安部门到场时限", responseLimits.publicSecurity),
@@ -36,7 +36,7 @@ extension RuleSet {
         let rangeOK = pointsRange.minimum > .zero && pointsRange.step > .zero && pointsRange.maximum >= pointsRange.minimum
             && (pointsRange.maximum.tenths - pointsRange.minimum.tenths) % max(pointsRange.step.tenths, 1) == 0
         if !rangeOK {
-            fail("pointsRange", "分值范围应为大于0的下限至不低于下限的上限,且上下限之差为步长的整数倍")
+            fail("pointsRange", "分值范围应为大于0的下限至不低于下限的上限，且上下限之差为步长的整数倍")
         }
 
         for message in officeHours.problems { fail("officeHours", message) }
@@ -49,7 +49,7 @@ extension RuleSet {
             case nil where !isLast:
                 fail("\(field).upTo", "只有最后一档可以不设上限")
             case let bound? where isLast:
-                fail("\(field).upTo", "最后一档不应设上限(现为\(bound)),否则超过\(bound)的迟到无从扣分")
+                fail("\(field).upTo", "最后一档不应设上限（现为\(bound)），否则超过\(bound)的迟到无从扣分")
             case let bound?:
                 if bound.seconds <= 0 { fail("\(field).upTo", "上限应大于0") }
                 if let before = previous?.bound, bound <= before {
@@ -59,10 +59,10 @@ extension RuleSet {
                 break
             }
             if rangeOK && !pointsRange.allows(band.points) {
-                fail("\(field).points", "分值\(band.points)不符合规定:\(pointsRange.chinese)")
+                fail("\(field).points", "分值\(band.points)不符合规定：\(pointsRange.chinese)")
             }
             if let before = previous?.points, band.points < before {
-                fail("\(field).points", "分值\(band.points)低于上一档的\(before):迟到越久扣分不应越少")
+                fail("\(field).points", "分值\(band.points)低于上一档的\(before)：迟到越久扣分不应越少")
             }
             previous = (band.upTo, band.points)
         }
@@ -74,14 +74,14 @@ extension RuleSet {
             }
             // D11 is a multiple of the provincial figure, outside the range by design.
             if kind != .provincial, rangeOK, let points = defaultPoints[key], !pointsRange.allows(points) {
-                fail("defaultPoints.\(key)", "“\(kind.label)”的默认分值\(points)不符合规定:\(pointsRange.chinese)")
+                fail("defaultPoints.\(key)", "“\(kind.label)”的默认分值\(points)不符合规定：\(pointsRange.chinese)")
             }
         }
         for kind in FindingKind.allCases where kind.hasDefaultFigure && defaultPoints[kind.rawValue] == nil {
             fail("defaultPoints.\(kind.rawValue)", "缺少“\(kind.label)”的默认分值")
         }
 
-        if provincialMultiplier < 1 { fail("provincialMultiplier", "省通报扣分的倍数应不小于1(现为\(provincialMultiplier))") }
+        if provincialMultiplier < 1 { fail("provincialMultiplier", "省通报扣分的倍数应不小于1（现为\(provincialMultiplier)）") }
         positive(phoneCheckAttempts, "phoneCheckAttempts", "电话检查拨打次数")
         positive(reportGraceHours, "reportGraceHours", "反馈宽限小时数")
         positive(specialPlanDrillYears, "specialPlanDrillYears", "专项预案演练周期年数")

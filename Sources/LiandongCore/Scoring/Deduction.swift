@@ -93,15 +93,15 @@ public struct DeductionState: Hashable, Sendable, Codable {
 
         public var description: String {
             switch self {
-            case .notPending(let s): "该扣分\(s.name),不能进行此操作"
-            case .notAConfirmingAgency(let a): "\(a.name)不参与扣分确认,扣分由市应急管理局和市公安局共同确定"
+            case .notPending(let s): "该扣分\(s.name)，不能进行此操作"
+            case .notAConfirmingAgency(let a): "\(a.name)不参与扣分确认，扣分由市应急管理局和市公安局共同确定"
             case .alreadyConfirmed(let a): "\(a.name)已按该分值确认过"
-            case .samePersonForBothAgencies(let who): "\(who)已代表另一部门确认,同一人不能代表两个部门确认"
-            case .pointsOutOfRange(let p, let range): "分值\(p)不符合规定:\(range)"
-            case .fixedFigure: "被省通报扣分按省扣分加倍,分值不能调整"
+            case .samePersonForBothAgencies(let who): "\(who)已代表另一部门确认，同一人不能代表两个部门确认"
+            case .pointsOutOfRange(let p, let range): "分值\(p)不符合规定：\(range)"
+            case .fixedFigure: "被省通报扣分按省扣分加倍，分值不能调整"
             case .reasonRequired: "调整分值、驳回、申诉或申诉决定须说明理由"
             case .appealClosed(let deadline): "申诉期已于\(ChinaTime.displayString(deadline))截止"
-            case .alreadyAppealed: "该扣分已申诉过,申诉决定为最终决定"
+            case .alreadyAppealed: "该扣分已申诉过，申诉决定为最终决定"
             case .notAppealed: "该扣分没有待决定的申诉"
             case .reductionMustLower: "减少扣分须低于原分值"
             }

@@ -10,12 +10,12 @@ import Vapor
 /// `swift run -c release liandong bench`.
 struct BenchCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "dispatches", help: "合成警情数(默认 178000,约 100 万个事件)") var dispatches: Int?
-        @Option(name: "seed", help: "随机种子(默认 2026)") var seed: String?
-        @Option(name: "dir", help: "工作目录(默认临时目录,结束后删除)") var dir: String?
+        @Option(name: "dispatches", help: "合成警情数（默认 178000，约 100 万个事件）") var dispatches: Int?
+        @Option(name: "seed", help: "随机种子（默认 2026）") var seed: String?
+        @Option(name: "dir", help: "工作目录（默认临时目录，结束后删除）") var dir: String?
     }
 
-    var help: String { "性能基准:导入联动警情事件(对比 sqlite3 .import)、年度到场统计" }
+    var help: String { "性能基准：导入联动警情事件（对比 sqlite3 .import）、年度到场统计" }
 
     struct Figure {
         var name: String
@@ -45,7 +45,7 @@ struct BenchCommand: AsyncCommand {
         let jsonlURL = dir.appendingPathComponent("events.jsonl")
         try jsonl.write(to: jsonlURL)
         let events = try DispatchEventParser.parseJSONLines(jsonl, dates: .unbounded)
-        out.write("合成数据:\(count) 起警情,\(events.count) 个事件,\(jsonl.count / 1_048_576) MiB\n")
+        out.write("合成数据：\(count) 起警情，\(events.count) 个事件，\(jsonl.count / 1_048_576) MiB\n")
 
         // Baseline: sqlite3's own CSV import of the same rows into a table of the same columns.
         let csvURL = dir.appendingPathComponent("events.csv")
@@ -60,7 +60,7 @@ struct BenchCommand: AsyncCommand {
         let started = Date()
         let imported = try shell("sqlite3", [baselineDB, ".mode csv", ".import --skip 1 \(csvURL.path) dispatch_events"])
         let baseline = Date().timeIntervalSince(started)
-        guard imported.status == 0 else { throw CommandFailure("sqlite3 .import 失败:\(imported.stderr)") }
+        guard imported.status == 0 else { throw CommandFailure("sqlite3 .import 失败：\(imported.stderr)") }
 
         // Liandong: parse, store and judge, on a fresh database of its own, in one transaction.
         let liandongDB = dir.appendingPathComponent("liandong.sqlite").path
@@ -96,15 +96,15 @@ struct BenchCommand: AsyncCommand {
 
             let rate = Double(events.count) / ingest, baseRate = Double(events.count) / baseline
             out.write(CommandOutput.table(header: ["测量", "用时", "吞吐", "与基线之比"], rows: [
-                ["sqlite3 .import(基线)", String(format: "%.2f s", baseline), String(format: "%.0f 事件/秒", baseRate), "1.00"],
+                ["sqlite3 .import（基线）", String(format: "%.2f s", baseline), String(format: "%.0f 事件/秒", baseRate), "1.00"],
                 ["liandong 导入并判定", String(format: "%.2f s", ingest), String(format: "%.0f 事件/秒", rate), String(format: "%.2f", rate / baseRate)],
-                ["COUNT(*) 全年警情(基线)", String(format: "%.3f s", countTime), "\(counted) 起", "1.00"],
+                ["COUNT(*) 全年警情（基线）", String(format: "%.3f s", countTime), "\(counted) 起", "1.00"],
                 ["全年到场统计（按单位，读取写入时维护的汇总）", String(format: "%.3f s", compliance), "\(report.total.dispatches) 起", String(format: "%.1f×", compliance / max(countTime, 0.000_001))],
                 ["全年到场统计（按单位，从警情重新统计）", String(format: "%.3f s", recount), "\(recounted.total.dispatches) 起", String(format: "%.1f×", recount / max(countTime, 0.000_001))],
                 ["全年综合考核", String(format: "%.3f s", assessTime), "\(assessment.ranked.count + assessment.unranked.count) 个对象", String(format: "%.1f×", assessTime / max(countTime, 0.000_001))],
             ]))
-            out.write(String(format: "其中读取并解析 JSONL %.2f s,校验、写入与判定 %.2f s\n", parseTime, ingest - parseTime))
-            out.write("新增事件 \(summary.new),判定警情 \(summary.dispatchesJudged) 起,问题 \(summary.findingsAdded) 条\n")
+            out.write(String(format: "其中读取并解析 JSONL %.2f s，校验、写入与判定 %.2f s\n", parseTime, ingest - parseTime))
+            out.write("新增事件 \(summary.new)，判定警情 \(summary.dispatchesJudged) 起，问题 \(summary.findingsAdded) 条\n")
         } catch {
             try? await bench.asyncShutdown()
             throw error
@@ -129,13 +129,13 @@ struct BenchCommand: AsyncCommand {
 /// timelines (late arrivals, refusals, missing reports in realistic shares) for trials and demos.
 struct GenerateCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "year", help: "年份(默认今年)") var year: Int?
-        @Option(name: "dispatches", help: "警情数(默认 10000)") var dispatches: Int?
-        @Option(name: "seed", help: "随机种子(默认 1)") var seed: String?
+        @Option(name: "year", help: "年份（默认今年）") var year: Int?
+        @Option(name: "dispatches", help: "警情数（默认 10000）") var dispatches: Int?
+        @Option(name: "seed", help: "随机种子（默认 1）") var seed: String?
         @Option(name: "out", help: "输出的 .jsonl 文件") var out: String?
     }
 
-    var help: String { "生成合成的联动警情事件(JSON Lines),可用 dispatches import 导入" }
+    var help: String { "生成合成的联动警情事件（JSON Lines），可用 dispatches import 导入" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application

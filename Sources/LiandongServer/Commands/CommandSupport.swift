@@ -10,7 +10,7 @@ enum OutputFormat: String, CaseIterable {
     static func parse(_ raw: String?, allowed: [OutputFormat] = OutputFormat.allCases) throws -> OutputFormat {
         guard let raw else { return .table }
         guard let format = OutputFormat(rawValue: raw.lowercased()), allowed.contains(format) else {
-            throw CommandFailure("--format 应为 \(allowed.map(\.rawValue).joined(separator: "、")) 之一,而不是“\(raw)”")
+            throw CommandFailure("--format 应为 \(allowed.map(\.rawValue).joined(separator: "、")) 之一，而不是“\(raw)”")
         }
         return format
     }

@@ -13,13 +13,13 @@ struct RulesCommand: AsyncCommandGroup {
 
 struct RulesListCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "format", short: "f", help: "table(默认)或 json")
+        @Option(name: "format", short: "f", help: "table（默认）或 json")
         var format: String?
-        @Option(name: "date", help: "显示该日施行的版本(YYYY-MM-DD),默认今天")
+        @Option(name: "date", help: "显示该日施行的版本（YYYY-MM-DD），默认今天")
         var date: String?
     }
 
-    var help: String { "列出施行中的扣分项目(附件1)及默认分值" }
+    var help: String { "列出施行中的扣分项目（附件1）及默认分值" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let format = try OutputFormat.parse(signature.format, allowed: [.table, .json])
@@ -34,8 +34,8 @@ struct RulesListCommand: AsyncCommand {
         case .json:
             context.application.commandOutput.write(try CommandOutput.json(dto.items))
         default:
-            context.application.commandOutput.write("\(rules.title)  版本 \(rules.version)(\(rules.source),自\(rules.effectiveFrom.chinese)起施行)\n")
-            context.application.commandOutput.write("每项扣分 \(rules.pointsRange.chinese);被省通报扣分的按省扣分的\(ChineseNumeral.of(rules.provincialMultiplier))倍扣分\n\n")
+            context.application.commandOutput.write("\(rules.title)  版本 \(rules.version)（\(rules.source)，自\(rules.effectiveFrom.chinese)起施行）\n")
+            context.application.commandOutput.write("每项扣分 \(rules.pointsRange.chinese)；被省通报扣分的按省扣分的\(ChineseNumeral.of(rules.provincialMultiplier))倍扣分\n\n")
             let rows = dto.items.map { item in
                 [item.id, item.title, item.defaultPoints.map { "\($0.label) \(Points($0.points))" }.joined(separator: ";")]
             }

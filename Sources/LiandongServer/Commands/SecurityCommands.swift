@@ -34,7 +34,7 @@ struct AccountsCreateCommand: AsyncCommand {
         @Option(name: "name", help: "姓名") var name: String?
         @Option(name: "role", help: "admin、plc、emb、psb 或 liaison") var role: String?
         @Option(name: "unit", help: "联络员所属单位编号") var unit: Int?
-        @Option(name: "jurisdiction", help: "限定辖区(县级工作人员)") var jurisdiction: String?
+        @Option(name: "jurisdiction", help: "限定辖区（县级工作人员）") var jurisdiction: String?
     }
     var help: String { "新建账户并打印一次性密码" }
     func run(using context: CommandContext, signature: Signature) async throws {
@@ -42,7 +42,7 @@ struct AccountsCreateCommand: AsyncCommand {
         let (account, password) = try await AccountService.create(
             username: signature.username ?? "", displayName: signature.name ?? "", role: signature.role ?? "",
             unitID: signature.unit, jurisdiction: signature.jurisdiction, actor: .console(), hasher: app.password.async, on: app.db)
-        app.commandOutput.write("已创建账户 \(account.username)(\(account.accountRole.name)),一次性密码:\(password)\n首次登录须修改密码。\n")
+        app.commandOutput.write("已创建账户 \(account.username)（\(account.accountRole.name)），一次性密码：\(password)\n首次登录须修改密码。\n")
     }
 }
 
@@ -55,7 +55,7 @@ struct AccountsResetCommand: AsyncCommand {
         let app = context.application
         let account = try await Account.named(signature.username, on: app.db)
         let password = try await AccountService.resetPassword(account, actor: .console(), hasher: app.password.async, on: app.db)
-        app.commandOutput.write("已重置 \(account.username) 的密码,一次性密码:\(password)\n")
+        app.commandOutput.write("已重置 \(account.username) 的密码，一次性密码：\(password)\n")
     }
 }
 
@@ -76,14 +76,14 @@ struct AccountsTOTPEnrolCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "username") var username: String
     }
-    var help: String { "为账户启用动态口令,打印密钥和恢复码(交本人添加到验证器)" }
+    var help: String { "为账户启用动态口令，打印密钥和恢复码（交本人添加到验证器）" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let account = try await Account.named(signature.username, on: app.db)
         let (secret, codes) = try await TwoFactor.enrolDirectly(account, now: app.liandong.clock.now(), policy: app.liandong.security,
                                                                 box: app.liandong.totpSecrets, actor: .console(), on: app.db)
-        let lines = ["已为 \(account.username) 启用动态口令。密钥(仅显示一次,请当面交本人添加到验证器):",
-                     TwoFactor.grouped(secret), TwoFactor.provisioningURI(secret, account: account), "恢复码(每个只能用一次):"] + codes
+        let lines = ["已为 \(account.username) 启用动态口令。密钥（仅显示一次，请当面交本人添加到验证器）：",
+                     TwoFactor.grouped(secret), TwoFactor.provisioningURI(secret, account: account), "恢复码（每个只能用一次）："] + codes
         app.commandOutput.write(lines.joined(separator: "\n") + "\n")
     }
 }
@@ -92,13 +92,13 @@ struct AccountsTOTPResetCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "username") var username: String
     }
-    var help: String { "清除账户的动态口令(手机和恢复码都丢失时),其会话随之结束" }
+    var help: String { "清除账户的动态口令（手机和恢复码都丢失时），其会话随之结束" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let account = try await Account.named(signature.username, on: app.db)
         guard account.hasTwoFactor else { throw CommandFailure("账户 \(account.username) 未启用动态口令") }
         try await TwoFactor.remove(account, action: "totp.reset", actor: .console(), on: app.db)
-        app.commandOutput.write("已清除 \(account.username) 的动态口令\(app.mustEnrolTwoFactor(account) ? ";下次登录时须重新启用" : "")\n")
+        app.commandOutput.write("已清除 \(account.username) 的动态口令\(app.mustEnrolTwoFactor(account) ? "；下次登录时须重新启用" : "")\n")
     }
 }
 
@@ -121,20 +121,20 @@ struct TokensCommand: AsyncCommandGroup {
 
 struct TokensIssueCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "name", help: "令牌名称,如 110指挥系统") var name: String?
-        @Option(name: "scope", help: "权限,逗号分隔:register:read、dispatch:ingest") var scope: String?
+        @Option(name: "name", help: "令牌名称，如 110指挥系统") var name: String?
+        @Option(name: "scope", help: "权限，逗号分隔：register:read、dispatch:ingest") var scope: String?
     }
-    var help: String { "签发令牌(令牌只显示一次)" }
+    var help: String { "签发令牌（令牌只显示一次）" }
     func run(using context: CommandContext, signature: Signature) async throws {
         var scopes = Set<TokenScope>()
         for raw in (signature.scope ?? "").split(separator: ",") {
             guard let scope = TokenScope(rawValue: raw.trimmingCharacters(in: .whitespaces)) else {
-                throw CommandFailure("未知权限“\(raw)”;可用:\(TokenScope.allCases.map(\.rawValue).joined(separator: "、"))")
+                throw CommandFailure("未知权限“\(raw)”；可用：\(TokenScope.allCases.map(\.rawValue).joined(separator: "、"))")
             }
             scopes.insert(scope)
         }
         let (token, secret) = try await Auth.issueToken(name: signature.name ?? "", scopes: scopes, actor: .console(), on: context.application.db)
-        context.application.commandOutput.write("已签发令牌 \(token.name)(\(token.scopes)):\n\(secret)\n")
+        context.application.commandOutput.write("已签发令牌 \(token.name)（\(token.scopes)）：\n\(secret)\n")
     }
 }
 
@@ -171,42 +171,42 @@ struct AuditCommand: AsyncCommandGroup {
 
 struct AuditVerifyCommand: AsyncCommand {
     struct Signature: CommandSignature {}
-    var help: String { "校验审计日志的哈希链,报告第一条被篡改的记录;SM3 由系统 OpenSSL 计算,没有时用内置实现" }
+    var help: String { "校验审计日志的哈希链，报告第一条被篡改的记录；SM3 由系统 OpenSSL 计算，没有时用内置实现" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let result = try await AuditLog.verify(on: context.application.db)
         if let broken = result.firstBroken {
-            throw CommandFailure("审计日志已被篡改:第 \(broken.seq) 条 — \(broken.reason)")
+            throw CommandFailure("审计日志已被篡改：第 \(broken.seq) 条 — \(broken.reason)")
         }
         let algorithms = AuditHashAlgorithm.allCases.compactMap { a in result.byAlgorithm[a.rawValue].map { "\(a.displayName) \($0) 条" } }
-        let mix = algorithms.isEmpty ? "" : "(\(algorithms.joined(separator: "、")))"
-        context.application.commandOutput.write("审计日志完整:共 \(result.entries) 条\(mix),链头 #\(result.headSeq) \(result.headHash)\n")
+        let mix = algorithms.isEmpty ? "" : "（\(algorithms.joined(separator: "、"))）"
+        context.application.commandOutput.write("审计日志完整：共 \(result.entries) 条\(mix)，链头 #\(result.headSeq) \(result.headHash)\n")
         if result.byAlgorithm[AuditHashAlgorithm.sm3.rawValue] != nil || AuditLog.algorithm == .sm3 {
-            context.application.commandOutput.write("SM3 实现:\(SM3Digest.description)\n")
+            context.application.commandOutput.write("SM3 实现：\(SM3Digest.description)\n")
         }
     }
 }
 
 struct AuditAnchorCommand: AsyncCommand {
     struct Signature: CommandSignature {}
-    var help: String { "打印链头摘要,供在系统外存档" }
+    var help: String { "打印链头摘要，供在系统外存档" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let result = try await AuditLog.verify(on: context.application.db)
-        context.application.commandOutput.write("\(ChinaTime.isoString(Date())) seq=\(result.headSeq) \(result.headAlgorithm)=\(result.headHash)\(result.firstBroken == nil ? "" : " (链已损坏)")\n")
+        context.application.commandOutput.write("\(ChinaTime.isoString(Date())) seq=\(result.headSeq) \(result.headAlgorithm)=\(result.headHash)\(result.firstBroken == nil ? "" : "（链已损坏）")\n")
     }
 }
 
 /// `liandong backup FILE`: a consistent copy taken while the server runs.
 struct BackupCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "备份文件路径(不能已存在)") var file: String
+        @Argument(name: "file", help: "备份文件路径（不能已存在）") var file: String
     }
-    var help: String { "在线备份数据库(SQLite);PostgreSQL 请用 pg_dump" }
+    var help: String { "在线备份数据库（SQLite）；PostgreSQL 请用 pg_dump" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         guard case .sqlite = app.liandong.database else {
-            throw CommandFailure("PostgreSQL 数据库请用 pg_dump 备份,例如:pg_dump -Fc -f liandong.dump \"$DATABASE_URL\";恢复用 pg_restore -d 数据库 liandong.dump")
+            throw CommandFailure("PostgreSQL 数据库请用 pg_dump 备份，例如：pg_dump -Fc -f liandong.dump \"$DATABASE_URL\"；恢复用 pg_restore -d 数据库 liandong.dump")
         }
-        guard !FileManager.default.fileExists(atPath: signature.file) else { throw CommandFailure("文件 \(signature.file) 已存在,不会覆盖") }
+        guard !FileManager.default.fileExists(atPath: signature.file) else { throw CommandFailure("文件 \(signature.file) 已存在，不会覆盖") }
         // VACUUM INTO writes a consistent, compacted copy from one read transaction.
         try await (app.db as! any SQLDatabase).raw("VACUUM INTO \(bind: signature.file)").run()
         try await app.db.writeTransaction { tx in
@@ -221,7 +221,7 @@ struct RestoreCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "file", help: "由 liandong backup 生成的备份文件") var file: String
     }
-    var help: String { "从备份恢复数据库(SQLite;须先停止服务)" }
+    var help: String { "从备份恢复数据库（SQLite；须先停止服务）" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         guard case .sqlite(let path) = app.liandong.database else {
@@ -241,7 +241,7 @@ enum Backup {
         try await sql.raw("ATTACH DATABASE \(bind: backup) AS restore_source").run()
         let check = try await sql.raw("PRAGMA restore_source.integrity_check").first(decoding: Check.self)
         try await sql.raw("DETACH DATABASE restore_source").run()
-        guard check?.integrity_check == "ok" else { throw CommandFailure("备份文件已损坏:\(check?.integrity_check ?? "无法读取")") }
+        guard check?.integrity_check == "ok" else { throw CommandFailure("备份文件已损坏：\(check?.integrity_check ?? "无法读取")") }
         // The live connections must let go of the file before it is replaced.
         await app.databases.shutdownAsync()
         let fm = FileManager.default
@@ -251,7 +251,7 @@ enum Backup {
         try fm.copyItem(atPath: backup, toPath: staging)
         // rename(2) swaps the file in one step: the path holds either the old or the restored database.
         guard rename(staging, path) == 0 else {
-            throw CommandFailure("无法替换数据库文件 \(path):\(String(cString: strerror(errno)))")
+            throw CommandFailure("无法替换数据库文件 \(path)：\(String(cString: strerror(errno)))")
         }
     }
 }

@@ -5,7 +5,7 @@ import Vapor
 
 /// `liandong units list|import|export`: the register for operators.
 struct UnitsCommand: AsyncCommandGroup {
-    var help: String { "联动单位登记册:list 列出,import 导入,export 导出" }
+    var help: String { "联动单位登记册：list 列出，import 导入，export 导出" }
     var commands: [String: any AnyAsyncCommand] {
         ["list": UnitsListCommand(), "import": UnitsImportCommand(), "export": UnitsExportCommand()]
     }
@@ -14,11 +14,11 @@ struct UnitsCommand: AsyncCommandGroup {
 
 struct UnitsListCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "jurisdiction", short: "j", help: "辖区名称或代码,如 市本级、莲都区、longquan")
+        @Option(name: "jurisdiction", short: "j", help: "辖区名称或代码，如 市本级、莲都区、longquan")
         var jurisdiction: String?
         @Option(name: "level", short: "l", help: "级别 1、2 或 3")
         var level: String?
-        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv")
+        @Option(name: "format", short: "f", help: "table（默认）、json 或 csv")
         var format: String?
     }
 
@@ -30,7 +30,7 @@ struct UnitsListCommand: AsyncCommand {
         var filter = UnitFilter()
         if let j = signature.jurisdiction {
             guard let found = Jurisdictions.find(j) else {
-                throw CommandFailure("未知辖区“\(j)”;应为 \(Jurisdictions.all.map(\.name).joined(separator: "、")) 之一")
+                throw CommandFailure("未知辖区“\(j)”；应为 \(Jurisdictions.all.map(\.name).joined(separator: "、")) 之一")
             }
             filter.jurisdictionID = found.id
         }
@@ -59,13 +59,13 @@ struct UnitsListCommand: AsyncCommand {
 
 struct UnitsImportCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: ".csv(UTF-8,可带 BOM)或 .xlsx 文件")
+        @Argument(name: "file", help: ".csv（UTF-8，可带 BOM）或 .xlsx 文件")
         var file: String
-        @Option(name: "reported-by", help: "记入报备历史的报备人(默认“批量导入”)")
+        @Option(name: "reported-by", help: "记入报备历史的报备人（默认“批量导入”）")
         var reportedBy: String?
     }
 
-    var help: String { "从 CSV 或 XLSX 文件导入联动单位及联系方式;任一行有误则整个文件不导入" }
+    var help: String { "从 CSV 或 XLSX 文件导入联动单位及联系方式；任一行有误则整个文件不导入" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let url = URL(fileURLWithPath: signature.file)
@@ -74,19 +74,19 @@ struct UnitsImportCommand: AsyncCommand {
         }
         let records = try RegisterFiles.read(data, filename: url.lastPathComponent)
         let summary = try await RegisterService.importUnits(records, reportedBy: signature.reportedBy ?? "批量导入", actor: .console(), on: context.application.db)
-        context.application.commandOutput.write("已导入 \(records.count) 行:新增 \(summary.created) 个单位,更新 \(summary.updated) 个,联系方式变更 \(summary.contactChanges) 条,无变化 \(summary.unchanged) 个\n")
+        context.application.commandOutput.write("已导入 \(records.count) 行：新增 \(summary.created) 个单位，更新 \(summary.updated) 个，联系方式变更 \(summary.contactChanges) 条，无变化 \(summary.unchanged) 个\n")
     }
 }
 
 struct UnitsExportCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "输出文件,.csv 或 .xlsx")
+        @Argument(name: "file", help: "输出文件，.csv 或 .xlsx")
         var file: String
         @Option(name: "jurisdiction", short: "j", help: "只导出该辖区")
         var jurisdiction: String?
     }
 
-    var help: String { "导出联动单位登记册(可再导入)" }
+    var help: String { "导出联动单位登记册（可再导入）" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         var filter = UnitFilter()

@@ -130,7 +130,7 @@ enum AdminPages {
                 // For someone who lost both the phone and the recovery codes: they enrol again.
                 guard account.hasTwoFactor else { throw AppError.invalid("账户 \(account.username) 未启用动态口令", field: "action") }
                 try await TwoFactor.remove(account, action: "totp.reset", actor: actor, on: req.db)
-                return try await renderAccounts(req, message: "已清除 \(account.username) 的动态口令,其登录会话已结束;下次登录时须重新启用")
+                return try await renderAccounts(req, message: "已清除 \(account.username) 的动态口令，其登录会话已结束；下次登录时须重新启用")
             default:
                 throw AppError.invalid("未知操作“\(action)”", field: "action")
             }

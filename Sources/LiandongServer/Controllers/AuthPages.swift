@@ -53,11 +53,11 @@ enum AuthPages {
         let form = try req.content.decode(LoginForm.self)
         let next = safeNext(form.next)
         guard let sent = form._csrf, let cookie = req.cookies[Auth.loginCSRFCookie]?.string, constantTimeEqual(sent, cookie) else {
-            return try await renderLogin(req, next: next, username: form.username ?? "", error: "页面已过期,请重新输入", status: .forbidden)
+            return try await renderLogin(req, next: next, username: form.username ?? "", error: "页面已过期，请重新输入", status: .forbidden)
         }
         let source = req.sourceAddress
         guard req.application.liandong.loginLimiter.allow(source, now: req.now) else {
-            return try await renderLogin(req, next: next, username: form.username ?? "", error: "登录尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
+            return try await renderLogin(req, next: next, username: form.username ?? "", error: "登录尝试过于频繁，请一分钟后再试", status: .tooManyRequests)
         }
         let account: Account
         do {

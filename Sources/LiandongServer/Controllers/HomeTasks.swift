@@ -59,7 +59,7 @@ enum HomeTasks {
             tasks.append(Task(title: "待应急管理局确认的扣分", figure: String(mine), text: "逐条核实后确认或驳回", href: "/deductions?awaiting=emb", tone: mine == 0 ? "" : "due"))
             let (periods, _) = try await InspectionService.calendar(rules: book, on: req.db)
             if let joint = periods.last(where: { $0.duty.id == .jointCheck }) {
-                tasks.append(Task(title: "实地或视频联合检查", figure: String(joint.count), text: "\(joint.chineseLabel):\(joint.status.chinese)",
+                tasks.append(Task(title: "实地或视频联合检查", figure: String(joint.count), text: "\(joint.chineseLabel)：\(joint.status.chinese)",
                                   href: "/checks/drills", tone: joint.status == .overdue ? "late" : joint.count == 0 ? "due" : ""))
             }
             let warnings = try await PlanService.warnings(rules: book, calendar: req.application.liandong.calendar, asOf: today, on: req.db)
@@ -67,7 +67,7 @@ enum HomeTasks {
                               href: "/plans", tone: warnings.isEmpty ? "" : "due"))
             let quarter = Period.containing(today, .quarter)
             let report = try await ComplianceService.report(period: quarter, by: .level, jurisdictionID: principal.jurisdictionID, on: req.db)
-            panels.append(panel("本季度到场时限(\(report.period))", header: ["级别", "警情", "按时率", "到场用时P50", "报告齐全率"],
+            panels.append(panel("本季度到场时限（\(report.period)）", header: ["级别", "警情", "按时率", "到场用时P50", "报告齐全率"],
                                 rows: (report.rows + [report.total]).map { [$0.label, String($0.dispatches), ComplianceService.percent($0.onTimeRate),
                                                                            ComplianceService.duration($0.p50ArrivalSeconds), ComplianceService.percent($0.completeReportRate)] },
                                 empty: "本季度尚无联动警情", href: "/compliance", link: "查看到场时限分析"))
@@ -81,7 +81,7 @@ enum HomeTasks {
             tasks.append(Task(title: "通报草稿", figure: String(drafts.count), text: drafts.first.map { $0.title } ?? "起草本期通报",
                               href: drafts.first.map { "/notices/\($0.id)" } ?? "/notices", tone: drafts.isEmpty ? "" : "due"))
             let assessment = try await AssessmentService.report(.year(today.year), rules: book, withIDs: false, on: req.db)
-            panels.append(panel("\(today.year)年综合考核(截至今日)", header: ["名次", "考核对象", "扣分", "得分"],
+            panels.append(panel("\(today.year)年综合考核（截至今日）", header: ["名次", "考核对象", "扣分", "得分"],
                                 rows: assessment.ranked.prefix(10).map { [$0.rank.map(String.init) ?? "—", $0.entity, Points($0.deductions).description, Points($0.score).description] },
                                 empty: "本年尚无已确认的扣分", href: "/assessment", link: "查看全部排名"))
         case .liaison?:
@@ -92,16 +92,16 @@ enum HomeTasks {
             let deductions = try await DeductionService.list(DeductionFilter(unitID: unitID), rules: book, calendar: req.application.liandong.calendar, on: req.db)
             let appealable = deductions.filter { $0.appealDeadline != nil }
             tasks.append(Task(title: "可申诉的扣分", figure: String(appealable.count),
-                              text: appealable.compactMap(\.appealDeadline).min().flatMap(ChinaTime.parseTimestamp).map { "最近的申诉期限:\(ChinaTime.displayString($0))" } ?? "无",
+                              text: appealable.compactMap(\.appealDeadline).min().flatMap(ChinaTime.parseTimestamp).map { "最近的申诉期限：\(ChinaTime.displayString($0))" } ?? "无",
                               href: "/deductions", tone: appealable.isEmpty ? "" : "due"))
             let rectifications = try await Rectifications.list(unitID: unitID, on: req.db).filter { $0.completedAt == nil }
             tasks.append(Task(title: "待完成的整改", figure: String(rectifications.count),
-                              text: rectifications.map(\.dueOn).min().map { "最近的整改期限:\($0)" } ?? "无",
+                              text: rectifications.map(\.dueOn).min().map { "最近的整改期限：\($0)" } ?? "无",
                               href: "/rectifications", tone: rectifications.contains(where: \.overdue) ? "late" : rectifications.isEmpty ? "" : "due"))
             let year = try await ComplianceService.report(period: .year(today.year), by: .all, unitID: unitID, summary: true, on: req.db)
             let limit = rules.limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity)
             tasks.append(Task(title: "本年按时到场率", figure: ComplianceService.percent(year.total.onTimeRate),
-                              text: "时限\(limit);\(year.total.arrivalsJudged) 起判定到场,\(year.total.onTime) 起按时", href: "/compliance?period=\(today.year)", tone: ""))
+                              text: "时限\(limit)；\(year.total.arrivalsJudged) 起判定到场，\(year.total.onTime) 起按时", href: "/compliance?period=\(today.year)", tone: ""))
             panels.append(panel("本单位的扣分", header: ["发生时间", "项目", "扣分", "状态", "事由"],
                                 rows: deductions.suffix(10).reversed().map {
                                     [ChinaTime.parseTimestamp($0.occurredAt).map(ChinaTime.displayString) ?? $0.occurredAt, $0.item,

@@ -152,7 +152,7 @@ enum PagesController {
             LimitRow(label: "公安部门", limit: l.publicSecurity.description),
             LimitRow(label: "一级联动单位", limit: l.levelOne.description),
             LimitRow(label: "二级联动单位", limit: l.levelTwo.description),
-            LimitRow(label: "三级联动单位(确需现场处置时)", limit: l.levelThree.description),
+            LimitRow(label: "三级联动单位（确需现场处置时）", limit: l.levelThree.description),
             LimitRow(label: "视频检查到达视频点位（检查未另定时限时）", limit: rules.videoPointLimit.description),
         ]
     }

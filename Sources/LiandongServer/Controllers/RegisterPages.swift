@@ -255,7 +255,7 @@ enum RegisterPages {
                 unit: unit, to: details, reportedAt: reportedAt, reportedBy: form.reportedBy ?? "",
                 channel: channel, note: form.note, now: now, actor: actor, on: req.db) != nil
             else {
-                throw AppError.invalid("联系方式与登记的一致,没有需要报备的变更")
+                throw AppError.invalid("联系方式与登记的一致，没有需要报备的变更")
             }
             return req.redirect(to: "/units/\(unit.id ?? 0)?saved=1", redirectType: .normal)
         } catch let invalid as ContactDetails.Invalid {
@@ -326,7 +326,7 @@ enum RegisterFiles {
         }
         let nameHeadings = Set([UnitTable.Column.name.header, "name", "名称", "单位"])
         guard let headerIndex = rows.prefix(5).firstIndex(where: { $0.cells.contains { nameHeadings.contains($0.trimmingCharacters(in: .whitespaces)) } }) else {
-            throw ImportError(row: rows.first?.row ?? 1, field: UnitTable.Column.name.header, message: "找不到表头行(应含“单位名称”列)")
+            throw ImportError(row: rows.first?.row ?? 1, field: UnitTable.Column.name.header, message: "找不到表头行（应含“单位名称”列）")
         }
         return try UnitTable.parse(header: rows[headerIndex], rows: Array(rows[(headerIndex + 1)...]))
     }

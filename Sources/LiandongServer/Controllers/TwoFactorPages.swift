@@ -50,11 +50,11 @@ enum TwoFactorPages {
             return req.redirect(to: req.account != nil ? next : "/login?next=\(RequireSignIn.encode(next))")
         }
         guard let sent = form._csrf, constantTimeEqual(sent, pending.session.csrfToken) else {
-            return try await renderCode(req, pending, next: next, error: "页面已过期,请重新输入", status: .forbidden)
+            return try await renderCode(req, pending, next: next, error: "页面已过期，请重新输入", status: .forbidden)
         }
         let source = req.sourceAddress
         guard req.application.liandong.codeLimiter.allow(source, now: req.now) else {
-            return try await renderCode(req, pending, next: next, error: "尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
+            return try await renderCode(req, pending, next: next, error: "尝试过于频繁，请一分钟后再试", status: .tooManyRequests)
         }
         let account = pending.account
         let policy = req.application.liandong.security
@@ -65,7 +65,7 @@ enum TwoFactorPages {
             try await AuditLog.append(req.db, actor: actor, action: "login.refused", entity: "account", entityID: String(account.id ?? 0),
                                       after: ["reason": "locked"])
             return try await AuthPages.renderLogin(req, next: next, username: account.username,
-                                                   error: "账户因连续登录失败已锁定,请于\(ChinaTime.displayString(until).suffix(5))后重试或联系管理员解锁",
+                                                   error: "账户因连续登录失败已锁定，请于\(ChinaTime.displayString(until).suffix(5))后重试或联系管理员解锁",
                                                    status: .unauthorized)
         }
         guard account.hasTwoFactor else {
@@ -80,7 +80,7 @@ enum TwoFactorPages {
         } catch let failure as TwoFactor.Failure {
             if try await TwoFactor.recordFailure(account, failure, stage: "login", now: now, policy: policy, actor: actor, on: req.db) {
                 return try await AuthPages.renderLogin(req, next: next, username: account.username,
-                                                       error: "连续\(policy.lockoutThreshold)次验证失败,账户已锁定\(policy.lockoutMinutes)分钟",
+                                                       error: "连续\(policy.lockoutThreshold)次验证失败，账户已锁定\(policy.lockoutMinutes)分钟",
                                                        status: .unauthorized)
             }
             return try await renderCode(req, pending, next: next, error: failure.message, status: .unauthorized)
@@ -138,7 +138,7 @@ enum TwoFactorPages {
             pending = TwoFactor.pendingCookieValue(raw, issued: kept?.issued ?? req.now, session: session)
         }
         let context = EnrolContext(
-            frame: PageFrame(req, title: "动态口令(两步验证)", active: ""), enrolled: account.hasTwoFactor,
+            frame: PageFrame(req, title: "动态口令（两步验证）", active: ""), enrolled: account.hasTwoFactor,
             required: req.application.liandong.security.requiresTwoFactor(account.accountRole), roleName: account.accountRole.name,
             enabledAt: account.totpEnabledAt.map(ChinaTime.displayString) ?? "", remainingCodes: remaining, fewCodes: account.hasTwoFactor && remaining <= 3,
             secret: secret, uri: uri, issuer: TwoFactor.issuer, username: account.username, codes: codes, showCodes: !codes.isEmpty,
@@ -154,7 +154,7 @@ enum TwoFactorPages {
 
     @Sendable static func enrolment(req: Request) async throws -> Response {
         let used = (try? req.query.get(String.self, at: "used")) == "1"
-        return try await renderEnrolment(req, notice: used ? "您已用一个恢复码登录,该恢复码已作废。" : nil)
+        return try await renderEnrolment(req, notice: used ? "您已用一个恢复码登录，该恢复码已作废。" : nil)
     }
 
     /// POST /account/totp: the first code from the app confirms enrolment; the recovery codes are
@@ -210,9 +210,9 @@ enum TwoFactorPages {
         try await TwoFactor.remove(account, action: "totp.disable", actor: actor, on: req.db)
         if req.application.mustEnrolTwoFactor(account) {
             // The role needs one: this is how a person moves to a new phone.
-            return try await renderEnrolment(req, notice: "原动态口令已停用。您的角色须使用动态口令,请在新的验证器中添加下面的密钥。")
+            return try await renderEnrolment(req, notice: "原动态口令已停用。您的角色须使用动态口令，请在新的验证器中添加下面的密钥。")
         }
-        return try await renderEnrolment(req, notice: "动态口令已停用,登录时只需输入密码。")
+        return try await renderEnrolment(req, notice: "动态口令已停用，登录时只需输入密码。")
     }
 
     /// The session ended with the lockout: back to the login page.
@@ -256,7 +256,7 @@ enum TwoFactorPages {
         let form = try req.content.decode(Form.self)
         let next = AuthPages.safeNext(form.next)
         guard req.application.liandong.codeLimiter.allow(req.sourceAddress, now: req.now) else {
-            return try await renderReauth(req, next: next, error: "尝试过于频繁,请一分钟后再试", status: .tooManyRequests)
+            return try await renderReauth(req, next: next, error: "尝试过于频繁，请一分钟后再试", status: .tooManyRequests)
         }
         let policy = req.application.liandong.security
         let now = req.now
@@ -312,7 +312,7 @@ enum Reauthentication {
         let wantsJSON = req.url.path.hasPrefix("/api/") || req.headers.contentType == .json || req.headers.accept.mediaTypes.first == .json
         if wantsJSON {
             let what = req.account?.hasTwoFactor == true ? "密码和动态口令" : "密码"
-            throw AppError(.unauthorized, "距上次验证身份已超过\(minutes)分钟,\(action)前请在 \(TwoFactorPages.reauthPath) 重新输入\(what)",
+            throw AppError(.unauthorized, "距上次验证身份已超过\(minutes)分钟，\(action)前请在 \(TwoFactorPages.reauthPath) 重新输入\(what)",
                            field: "reauthentication")
         }
         return req.redirect(to: "\(TwoFactorPages.reauthPath)?next=\(RequireSignIn.encode(returnTo))")
@@ -328,7 +328,7 @@ enum Reauthentication {
 
     static func banner(_ req: Request, action: String, returnTo: String) -> Banner {
         guard !isFresh(req) else { return Banner(show: false, text: "", url: "") }
-        return Banner(show: true, text: "距上次验证身份已超过\(req.application.liandong.security.reauthenticationMinutes)分钟,\(action)前须重新验证身份。",
+        return Banner(show: true, text: "距上次验证身份已超过\(req.application.liandong.security.reauthenticationMinutes)分钟，\(action)前须重新验证身份。",
                       url: "\(TwoFactorPages.reauthPath)?next=\(RequireSignIn.encode(returnTo))")
     }
 }

@@ -87,7 +87,7 @@ enum AssessmentService {
 
     static func table(_ rows: [Row]) -> [[String]] {
         rows.map { r in
-            [r.rank.map(String.init) ?? "—", r.entity, r.kind == "county" ? "县(市、区)" : "市直单位", Points(r.base).description,
+            [r.rank.map(String.init) ?? "—", r.entity, r.kind == "county" ? "县（市、区）" : "市直单位", Points(r.base).description,
              Points(r.deductions).description, Points(r.score).description, String(r.deductionCount),
              r.previousScore.map { Points($0).description } ?? "—", r.change.map { ($0 > 0 ? "+" : "") + Points($0).description } ?? "—"]
         }
@@ -97,7 +97,7 @@ enum AssessmentService {
     static func xlsx(_ report: Report, rules: RuleBook, on db: any Database) async throws -> Data {
         func cells(_ rows: [Row]) -> [[XLSXCell]] {
             rows.map { r in
-                [r.rank.map { .integer($0) } ?? .text("—"), .text(r.entity), .text(r.kind == "county" ? "县(市、区)" : "市直单位"), .number(r.base),
+                [r.rank.map { .integer($0) } ?? .text("—"), .text(r.entity), .text(r.kind == "county" ? "县（市、区）" : "市直单位"), .number(r.base),
                  .number(r.deductions), .number(r.score), .integer(r.deductionCount), r.previousScore.map { .number($0) } ?? .text("—"),
                  r.change.map { .number($0) } ?? .text("—")]
             }
@@ -110,7 +110,7 @@ enum AssessmentService {
              .text(ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt), .text(d.reason)]
         }
         return try XLSX.write(sheets: [
-            XLSXSheet(name: "考核排名", title: "\(report.period)社会应急联动工作考核(平安综治)", header: header, rows: cells(report.ranked), landscape: true),
+            XLSXSheet(name: "考核排名", title: "\(report.period)社会应急联动工作考核（平安综治）", header: header, rows: cells(report.ranked), landscape: true),
             XLSXSheet(name: "不参与排名单位", title: "\(report.period)不参与排名单位扣分情况", header: header, rows: cells(report.unranked), landscape: true),
             XLSXSheet(name: "扣分明细", title: "\(report.period)已确认扣分明细",
                       header: ["扣分编号", "计入", "单位或部门", "项目", "分值", "发生时间", "事由"], rows: detail, landscape: true),
@@ -132,13 +132,13 @@ enum AssessmentService {
 /// `liandong assess --year 2026 [--quarter N] --format json|csv|xlsx [--output FILE]`
 struct AssessCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "year", help: "年度(默认今年)") var year: Int?
-        @Option(name: "quarter", help: "季度 1-4(季度滚动查看)") var quarter: Int?
-        @Option(name: "format", short: "f", help: "table(默认)、json、csv 或 xlsx") var format: String?
-        @Option(name: "output", short: "o", help: "输出文件(xlsx 必填)") var output: String?
+        @Option(name: "year", help: "年度（默认今年）") var year: Int?
+        @Option(name: "quarter", help: "季度 1-4（季度滚动查看）") var quarter: Int?
+        @Option(name: "format", short: "f", help: "table（默认）、json、csv 或 xlsx") var format: String?
+        @Option(name: "output", short: "o", help: "输出文件（xlsx 必填）") var output: String?
     }
 
-    var help: String { "综合考核:各县(市、区)、开发区和市直单位得分与排名" }
+    var help: String { "综合考核：各县（市、区）、开发区和市直单位得分与排名" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application

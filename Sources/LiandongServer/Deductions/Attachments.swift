@@ -46,7 +46,7 @@ enum Attachments {
         }
         let ext = (file.filename as NSString).pathExtension.lowercased()
         guard types[ext] != nil else {
-            throw AppError.invalid("附件只能是 PDF、图片(JPG、PNG)或 Word、Excel 文件,不能是“\(file.filename)”", field: field)
+            throw AppError.invalid("附件只能是 PDF、图片（JPG、PNG）或 Word、Excel 文件，不能是“\(file.filename)”", field: field)
         }
         return file
     }

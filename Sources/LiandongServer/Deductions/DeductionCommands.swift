@@ -5,7 +5,7 @@ import Vapor
 
 /// `liandong deductions list|confirm|reject`
 struct DeductionsCommand: AsyncCommandGroup {
-    var help: String { "扣分:list 列出,confirm 确认,reject 驳回" }
+    var help: String { "扣分：list 列出，confirm 确认，reject 驳回" }
     var commands: [String: any AnyAsyncCommand] {
         ["list": DeductionsListCommand(), "confirm": DeductionsConfirmCommand(), "reject": DeductionsRejectCommand()]
     }
@@ -25,7 +25,7 @@ enum DeductionTable {
 struct DeductionsListCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "status", help: "proposed、confirmed、rejected、withdrawn") var status: String?
-        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+        @Option(name: "format", short: "f", help: "table（默认）、json 或 csv") var format: String?
     }
 
     var help: String { "列出扣分" }
@@ -43,7 +43,7 @@ struct DeductionsListCommand: AsyncCommand {
         let list = try await DeductionService.list(filter, rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db)
         let t = DeductionTable.rows(list)
         try CommandOutput.emit(format, json: list, header: t.header, rows: t.rows,
-                               footer: "共 \(list.count) 条,分值合计 \(list.reduce(Points.zero) { $0 + Points($1.points) })", to: app.commandOutput)
+                               footer: "共 \(list.count) 条，分值合计 \(list.reduce(Points.zero) { $0 + Points($1.points) })", to: app.commandOutput)
     }
 }
 
@@ -58,7 +58,7 @@ struct DecisionOptions {
 
     static func ids(_ raw: [String]) throws -> [Int] {
         try raw.flatMap { $0.split(separator: ",") }.map { part in
-            guard let id = Int(part.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure("扣分编号应为数字:“\(part)”") }
+            guard let id = Int(part.trimmingCharacters(in: .whitespaces)) else { throw CommandFailure("扣分编号应为数字：“\(part)”") }
             return id
         }
     }
@@ -66,10 +66,10 @@ struct DecisionOptions {
 
 struct DeductionsConfirmCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "ids", help: "扣分编号,可用逗号分隔多个") var ids: String
+        @Argument(name: "ids", help: "扣分编号，可用逗号分隔多个") var ids: String
         @Option(name: "agency", help: "市应急管理局 或 市公安局") var agency: String?
         @Option(name: "officer", help: "确认人姓名") var officer: String?
-        @Option(name: "points", help: "调整后的分值(须说明理由)") var points: String?
+        @Option(name: "points", help: "调整后的分值（须说明理由）") var points: String?
         @Option(name: "reason", help: "理由") var reason: String?
     }
 
@@ -79,7 +79,7 @@ struct DeductionsConfirmCommand: AsyncCommand {
         let app = context.application
         var points: Points?
         if let raw = signature.points {
-            guard let p = Points(parsing: raw) else { throw CommandFailure("--points 应为分值,如 1.5") }
+            guard let p = Points(parsing: raw) else { throw CommandFailure("--points 应为分值，如 1.5") }
             points = p
         }
         let ids = try DecisionOptions.ids([signature.ids])
@@ -88,7 +88,7 @@ struct DeductionsConfirmCommand: AsyncCommand {
                                           actor: .console(), rules: app.liandong.ruleBook, on: app.db)
         let list = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).filter { ids.contains($0.id) }
         for d in list {
-            app.commandOutput.write("扣分 \(d.id):\(d.statusName),分值 \(Points(d.points))\(d.awaiting.isEmpty ? "" : ",待\(d.awaiting.joined(separator: "、"))确认")\n")
+            app.commandOutput.write("扣分 \(d.id)：\(d.statusName)，分值 \(Points(d.points))\(d.awaiting.isEmpty ? "" : "，待\(d.awaiting.joined(separator: "、"))确认")\n")
         }
     }
 }
@@ -98,7 +98,7 @@ struct DeductionsRejectCommand: AsyncCommand {
         @Argument(name: "id", help: "扣分编号") var id: String
         @Option(name: "agency", help: "市应急管理局 或 市公安局") var agency: String?
         @Option(name: "officer", help: "驳回人姓名") var officer: String?
-        @Option(name: "reason", help: "理由(必填)") var reason: String?
+        @Option(name: "reason", help: "理由（必填）") var reason: String?
     }
 
     var help: String { "代表一个部门驳回扣分" }

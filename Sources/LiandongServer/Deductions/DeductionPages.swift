@@ -72,7 +72,7 @@ enum DeductionPages {
         var notice = notice
         if let raw = try? req.query.get(String.self, at: "awaiting"), !raw.isEmpty {
             guard let a = Agency(rawValue: raw), Agency.confirming.contains(a) else {
-                throw AppError(.badRequest, "“\(raw)”不是确认扣分的机关,应为 emb 或 psb", field: "awaiting")
+                throw AppError(.badRequest, "“\(raw)”不是确认扣分的机关，应为 emb 或 psb", field: "awaiting")
             }
             filter.awaiting = a
             notice = notice ?? "仅列出待\(a.name)确认的扣分"
@@ -121,7 +121,7 @@ enum DeductionPages {
                     reason: d.reason, reports: (reports[d.findingId] ?? []).map(\.text).joined(separator: "；"), canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
                     canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
                     appealDeadline: (d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "") + (d.appealDeadlineNote ?? ""),
-                    appeal: [d.appealStatement.map { "申诉:\($0)" }, d.appealDecision.map { "决定:\($0)" }].compactMap { $0 }.joined(separator: ";"),
+                    appeal: [d.appealStatement.map { "申诉：\($0)" }, d.appealDecision.map { "决定：\($0)" }].compactMap { $0 }.joined(separator: "；"),
                     canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
                     files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "",
                     lastChange: changes[d.id] ?? "")

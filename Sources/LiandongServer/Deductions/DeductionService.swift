@@ -262,7 +262,7 @@ enum DeductionService {
                                     appealDeadline: window.map { ChinaTime.isoString($0.end) },
                                     appealDeadlineNote: window.flatMap { WorkingCalendar.assumptionNote($0.assumedYears) },
                                     appealStatement: state.appeal?.statement,
-                                    appealDecision: state.appeal?.decision.map { "\($0.name):\(state.appeal?.reason ?? "")" })
+                                    appealDecision: state.appeal?.decision.map { "\($0.name)：\(state.appeal?.reason ?? "")" })
             }
     }
 
@@ -314,7 +314,7 @@ enum DeductionService {
                 } catch let error as AppError {
                     throw error
                 } catch {
-                    throw AppError(.unprocessableEntity, "扣分 \(id):\((error as? DeductionState.Problem)?.description ?? String(describing: error))", field: "id")
+                    throw AppError(.unprocessableEntity, "扣分 \(id)：\((error as? DeductionState.Problem)?.description ?? String(describing: error))", field: "id")
                 }
                 try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue))
                     .set("points_tenths", to: SQLBind(state.points.tenths)).set("state", to: SQLBind(try encode(state)))

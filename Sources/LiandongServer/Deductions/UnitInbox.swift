@@ -42,7 +42,7 @@ enum UnitInbox {
             let state = try? InspectionService.decode(DeductionState.self, row.state)
             let window = rules.inForce(at: row.occurred_at).appealWindowWorkingDays
             let deadline = state?.appealDeadline(workingDays: window, calendar: calendar).map { "，可于\(ChinaTime.displayString($0))前申诉" } ?? ""
-            items.append(item(row.created_at, "新的拟扣分 \(row.id)（\(row.item)，\(Points(tenths: row.points_tenths))分）\(deadline)"))
+            items.append(item(row.created_at, "新的拟扣分 \(row.id)（\(row.item)，\(Points(tenths: row.points_tenths))分）\(deadline)", "/deductions/\(row.id)"))
         }
 
         // Decisions on them: each agency's confirmation or rejection, appeal decisions, the
@@ -75,7 +75,7 @@ enum UnitInbox {
             case "appeal_withdraw": "对扣分 \(e.deduction_id) 的申诉：\(who)决定撤销扣分\(why)"
             default: "扣分 \(e.deduction_id) 有新的处理（\(e.action)）"
             }
-            items.append(item(e.at, text))
+            items.append(item(e.at, text, "/deductions/\(e.deduction_id)"))
         }
 
         // Rectification requests and their verification.

@@ -10,11 +10,11 @@ import Vapor
 /// state, two published notices, and an account for each role.
 struct DemoCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "dispatches", help: "合成警情数(默认 20000)") var dispatches: Int?
-        @Option(name: "seed", help: "随机种子(默认 2026)") var seed: String?
+        @Option(name: "dispatches", help: "合成警情数（默认 20000）") var dispatches: Int?
+        @Option(name: "seed", help: "随机种子（默认 2026）") var seed: String?
     }
 
-    var help: String { "在新数据库中生成一年的演示数据(单位、检查、警情、扣分、通报和各角色演示账户)" }
+    var help: String { "在新数据库中生成一年的演示数据（单位、检查、警情、扣分、通报和各角色演示账户）" }
 
     static let password = "Lishui-Demo-2026"
     static let accounts: [(username: String, name: String, role: Role, unit: String?)] = [
@@ -39,7 +39,7 @@ enum Demo {
         let db = app.db, sql = app.db as! any SQLDatabase
         struct N: Decodable { var n: Int }
         let existing = try await sql.raw("SELECT COUNT(*) AS n FROM dispatch_events").first(decoding: N.self)?.n ?? 0
-        guard existing == 0 else { throw CommandFailure("数据库中已有警情数据;演示数据只能生成在新数据库中") }
+        guard existing == 0 else { throw CommandFailure("数据库中已有警情数据；演示数据只能生成在新数据库中") }
         let rules = app.liandong.ruleBook
         let actor = Actor.console()
         var rng = SplitMix64(seed: seed)
@@ -73,7 +73,7 @@ enum Demo {
         }
         let units = try await LinkageUnit.query(on: db).all()
         let byName = Dictionary(uniqueKeysWithValues: units.map { ($0.name, $0) })
-        out += "联动单位 \(units.count) 个(含各县市区 \(records.count) 个)\n"
+        out += "联动单位 \(units.count) 个（含各县市区 \(records.count) 个）\n"
 
         // Monthly phone checks, each month's sample called on the 10th.
         var months = 0, calls = 0
@@ -111,7 +111,7 @@ enum Demo {
             months += 1
             month = Period.containing(month.end, .month)
         }
-        out += "电话检查 \(months) 个月,\(calls) 次\n"
+        out += "电话检查 \(months) 个月，\(calls) 次\n"
 
         // A drill each quarter (on-site, then video), with one late unit and now and then a no-show.
         var drills = 0
@@ -147,7 +147,7 @@ enum Demo {
                                           rules: rules.inForce(on: start), seed: rng.next())
         let events = generator.events(in: Period(start: start, end: today), dispatches: count)
         let ingest = try await DispatchService.ingest(events, actor: actor, rules: rules, now: today.start, on: db)
-        out += "联动警情 \(ingest.dispatchesJudged) 起(\(ingest.new) 个事件),发现问题 \(ingest.findingsAdded) 条\n"
+        out += "联动警情 \(ingest.dispatchesJudged) 起（\(ingest.new) 个事件），发现问题 \(ingest.findingsAdded) 条\n"
 
         // The plans register.
         func plan(_ id: String, _ unit: String, _ name: String, _ kind: PlanKind, issued: String?, revised: String? = nil, due: String? = nil,
@@ -181,7 +181,7 @@ enum Demo {
         }
         let plans = try await PlanService.save(register, actor: actor, rules: rules, now: today.start, on: db)
         _ = try await PlanService.judge(rules: rules, asOf: today, on: db)
-        out += "应急预案 \(register.plans.count) 个,发现问题 \(plans.findingsAdded) 条以上\n"
+        out += "应急预案 \(register.plans.count) 个，发现问题 \(plans.findingsAdded) 条以上\n"
 
         // A provincial notice (D11).
         if let unit = byName["市交通运输局"], LocalDate(year: year, month: 4, day: 8)! < today {
@@ -217,7 +217,7 @@ enum Demo {
         let appealable = confirmedNow.filter { $0.unitId == water }.prefix(3) + confirmedNow.filter { $0.unitId != water }.prefix(3)
         for (i, d) in appealable.prefix(3).enumerated() {
             let liaison = Actor(principal: Principal(kind: .account(id: 0, role: .liaison), name: "demo-liaison", unitID: d.unitId), source: "demo")
-            try await DeductionService.decide([d.id], decision: .appeal(statement: "当日暴雨导致道路中断,已及时报告指挥中心"), agency: nil,
+            try await DeductionService.decide([d.id], decision: .appeal(statement: "当日暴雨导致道路中断，已及时报告指挥中心"), agency: nil,
                                               officer: "水利局联络员演示", actor: liaison, rules: rules, now: today.start, on: db)
             if i < 2 {
                 let outcome: DeductionState.Appeal.Decision = i == 0 ? .uphold : d.points >= 1 ? .reduce : .withdraw
@@ -238,7 +238,7 @@ enum Demo {
             Actor(principal: Principal(kind: .account(id: 0, role: .liaison), name: "demo-liaison", unitID: item.unitId), source: "demo")
         }
         if let first = open.first {
-            try await Rectifications.complete(first.id, evidence: "已修订值班制度,培训记录附后", actor: liaisonOf(first), now: today.start, on: db)
+            try await Rectifications.complete(first.id, evidence: "已修订值班制度，培训记录附后", actor: liaisonOf(first), now: today.start, on: db)
             try await Rectifications.verify(first.id, accepted: true, note: "经核查已整改到位", actor: actor, now: today.start, on: db)
         }
         if open.count > 1 { try await Rectifications.complete(open[1].id, evidence: "已补充应急装备", actor: liaisonOf(open[1]), now: today.start, on: db) }
@@ -251,11 +251,11 @@ enum Demo {
         }
         struct S: Decodable { var status: String; var n: Int }
         let states = try await sql.raw("SELECT status, COUNT(*) AS n FROM deductions GROUP BY status ORDER BY status").all(decoding: S.self)
-        out += "扣分:" + states.map { "\(DeductionStatus(rawValue: $0.status)?.name ?? $0.status) \($0.n)" }.joined(separator: ",") + "\n"
-        out += "已发布通报:" + published.joined(separator: "、") + "\n"
+        out += "扣分：" + states.map { "\(DeductionStatus(rawValue: $0.status)?.name ?? $0.status) \($0.n)" }.joined(separator: "，") + "\n"
+        out += "已发布通报：" + published.joined(separator: "、") + "\n"
 
         // Accounts for each role.
-        out += "\n演示账户(密码均为 \(DemoCommand.password)):\n"
+        out += "\n演示账户（密码均为 \(DemoCommand.password)）：\n"
         for account in DemoCommand.accounts {
             let (created, _) = try await AccountService.create(username: account.username, displayName: account.name, role: account.role.rawValue,
                                                                unitID: account.unit.flatMap { byName[$0]?.id }, jurisdiction: nil, actor: actor,
@@ -265,9 +265,9 @@ enum Demo {
             try await created.save(on: db)
             out += "  \(account.username)  \(account.role.name)\(account.unit.map { "(\($0))" } ?? "")\n"
         }
-        out += "  admin  系统管理员(首次启动时打印的一次性密码)\n"
+        out += "  admin  系统管理员（首次启动时打印的一次性密码）\n"
         if app.liandong.security.requiresTwoFactor(.plc) {
-            out += "系统管理员和政法委、应急局、公安局工作人员首次登录时须绑定动态口令(TOTP);仅作演示时可设 LIANDONG_REQUIRE_TOTP=0。\n"
+            out += "系统管理员和政法委、应急局、公安局工作人员首次登录时须绑定动态口令（TOTP）；仅作演示时可设 LIANDONG_REQUIRE_TOTP=0。\n"
         }
         return out
     }

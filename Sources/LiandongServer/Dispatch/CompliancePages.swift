@@ -80,29 +80,29 @@ enum ComplianceControllers {
         let limits = rules.responseLimits
         let maxMinutes = Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2)
         let histogram = SVGChart.histogram(
-            title: "到场用时分布(\(report.period))", values: report.arrivalMinutes.map { (Double($0.minute), $0.count) }, binWidth: 2,
+            title: "到场用时分布（\(report.period)）", values: report.arrivalMinutes.map { (Double($0.minute), $0.count) }, binWidth: 2,
             maxValue: maxMinutes, xUnit: "分钟", yUnit: "起",
             lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
                     SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
                     SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")])
-        let trend = SVGChart.percentLine(title: "按时到场率(按月)", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) })
+        let trend = SVGChart.percentLine(title: "按时到场率（按月）", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) })
         return try await req.view.render("compliance", PageContext(
             frame: PageFrame(req, title: "到场时限", active: "compliance"),
             period: report.period, periodValue: q.period ?? "",
             groupings: ComplianceService.Grouping.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == grouping) },
             head: sort.head(req), rows: table.rows, histogram: histogram, trend: trend, hasData: report.total.dispatches > 0,
-            limitsNote: "自收到110指令起计时;公安部门\(limits.publicSecurity),一级联动单位\(limits.levelOne),其他单位\(limits.levelTwo)。演练不计入。"))
+            limitsNote: "自收到110指令起计时；公安部门\(limits.publicSecurity)，一级联动单位\(limits.levelOne)，其他单位\(limits.levelTwo)。演练不计入。"))
     }
 }
 
 /// `liandong compliance --period 2026-Q1 --by unit --format json|csv|table`
 struct ComplianceCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "period", help: "2026、2026-H1、2026-Q1 或 2026-03(默认本季度)") var period: String?
+        @Option(name: "period", help: "2026、2026-H1、2026-Q1 或 2026-03（默认本季度）") var period: String?
         @Option(name: "from", help: "起始日期") var from: String?
-        @Option(name: "to", help: "截止日期(含)") var to: String?
-        @Option(name: "by", help: "unit、level(默认)、jurisdiction 或 all") var by: String?
-        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+        @Option(name: "to", help: "截止日期（含）") var to: String?
+        @Option(name: "by", help: "unit、level（默认）、jurisdiction 或 all") var by: String?
+        @Option(name: "format", short: "f", help: "table（默认）、json 或 csv") var format: String?
     }
 
     var help: String { "联动警情到场时限统计" }
@@ -116,7 +116,7 @@ struct ComplianceCommand: AsyncCommand {
         }
         let report = try await ComplianceService.report(period: period, by: grouping, on: app.db)
         let t = ComplianceService.table(report)
-        if format == .table { app.commandOutput.write("\(report.period)(\(report.from) 至 \(report.to))\n") }
+        if format == .table { app.commandOutput.write("\(report.period)（\(report.from) 至 \(report.to)）\n") }
         try CommandOutput.emit(format, json: report, header: t.header, rows: t.rows, to: app.commandOutput)
     }
 }

@@ -13,7 +13,7 @@ enum DispatchAPI {
         let principal = actor.principal
         try req.authorize(principal.has(.dispatchIngest) || principal.role == .admin, "需要具有“推送110联动警情”权限的接口令牌")
         guard req.application.liandong.ingestLimiter.allow(principal.name, now: req.now) else {
-            throw AppError(.tooManyRequests, "推送过于频繁,请稍后再试")
+            throw AppError(.tooManyRequests, "推送过于频繁，请稍后再试")
         }
         guard let body = req.body.data else { throw AppError(.badRequest, "请求内容为空") }
         guard req.headers.contentType == .json else { throw AppError(.unsupportedMediaType, "请使用 application/json") }
@@ -21,13 +21,13 @@ enum DispatchAPI {
         do {
             events = try DispatchEventParser.parseJSON(Data(buffer: body), limit: batchLimit, dates: req.application.factDates)
         } catch {
-            throw AppError(.unprocessableEntity, error.row > 0 ? "第\(error.row)条事件「\(error.field)」:\(error.message)" : error.message,
+            throw AppError(.unprocessableEntity, error.row > 0 ? "第\(error.row)条事件「\(error.field)」：\(error.message)" : error.message,
                            field: error.field.isEmpty ? nil : error.field)
         }
         do {
             return try await DispatchService.ingest(events, actor: actor, rules: req.application.liandong.ruleBook, now: req.now, on: req.db)
         } catch let error as ImportError {
-            throw AppError(.unprocessableEntity, "第\(error.row)条事件「\(error.field)」:\(error.message)", field: error.field)
+            throw AppError(.unprocessableEntity, "第\(error.row)条事件「\(error.field)」：\(error.message)", field: error.field)
         }
     }
 
@@ -37,11 +37,11 @@ enum DispatchAPI {
         let principal = try req.requirePrincipal()
         var filter = FindingFilter()
         if let raw = q.from?.nilIfEmpty {
-            guard let d = LocalDate(raw) else { throw AppError(.badRequest, "from 应为日期,如 2026-03-01", field: "from") }
+            guard let d = LocalDate(raw) else { throw AppError(.badRequest, "from 应为日期，如 2026-03-01", field: "from") }
             filter.from = d
         }
         if let raw = q.to?.nilIfEmpty {
-            guard let d = LocalDate(raw) else { throw AppError(.badRequest, "to 应为日期,如 2026-03-31", field: "to") }
+            guard let d = LocalDate(raw) else { throw AppError(.badRequest, "to 应为日期，如 2026-03-31", field: "to") }
             filter.to = d
         }
         if let raw = q.unit?.nilIfEmpty {

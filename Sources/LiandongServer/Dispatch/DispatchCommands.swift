@@ -8,17 +8,17 @@ import Vapor
 
 /// `liandong dispatches import FILE | judge`
 struct DispatchesCommand: AsyncCommandGroup {
-    var help: String { "110联动警情:import 导入事件,judge 判定到期未反馈的警情" }
+    var help: String { "110联动警情：import 导入事件，judge 判定到期未反馈的警情" }
     var commands: [String: any AnyAsyncCommand] { ["import": DispatchesImportCommand(), "judge": DispatchesJudgeCommand()] }
 }
 
 struct DispatchesImportCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: ".jsonl(每行一个事件)或 .csv(列名同字段名)")
+        @Argument(name: "file", help: ".jsonl（每行一个事件）或 .csv（列名同字段名）")
         var file: String
     }
 
-    var help: String { "导入联动警情事件;任一事件有误则整个文件不导入;重复导入不会重复计数" }
+    var help: String { "导入联动警情事件；任一事件有误则整个文件不导入；重复导入不会重复计数" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
@@ -49,7 +49,7 @@ struct DispatchesImportCommand: AsyncCommand {
         }
         let summary = try await DispatchService.ingest(events, positions: positions, actor: Actor.console(), rules: app.liandong.ruleBook,
                                                        now: app.liandong.clock.now(), on: app.db, progress: showProgress ? report : nil)
-        app.commandOutput.write("共 \(summary.received) 个事件:新增 \(summary.new),已存在 \(summary.known);判定警情 \(summary.dispatchesJudged) 起,新增问题 \(summary.findingsAdded) 条,撤销 \(summary.findingsWithdrawn) 条\n")
+        app.commandOutput.write("共 \(summary.received) 个事件：新增 \(summary.new)，已存在 \(summary.known)；判定警情 \(summary.dispatchesJudged) 起，新增问题 \(summary.findingsAdded) 条，撤销 \(summary.findingsWithdrawn) 条\n")
     }
 }
 
@@ -64,7 +64,7 @@ struct DispatchesJudgeCommand: AsyncCommand {
 
 /// `liandong findings list`
 struct FindingsCommand: AsyncCommandGroup {
-    var help: String { "发现的问题(拟扣分)" }
+    var help: String { "发现的问题（拟扣分）" }
     var commands: [String: any AnyAsyncCommand] { ["list": FindingsListCommand()] }
     var defaultCommand: (any AnyAsyncCommand)? { FindingsListCommand() }
 }
@@ -72,10 +72,10 @@ struct FindingsCommand: AsyncCommandGroup {
 struct FindingsListCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "from", help: "起始日期 YYYY-MM-DD") var from: String?
-        @Option(name: "to", help: "截止日期 YYYY-MM-DD(含)") var to: String?
+        @Option(name: "to", help: "截止日期 YYYY-MM-DD（含）") var to: String?
         @Option(name: "unit", help: "单位名称或编号") var unit: String?
         @Option(name: "source", help: "phone、onsite、video、dispatch、plan、supervision、province、manual") var source: String?
-        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+        @Option(name: "format", short: "f", help: "table（默认）、json 或 csv") var format: String?
     }
 
     var help: String { "列出发现的问题" }
@@ -84,8 +84,8 @@ struct FindingsListCommand: AsyncCommand {
         let app = context.application
         let format = try OutputFormat.parse(signature.format)
         var filter = FindingFilter()
-        if let raw = signature.from { guard let d = LocalDate(raw) else { throw CommandFailure("--from 应为日期,如 2026-03-01") }; filter.from = d }
-        if let raw = signature.to { guard let d = LocalDate(raw) else { throw CommandFailure("--to 应为日期,如 2026-03-31") }; filter.to = d }
+        if let raw = signature.from { guard let d = LocalDate(raw) else { throw CommandFailure("--from 应为日期，如 2026-03-01") }; filter.from = d }
+        if let raw = signature.to { guard let d = LocalDate(raw) else { throw CommandFailure("--to 应为日期，如 2026-03-31") }; filter.to = d }
         if let raw = signature.source {
             guard let s = FindingSource(rawValue: raw) else { throw CommandFailure("未知来源“\(raw)”") }
             filter.source = s
@@ -94,7 +94,7 @@ struct FindingsListCommand: AsyncCommand {
         let findings = try await FindingService.list(filter, on: app.db)
         let t = FindingService.table(findings)
         try CommandOutput.emit(format, json: findings, header: t.header, rows: t.rows,
-                               footer: "共 \(findings.count) 条,拟扣分合计 \(findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) })",
+                               footer: "共 \(findings.count) 条，拟扣分合计 \(findings.reduce(Points.zero) { $0 + Points($1.proposedPoints) })",
                                to: app.commandOutput)
     }
 }

@@ -75,7 +75,7 @@ enum DispatchService {
                 throw ImportError(row: positions[index], field: "unit", message: "登记册中没有单位“\(event.unit)”")
             }
             guard ids.count == 1 else {
-                throw ImportError(row: positions[index], field: "unit", message: "单位名称“\(event.unit)”在多个辖区重复,请使用单位编号")
+                throw ImportError(row: positions[index], field: "unit", message: "单位名称“\(event.unit)”在多个辖区重复，请使用单位编号")
             }
             return ids[0]
         }
@@ -97,7 +97,7 @@ enum DispatchService {
         for (index, event) in events.enumerated() {
             if let first = firstIndex[event.eventID] {
                 if let field = difference(events[first], unitIDs[first], event, unitIDs[index]) {
-                    throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”与第\(positions[first])条相同,但 \(field) 不同", field: field)
+                    throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”与第\(positions[first])条相同，但 \(field) 不同", field: field)
                 }
                 summary.known += 1
                 continue
@@ -124,7 +124,7 @@ enum DispatchService {
                 let event = events[index]
                 if let existing = stored[event.eventID] {
                     if let field = difference(existing, event, unitIDs[index]) {
-                        throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”已存在,但 \(field) 与已保存的不同;事件一经接收不能修改", field: field)
+                        throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”已存在，但 \(field) 与已保存的不同；事件一经接收不能修改", field: field)
                     }
                     summary.known += 1
                 } else {

@@ -98,7 +98,7 @@ enum FindingPages {
             guard let unit = form.unit_id else { throw AppError.invalid("请选择单位", field: "unit_id") }
             guard let item = form.item.flatMap(DeductionItemID.init(rawValue:)) else { throw AppError.invalid("请选择扣分项目", field: "item") }
             guard let at = form.occurred_at.flatMap(ChinaTime.parseTimestamp) else { throw AppError.invalid("请填写发生时间", field: "occurred_at") }
-            guard let points = form.points.flatMap(Points.init(parsing:)) else { throw AppError.invalid("请填写拟扣分,如 1.0", field: "points") }
+            guard let points = form.points.flatMap(Points.init(parsing:)) else { throw AppError.invalid("请填写拟扣分，如 1.0", field: "points") }
             let finding = try await FindingService.fileManual(unitID: unit, item: item, at: at, narrative: form.narrative ?? "", points: points,
                                                               reference: form.reference, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
             return try await render(req, notice: "已登记：\(finding.reason)")

@@ -30,7 +30,7 @@ enum ChecksTable {
         let attemptColumns = (1...attempts).flatMap { ["attempt\($0)_at", "attempt\($0)_answered"] }
         let known = Set(phoneColumns + drillColumns + attemptColumns)
         for name in names where !name.isEmpty && !known.contains(name) {
-            throw ImportError(row: header.line, field: name, message: "未知列;可用列:\((phoneColumns + attemptColumns + drillColumns.filter { !phoneColumns.contains($0) }).joined(separator: "、"))")
+            throw ImportError(row: header.line, field: name, message: "未知列；可用列：\((phoneColumns + attemptColumns + drillColumns.filter { !phoneColumns.contains($0) }).joined(separator: "、"))")
         }
         func bool(_ raw: String, _ line: Int, _ field: String) throws -> Any {
             switch raw.lowercased() {

@@ -11,11 +11,11 @@ struct ChecksCommand: AsyncCommandGroup {
 
 struct ChecksImportCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "JSON Lines(每行一次检查),或 CSV/XLSX(电话检查每行一次;实地/视频检查每行一个单位)")
+        @Argument(name: "file", help: "JSON Lines（每行一次检查），或 CSV/XLSX（电话检查每行一次；实地/视频检查每行一个单位）")
         var file: String
     }
 
-    var help: String { "导入以往的检查记录;任一行有误则整个文件不导入;重复导入不会重复计数" }
+    var help: String { "导入以往的检查记录；任一行有误则整个文件不导入；重复导入不会重复计数" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
@@ -35,24 +35,24 @@ struct ChecksImportCommand: AsyncCommand {
         } else {
             result = try await InspectionService.importChecks(data, actor: .console(), rules: app.liandong.ruleBook, now: app.liandong.clock.now(), on: app.db)
         }
-        app.commandOutput.write("已导入电话检查 \(result.phoneChecks) 次、实地或视频检查 \(result.drills) 次,无变化 \(result.unchanged) 条\n")
+        app.commandOutput.write("已导入电话检查 \(result.phoneChecks) 次、实地或视频检查 \(result.drills) 次，无变化 \(result.unchanged) 条\n")
     }
 }
 
 struct CampaignCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "month", help: "月份,如 2026-03(默认本月)") var month: String?
-        @Option(name: "size", help: "抽查单位数(默认 10;为保证每季度全覆盖会自动增加)") var size: Int?
-        @Option(name: "seed", help: "随机种子(默认随机;记录在案,可复现)") var seed: String?
+        @Option(name: "month", help: "月份，如 2026-03（默认本月）") var month: String?
+        @Option(name: "size", help: "抽查单位数（默认 10；为保证每季度全覆盖会自动增加）") var size: Int?
+        @Option(name: "seed", help: "随机种子（默认随机；记录在案，可复现）") var seed: String?
     }
 
-    var help: String { "生成月度电话抽查名单(按辖区和级别分层随机,可由种子复现)" }
+    var help: String { "生成月度电话抽查名单（按辖区和级别分层随机，可由种子复现）" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let month: Period
         if let raw = signature.month {
-            guard let p = Period.parse(raw), p.months.count == 1 else { throw CommandFailure("--month 应为月份,如 2026-03") }
+            guard let p = Period.parse(raw), p.months.count == 1 else { throw CommandFailure("--month 应为月份，如 2026-03") }
             month = p
         } else {
             month = Period.containing(LocalDate(Date()), .month)
@@ -69,25 +69,25 @@ struct CampaignCommand: AsyncCommand {
         let rows = campaign.units.compactMap { names[$0] }.map { u in
             [String(u.id ?? 0), u.name, Jurisdictions.named(u.jurisdictionID)?.name ?? "", u.unitLevel.name, u.dutyPhone ?? "", u.liaisonMobile ?? ""]
         }
-        app.commandOutput.write("\(month.label)抽查名单(第 \(campaign.id) 号,种子 \(campaign.seed)):\n")
+        app.commandOutput.write("\(month.label)抽查名单（第 \(campaign.id) 号，种子 \(campaign.seed)）：\n")
         app.commandOutput.write(CommandOutput.table(header: ["编号", "单位名称", "辖区", "级别", "值班电话", "联络员手机"], rows: rows))
     }
 }
 
 /// `liandong supervision status | judge | meeting`
 struct SupervisionCommand: AsyncCommandGroup {
-    var help: String { "监督检查工作日历(每月电话检查、每季度联合检查、每半年会商)与D7" }
+    var help: String { "监督检查工作日历（每月电话检查、每季度联合检查、每半年会商）与D7" }
     var commands: [String: any AnyAsyncCommand] { ["status": SupervisionStatusCommand(), "meeting": MeetingCommand()] }
     var defaultCommand: (any AnyAsyncCommand)? { SupervisionStatusCommand() }
 }
 
 struct SupervisionStatusCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "from", help: "记录起始日(默认系统首次启动日)") var from: String?
-        @Option(name: "format", short: "f", help: "table(默认)或 json") var format: String?
+        @Option(name: "from", help: "记录起始日（默认系统首次启动日）") var from: String?
+        @Option(name: "format", short: "f", help: "table（默认）或 json") var format: String?
     }
 
-    var help: String { "各项监督工作的完成情况;结束而未完成的期间记为D7问题" }
+    var help: String { "各项监督工作的完成情况；结束而未完成的期间记为D7问题" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
@@ -114,7 +114,7 @@ struct MeetingCommand: AsyncCommand {
     var help: String { "登记一次三部门会商会" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        guard let raw = signature.date, let day = LocalDate(raw) else { throw CommandFailure("--date 应为日期,如 2026-06-20") }
+        guard let raw = signature.date, let day = LocalDate(raw) else { throw CommandFailure("--date 应为日期，如 2026-06-20") }
         try await InspectionService.recordMeeting(heldOn: day.start.addingTimeInterval(9 * 3600), attendees: signature.attendees ?? "",
                                                   decisions: signature.decisions ?? "", actor: .console(), rules: context.application.liandong.ruleBook,
                                                   on: context.application.db)

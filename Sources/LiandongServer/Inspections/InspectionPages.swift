@@ -91,7 +91,7 @@ enum InspectionPages {
                 let done = checks.last { $0.unitID == u.id }
                 return CampaignUnit(id: u.id ?? 0, name: u.name, jurisdiction: Jurisdictions.named(u.jurisdictionID)?.name ?? "", level: u.unitLevel.name,
                                     dutyPhone: u.dutyPhone ?? "未登记", liaison: [u.liaisonName, u.liaisonMobile].compactMap { $0 }.joined(separator: " "),
-                                    done: done != nil, result: done.map { $0.answered ? "已接通" : "未接通(\($0.attempts.count)次)" } ?? "—")
+                                    done: done != nil, result: done.map { $0.answered ? "已接通" : "未接通（\($0.attempts.count)次）" } ?? "—")
             }
             let levelOne = Dictionary(uniqueKeysWithValues: try await LinkageUnit.query(on: req.db).filter(\.$id ~~ campaign.outOfHours).all().map { ($0.id ?? 0, $0) })
             outRows = campaign.outOfHours.compactMap { levelOne[$0] }.map { u in
@@ -222,11 +222,20 @@ enum InspectionPages {
         var state: String
     }
 
+    /// A unit to summon to a drill: a checkbox, found by name or pinyin initials (`sslj`).
+    struct UnitChoice: Encodable {
+        var value: String
+        var label: String
+        var initials: String
+        var selected: Bool
+    }
+
     struct DrillsContext: Encodable {
         var frame: PageFrame
         var head: TableHead
         var drills: [DrillRow]
-        var units: [RegisterPages.Option]
+        var units: [UnitChoice]
+        var chosenCount: Int
         var nextID: String
         var video: Bool
         var scenario: String
@@ -289,9 +298,10 @@ enum InspectionPages {
                 "scenario": { .text($0.row.scenario) }, "units": { .int($0.row.units) }, "findings": { .int($0.row.findings) },
             ]).map { $0.row },
             units: units.map { u in
-                RegisterPages.Option(value: String(u.id ?? 0), label: "\(Jurisdictions.named(u.jurisdictionID)?.name ?? "") \(u.name)",
-                                     selected: form?.units?.contains(String(u.id ?? 0)) == true)
+                UnitChoice(value: String(u.id ?? 0), label: "\(Jurisdictions.named(u.jurisdictionID)?.name ?? "") \(u.name)",
+                           initials: Pinyin.initials(u.name), selected: form?.units?.contains(String(u.id ?? 0)) == true)
             },
+            chosenCount: form?.units?.count ?? 0,
             nextID: form?.check_id ?? "DR-\(today.year)-\(String(format: "%02d%02d", today.month, today.day))-\(drills.count + 1)",
             video: form?.kind == "video", scenario: form?.scenario ?? "", place: form?.place ?? "",
             videoLimit: form?.limit_minutes ?? minutesText(rules.videoPointLimit), defaultVideoLimit: minutesText(rules.videoPointLimit),
@@ -491,9 +501,9 @@ enum InspectionPages {
             let time = { (d: Date?) in d.map { String(ChinaTime.isoString($0).dropFirst(11).prefix(8)) } ?? "—" }
             return TimelineRow(
                 name: names[c.unitID] ?? String(c.unitID), instructed: time(c.instructedAt), arrived: time(c.arrivedAt),
-                elapsed: c.elapsedSeconds.map { "\(RuleSet.durationText(seconds: $0))(时限\(c.limit))" } ?? "—", late: c.onTime == false,
-                recorded: "通知 \(time(unit.notifiedAt)),到达 " + (unit.arrivedAt.map { "\(time($0))(\(RuleSet.durationText(seconds: c.recordedElapsedSeconds ?? 0)))" } ?? (finished ? "未到达" : "—")),
-                discrepancies: c.discrepancies.joined(separator: ";"), hasDiscrepancies: !c.discrepancies.isEmpty)
+                elapsed: c.elapsedSeconds.map { "\(RuleSet.durationText(seconds: $0))（时限\(c.limit)）" } ?? "—", late: c.onTime == false,
+                recorded: "通知 \(time(unit.notifiedAt))，到达 " + (unit.arrivedAt.map { "\(time($0))（\(RuleSet.durationText(seconds: c.recordedElapsedSeconds ?? 0))）" } ?? (finished ? "未到达" : "—")),
+                discrepancies: c.discrepancies.joined(separator: "；"), hasDiscrepancies: !c.discrepancies.isEmpty)
         }
         let (joint, jointText) = jointStatus(stored, rules: req.currentRules)
         return try await req.page("drill", DrillContext(
@@ -517,7 +527,7 @@ enum InspectionPages {
                     },
                     seenText: seen.isEmpty ? "—" : seen.joined(separator: "；"))
             },
-            findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)(拟扣\(Points($0.proposedPoints))分)" }, hasFindings: !findings.isEmpty,
+            findings: findings.map { "\($0.unit ?? "") \($0.item) \($0.reason)（拟扣\(Points($0.proposedPoints))分）" }, hasFindings: !findings.isEmpty,
             timeline: timeline, hasTimeline: !timeline.isEmpty,
             tolerance: RuleSet.durationText(seconds: DrillCrossCheck.toleranceSeconds), finished: finished,
             finishedAt: stored.finishedAt.map(ChinaTime.displayString) ?? "", error: error, hasError: error != nil), status: status)

@@ -20,7 +20,7 @@ struct NoticeDocument {
     var date: LocalDate
 
     static let issuer = "丽水市社会应急联动工作通报"
-    static let addressee = "各县(市、区)政法委、应急管理局、公安局,市应急联动成员单位,丽水开发区管委会"
+    static let addressee = "各县（市、区）政法委、应急管理局、公安局，市应急联动成员单位，丽水开发区管委会"
     static let signature = "中共丽水市委政法委员会"
 
     static func chineseOrdinal(_ n: Int) -> String {
@@ -33,27 +33,35 @@ struct NoticeDocument {
     init(_ notice: NoticeDTO) {
         let c = notice.content
         issuerMark = Self.issuer
-        number = notice.number ?? "(草稿,发布时编号)"
+        number = notice.number ?? "（草稿，发布时编号）"
         title = notice.title
         addressee = Self.addressee
         signature = Self.signature
         date = notice.publishedAt.flatMap(ChinaTime.parseTimestamp).map(LocalDate.init) ?? LocalDate(Date())
         var blocks: [Block] = [.paragraph(notice.intro)]
         if let corrects = notice.correctsId {
-            blocks.append(.paragraph("本通报是对第\(corrects)号通报的更正,以本通报为准。"))
+            blocks.append(.paragraph("本通报是对第\(corrects)号通报的更正，以本通报为准。"))
         }
         blocks.append(.heading1("一、监督检查工作开展情况"))
-        blocks.append(.paragraph("\(c.periodLabel),市公安局开展日常电话检查\(c.work.phoneChecks)次,抽查联动单位\(c.work.unitsCalled)家;市应急管理局、市公安局联合开展实地或视频检查\(c.work.drills)次;召开会商会\(c.work.meetings)次;市应急联动指挥中心(110)共向联动单位下达联动指令\(c.work.dispatches)起。"))
+        // What was done, and only that: a kind of work with nothing to report is left out
+        // rather than printed as 「0次」.
+        let work = [
+            c.work.phoneChecks > 0 ? "市公安局开展日常电话检查\(c.work.phoneChecks)次，抽查联动单位\(c.work.unitsCalled)家" : nil,
+            c.work.drills > 0 ? "市应急管理局、市公安局联合开展实地或视频检查\(c.work.drills)次" : nil,
+            c.work.meetings > 0 ? "召开会商会\(c.work.meetings)次" : nil,
+            c.work.dispatches > 0 ? "市应急联动指挥中心（110）共向联动单位下达联动指令\(c.work.dispatches)起" : nil,
+        ].compactMap { $0 }
+        if !work.isEmpty { blocks.append(.paragraph("\(c.periodLabel)，" + work.joined(separator: "；") + "。")) }
         blocks.append(.heading1("二、扣分情况"))
         if c.groups.isEmpty {
             blocks.append(.paragraph("本期未发现需扣分的问题。"))
         } else {
-            blocks.append(.paragraph("经市应急管理局、市公安局共同确认,本期共扣分\(c.count)项,合计\(Points(c.total))分。具体如下:"))
+            blocks.append(.paragraph("经市应急管理局、市公安局共同确认，本期共扣分\(c.count)项，合计\(Points(c.total))分。具体如下："))
             for (i, group) in c.groups.enumerated() {
-                blocks.append(.heading2("(\(Self.chineseOrdinal(i + 1)))\(group.jurisdiction)"))
+                blocks.append(.heading2("（\(Self.chineseOrdinal(i + 1))）\(group.jurisdiction)"))
                 for unit in group.units {
-                    let items = unit.entries.map { "\($0.occurredOn),\($0.facts),扣\(Points($0.points))分" }.joined(separator: ";")
-                    blocks.append(.paragraph("\(unit.unit):\(items)。合计扣\(Points(unit.total))分。"))
+                    let items = unit.entries.map { "\($0.occurredOn)，\($0.facts)，扣\(Points($0.points))分" }.joined(separator: "；")
+                    blocks.append(.paragraph("\(unit.unit)：\(items)。合计扣\(Points(unit.total))分。"))
                 }
             }
         }
@@ -62,7 +70,7 @@ struct NoticeDocument {
                              rows: c.summary.enumerated().map { [String($0.offset + 1), $0.element.entity, String($0.element.count), Points($0.element.points).description] }
                                  + [["", "合计", String(c.count), Points(c.total).description]]))
         blocks.append(.heading1("四、有关要求"))
-        blocks.append(.paragraph("请被扣分单位认真查找原因,落实整改,并于收到本通报之日起按要求反馈整改情况。对扣分有异议的,可在规定期限内提出申诉。检查结果将纳入年度综合考核平安综治项目。"))
+        blocks.append(.paragraph("请被扣分单位认真查找原因，落实整改，并于收到本通报之日起按要求反馈整改情况。对扣分有异议的，可在规定期限内提出申诉。检查结果将纳入年度综合考核平安综治项目。"))
         self.blocks = blocks
     }
 }

@@ -44,7 +44,7 @@ enum NoticeExport {
         <div class="mark">\(escape(d.issuerMark))</div>
         <p class="number">\(escape(d.number))</p><hr class="red">
         <h1>\(escape(d.title))</h1>
-        <p class="addressee">\(escape(d.addressee)):</p>
+        <p class="addressee">\(escape(d.addressee))：</p>
         \(body)<p class="sign">\(escape(d.signature))</p><p class="sign">\(escape(d.date.chinese))</p>
         </body></html>
         """
@@ -63,11 +63,11 @@ enum NoticeExport {
         let date = OfficialDate(year: d.date.year, month: d.date.month, day: d.date.day)
         let document = OfficialDocument(issuerMark: d.issuerMark, documentNumber: d.number, title: d.title, addressee: d.addressee,
                                         body: blocks, signature: d.signature, date: date,
-                                        copyTo: "市应急管理局,市公安局。", printedBy: "中共丽水市委政法委员会办公室", printedOn: date)
+                                        copyTo: "市应急管理局，市公安局。", printedBy: "中共丽水市委政法委员会办公室", printedOn: date)
         do {
             return try DOCX.write(document)
         } catch {
-            throw AppError(.internalServerError, "生成 Word 文件失败:\(error.message)")
+            throw AppError(.internalServerError, "生成 Word 文件失败：\(error.message)")
         }
     }
 }

@@ -146,23 +146,23 @@ enum NoticePages {
 
 /// `liandong notice draft|publish|export`
 struct NoticeCommand: AsyncCommandGroup {
-    var help: String { "通报:draft 起草,publish 发布,export 导出" }
+    var help: String { "通报：draft 起草，publish 发布，export 导出" }
     var commands: [String: any AnyAsyncCommand] { ["draft": NoticeDraftCommand(), "publish": NoticePublishCommand(), "export": NoticeExportCommand()] }
 }
 
 struct NoticeDraftCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "from", help: "起始日期") var from: String?
-        @Option(name: "to", help: "截止日期(含)") var to: String?
-        @Option(name: "period", help: "或期间:2026-Q1、2026-03") var period: String?
-        @Option(name: "title", help: "标题(默认按期间生成)") var title: String?
+        @Option(name: "to", help: "截止日期（含）") var to: String?
+        @Option(name: "period", help: "或期间：2026-Q1、2026-03") var period: String?
+        @Option(name: "title", help: "标题（默认按期间生成）") var title: String?
     }
     var help: String { "起草一期通报" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let period = try ComplianceService.period(period: signature.period, from: signature.from, to: signature.to)
         let id = try await NoticeService.draft(period: period, title: signature.title, intro: nil, actor: .console(), rules: context.application.liandong.ruleBook, on: context.application.db)
         let notice = try await NoticeService.load(id, rules: context.application.liandong.ruleBook, on: context.application.db)
-        context.application.commandOutput.write("已起草通报 \(id):\(notice.title)(扣分 \(notice.content.count) 项,合计 \(Points(notice.content.total)) 分)\n")
+        context.application.commandOutput.write("已起草通报 \(id)：\(notice.title)（扣分 \(notice.content.count) 项，合计 \(Points(notice.content.total)) 分）\n")
     }
 }
 
@@ -170,10 +170,10 @@ struct NoticePublishCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "id", help: "通报编号") var id: Int
     }
-    var help: String { "发布通报(发布后不可修改)" }
+    var help: String { "发布通报（发布后不可修改）" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let notice = try await NoticeService.publish(signature.id, actor: .console(), rules: context.application.liandong.ruleBook, on: context.application.db)
-        context.application.commandOutput.write("已发布 \(notice.number ?? ""):\(notice.title)\n")
+        context.application.commandOutput.write("已发布 \(notice.number ?? "")：\(notice.title)\n")
     }
 }
 

@@ -129,7 +129,7 @@ enum NoticeService {
         }
         let t = title?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? "关于\(period.label)社会应急联动工作检查情况的通报"
         let i = intro?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
-            ?? "根据《丽水市社会应急联动工作监督检查考核机制(试行)》,市应急管理局、市公安局对\(period.label)全市社会应急联动工作开展了监督检查,现将有关情况通报如下。"
+            ?? "根据《丽水市社会应急联动工作监督检查考核机制（试行）》，市应急管理局、市公安局对\(period.label)全市社会应急联动工作开展了监督检查，现将有关情况通报如下。"
         return try await db.writeTransaction { tx in
             struct IDRow: Decodable { var id: Int }
             let id = try await (tx as! any SQLDatabase).insert(into: "notices")
@@ -147,7 +147,7 @@ enum NoticeService {
     /// is fixed from then on.
     static func publish(_ id: Int, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> NoticeDTO {
         let notice = try await load(id, rules: rules, on: db)
-        guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
+        guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布，不能修改；如需更正请另发一期通报", field: "id") }
         let year = LocalDate(now).year
         try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
@@ -168,7 +168,7 @@ enum NoticeService {
     /// Edits a draft's title and introduction; a published notice never changes.
     static func edit(_ id: Int, title: String, intro: String, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws {
         let notice = try await load(id, rules: rules, on: db)
-        guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布,不能修改;如需更正请另发一期通报", field: "id") }
+        guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布，不能修改；如需更正请另发一期通报", field: "id") }
         guard let t = title.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw AppError.invalid("标题不能为空", field: "title") }
         let i = intro.trimmingCharacters(in: .whitespacesAndNewlines)
         try await db.writeTransaction { tx in

@@ -133,7 +133,7 @@ enum PlanPages {
     }
 
     static func saved(_ s: PlanService.ImportSummary) -> String {
-        "已保存:新增 \(s.new) 条,更新 \(s.updated) 条,未变 \(s.unchanged) 条;新增问题 \(s.findingsAdded) 条,撤销 \(s.findingsWithdrawn) 条"
+        "已保存：新增 \(s.new) 条，更新 \(s.updated) 条，未变 \(s.unchanged) 条；新增问题 \(s.findingsAdded) 条，撤销 \(s.findingsWithdrawn) 条"
     }
 
     /// POST /plans: a register file uploaded (JSON), a drill held, or a year's D6 record.
@@ -152,7 +152,7 @@ enum PlanPages {
             var incoming = PlanRegister()
             switch form.action {
             case "import":
-                guard let file = form.file, file.data.readableBytes > 0 else { throw AppError.invalid("请选择台账文件(JSON)", field: "file") }
+                guard let file = form.file, file.data.readableBytes > 0 else { throw AppError.invalid("请选择台账文件（JSON）", field: "file") }
                 incoming = try PlanService.parse(Data(buffer: file.data))
             case "drill":
                 guard let plan = register.plans.first(where: { $0.id == form.plan_id }) else { throw AppError.invalid("请选择预案", field: "plan_id") }
@@ -179,7 +179,7 @@ enum PlanPages {
 
 /// `liandong plans import FILE.json | list | judge | warnings`
 struct PlansCommand: AsyncCommandGroup {
-    var help: String { "应急预案台账:导入、列表、判定、即将到期" }
+    var help: String { "应急预案台账：导入、列表、判定、即将到期" }
     var commands: [String: any AnyAsyncCommand] {
         ["import": PlansImportCommand(), "list": PlansListCommand(), "judge": PlansJudgeCommand(), "warnings": PlansWarningsCommand()]
     }
@@ -187,9 +187,9 @@ struct PlansCommand: AsyncCommandGroup {
 
 struct PlansImportCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "台账 JSON:{\"plans\":[…],\"drills\":[…],\"events\":[…],\"performance_records\":[…]}") var file: String
+        @Argument(name: "file", help: "台账 JSON：{\"plans\":[…],\"drills\":[…],\"events\":[…],\"performance_records\":[…]}") var file: String
     }
-    var help: String { "导入应急预案台账(按编号新增或更新;任一记录有误则整个文件不导入)" }
+    var help: String { "导入应急预案台账（按编号新增或更新；任一记录有误则整个文件不导入）" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
@@ -202,7 +202,7 @@ struct PlansImportCommand: AsyncCommand {
 
 struct PlansListCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+        @Option(name: "format", short: "f", help: "table（默认）、json 或 csv") var format: String?
     }
     var help: String { "列出应急预案台账" }
 
@@ -222,22 +222,22 @@ struct PlansListCommand: AsyncCommand {
 
 struct PlansJudgeCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "date", help: "按该日判定(YYYY-MM-DD),默认今天") var date: String?
+        @Option(name: "date", help: "按该日判定（YYYY-MM-DD），默认今天") var date: String?
     }
-    var help: String { "按台账判定 D1–D6 问题(每日自动运行)" }
+    var help: String { "按台账判定 D1–D6 问题（每日自动运行）" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         var day = LocalDate(Date())
         if let raw = signature.date { guard let d = LocalDate(raw) else { throw CommandFailure("--date 格式应为 2026-03-04") }; day = d }
         let (added, withdrawn) = try await PlanService.judge(rules: app.liandong.ruleBook, asOf: day, on: app.db)
-        app.commandOutput.write("新增问题 \(added.count) 条,撤销 \(withdrawn.count) 条\n")
+        app.commandOutput.write("新增问题 \(added.count) 条，撤销 \(withdrawn.count) 条\n")
     }
 }
 
 struct PlansWarningsCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "format", short: "f", help: "table(默认)、json 或 csv") var format: String?
+        @Option(name: "format", short: "f", help: "table（默认）、json 或 csv") var format: String?
     }
     var help: String { "列出即将到期、尚未成为问题的事项" }
 

@@ -59,7 +59,7 @@ enum PlanService {
             return PlanRegister(plans: file.plans ?? [], drills: file.drills ?? [], events: file.events ?? [],
                                 performanceRecords: file.performance_records ?? [])
         } catch let error as DecodingError {
-            throw AppError(.badRequest, "预案台账文件有误:\(RuleSetStore.describe(error))")
+            throw AppError(.badRequest, "预案台账文件有误：\(RuleSetStore.describe(error))")
         } catch {
             throw AppError(.badRequest, "预案台账文件不是有效的 JSON")
         }
@@ -70,14 +70,14 @@ enum PlanService {
     /// anything is stored; records sent again unchanged change nothing. Then the plans are judged.
     static func save(_ incoming: PlanRegister, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws -> ImportSummary {
         let unitIDs = Set(try await LinkageUnit.query(on: db).all().compactMap(\.id))
-        func unknownUnit(_ id: Int, _ field: String) -> AppError { AppError(.badRequest, "「\(field)」:登记册中没有编号为 \(id) 的单位", field: field) }
+        func unknownUnit(_ id: Int, _ field: String) -> AppError { AppError(.badRequest, "「\(field)」：登记册中没有编号为 \(id) 的单位", field: field) }
         for (i, p) in incoming.plans.enumerated() where !unitIDs.contains(p.unitID) { throw unknownUnit(p.unitID, "plans[\(i)].unit_id") }
         for (i, d) in incoming.drills.enumerated() where !unitIDs.contains(d.unitID) { throw unknownUnit(d.unitID, "drills[\(i)].unit_id") }
         for (i, e) in incoming.events.enumerated() {
             for (j, u) in e.unitIDs.enumerated() where !unitIDs.contains(u) { throw unknownUnit(u, "events[\(i)].unit_ids[\(j)]") }
         }
         for (i, r) in incoming.performanceRecords.enumerated() where Jurisdictions.named(r.jurisdictionID) == nil {
-            throw AppError(.badRequest, "「performance_records[\(i)].jurisdiction_id」:没有辖区“\(r.jurisdictionID)”", field: "performance_records[\(i)].jurisdiction_id")
+            throw AppError(.badRequest, "「performance_records[\(i)].jurisdiction_id」：没有辖区“\(r.jurisdictionID)”", field: "performance_records[\(i)].jurisdiction_id")
         }
         // Problems of the incoming records, named by their place in the file; references to plans
         // are checked below against the register as it will be (a drill of a plan stored earlier).
@@ -96,7 +96,7 @@ enum PlanService {
             var merged = try await register(on: tx)
             merge(incoming, into: &merged)
             if let problem = merged.problems().first {
-                throw AppError(.badRequest, "与已登记的台账不一致:\(problem.message)", field: problem.field)
+                throw AppError(.badRequest, "与已登记的台账不一致：\(problem.message)", field: problem.field)
             }
             struct Existing: Decodable { var kind: String; var key: String; var body: String }
             let stored = try await sql.select().columns("kind", "key", "body").from("plan_records").all(decoding: Existing.self)

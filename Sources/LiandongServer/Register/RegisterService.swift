@@ -85,7 +85,7 @@ enum RegisterService {
         if let id = Int(key), let unit = try await LinkageUnit.find(id, on: db) { return unit }
         let matches = try await LinkageUnit.query(on: db).filter(\.$name == key).all()
         guard matches.count == 1 else {
-            throw AppError.invalid(matches.isEmpty ? "登记册中没有单位“\(key)”" : "单位名称“\(key)”在多个辖区重复,请用单位编号", field: "unit")
+            throw AppError.invalid(matches.isEmpty ? "登记册中没有单位“\(key)”" : "单位名称“\(key)”在多个辖区重复，请用单位编号", field: "unit")
         }
         return matches[0]
     }
@@ -172,7 +172,7 @@ enum RegisterService {
                     key($0.jurisdictionID, $0.name) == key(record.profile.jurisdictionID, record.profile.name) && $0.id != unit?.id
                 }), unit != nil {
                     throw ImportError(row: record.row, field: UnitTable.Column.name.header,
-                                      message: "改名后与已有单位“\(clash.name)”(编号 \(clash.id ?? 0))重名")
+                                      message: "改名后与已有单位“\(clash.name)”（编号 \(clash.id ?? 0)）重名")
                 }
                 var changedSomething = false
                 let target: LinkageUnit

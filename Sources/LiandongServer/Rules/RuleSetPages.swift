@@ -61,7 +61,7 @@ enum RuleSetPages {
                 return try await render(req, draft: body, problems: problems.map(\.description), status: .unprocessableEntity)
             }
             _ = try await RuleSetStore.publish(revision, actor: actor, app: req.application, on: req.db)
-            return try await render(req, draft: nil, notice: "已发布规则版本 \(revision.version),自\(revision.effectiveFrom.chinese)起施行;此前发生的问题仍按原版本判定")
+            return try await render(req, draft: nil, notice: "已发布规则版本 \(revision.version)，自\(revision.effectiveFrom.chinese)起施行；此前发生的问题仍按原版本判定")
         } catch let error as AppError {
             return try await render(req, draft: body, problems: [error.message], status: error.status)
         }

@@ -21,7 +21,7 @@ enum RuleSetStore {
             .orderBy("effective_from").all(decoding: Row.self)
         let revisions = try stored.map { try JSONDecoder().decode(RuleSet.self, from: Data($0.body.utf8)) }
         do { return try RuleBook([.initial] + revisions) } catch {
-            throw AppError(.internalServerError, "已保存的规则版本无法组成规则集:\(error)")
+            throw AppError(.internalServerError, "已保存的规则版本无法组成规则集：\(error)")
         }
     }
 
@@ -31,7 +31,7 @@ enum RuleSetStore {
     static func parse(_ data: Data, basedOn previous: RuleSet) throws -> RuleSet {
         var revision: RuleSet
         do { revision = try JSONDecoder().decode(RuleSet.self, from: data) } catch let error as DecodingError {
-            throw AppError(.badRequest, "规则文件有误:\(describe(error))")
+            throw AppError(.badRequest, "规则文件有误：\(describe(error))")
         } catch {
             throw AppError(.badRequest, "规则文件不是有效的 JSON")
         }
@@ -82,10 +82,10 @@ enum RuleSetStore {
 /// `liandong rules export [--date D]`: the rule set in force as JSON, the starting point of a revision.
 struct RulesExportCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Option(name: "date", help: "导出该日施行的版本(YYYY-MM-DD),默认今天") var date: String?
+        @Option(name: "date", help: "导出该日施行的版本（YYYY-MM-DD），默认今天") var date: String?
     }
 
-    var help: String { "以 JSON 导出施行中的规则版本,作为修订的底稿" }
+    var help: String { "以 JSON 导出施行中的规则版本，作为修订的底稿" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         var day = LocalDate(Date())
@@ -101,10 +101,10 @@ struct RulesExportCommand: AsyncCommand {
 /// `liandong rules publish FILE.json`: validates and publishes a revision with a later effective date.
 struct RulesPublishCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "规则版本 JSON(可先用 rules export 导出再修改 version、effective_from 和数值)") var file: String
+        @Argument(name: "file", help: "规则版本 JSON（可先用 rules export 导出再修改 version、effective_from 和数值）") var file: String
     }
 
-    var help: String { "发布新的规则版本(自生效日起适用,此前的问题与扣分不变)" }
+    var help: String { "发布新的规则版本（自生效日起适用，此前的问题与扣分不变）" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
@@ -112,9 +112,9 @@ struct RulesPublishCommand: AsyncCommand {
         let revision = try RuleSetStore.parse(data, basedOn: app.liandong.ruleBook.latest)
         let problems = revision.validate()
         guard problems.isEmpty else {
-            throw CommandFailure("规则版本有误:\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
+            throw CommandFailure("规则版本有误：\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
         }
         _ = try await RuleSetStore.publish(revision, actor: .console(), app: app, on: app.db)
-        app.commandOutput.write("已发布规则版本 \(revision.version),自\(revision.effectiveFrom.chinese)起施行\n")
+        app.commandOutput.write("已发布规则版本 \(revision.version)，自\(revision.effectiveFrom.chinese)起施行\n")
     }
 }

@@ -21,9 +21,9 @@ enum AccountService {
             throw AppError.invalid("用户名须为3至32位字母、数字、下划线、点或连字符", field: "username")
         }
         let displayName = rawName.trimmingCharacters(in: .whitespaces)
-        guard !displayName.isEmpty, displayName.count <= 40 else { throw AppError.invalid("请填写姓名(不超过40字)", field: "display_name") }
+        guard !displayName.isEmpty, displayName.count <= 40 else { throw AppError.invalid("请填写姓名（不超过40字）", field: "display_name") }
         guard let role = Role(parsing: rawRole) else {
-            throw AppError.invalid("未知角色“\(rawRole)”;应为 \(Role.allCases.map(\.rawValue).joined(separator: "、")) 之一", field: "role")
+            throw AppError.invalid("未知角色“\(rawRole)”；应为 \(Role.allCases.map(\.rawValue).joined(separator: "、")) 之一", field: "role")
         }
         var scope: String?
         if let jurisdiction {

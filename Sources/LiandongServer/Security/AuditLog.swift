@@ -32,7 +32,7 @@ enum AuditLog {
         "token.issue": "签发令牌", "token.revoke": "吊销令牌", "contact.report": "联系方式报备",
         "unit.create": "新增联动单位", "unit.update": "修改联动单位", "backup": "备份数据库",
         "dispatch.ingest": "接收联动警情", "dispatch.judge_pending": "到期判定联动警情",
-        "login.password_ok": "密码正确,待验证动态口令", "totp.enrol": "启用动态口令", "totp.disable": "停用动态口令",
+        "login.password_ok": "密码正确，待验证动态口令", "totp.enrol": "启用动态口令", "totp.disable": "停用动态口令",
         "totp.reset": "管理员清除动态口令", "totp.recovery_code_used": "使用恢复码", "totp.failure": "动态口令验证失败",
         "password.failure": "密码验证失败", "session.reauth": "重新验证身份",
         "export.units": "导出联动单位登记册", "export.assessment": "导出综合考核结果", "export.notice": "导出通报",
@@ -205,7 +205,7 @@ enum AuditLog {
                     break outer
                 }
                 if row.prevHash != previousHash {
-                    broken = (seq, "与前一条记录的链接不符(记录被删除、插入或调换了顺序)")
+                    broken = (seq, "与前一条记录的链接不符（记录被删除、插入或调换了顺序）")
                     break outer
                 }
                 let canonical = Canonical(seq: seq, atMs: row.atMilliseconds, actor: row.actor, role: row.role, action: row.action,
@@ -217,7 +217,7 @@ enum AuditLog {
                     break outer
                 }
                 if canonical.hash(using: algorithm) != row.hash {
-                    broken = (seq, "记录内容被修改(\(algorithm.displayName) 摘要不符)")
+                    broken = (seq, "记录内容被修改（\(algorithm.displayName) 摘要不符）")
                     break outer
                 }
                 byAlgorithm[row.algorithm, default: 0] += 1
@@ -228,7 +228,7 @@ enum AuditLog {
         }
         if broken == nil, let head {
             if head.seq != lastSeq || head.hash != previousHash {
-                broken = (lastSeq + 1, "链尾与头记录不符(最后的记录被删除)")
+                broken = (lastSeq + 1, "链尾与头记录不符（最后的记录被删除）")
             }
         }
         return Verification(entries: count, headSeq: head?.seq ?? 0, headHash: head?.hash ?? "", headAlgorithm: lastAlgorithm,

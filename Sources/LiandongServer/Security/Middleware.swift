@@ -64,7 +64,7 @@ struct RequireSignIn: AsyncMiddleware {
                 let encoded = next.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=?"))) ?? "/"
                 return req.redirect(to: "/login?next=\(encoded)")
             }
-            throw AppError(.unauthorized, "登录已过期,请重新登录")
+            throw AppError(.unauthorized, "登录已过期，请重新登录")
         }
         if account.mustChangePassword && req.url.path != Self.passwordPath && req.url.path != "/logout" {
             return req.redirect(to: Self.passwordPath)
@@ -89,7 +89,7 @@ struct RequirePrincipal: AsyncMiddleware {
         _ = try req.requirePrincipal()
         if req.account?.mustChangePassword == true { throw AppError(.forbidden, "请先修改初始密码") }
         if let account = req.account, req.application.mustEnrolTwoFactor(account) {
-            throw AppError(.forbidden, "请先在网页上启用动态口令(两步验证)后再使用接口", field: "totp")
+            throw AppError(.forbidden, "请先在网页上启用动态口令（两步验证）后再使用接口", field: "totp")
         }
         return try await next.respond(to: req)
     }

@@ -138,7 +138,7 @@ enum SM3Digest {
 
     /// For `audit verify` (zh-CN).
     static var description: String {
-        if let system = SystemSM3.shared { return "系统 OpenSSL(\(system.library),\(system.version))" }
-        return "内置 Swift 实现(未找到提供 SM3 的系统 OpenSSL:\(SystemSM3.candidates.joined(separator: "、")))"
+        if let system = SystemSM3.shared { return "系统 OpenSSL（\(system.library)，\(system.version)）" }
+        return "内置 Swift 实现（未找到提供 SM3 的系统 OpenSSL：\(SystemSM3.candidates.joined(separator: "、"))）"
     }
 }

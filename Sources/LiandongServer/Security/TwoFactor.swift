@@ -41,7 +41,7 @@ enum TwoFactor {
                 bytes = Array(data)
             }
             guard let bytes, bytes.count == 32 else {
-                throw ConfigurationError(variable: "LIANDONG_TOTP_KEY", message: "应为32字节的密钥(base64,如 openssl rand -base64 32 的输出;或64位十六进制)")
+                throw ConfigurationError(variable: "LIANDONG_TOTP_KEY", message: "应为32字节的密钥（base64，如 openssl rand -base64 32 的输出；或64位十六进制）")
             }
             return SymmetricKey(data: bytes)
         }
@@ -63,7 +63,7 @@ enum TwoFactor {
                let secret = try? AES.GCM.open(box, using: key, authenticating: Self.context(accountID)) {
                 return Array(secret)
             }
-            throw AppError(.internalServerError, "无法读取该账户的动态口令密钥(LIANDONG_TOTP_KEY 未设置或与加密时不同),请联系管理员")
+            throw AppError(.internalServerError, "无法读取该账户的动态口令密钥（LIANDONG_TOTP_KEY 未设置或与加密时不同），请联系管理员")
         }
     }
 
@@ -78,7 +78,7 @@ enum TwoFactor {
             _ = try app.liandong.totpSecrets.open(row.totp_secret, accountID: row.id)
         } catch {
             throw ConfigurationError(variable: "LIANDONG_TOTP_KEY",
-                                     message: "数据库中的动态口令密钥已加密,须设置加密时所用的密钥(账户 \(row.username) 的密钥无法解开)")
+                                     message: "数据库中的动态口令密钥已加密，须设置加密时所用的密钥（账户 \(row.username) 的密钥无法解开）")
         }
     }
 
@@ -127,22 +127,22 @@ enum TwoFactor {
             let totp = totp(try box.open(stored, accountID: id))
             guard let step = totp.verify(code: digits, at: now, lastUsedCounter: account.totpLastStep, window: policy.totpDriftSteps) else {
                 if totp.verify(code: digits, at: now, lastUsedCounter: nil, window: policy.totpDriftSteps) != nil {
-                    throw Failure(message: "该动态口令已经用过,请等待验证器显示下一个口令(每30秒更新)后再输入", reason: "replayed_code")
+                    throw Failure(message: "该动态口令已经用过，请等待验证器显示下一个口令（每30秒更新）后再输入", reason: "replayed_code")
                 }
-                throw Failure(message: "动态口令不正确,请核对验证器上“\(issuer)”的6位数字和手机时间后重试", reason: "wrong_code")
+                throw Failure(message: "动态口令不正确，请核对验证器上“\(issuer)”的6位数字和手机时间后重试", reason: "wrong_code")
             }
             let updated = try await sql.update(Account.schema).set("totp_last_step", to: SQLBind(step))
                 .where("id", .equal, SQLBind(id))
                 .where(group: { $0.where("totp_last_step", .is, SQLLiteral.null).orWhere("totp_last_step", .lessThan, SQLBind(step)) })
                 .returning("id").all()
             guard !updated.isEmpty else {
-                throw Failure(message: "该动态口令已经用过,请等待验证器显示下一个口令(每30秒更新)后再输入", reason: "replayed_code")
+                throw Failure(message: "该动态口令已经用过，请等待验证器显示下一个口令（每30秒更新）后再输入", reason: "replayed_code")
             }
             // Not set on the model: a later save of the account must not write an older step back.
             return .totp(step: step)
         }
         guard RecoveryCodes.normalize(input) != nil else {
-            throw Failure(message: "请输入验证器上的6位动态口令,或一个恢复码(形如 abcd-efgh)", reason: "malformed_code")
+            throw Failure(message: "请输入验证器上的6位动态口令，或一个恢复码（形如 abcd-efgh）", reason: "malformed_code")
         }
         let codes = try await RecoveryCode.query(on: db).filter(\.$accountID == id).sort(\.$id).all()
         guard let index = RecoveryCodes.verify(input, against: codes.map(\.codeHash)) else {
@@ -222,7 +222,7 @@ enum TwoFactor {
         guard let digits = digits(code),
               let step = totp(secret).verify(code: digits, at: now, lastUsedCounter: nil, window: policy.totpDriftSteps)
         else {
-            throw AppError.invalid("动态口令不正确:请确认验证器中添加的是本页的密钥、手机时间准确,再输入当前显示的6位数字", field: "code")
+            throw AppError.invalid("动态口令不正确：请确认验证器中添加的是本页的密钥、手机时间准确，再输入当前显示的6位数字", field: "code")
         }
         account.totpSecret = try box.seal(secret, accountID: try account.requireID())
         return try await enable(account, step: step, now: now, policy: policy, actor: actor, on: db)
@@ -233,7 +233,7 @@ enum TwoFactor {
     static func enrolDirectly(_ account: Account, now: Date, policy: SecurityPolicy, box: SecretBox,
                               actor: Actor, on db: any Database) async throws -> (secret: [UInt8], codes: [String]) {
         guard !account.hasTwoFactor else {
-            throw AppError(.conflict, "账户 \(account.username) 已启用动态口令;如需更换,先运行 liandong accounts totp-reset \(account.username)")
+            throw AppError(.conflict, "账户 \(account.username) 已启用动态口令；如需更换，先运行 liandong accounts totp-reset \(account.username)")
         }
         let secret = TOTP.generateSecret()
         account.totpSecret = try box.seal(secret, accountID: try account.requireID())

@@ -67,7 +67,7 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
         case _ where isBusy(error):
             return (.serviceUnavailable, busyMessage, nil)
         default:
-            return (.internalServerError, "服务器内部错误,请稍后重试或联系管理员", nil)
+            return (.internalServerError, "服务器内部错误，请稍后重试或联系管理员", nil)
         }
     }
 
@@ -83,7 +83,7 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
         return isWriteContention(error)
     }
 
-    static let storageFullMessage = "服务器磁盘空间不足,本次写入未保存;请联系管理员释放空间后重试"
+    static let storageFullMessage = "服务器磁盘空间不足，本次写入未保存；请联系管理员释放空间后重试"
 
     /// The database refused a write for lack of space: SQLite's SQLITE_FULL ("database or disk
     /// is full"), PostgreSQL's disk_full (53100). The transaction was rolled back.
@@ -126,10 +126,10 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
         let field = decodingField(error).map { "字段“\($0)”" } ?? "请求内容"
         switch error {
         case .keyNotFound: return "缺少必填的\(field)"
-        case .typeMismatch(let type, _): return "\(field)的类型不正确,应为\(typeName(type))"
-        case .valueNotFound(let type, _): return "\(field)不能为空,应为\(typeName(type))"
+        case .typeMismatch(let type, _): return "\(field)的类型不正确，应为\(typeName(type))"
+        case .valueNotFound(let type, _): return "\(field)不能为空，应为\(typeName(type))"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "请求内容不是有效的 JSON" : "\(field)的值无效:\(context.debugDescription)"
+            return context.codingPath.isEmpty ? "请求内容不是有效的 JSON" : "\(field)的值无效：\(context.debugDescription)"
         @unknown default: return "请求内容无效"
         }
     }
@@ -145,14 +145,14 @@ struct LiandongErrorMiddleware: AsyncMiddleware {
 
     static func chineseReason(_ status: HTTPResponseStatus, _ reason: String) -> String {
         switch status.code {
-        case 400: "请求无效:\(reason)"
+        case 400: "请求无效：\(reason)"
         case 401: "请先登录"
         case 403: "无权进行此操作"
         case 404: "未找到该页面或记录"
         case 405: "不支持该请求方法"
         case 413: "请求内容过大"
-        case 415: "不支持的内容类型,请使用 application/json"
-        case 429: "请求过于频繁,请稍后再试"
+        case 415: "不支持的内容类型，请使用 application/json"
+        case 429: "请求过于频繁，请稍后再试"
         default: reason
         }
     }

@@ -92,12 +92,12 @@ struct ListSort: Sendable {
         let askedKey = (try? req.query.get(String.self, at: sortParameter))?.trimmingCharacters(in: .whitespaces).nilIfEmpty
         let askedDir = (try? req.query.get(String.self, at: dirParameter))?.trimmingCharacters(in: .whitespaces).nilIfEmpty
         if let askedKey, !keys.contains(askedKey) {
-            throw AppError(.badRequest, "不能按“\(askedKey)”排序,可选:\(keys.joined(separator: "、"))", field: sortParameter)
+            throw AppError(.badRequest, "不能按“\(askedKey)”排序，可选：\(keys.joined(separator: "、"))", field: sortParameter)
         }
         var direction: SortDirection?
         if let askedDir {
             guard let d = SortDirection(rawValue: askedDir.lowercased()) else {
-                throw AppError(.badRequest, "排序方向应为 asc(升序)或 desc(降序)", field: dirParameter)
+                throw AppError(.badRequest, "排序方向应为 asc（升序）或 desc（降序）", field: dirParameter)
             }
             direction = d
         }

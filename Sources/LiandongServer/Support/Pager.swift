@@ -27,7 +27,7 @@ struct Pager: Encodable {
             components.queryItems = query
             return components.string ?? "?page=\(p)"
         }
-        let pager = Pager(page: page, pages: pages, count: count, text: "第 \(page)/\(pages) 页,共 \(count) 条",
+        let pager = Pager(page: page, pages: pages, count: count, text: "第 \(page)/\(pages) 页，共 \(count) 条",
                           hasPrev: page > 1, hasNext: page < pages, prevHref: href(page - 1), nextHref: href(page + 1))
         return ((page - 1) * per, per, pager)
     }

@@ -20,7 +20,7 @@ public enum DatabaseSetting: Equatable, Sendable {
         let lower = raw.lowercased()
         if lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") {
             guard URL(string: raw)?.host != nil else {
-                throw ConfigurationError(variable: "DATABASE_URL", message: "无法解析 PostgreSQL 地址“\(raw)”;格式为 postgres://用户:密码@主机:端口/数据库")
+                throw ConfigurationError(variable: "DATABASE_URL", message: "无法解析 PostgreSQL 地址“\(raw)”；格式为 postgres://用户:密码@主机:端口/数据库")
             }
             return .postgres(url: raw)
         }
@@ -30,7 +30,7 @@ public enum DatabaseSetting: Equatable, Sendable {
             return .sqlite(path: path)
         }
         if raw.contains("://") {
-            throw ConfigurationError(variable: "DATABASE_URL", message: "不支持的数据库地址“\(raw)”;应为 postgres://… 或 SQLite 文件路径")
+            throw ConfigurationError(variable: "DATABASE_URL", message: "不支持的数据库地址“\(raw)”；应为 postgres://… 或 SQLite 文件路径")
         }
         return .sqlite(path: raw)
     }
@@ -47,5 +47,5 @@ public enum DatabaseSetting: Equatable, Sendable {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let variable: String
     public let message: String
-    public var description: String { "配置错误 \(variable):\(message)" }
+    public var description: String { "配置错误 \(variable)：\(message)" }
 }

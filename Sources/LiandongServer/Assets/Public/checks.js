@@ -46,3 +46,43 @@
     });
   });
 })();
+
+// The drill form's unit picker: the checkboxes work without script; the script shows a search
+// box that hides the units not matching (by name or pinyin initials) and counts the ticked ones.
+(function () {
+  "use strict";
+  var picker = document.querySelector("fieldset.picker");
+  if (!picker) { return; }
+  var bar = picker.querySelector(".picker-search");
+  var search = document.getElementById("unit-search");
+  var count = document.getElementById("unit-count");
+  var items = Array.prototype.slice.call(picker.querySelectorAll("label.pick"));
+  function counted() {
+    count.textContent = "已选 " + picker.querySelectorAll("input[type=checkbox]:checked").length + " 个";
+  }
+  function filter() {
+    var q = search.value.trim().toLowerCase();
+    items.forEach(function (item) {
+      var box = item.querySelector("input");
+      var match = q === "" || item.getAttribute("data-search").toLowerCase().indexOf(q) >= 0;
+      // A ticked unit stays in sight, so what will be summoned is never hidden.
+      item.hidden = !(match || box.checked);
+    });
+  }
+  bar.hidden = false;
+  search.addEventListener("input", filter);
+  // Enter in the search box filters; it does not send the form.
+  search.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); } });
+  picker.addEventListener("change", counted);
+  counted();
+})();
+
+// A phone's menu is one row that scrolls sideways: the current entry is brought into view.
+(function () {
+  "use strict";
+  var nav = document.querySelector("header.site nav");
+  var active = nav && nav.querySelector("a.active");
+  if (active && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = active.offsetLeft - (nav.clientWidth - active.offsetWidth) / 2;
+  }
+})();

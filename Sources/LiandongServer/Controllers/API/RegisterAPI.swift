@@ -159,7 +159,7 @@ struct ContactChangeRequest: Decodable, Sendable {
                 default: note = value
                 }
             } else {
-                throw AppError(.unprocessableEntity, "未知字段“\(name)”;可用字段:\((ContactDetails.Field.allCases.map(\.rawValue) + Self.metadataKeys.sorted()).joined(separator: "、"))", field: name)
+                throw AppError(.unprocessableEntity, "未知字段“\(name)”；可用字段：\((ContactDetails.Field.allCases.map(\.rawValue) + Self.metadataKeys.sorted()).joined(separator: "、"))", field: name)
             }
         }
     }
@@ -183,7 +183,7 @@ struct ContactChangeRequest: Decodable, Sendable {
     func reportedAtDate(now: Date) throws -> Date {
         guard let raw = reportedAt, !raw.isEmpty else { return now }
         guard let date = ChinaTime.parseTimestamp(raw) else {
-            throw AppError.invalid("报备时间“\(raw)”格式不正确,应为 2026-03-04T09:10:00+08:00", field: "reported_at")
+            throw AppError.invalid("报备时间“\(raw)”格式不正确，应为 2026-03-04T09:10:00+08:00", field: "reported_at")
         }
         return date
     }
@@ -279,7 +279,7 @@ enum RegisterAPI {
             unit: unit, to: details, reportedAt: body.reportedAtDate(now: now),
             reportedBy: body.reportedBy ?? "", channel: "api", note: body.note, now: now, actor: actor, on: req.db)
         else {
-            throw AppError(.unprocessableEntity, "联系方式与登记的一致,没有需要报备的变更")
+            throw AppError(.unprocessableEntity, "联系方式与登记的一致，没有需要报备的变更")
         }
         let response = try await ContactChangeDTO(change, full: fullContacts(unit, req)).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/units/\(change.unitID)/contact-changes")
