@@ -41,6 +41,7 @@ func routes(_ app: Application) throws {
     read.get("findings", use: FindingPages.list)
     pages.post("findings", use: FindingPages.file)
     read.get("deductions", use: DeductionPages.list)
+    read.get("deductions", ":id", use: DeductionPage.show)
     pages.post("deductions", "confirm", use: DeductionPages.confirmBatch)
     pages.post("deductions", ":id", "decision", use: DeductionPages.decide)
     pages.upload("deductions", ":id", "appeal", use: DeductionPages.appeal)

@@ -27,5 +27,6 @@ enum LiandongMigrations {
         AddDrillAgencies(),
         AddFindingReports(),
         CreateWorkingCalendar(),
+        UpdateAgenciesAddJurisdiction(),
     ]
 }
