@@ -19,11 +19,41 @@ public struct SupervisingAgency: Hashable, Sendable, Codable, Identifiable {
     public var phone: String?
     /// Linkage units that are this agency or part of its bureau (市公安局 is a linkage unit too).
     public var unitIDs: Set<Int>
+    /// A PLC's document-number prefix (发文机关代字), when set; `noticePrefix` gives the default.
+    public var prefix: String?
 
     public init(id: String, kind: Agency, jurisdictionID: String, name: String, liaisonName: String? = nil,
-                liaisonMobile: String? = nil, phone: String? = nil, unitIDs: Set<Int> = []) {
+                liaisonMobile: String? = nil, phone: String? = nil, unitIDs: Set<Int> = [], prefix: String? = nil) {
         self.id = id; self.kind = kind; self.jurisdictionID = jurisdictionID; self.name = name
         self.liaisonName = liaisonName; self.liaisonMobile = liaisonMobile; self.phone = phone; self.unitIDs = unitIDs
+        self.prefix = prefix
+    }
+
+    /// A PLC's notices: the prefix of their numbers (`丽应联通〔2026〕3号`), its own when set, else
+    /// the city's `丽应联通` and a county's short name with `应联通` (`龙泉应联通`).
+    public var noticePrefix: String {
+        if let prefix, !prefix.isEmpty { return prefix }
+        guard let j = Jurisdictions.named(jurisdictionID), j.kind != .city else { return "丽应联通" }
+        return Self.shortName(of: j) + "应联通"
+    }
+
+    /// The name a PLC signs its notices with (GB/T 9704 发文机关署名): 中共丽水市委政法委员会,
+    /// 中共龙泉市委政法委员会.
+    public var signature: String {
+        guard let j = Jurisdictions.named(jurisdictionID), j.kind != .city else { return kind == .plc ? "中共丽水市委政法委员会" : name }
+        return kind == .plc ? "中共\(j.name)委政法委员会" : name
+    }
+
+    /// The red mark at the head of the publisher's notices: 丽水市社会应急联动工作通报, 龙泉市社会应急联动工作通报.
+    public var issuerMark: String {
+        guard let j = Jurisdictions.named(jurisdictionID), j.kind != .city else { return "丽水市社会应急联动工作通报" }
+        return "\(j.name)社会应急联动工作通报"
+    }
+
+    /// `龙泉` for 龙泉市, `景宁` for 景宁畲族自治县.
+    static func shortName(of j: Jurisdiction) -> String {
+        if j.name.hasSuffix("畲族自治县") { return String(j.name.dropLast(5)) }
+        return String(j.name.dropLast())
     }
 
     /// The code an agency of a kind in a jurisdiction is seeded with.

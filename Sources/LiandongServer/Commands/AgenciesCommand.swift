@@ -83,6 +83,7 @@ struct AgenciesSetCommand: AsyncCommand {
         @Option(name: "liaison", help: "联络员姓名") var liaison: String?
         @Option(name: "mobile", help: "联络员手机") var mobile: String?
         @Option(name: "phone", help: "业务处室电话") var phone: String?
+        @Option(name: "notice-prefix", help: "政法委通报文号的机关代字，如 龙应联通") var noticePrefix: String?
     }
 
     var help: String { "登记机关的联络员和联系电话" }
@@ -94,7 +95,7 @@ struct AgenciesSetCommand: AsyncCommand {
             throw CommandFailure("没有名为“\(signature.agency)”的机关；用 liandong agencies list 查看各机关的名称和代码")
         }
         try await AgencyStore.setContacts(agency.id, liaison: signature.liaison, mobile: signature.mobile, phone: signature.phone,
-                                          actor: .console(), on: app.db)
+                                          noticePrefix: signature.noticePrefix, actor: .console(), on: app.db)
         app.commandOutput.write("已登记\(agency.name)的联络员\n")
     }
 }

@@ -50,6 +50,8 @@ struct DeductionFilter: Sendable {
     var unitIDs: [Int]?
     /// One deduction.
     var id: Int?
+    /// These deductions (at most a few hundred: callers chunk).
+    var ids: [Int]?
     /// Deductions one jurisdiction's agencies decide (issue 15): units of the jurisdictions they
     /// serve, and for the city's, the deductions against governments and agencies.
     var decidedBy: DecidingSeat?
@@ -219,6 +221,9 @@ enum DeductionService {
             .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .join("linkage_units", method: SQLJoinMethod.left, on: SQLColumn("unit_id", table: "deductions"), .equal, SQLColumn("id", table: "linkage_units"))
         if let id = filter.id { query = query.where(SQLColumn("id", table: "deductions"), .equal, SQLBind(id)) }
+        if let ids = filter.ids {
+            query = ids.isEmpty ? query.where(SQLRaw("1 = 0")) : query.where(SQLColumn("id", table: "deductions"), .in, SQLBind.group(ids))
+        }
         if let s = filter.status { query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(s.rawValue)) }
         if let u = filter.unitID { query = query.where(SQLColumn("unit_id", table: "deductions"), .equal, SQLBind(u)) }
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }

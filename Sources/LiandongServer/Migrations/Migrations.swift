@@ -28,5 +28,6 @@ enum LiandongMigrations {
         AddFindingReports(),
         CreateWorkingCalendar(),
         UpdateAgenciesAddJurisdiction(),
+        UpdateNoticesAddPublisher(),
     ]
 }

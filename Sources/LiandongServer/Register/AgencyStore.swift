@@ -12,21 +12,23 @@ enum AgencyStore {
     struct Row: Decodable {
         var id: String; var name: String; var kind: String?; var jurisdiction_id: String?
         var liaison_name: String?; var liaison_mobile: String?; var phone: String?; var sort_order: Int?
+        /// From migration 031 on (read with `*` so that migrations before it read the table too).
+        var notice_prefix: String?
     }
 
     /// Every agency, in the order documents list them (a few dozen rows: read whole).
     static func load(on db: any Database) async throws -> AgencyDirectory { try await load(on: db as! any SQLDatabase) }
 
     static func load(on sql: any SQLDatabase) async throws -> AgencyDirectory {
-        let rows = try await sql.select().columns("id", "name", "kind", "jurisdiction_id", "liaison_name", "liaison_mobile", "phone", "sort_order")
-            .from(AgencyModel.schema).all(decoding: Row.self)
+        let rows = try await sql.select().columns("*").from(AgencyModel.schema).all(decoding: Row.self)
         struct L: Decodable { var agency_id: String; var unit_id: Int }
         let links = try await sql.select().columns("agency_id", "unit_id").from(unitsTable).all(decoding: L.self)
         let units = Dictionary(grouping: links, by: \.agency_id).mapValues { Set($0.map(\.unit_id)) }
         return AgencyDirectory(rows.sorted { ($0.sort_order ?? 0, $0.id) < ($1.sort_order ?? 0, $1.id) }.compactMap { r in
             guard let kind = Agency(rawValue: r.kind ?? r.id) else { return nil }
             return SupervisingAgency(id: r.id, kind: kind, jurisdictionID: r.jurisdiction_id ?? Jurisdictions.city.id, name: r.name,
-                                     liaisonName: r.liaison_name, liaisonMobile: r.liaison_mobile, phone: r.phone, unitIDs: units[r.id] ?? [])
+                                     liaisonName: r.liaison_name, liaisonMobile: r.liaison_mobile, phone: r.phone, unitIDs: units[r.id] ?? [],
+                                     prefix: r.notice_prefix)
         })
     }
 
@@ -92,11 +94,18 @@ enum AgencyStore {
 
 extension AgencyStore {
     /// Records an agency's liaison officer and contacts; a field not given stays as it is.
-    static func setContacts(_ id: String, liaison: String?, mobile: String?, phone: String?, actor: Actor, now: Date = Date(),
+    /// `noticePrefix`: a PLC's document-number prefix (issue 15 item 4).
+    static func setContacts(_ id: String, liaison: String?, mobile: String?, phone: String?, noticePrefix: String? = nil, actor: Actor, now: Date = Date(),
                             on db: any Database) async throws {
         let name = liaison?.trimmingCharacters(in: .whitespaces), cell = mobile?.trimmingCharacters(in: .whitespaces)
-        let office = phone?.trimmingCharacters(in: .whitespaces)
-        guard name != nil || cell != nil || office != nil else { throw AppError.invalid("请至少填写联络员、手机或电话之一", field: "liaison") }
+        let office = phone?.trimmingCharacters(in: .whitespaces), prefix = noticePrefix?.trimmingCharacters(in: .whitespaces)
+        guard name != nil || cell != nil || office != nil || prefix != nil else { throw AppError.invalid("请至少填写联络员、手机、电话或通报文号前缀之一", field: "liaison") }
+        if let prefix, !prefix.isEmpty {
+            guard id.hasSuffix(Agency.plc.rawValue) else { throw AppError.invalid("通报文号前缀只属于政法委", field: "notice_prefix") }
+            guard prefix.count <= 12, !prefix.contains(where: { "〔〕[]0123456789".contains($0) }) else {
+                throw AppError.invalid("通报文号前缀应为机关代字，如 龙应联通，不含年份和序号", field: "notice_prefix")
+            }
+        }
         if let cell, !cell.isEmpty, PhoneNumber(cell) == nil { throw AppError.invalid("手机号码“\(cell)”无法识别", field: "mobile") }
         if let office, !office.isEmpty, PhoneNumber(office) == nil { throw AppError.invalid("电话号码“\(office)”无法识别", field: "phone") }
         try await db.writeTransaction { tx in
@@ -106,6 +115,7 @@ extension AgencyStore {
             if let name { update = update.set("liaison_name", to: SQLBind(name.nilIfEmpty)); after["liaison_name"] = name }
             if let cell { update = update.set("liaison_mobile", to: SQLBind(cell.nilIfEmpty.flatMap { PhoneNumber($0)?.value })); after["liaison_mobile"] = cell }
             if let office { update = update.set("phone", to: SQLBind(office.nilIfEmpty.flatMap { PhoneNumber($0)?.value })); after["phone"] = office }
+            if let prefix { update = update.set("notice_prefix", to: SQLBind(prefix.nilIfEmpty)); after["notice_prefix"] = prefix }
             try await update.where("id", .equal, SQLBind(id)).run()
             try await AuditLog.append(tx, actor: actor, action: "agency.contacts", entity: "agency", entityID: id, after: after, at: now)
         }
