@@ -78,7 +78,12 @@ enum HomeTasks {
         case .plc?:
             let notices = try await NoticeService.list(on: req.db)
             let lastEnd = notices.filter { $0.status == "published" }.map(\.period_end).max()
-            let confirmed = try await DeductionService.summary(DeductionFilter(status: .confirmed, from: lastEnd), on: req.db).count
+            // What the PLC's next notice carries (issue 15): confirmed and not yet published, whatever the date.
+            let directory = try await AgencyStore.load(on: req.db)
+            var confirmed = 0
+            if let publisher = directory.acting(for: principal) {
+                confirmed = try await NoticeLedger.unpublished(publisher, directory: directory, on: req.db).count
+            }
             tasks.append(Task(title: "上次通报以来确认的扣分", figure: String(confirmed),
                               text: lastEnd.map { "\(LocalDate($0).chinese)以来" } ?? "尚未发布通报", href: "/deductions?status=confirmed", tone: ""))
             // Issue 15: deductions against the EMB or the police are decided by the other and the PLC.
