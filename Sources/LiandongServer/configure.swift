@@ -72,6 +72,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     try routes(app)
 
     app.asyncCommands.use(UnitsCommand(), as: "units")
+    app.asyncCommands.use(AgenciesCommand(), as: "agencies")
     app.asyncCommands.use(RulesCommand(), as: "rules")
     app.asyncCommands.use(PlansCommand(), as: "plans")
     app.asyncCommands.use(DemoCommand(), as: "demo")

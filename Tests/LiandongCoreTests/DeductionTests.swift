@@ -64,16 +64,20 @@ struct DeductionStateTests {
 
     @Test func onlyTheTwoAgenciesConfirmAndOnlyOnce() throws {
         var d = DeductionState(item: .d8, points: Points(1.0))
-        #expect(throws: DeductionState.Problem.notAConfirmingAgency(.plc)) { try d.confirm(by: .plc, officer: "p", at: t, rules: rules) }
+        #expect(throws: DeductionState.Problem.notADecider(.plc, [.emb, .psb])) { try d.confirm(by: .plc, officer: "p", at: t, rules: rules) }
         try d.confirm(by: .emb, officer: "a", at: t, rules: rules)
         #expect(throws: DeductionState.Problem.alreadyConfirmed(.emb)) { try d.confirm(by: .emb, officer: "a", at: t, rules: rules) }
     }
 
-    @Test func rejectionIsFinalAndNeedsAReason() throws {
+    @Test func rejectionNeedsBothAgenciesIsFinalAndNeedsAReason() throws {
         var d = DeductionState(item: .d12, points: Points(0.5))
         #expect(throws: DeductionState.Problem.reasonRequired) { try d.reject(by: .psb, officer: "b", reason: "", at: t) }
         try d.reject(by: .psb, officer: "b", reason: "经核实该单位已按时到场", at: t)
-        #expect(d.status == .rejected && d.rejection?.reason == "经核实该单位已按时到场")
+        // Issue 15: one agency's rejection is not final; it awaits the other.
+        #expect(d.status == .proposed && d.awaiting == [.emb] && d.onTable == "驳回")
+        try d.reject(by: .emb, officer: "a", reason: "同意驳回", at: t)
+        #expect(d.status == .rejected && d.rejection?.reason == "同意驳回")
+        #expect(d.rejections?["psb"]?.reason == "经核实该单位已按时到场")
         #expect(throws: DeductionState.Problem.notPending(.rejected)) { try d.confirm(by: .emb, officer: "a", at: t, rules: rules) }
         var confirmed = DeductionState(item: .d9, points: Points(0.5))
         try confirmed.confirm(by: .emb, officer: "a", at: t, rules: rules)
@@ -124,6 +128,9 @@ struct AppealTests {
             try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(2.0), reason: "x", at: t, rules: rules)
         }
         try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(0.5), reason: "情况属实，酌情减轻", at: t, rules: rules)
+        // Issue 15: the other agency must agree on the same outcome and figure.
+        #expect(d.status == .appealed && d.awaiting == [.psb])
+        try d.decideAppeal(.reduce, agency: .psb, officer: "b", points: Points(0.5), reason: "同意减轻", at: t, rules: rules)
         #expect(d.status == .confirmed && d.points == Points(0.5) && d.appeal?.decision == .reduce)
         #expect(throws: DeductionState.Problem.alreadyAppealed) { try d.lodgeAppeal(statement: "再次", by: "u", at: t, rules: rules, calendar: .shipped) }
         #expect(throws: DeductionState.Problem.notAppealed) {
@@ -132,6 +139,76 @@ struct AppealTests {
         var w = try confirmed(at: t)
         try w.lodgeAppeal(statement: "非本单位职责", by: "u", at: t, rules: rules, calendar: .shipped)
         try w.decideAppeal(.withdraw, agency: .psb, officer: "b", reason: "经核实不属本单位", at: t, rules: rules)
+        try w.decideAppeal(.withdraw, agency: .emb, officer: "a", reason: "同意撤销", at: t, rules: rules)
         #expect(w.status == .withdrawn)
+    }
+}
+
+/// Issue 15 item 3: appeals and rejections are joint decisions, and an agency does not decide a
+/// deduction against itself.
+@Suite("Joint decisions (issue 15)")
+struct JointDecisionTests {
+    let rules = RuleSet.initial
+    let t = ChinaTime.parseTimestamp("2026-03-06T10:00:00+08:00")!
+
+    func appealed() throws -> DeductionState {
+        var d = DeductionState(item: .d9, points: Points(1.5), notifiedAt: t)
+        try d.confirm(by: .emb, officer: "a", at: t, rules: rules)
+        try d.confirm(by: .psb, officer: "b", at: t, rules: rules)
+        try d.lodgeAppeal(statement: "道路封闭", by: "u", at: t, rules: rules, calendar: .shipped)
+        return d
+    }
+
+    @Test func aDisagreementOnAnAppealStaysOpenAwaitingTheOther() throws {
+        var d = try appealed()
+        try d.decideAppeal(.withdraw, agency: .emb, officer: "a", reason: "道路确已封闭", at: t, rules: rules)
+        #expect(d.status == .appealed && d.awaiting == [.psb] && d.onTable == "申诉决定：撤销扣分")
+        // The police disagree: their outcome is on the table, the EMB is asked again.
+        try d.decideAppeal(.uphold, agency: .psb, officer: "b", reason: "另有通道可达", at: t, rules: rules)
+        #expect(d.status == .appealed && d.awaiting == [.emb] && d.appeal?.decision == nil)
+        // A reduction to another figure is another outcome too.
+        try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(1.0), reason: "酌情减轻", at: t, rules: rules)
+        #expect(d.awaiting == [.psb])
+        try d.decideAppeal(.reduce, agency: .psb, officer: "b", points: Points(0.5), reason: "减为0.5分", at: t, rules: rules)
+        #expect(d.status == .appealed && d.awaiting == [.emb])
+        try d.decideAppeal(.reduce, agency: .emb, officer: "a", points: Points(0.5), reason: "同意", at: t, rules: rules)
+        #expect(d.status == .confirmed && d.points == Points(0.5) && d.appeal?.decision == .reduce)
+        #expect(d.appeal?.decidedBy == "a、b" || d.appeal?.decidedBy == "b、a")
+    }
+
+    @Test func onePersonCannotDecideForBothAgencies() throws {
+        var d = try appealed()
+        try d.decideAppeal(.uphold, agency: .emb, officer: "a", reason: "维持", at: t, rules: rules)
+        #expect(throws: DeductionState.Problem.samePersonForBothAgencies("a")) {
+            try d.decideAppeal(.uphold, agency: .psb, officer: "a", reason: "维持", at: t, rules: rules)
+        }
+        var r = DeductionState(item: .d12, points: Points(0.5))
+        try r.reject(by: .emb, officer: "a", reason: "不成立", at: t)
+        #expect(throws: DeductionState.Problem.samePersonForBothAgencies("a")) { try r.reject(by: .psb, officer: "a", reason: "不成立", at: t) }
+    }
+
+    @Test func confirmingAgainstARejectionAsksTheRejecterAgain() throws {
+        var d = DeductionState(item: .d12, points: Points(0.5))
+        try d.reject(by: .emb, officer: "a", reason: "不成立", at: t)
+        try d.confirm(by: .psb, officer: "b", at: t, rules: rules)
+        #expect(d.status == .proposed && d.awaiting == [.emb] && !d.rejectionOnTable)
+        try d.confirm(by: .emb, officer: "a", at: t, rules: rules)
+        #expect(d.status == .confirmed)
+    }
+
+    @Test func theDecidersOfADeductionAgainstThePoliceAreTheEMBAndThePLC() throws {
+        var d = DeductionState(item: .d9, points: Points(1.0))
+        d.deciders = [.emb, .plc]
+        #expect(d.awaiting == [.emb, .plc])
+        #expect(throws: DeductionState.Problem.notADecider(.psb, [.emb, .plc])) { try d.confirm(by: .psb, officer: "b", at: t, rules: rules) }
+        try d.confirm(by: .emb, officer: "a", at: t, rules: rules)
+        try d.confirm(by: .plc, officer: "c", at: t, rules: rules)
+        #expect(d.status == .confirmed)
+    }
+
+    @Test func statesStoredBeforeIssue15AreDecidedByTheEMBAndThePolice() throws {
+        let old = #"{"item":"D9","status":"proposed","points":1.0,"confirmations":{}}"#
+        let d = try JSONDecoder().decode(DeductionState.self, from: Data(old.utf8))
+        #expect(d.deciding == [.emb, .psb] && d.awaiting == [.emb, .psb])
     }
 }

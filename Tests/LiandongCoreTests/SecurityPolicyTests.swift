@@ -38,7 +38,9 @@ struct AccessPolicyTests {
         #expect(AccessPolicy.canConfirm(for: .emb, by: account(.emb)))
         #expect(!AccessPolicy.canConfirm(for: .psb, by: account(.emb)))
         #expect(AccessPolicy.canConfirm(for: .psb, by: account(.psb)))
-        #expect(!AccessPolicy.canConfirm(for: .plc, by: account(.plc)))
+        // Issue 15: the PLC decides where the deduction is against the EMB or the police.
+        #expect(AccessPolicy.canConfirm(for: .plc, by: account(.plc)))
+        #expect(!AccessPolicy.canConfirm(for: .emb, by: account(.plc)))
         #expect(!AccessPolicy.canConfirm(for: .emb, by: account(.admin)))
         #expect(AccessPolicy.canPublishNotices(account(.plc)))
         #expect(!AccessPolicy.canPublishNotices(account(.psb)))

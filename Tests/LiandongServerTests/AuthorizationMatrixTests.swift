@@ -116,9 +116,11 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/findings", pattern: "/findings", allowed: [.admin, .psb],
              form: ["unit_id": "3", "incident_id": "110-M", "failure": "refused", "occurred_at": "2026-03-01T08:15", "narrative": "接指令后拒不出警"]),
         Case(method: .GET, path: "/deductions", pattern: "/deductions", allowed: people),
+        // No deduction 1 here: 404 for everyone who may open a deduction's page.
         Case(method: .GET, path: "/deductions/1", pattern: "/deductions/:id", allowed: people),
-        Case(method: .POST, path: "/deductions/1/decision", pattern: "/deductions/:id/decision", allowed: [.emb, .psb], form: ["action": "confirm"]),
-        Case(method: .POST, path: "/deductions/confirm", pattern: "/deductions/confirm", allowed: [.emb, .psb], form: ["ids[]": "1"]),
+        // The PLC decides too where the deduction is against the EMB or the police (issue 15).
+        Case(method: .POST, path: "/deductions/1/decision", pattern: "/deductions/:id/decision", allowed: [.emb, .psb, .plc], form: ["action": "confirm"]),
+        Case(method: .POST, path: "/deductions/confirm", pattern: "/deductions/confirm", allowed: [.emb, .psb, .plc], form: ["ids[]": "1"]),
         Case(method: .GET, path: "/assessment?year=2026", pattern: "/assessment", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .GET, path: "/assessment/export?format=csv&year=2026", pattern: "/assessment/export", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .POST, path: "/deductions/1/appeal", pattern: "/deductions/:id/appeal", allowed: [.liaison], form: ["statement": "申诉理由"]),

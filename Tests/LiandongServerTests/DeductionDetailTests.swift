@@ -27,6 +27,9 @@ struct DeductionDetailTests {
         }
         try await DeductionService.decide([late.id], decision: .decideAppeal(.reduce, points: Points(0.5), reason: "情况属实，酌情减轻"), agency: .emb,
                                           officer: "李科长", actor: .console(), rules: rules, on: app.db)
+        // Both agencies decide the appeal (issue 15).
+        try await DeductionService.decide([late.id], decision: .decideAppeal(.reduce, points: Points(0.5), reason: "同意减轻"), agency: .psb,
+                                          officer: "王警官", actor: .console(), rules: rules, on: app.db)
         _ = try await Rectifications.assign(deductionID: late.id, action: "修订值班制度并组织培训", owner: "办公室", due: .date(LocalDate("2099-01-05")!),
                                         actor: .console(), on: app.db)
         return (late, refused)
@@ -74,7 +77,7 @@ struct DeductionDetailTests {
             let psb = try await app.signIn(.psb), emb = try await app.signIn(.emb)
             try await app.send(.GET, "deductions/\(late.id)", as: psb) { res in
                 let html = res.body.string
-                #expect(html.contains("待市公安局确认"))
+                #expect(html.contains("待市公安局表态") && html.contains("决定机关"))
                 #expect(html.contains("0.5分 → 1.5分") && html.contains("情节较重"))
                 #expect(html.contains("action=\"/deductions/\(late.id)/decision\"") && html.contains("按1.5分"))
             }

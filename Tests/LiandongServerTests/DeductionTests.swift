@@ -54,7 +54,11 @@ struct DeductionServerTests {
             await #expect(throws: AppError.self) {
                 _ = try await app.run(["deductions", "confirm", String(refused.id), "--agency", "市公安局", "--officer", "王警官", "--points", "1.5"])
             }
-            _ = try await app.run(["deductions", "reject", String(refused.id), "--agency", "市应急管理局", "--officer", "李科长", "--reason", "经核实当时已由其他单位处置"])
+            let first = try await app.run(["deductions", "reject", String(refused.id), "--agency", "市应急管理局", "--officer", "李科长", "--reason", "经核实当时已由其他单位处置"])
+            // Issue 15: a rejection needs both agencies.
+            #expect(first.contains("待市公安局同意后生效"))
+            #expect(try await deduction(app, unit: "市民政局").status == "proposed")
+            _ = try await app.run(["deductions", "reject", String(refused.id), "--agency", "市公安局", "--officer", "王警官", "--reason", "同意驳回"])
             #expect(try await deduction(app, unit: "市民政局").status == "rejected")
             let steps = try await DeductionService.events(late.id, on: app.db)
             #expect(steps.map(\.officer) == ["李科长", "王警官"])
@@ -82,6 +86,9 @@ struct DeductionServerTests {
             try await DeductionService.decide([late.id], decision: .confirm(points: Points(1.0), reason: "多次迟到"), agency: .psb, officer: "王警官", actor: .console(), rules: book, on: app.db)
             #expect(try await counted(.emb) == 2); #expect(try await counted(.psb) == 1)
             try await DeductionService.decide([refused.id], decision: .reject(reason: "已由其他单位处置"), agency: .psb, officer: "王警官", actor: .console(), rules: book, on: app.db)
+            // Issue 15: the rejection awaits the EMB's agreement.
+            #expect(try await counted(.emb) == 2); #expect(try await counted(.psb) == 0)
+            try await DeductionService.decide([refused.id], decision: .reject(reason: "同意驳回"), agency: .emb, officer: "李科长", actor: .console(), rules: book, on: app.db)
             for agency in Agency.confirming {
                 let (a, b) = (try await counted(agency), try await decoded(agency))
                 #expect(a == b)
@@ -93,9 +100,9 @@ struct DeductionServerTests {
                 #expect(res.body.string.contains("仅列出待市应急管理局确认的扣分"))
                 #expect(res.body.string.contains("共 1 条"))
             }
-            try await app.send(.GET, "deductions?awaiting=plc", as: police) { res in
+            try await app.send(.GET, "deductions?awaiting=xyz", as: police) { res in
                 #expect(res.status == .badRequest)
-                #expect(res.body.string.contains("不是确认扣分的机关"))
+                #expect(res.body.string.contains("不是决定扣分的机关"))
             }
         }
     }
@@ -214,11 +221,17 @@ struct DeductionServerTests {
             try await app.send(.POST, "deductions/\(late.id)/decision", as: emb, form: ["action": "reduce", "points": "0.5", "reason": "情况属实，酌情减轻"]) { res in
                 #expect(res.status == .seeOther)
             }
+            // Issue 15: the police must agree on the same outcome.
+            #expect(try await deduction(app, unit: "市水利局").status == "appealed")
+            let psb = try await app.signIn(.psb)
+            try await app.send(.POST, "deductions/\(late.id)/decision", as: psb, form: ["action": "reduce", "points": "0.5", "reason": "同意减轻"]) { res in
+                #expect(res.status == .seeOther)
+            }
             let decided = try await deduction(app, unit: "市水利局")
             #expect(decided.status == "confirmed" && decided.points == 0.5)
             #expect(decided.appealDecision?.hasPrefix("减少扣分") == true)
             #expect(decided.appealDeadline == nil)
-            #expect(try await DeductionService.events(late.id, on: app.db).map(\.action) == ["confirm", "confirm", "appeal", "appeal_reduce"])
+            #expect(try await DeductionService.events(late.id, on: app.db).map(\.action) == ["confirm", "confirm", "appeal", "appeal_reduce", "appeal_reduce"])
         }
     }
 

@@ -44,9 +44,9 @@ struct DrillLinkTests {
                 let html = res.body.string
                 #expect(html.contains("110系统记录对照"))
                 #expect(html.contains("14:00:30") && html.contains("14:21:00"))
-                #expect(html.contains("20分30秒(时限20分钟)"))
+                #expect(html.contains("20分30秒（时限20分钟）"))
                 #expect(html.contains("到达时间与检查记录相差3分钟"))
-                #expect(html.contains("按110系统记录超时,按检查记录未超时"))
+                #expect(html.contains("按110系统记录超时，按检查记录未超时"))
                 #expect(html.contains("class=\"discrepancy\""))
             }
         }

@@ -11,7 +11,8 @@ struct RegisterStorageTests {
     @Test func firstStartSeedsTheAnnex2Register() async throws {
         try await withTestApp { app in
             #expect(try await JurisdictionModel.query(on: app.db).count() == 11)
-            #expect(try await AgencyModel.query(on: app.db).count() == 3)
+            // The city's three agencies and each county's three (issue 15).
+            #expect(try await AgencyModel.query(on: app.db).count() == 30)
             let units = try await RegisterService.units(on: app.db)
             #expect(units.map(\.name) == Annex2.cityUnits.map(\.name))
             #expect(units.filter { $0.level == 1 }.count == 23)

@@ -309,7 +309,17 @@ struct ReportingBackMigrationTests {
                         .values(SQLBind(f.key), SQLBind(4), SQLBind(f.item), SQLBind(f.kind), SQLBind(f.source), SQLBind(f.ref), SQLBind(t0),
                                 SQLBind(f.points), SQLBind(f.reason), SQLBind("2020.1"), SQLBind(t0)).run()
                 }
-                try await DeductionService.settle(findingKeys: nil, now: t0, on: sql)
+                // Each proposed, as the code of that schema did (today's settling reads tables the
+                // later migrations add).
+                struct F: Decodable { var id: Int; var item: String; var points_tenths: Int }
+                for f in try await sql.select().columns("id", "item", "points_tenths").from("findings").all(decoding: F.self) {
+                    let state = DeductionState(item: DeductionItemID(rawValue: f.item) ?? .d12, points: Points(tenths: f.points_tenths), notifiedAt: t0)
+                    try await sql.insert(into: "deductions").columns("finding_id", "unit_id", "item", "status", "points_tenths", "occurred_at", "state",
+                                                                     "awaiting", "rule_version", "created_at", "updated_at")
+                        .values(SQLBind(f.id), SQLBind(4), SQLBind(f.item), SQLBind(DeductionStatus.proposed.rawValue), SQLBind(f.points_tenths),
+                                SQLBind(t0), SQLBind(try DeductionService.encode(state)), SQLBind(",emb,psb,"), SQLBind("2020.1"), SQLBind(t0), SQLBind(t0))
+                        .run()
+                }
                 // The agencies have decided on the hand-filed refusal of 110-O4.
                 try await sql.raw("""
                     UPDATE deductions SET status = 'confirmed'

@@ -6,7 +6,7 @@ public enum DeductionStatus: String, Sendable, Codable, CaseIterable {
     case proposed
     /// Both agencies confirmed the same figure: it takes effect.
     case confirmed
-    /// One agency rejected it, with a reason.
+    /// Both deciding agencies rejected it, each with a reason.
     case rejected
     /// The finding it came from no longer holds, or an appeal withdrew it.
     case withdrawn
@@ -45,8 +45,17 @@ public struct DeductionState: Hashable, Sendable, Codable {
     public var points: Points
     /// The confirmations standing at `points`, by agency (raw value).
     public var confirmations: [String: Confirmation]
+    /// The final rejection (the last of the deciders to agree to it).
     public var rejection: Confirmation?
+    /// While a rejection is on the table: the deciders that stand on it, by agency (raw value).
+    /// A confirmation puts the figure back on the table and clears them (a disagreement stays
+    /// open, awaiting the other agency).
+    public var rejections: [String: Confirmation]?
     public var appeal: Appeal?
+    /// The kinds of agency that decide this deduction (its jurisdiction's EMB and police; the
+    /// other one and the PLC when it is against one of them). Nil in states stored before
+    /// issue 15: the EMB and the police.
+    public var deciders: [Agency]?
     /// When the unit was notified of the current figure: the proposal, then the confirmation.
     public var notifiedAt: Date?
 
@@ -76,12 +85,35 @@ public struct DeductionState: Hashable, Sendable, Codable {
         public var decidedAgency: Agency?
         public var decidedAt: Date?
         public var reason: String?
+        /// Each decider's position on the appeal while they have not all agreed, by agency (raw
+        /// value). Nil in states stored before issue 15.
+        public var positions: [String: Position]?
     }
+
+    /// One agency's position on an appeal: the outcome, the figure for a reduction, why.
+    public struct Position: Hashable, Sendable, Codable {
+        public var decision: Appeal.Decision
+        public var points: Points?
+        public var officer: String
+        public var reason: String
+        public var at: Date
+
+        /// Whether two positions are the same outcome (the figure too, for a reduction).
+        public func agrees(with other: Position) -> Bool { decision == other.decision && points == other.points }
+    }
+
+    /// The agencies deciding this deduction.
+    public var deciding: [Agency] { deciders ?? Agency.confirming }
+
+    /// Whether a rejection (rather than a figure) is on the table.
+    public var rejectionOnTable: Bool { !(rejections ?? [:]).isEmpty }
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case notPending(DeductionStatus)
-        case notAConfirmingAgency(Agency)
+        /// The agency is not one of those deciding this deduction (named).
+        case notADecider(Agency, [Agency])
         case alreadyConfirmed(Agency)
+        case alreadyRejected(Agency)
         case samePersonForBothAgencies(String)
         case pointsOutOfRange(Points, String)
         case fixedFigure
@@ -94,8 +126,9 @@ public struct DeductionState: Hashable, Sendable, Codable {
         public var description: String {
             switch self {
             case .notPending(let s): "该扣分\(s.name)，不能进行此操作"
-            case .notAConfirmingAgency(let a): "\(a.name)不参与扣分确认，扣分由市应急管理局和市公安局共同确定"
             case .alreadyConfirmed(let a): "\(a.name)已按该分值确认过"
+            case .alreadyRejected(let a): "\(a.name)已驳回，待另一部门表态"
+            case .notADecider(let a, let deciders): "该扣分由\(deciders.map(\.name).joined(separator: "和"))共同决定，\(a.name)不参与决定"
             case .samePersonForBothAgencies(let who): "\(who)已代表另一部门确认，同一人不能代表两个部门确认"
             case .pointsOutOfRange(let p, let range): "分值\(p)不符合规定：\(range)"
             case .fixedFigure: "被省通报扣分按省扣分加倍，分值不能调整"
@@ -114,11 +147,15 @@ public struct DeductionState: Hashable, Sendable, Codable {
     public mutating func confirm(by agency: Agency, officer: String, points newPoints: Points? = nil, reason: String? = nil,
                                  at: Date, rules: RuleSet) throws(Problem) {
         guard status == .proposed else { throw .notPending(status) }
-        guard Agency.confirming.contains(agency) else { throw .notAConfirmingAgency(agency) }
+        guard deciding.contains(agency) else { throw .notADecider(agency, deciding) }
         let figure = newPoints ?? points
         let why = reason?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfBlank
-        if confirmations.contains(where: { $0.key != agency.rawValue && $0.value.officer == officer }) {
-            throw .samePersonForBothAgencies(officer)
+        if actedByOther(than: agency, officer: officer) { throw .samePersonForBothAgencies(officer) }
+        // Confirming against a rejection on the table: the figure is back on the table, the
+        // agency that rejected is asked again.
+        if rejectionOnTable {
+            rejections = nil
+            confirmations = [:]
         }
         if figure != points {
             guard item != .d11 else { throw .fixedFigure }
@@ -130,10 +167,17 @@ public struct DeductionState: Hashable, Sendable, Codable {
             if confirmations[agency.rawValue]?.points == figure { throw .alreadyConfirmed(agency) }
             confirmations[agency.rawValue] = Confirmation(officer: officer, points: figure, at: at, reason: why)
         }
-        if Agency.confirming.allSatisfy({ confirmations[$0.rawValue]?.points == points }) {
+        if deciding.allSatisfy({ confirmations[$0.rawValue]?.points == points }) {
             status = .confirmed
             notifiedAt = at
         }
+    }
+
+    /// Whether the officer already stands for another agency on this deduction.
+    private func actedByOther(than agency: Agency, officer: String) -> Bool {
+        confirmations.contains { $0.key != agency.rawValue && $0.value.officer == officer }
+            || (rejections ?? [:]).contains { $0.key != agency.rawValue && $0.value.officer == officer }
+            || (appeal?.positions ?? [:]).contains { $0.key != agency.rawValue && $0.value.officer == officer }
     }
 
     /// The last moment the unit may appeal: the end of the given number of working days after it
@@ -162,39 +206,66 @@ public struct DeductionState: Hashable, Sendable, Codable {
         status = .appealed
     }
 
-    /// The two agencies' decision, recorded by one of their officers; final.
+    /// One deciding agency's position on the appeal, each with a reason. The decision is taken,
+    /// and final, when both deciders stand on the same outcome (and figure); a different position
+    /// replaces the one on the table and asks the other agency again.
     public mutating func decideAppeal(_ decision: Appeal.Decision, agency: Agency, officer: String, points newPoints: Points? = nil,
                                       reason: String, at: Date, rules: RuleSet) throws(Problem) {
         guard status == .appealed, var current = appeal, current.decision == nil else { throw .notAppealed }
-        guard Agency.confirming.contains(agency) else { throw .notAConfirmingAgency(agency) }
+        guard deciding.contains(agency) else { throw .notADecider(agency, deciding) }
         guard let why = reason.trimmingCharacters(in: .whitespacesAndNewlines).nilIfBlank else { throw .reasonRequired }
-        switch decision {
-        case .uphold:
-            status = .confirmed
-        case .reduce:
+        if actedByOther(than: agency, officer: officer) { throw .samePersonForBothAgencies(officer) }
+        var figure: Points?
+        if decision == .reduce {
             guard let lower = newPoints, lower < points else { throw .reductionMustLower }
             guard item != .d11 else { throw .fixedFigure }
             guard rules.allows(lower, for: item) else { throw .pointsOutOfRange(lower, rules.pointsRange.chinese) }
-            points = lower
-            status = .confirmed
-        case .withdraw:
-            status = .withdrawn
+            figure = lower
         }
+        let position = Position(decision: decision, points: figure, officer: officer, reason: why, at: at)
+        var positions = current.positions ?? [:]
+        if let standing = positions.first(where: { $0.key != agency.rawValue })?.value, !standing.agrees(with: position) {
+            positions = [:]
+        }
+        if positions[agency.rawValue]?.agrees(with: position) == true { throw .alreadyConfirmed(agency) }
+        positions[agency.rawValue] = position
+        current.positions = positions
+        guard deciding.allSatisfy({ positions[$0.rawValue] != nil }) else {
+            appeal = current
+            return
+        }
+        switch decision {
+        case .uphold: status = .confirmed
+        case .reduce: points = figure ?? points; status = .confirmed
+        case .withdraw: status = .withdrawn
+        }
+        let agreed = deciding.compactMap { positions[$0.rawValue] }
         current.decision = decision
-        current.decidedBy = officer
+        current.decidedBy = agreed.map(\.officer).joined(separator: "、")
         current.decidedAgency = agency
         current.decidedAt = at
-        current.reason = why
+        current.reason = agreed.map(\.reason).joined(separator: "；")
         appeal = current
     }
 
-    /// An agency rejects the deduction, with a reason.
+    /// An agency rejects the deduction, with a reason. The rejection is on the table until the
+    /// other deciding agency rejects it too (then the deduction is rejected) or confirms the
+    /// figure (then the first is asked again).
     public mutating func reject(by agency: Agency, officer: String, reason: String, at: Date) throws(Problem) {
         guard status == .proposed else { throw .notPending(status) }
-        guard Agency.confirming.contains(agency) else { throw .notAConfirmingAgency(agency) }
+        guard deciding.contains(agency) else { throw .notADecider(agency, deciding) }
         guard let why = reason.trimmingCharacters(in: .whitespacesAndNewlines).nilIfBlank else { throw .reasonRequired }
-        rejection = Confirmation(officer: officer, points: points, at: at, reason: why)
-        status = .rejected
+        if actedByOther(than: agency, officer: officer) { throw .samePersonForBothAgencies(officer) }
+        var standing = rejections ?? [:]
+        if standing[agency.rawValue] != nil { throw .alreadyRejected(agency) }
+        let mine = Confirmation(officer: officer, points: points, at: at, reason: why)
+        standing[agency.rawValue] = mine
+        confirmations = [:]
+        rejections = standing
+        if deciding.allSatisfy({ standing[$0.rawValue] != nil }) {
+            rejection = mine
+            status = .rejected
+        }
     }
 
     /// The finding behind a deduction still awaiting confirmation was withdrawn.
@@ -202,9 +273,29 @@ public struct DeductionState: Hashable, Sendable, Codable {
         if status == .proposed { status = .withdrawn }
     }
 
-    /// Which confirming agencies have yet to confirm the figure on the table.
+    /// Which deciding agencies have yet to agree to what is on the table: the figure, a rejection,
+    /// or an appeal's outcome.
     public var awaiting: [Agency] {
-        status == .proposed ? Agency.confirming.filter { confirmations[$0.rawValue]?.points != points } : []
+        switch status {
+        case .proposed:
+            if rejectionOnTable { return deciding.filter { rejections?[$0.rawValue] == nil } }
+            return deciding.filter { confirmations[$0.rawValue]?.points != points }
+        case .appealed:
+            let positions = appeal?.positions ?? [:]
+            return deciding.filter { positions[$0.rawValue] == nil }
+        default: return []
+        }
+    }
+
+    /// What the awaited agencies are asked to agree to, in words: `驳回`, `申诉决定：减为0.5分`.
+    public var onTable: String {
+        switch status {
+        case .proposed: return rejectionOnTable ? "驳回" : "确认\(points)分"
+        case .appealed:
+            guard let p = appeal?.positions?.values.first else { return "申诉决定" }
+            return "申诉决定：" + (p.decision == .reduce ? "减为\(p.points ?? points)分" : p.decision.name)
+        default: return ""
+        }
     }
 }
 

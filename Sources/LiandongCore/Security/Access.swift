@@ -183,9 +183,11 @@ public enum AccessPolicy {
     public static func canManageAccounts(_ p: Principal) -> Bool { p.role == .admin }
     public static func canManageRules(_ p: Principal) -> Bool { p.role == .admin }
 
-    /// Joint confirmation (§三.1): each of the two agencies confirms for itself only.
+    /// Joint confirmation (§三.1): each agency confirms for itself only. The PLC decides too, where
+    /// the deduction is against the EMB or the police (issue 15); which deductions an officer's
+    /// agency decides is `AgencyDirectory.deciders`.
     public static func canConfirm(for agency: Agency, by p: Principal) -> Bool {
-        Agency.confirming.contains(agency) && p.role?.agency == agency
+        p.role?.agency == agency
     }
 
     public static func canPublishNotices(_ p: Principal) -> Bool { p.role == .plc }

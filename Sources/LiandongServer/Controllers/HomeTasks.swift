@@ -37,7 +37,11 @@ enum HomeTasks {
         let today = LocalDate(now)
         var tasks: [Task] = [], panels: [Panel] = []
         func awaiting(_ agency: Agency) async throws -> Int {
-            try await DeductionService.summary(DeductionFilter(jurisdictionID: principal.jurisdictionID, awaiting: agency), on: req.db).count
+            // Those the officer's own agency decides (issue 15).
+            let directory = try await AgencyStore.load(on: req.db)
+            var filter = DeductionFilter(jurisdictionID: principal.jurisdictionID, awaiting: agency)
+            filter.decidedBy = directory.acting(for: principal).map { DecidingSeat($0.jurisdictionID, directory: directory) }
+            return try await DeductionService.summary(filter, on: req.db).count
         }
         switch principal.role {
         case .psb?:
@@ -74,9 +78,20 @@ enum HomeTasks {
         case .plc?:
             let notices = try await NoticeService.list(on: req.db)
             let lastEnd = notices.filter { $0.status == "published" }.map(\.period_end).max()
-            let confirmed = try await DeductionService.summary(DeductionFilter(status: .confirmed, from: lastEnd), on: req.db).count
+            // What the PLC's next notice carries (issue 15): confirmed and not yet published, whatever the date.
+            let directory = try await AgencyStore.load(on: req.db)
+            var confirmed = 0
+            if let publisher = directory.acting(for: principal) {
+                confirmed = try await NoticeLedger.unpublished(publisher, directory: directory, on: req.db).count
+            }
             tasks.append(Task(title: "上次通报以来确认的扣分", figure: String(confirmed),
                               text: lastEnd.map { "\(LocalDate($0).chinese)以来" } ?? "尚未发布通报", href: "/deductions?status=confirmed", tone: ""))
+            // Issue 15: deductions against the EMB or the police are decided by the other and the PLC.
+            let mine = try await awaiting(.plc)
+            if mine > 0 {
+                tasks.append(Task(title: "待政法委决定的扣分", figure: String(mine), text: "扣分对象是应急管理局或公安局的，由另一部门和政法委决定",
+                                  href: "/deductions?awaiting=plc", tone: "due"))
+            }
             let drafts = notices.filter { $0.status == "draft" }
             tasks.append(Task(title: "通报草稿", figure: String(drafts.count), text: drafts.first.map { $0.title } ?? "起草本期通报",
                               href: drafts.first.map { "/notices/\($0.id)" } ?? "/notices", tone: drafts.isEmpty ? "" : "due"))

@@ -49,9 +49,11 @@ struct DeductionsListCommand: AsyncCommand {
 
 /// The agency and officer every decision names; one person never acts for both agencies.
 struct DecisionOptions {
-    static func agency(_ raw: String?) throws -> Agency {
-        guard let raw, let agency = Agency.find(raw), Agency.confirming.contains(agency) else {
-            throw CommandFailure("--agency 应为 市应急管理局 或 市公安局")
+    /// `--agency` by name or code (`龙泉市公安局`, `longquan-psb`; `市公安局` or `psb` is the city's).
+    static func agency(_ raw: String?, on db: any Database) async throws -> SupervisingAgency {
+        let directory = try await AgencyStore.load(on: db)
+        guard let raw, let agency = directory.find(raw) else {
+            throw CommandFailure("--agency 应为决定扣分的机关的名称或代码，如 市应急管理局、市公安局、龙泉市公安局（见 liandong agencies list）")
         }
         return agency
     }
@@ -67,7 +69,7 @@ struct DecisionOptions {
 struct DeductionsConfirmCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "ids", help: "扣分编号，可用逗号分隔多个") var ids: String
-        @Option(name: "agency", help: "市应急管理局 或 市公安局") var agency: String?
+        @Option(name: "agency", help: "机关名称或代码，如 市应急管理局、龙泉市公安局") var agency: String?
         @Option(name: "officer", help: "确认人姓名") var officer: String?
         @Option(name: "points", help: "调整后的分值（须说明理由）") var points: String?
         @Option(name: "reason", help: "理由") var reason: String?
@@ -83,8 +85,9 @@ struct DeductionsConfirmCommand: AsyncCommand {
             points = p
         }
         let ids = try DecisionOptions.ids([signature.ids])
+        let agency = try await DecisionOptions.agency(signature.agency, on: app.db)
         try await DeductionService.decide(ids, decision: .confirm(points: points, reason: signature.reason),
-                                          agency: try DecisionOptions.agency(signature.agency), officer: signature.officer ?? "",
+                                          agency: agency.kind, seat: agency.jurisdictionID, officer: signature.officer ?? "",
                                           actor: .console(), rules: app.liandong.ruleBook, on: app.db)
         let list = try await DeductionService.list(DeductionFilter(), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).filter { ids.contains($0.id) }
         for d in list {
@@ -96,7 +99,7 @@ struct DeductionsConfirmCommand: AsyncCommand {
 struct DeductionsRejectCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "id", help: "扣分编号") var id: String
-        @Option(name: "agency", help: "市应急管理局 或 市公安局") var agency: String?
+        @Option(name: "agency", help: "机关名称或代码，如 市应急管理局、龙泉市公安局") var agency: String?
         @Option(name: "officer", help: "驳回人姓名") var officer: String?
         @Option(name: "reason", help: "理由（必填）") var reason: String?
     }
@@ -106,8 +109,14 @@ struct DeductionsRejectCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         let ids = try DecisionOptions.ids([signature.id])
-        try await DeductionService.decide(ids, decision: .reject(reason: signature.reason ?? ""), agency: try DecisionOptions.agency(signature.agency),
+        let agency = try await DecisionOptions.agency(signature.agency, on: app.db)
+        try await DeductionService.decide(ids, decision: .reject(reason: signature.reason ?? ""), agency: agency.kind, seat: agency.jurisdictionID,
                                           officer: signature.officer ?? "", actor: .console(), rules: app.liandong.ruleBook, on: app.db)
-        app.commandOutput.write("扣分 \(signature.id) 已驳回\n")
+        let d = try await DeductionService.list(DeductionFilter(id: ids[0]), rules: app.liandong.ruleBook, calendar: app.liandong.calendar, on: app.db).first
+        if let d, d.status == DeductionStatus.proposed.rawValue {
+            app.commandOutput.write("扣分 \(signature.id) 已驳回（\(agency.name)意见），待\(d.awaiting.joined(separator: "、"))同意后生效\n")
+        } else {
+            app.commandOutput.write("扣分 \(signature.id) 已驳回\n")
+        }
     }
 }

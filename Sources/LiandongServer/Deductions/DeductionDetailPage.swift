@@ -46,6 +46,8 @@ enum DeductionDetailPage {
         var findingPoints: String
         var status: String
         var awaiting: String
+        /// The agencies that decide it (issue 15): its jurisdiction's EMB and police, or the other one and the PLC.
+        var deciders: String
         var occurredAt: String
         var source: String
         var sourceHref: String
@@ -141,7 +143,7 @@ enum DeductionDetailPage {
             id: id, subject: d.unit ?? d.agency ?? d.jurisdiction ?? "", subjectHref: d.unitId.map { "/units/\($0)" } ?? "",
             itemCode: DeductionItemID(rawValue: d.item).map { String($0.number) } ?? d.item, itemTitle: item?.title ?? "", itemText: item?.text ?? "",
             points: Points(d.points).description, findingPoints: Points(tenths: stored.points_tenths).description,
-            status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
+            status: d.statusName, awaiting: DeductionPages.awaitingText(d), deciders: d.deciders.joined(separator: "和"),
             occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "",
             source: source?.name ?? d.source, sourceHref: sourceHref, ref: d.ref, evidence: d.reason, reports: reports.map(\.text), hasReports: !reports.isEmpty,
             ruleVersion: d.ruleVersion,

@@ -70,12 +70,17 @@ enum DeductionPages {
             filter.status = s
         }
         var notice = notice
+        // Issue 15: the agency the officer acts for (their jurisdiction's), and the deductions it decides.
+        let directory = try await AgencyStore.load(on: req.db)
+        let acting = directory.acting(for: principal)
         if let raw = try? req.query.get(String.self, at: "awaiting"), !raw.isEmpty {
-            guard let a = Agency(rawValue: raw), Agency.confirming.contains(a) else {
-                throw AppError(.badRequest, "“\(raw)”不是确认扣分的机关，应为 emb 或 psb", field: "awaiting")
+            guard let a = Agency(rawValue: raw) else {
+                throw AppError(.badRequest, "“\(raw)”不是决定扣分的机关，应为 emb、psb 或 plc", field: "awaiting")
             }
             filter.awaiting = a
-            notice = notice ?? "仅列出待\(a.name)确认的扣分"
+            let seat = acting?.kind == a ? acting : nil
+            filter.decidedBy = seat.map { DecidingSeat($0.jurisdictionID, directory: directory) }
+            notice = notice ?? "仅列出待\(seat?.name ?? a.name)确认的扣分"
         }
         switch principal.role {
         case .liaison: filter.unitID = principal.unitID ?? -1
@@ -98,7 +103,7 @@ enum DeductionPages {
         }
         // What the decision just made did comes first, then what the filter shows.
         if let done = try await Self.doneNotice(req) { notice = [done, notice].compactMap { $0 }.joined(separator: "。") }
-        let agency = principal.role?.agency.flatMap { Agency.confirming.contains($0) ? $0 : nil }
+        let agency = acting
         let sort = try ListSort(req, columns: DeductionService.sortColumns + (agency.map { [SortColumn($0.name)] } ?? []), default: "occurred")
         // The database counts, sorts and pages: only the rows shown are read and decoded.
         let summary = try await DeductionService.summary(filter, on: req.db)
@@ -113,16 +118,16 @@ enum DeductionPages {
             statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
                 + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
             unitQuery: unitQuery, from: fromText, to: toText, awaitingValue: filter.awaiting?.rawValue ?? "", back: listAddress(req),
-            canBatch: agency != nil && shown.contains { d in agency.map { d.awaiting.contains($0.name) } ?? false },
+            canBatch: agency != nil && shown.contains { d in Self.mayConfirm(d, agency) },
             head: sort.head(req, path: "/deductions"),
             rows: shown.map { d in
                 Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
-                    item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: d.awaiting.joined(separator: "、"),
-                    reason: d.reason, reports: (reports[d.findingId] ?? []).map(\.text).joined(separator: "；"), canDecide: agency.map { d.awaiting.contains($0.name) } ?? false,
+                    item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: Self.awaitingText(d),
+                    reason: d.reason, reports: (reports[d.findingId] ?? []).map(\.text).joined(separator: "；"), canDecide: Self.mayConfirm(d, agency),
                     canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
                     appealDeadline: (d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "") + (d.appealDeadlineNote ?? ""),
                     appeal: [d.appealStatement.map { "申诉：\($0)" }, d.appealDecision.map { "决定：\($0)" }].compactMap { $0 }.joined(separator: "；"),
-                    canDecideAppeal: agency != nil && d.status == DeductionStatus.appealed.rawValue,
+                    canDecideAppeal: d.status == DeductionStatus.appealed.rawValue && agency.map { d.awaitingIds.contains($0.id) } == true,
                     files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "",
                     lastChange: changes[d.id] ?? "")
             },
@@ -134,6 +139,18 @@ enum DeductionPages {
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await render(req) }
+
+    /// Whether the officer's agency is awaited on a proposed deduction (issue 15: its jurisdiction's deciders only).
+    static func mayConfirm(_ d: DeductionDTO, _ agency: SupervisingAgency?) -> Bool {
+        d.status == DeductionStatus.proposed.rawValue && agency.map { d.awaitingIds.contains($0.id) } == true
+    }
+
+    /// Who is awaited, and on what when it is not the figure: `市公安局（驳回）`.
+    static func awaitingText(_ d: DeductionDTO) -> String {
+        let names = d.awaiting.joined(separator: "、")
+        guard !names.isEmpty, !d.onTable.hasPrefix("确认") else { return names }
+        return names + "（\(d.onTable)）"
+    }
 
     /// The list's address with its filters, sorting and page, for a decision to come back to: the
     /// GET that showed it, or what a form sent as `back` (a path of this list only).
@@ -168,6 +185,10 @@ enum DeductionPages {
         case "confirm":
             if d.status == DeductionStatus.confirmed.rawValue { return "扣分 \(id) 两部门均已确认，按\(Points(d.points))分生效" }
             return "扣分 \(id) 已确认" + (d.awaiting.isEmpty ? "" : "，待\(d.awaiting.joined(separator: "、"))确认") + "（\(Points(d.points))分）"
+        case "reject" where d.status == DeductionStatus.proposed.rawValue:
+            return "扣分 \(id) 已驳回（本部门意见），待\(d.awaiting.joined(separator: "、"))同意后生效"
+        case "uphold", "reduce", "withdraw" where d.status == DeductionStatus.appealed.rawValue:
+            return "扣分 \(id) 的申诉处理意见已提交，待\(d.awaiting.joined(separator: "、"))同意"
         case "reject": return "扣分 \(id) 已驳回"
         case "uphold": return "扣分 \(id) 的申诉已处理：维持"
         case "reduce": return "扣分 \(id) 的申诉已处理：减为\(Points(d.points))分"
@@ -203,7 +224,7 @@ enum DeductionPages {
     @Sendable static func confirmBatch(req: Request) async throws -> Response {
         let actor = try req.actor()
         guard let agency = actor.principal.role?.agency, AccessPolicy.canConfirm(for: agency, by: actor.principal) else {
-            throw AppError(.forbidden, "扣分由市应急管理局和市公安局工作人员各自代表本部门确认")
+            throw AppError(.forbidden, "扣分由所在辖区应急管理局和公安局的工作人员各自代表本部门确认")
         }
         if let challenge = try Reauthentication.challenge(req, returnTo: listAddress(req), action: "确认或驳回扣分") { return challenge }
         struct Form: Decodable { var ids: [String]? }
@@ -223,7 +244,7 @@ enum DeductionPages {
     @Sendable static func decide(req: Request) async throws -> Response {
         let actor = try req.actor()
         guard let agency = actor.principal.role?.agency, AccessPolicy.canConfirm(for: agency, by: actor.principal) else {
-            throw AppError(.forbidden, "扣分由市应急管理局和市公安局工作人员各自代表本部门确认")
+            throw AppError(.forbidden, "扣分由所在辖区应急管理局和公安局的工作人员各自代表本部门确认")
         }
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "扣分编号应为数字") }
         // A decision on someone's rating needs a recent password (and code).

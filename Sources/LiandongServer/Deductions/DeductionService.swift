@@ -18,6 +18,12 @@ struct DeductionDTO: Content {
     var statusName: String
     var points: Double
     var awaiting: [String]
+    /// The codes of the agencies awaited (`longquan-psb`), for the pages to offer the decision.
+    var awaitingIds: [String]
+    /// The two agencies that decide it (issue 15), by name.
+    var deciders: [String]
+    /// What the awaited agencies are asked to agree to: `确认1.0分`, `驳回`, `申诉决定：撤销扣分`.
+    var onTable: String
     var source: String
     var ref: String
     var occurredAt: String
@@ -44,6 +50,23 @@ struct DeductionFilter: Sendable {
     var unitIDs: [Int]?
     /// One deduction.
     var id: Int?
+    /// These deductions (at most a few hundred: callers chunk).
+    var ids: [Int]?
+    /// Deductions one jurisdiction's agencies decide (issue 15): units of the jurisdictions they
+    /// serve, and for the city's, the deductions against governments and agencies.
+    var decidedBy: DecidingSeat?
+}
+
+/// The jurisdictions whose deductions a seat's agencies decide.
+struct DecidingSeat: Sendable {
+    var served: [String]
+    /// The city's: deductions with no unit (a government's, an agency's) too.
+    var unitless: Bool
+
+    init(_ seat: String, directory: AgencyDirectory) {
+        served = directory.served(by: seat)
+        unitless = seat == Jurisdictions.city.id
+    }
 }
 
 /// From finding to deduction: every finding is proposed as a deduction; the EMB and the police
@@ -120,6 +143,8 @@ enum DeductionService {
             }
             try await insert.run()
         }
+        // Proposals against an agency, or a unit of its bureau, go to the other agency and the PLC.
+        try await AgencyStore.assignDeciders(findingIDs: fresh.map(\.id), on: sql)
         // Proposals whose finding no longer holds.
         for row in stale {
             var state = try InspectionService.decode(DeductionState.self, row.state)
@@ -196,16 +221,25 @@ enum DeductionService {
             .join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .join("linkage_units", method: SQLJoinMethod.left, on: SQLColumn("unit_id", table: "deductions"), .equal, SQLColumn("id", table: "linkage_units"))
         if let id = filter.id { query = query.where(SQLColumn("id", table: "deductions"), .equal, SQLBind(id)) }
+        if let ids = filter.ids {
+            query = ids.isEmpty ? query.where(SQLRaw("1 = 0")) : query.where(SQLColumn("id", table: "deductions"), .in, SQLBind.group(ids))
+        }
         if let s = filter.status { query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(s.rawValue)) }
         if let u = filter.unitID { query = query.where(SQLColumn("unit_id", table: "deductions"), .equal, SQLBind(u)) }
         if let j = filter.jurisdictionID { query = query.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .equal, SQLBind(j)) }
         if let f = filter.from { query = query.where(SQLColumn("occurred_at", table: "deductions"), .greaterThanOrEqual, SQLBind(f)) }
         if let t = filter.to { query = query.where(SQLColumn("occurred_at", table: "deductions"), .lessThan, SQLBind(t)) }
         if let a = filter.awaiting {
-            query = query.where(SQLColumn("status", table: "deductions"), .equal, SQLBind(DeductionStatus.proposed.rawValue))
+            query = query.where(SQLColumn("status", table: "deductions"), .in, SQLBind.group([DeductionStatus.proposed.rawValue, DeductionStatus.appealed.rawValue]))
                 .where(SQLColumn("awaiting", table: "deductions"), .like, SQLBind("%,\(a.rawValue),%"))
         }
         if let ids = filter.unitIDs { query = RegisterService.whereUnit(query, SQLColumn("unit_id", table: "deductions"), in: ids) }
+        if let seat = filter.decidedBy {
+            query = query.where(group: { group in
+                let units = group.where(SQLColumn("jurisdiction_id", table: "linkage_units"), .in, SQLBind.group(seat.served))
+                return seat.unitless ? units.orWhere(SQLColumn("unit_id", table: "deductions"), .is, SQLLiteral.null) : units
+            })
+        }
         return query
     }
 
@@ -239,7 +273,9 @@ enum DeductionService {
         struct R: Decodable {
             var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
             var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
+            var unit_jurisdiction: String?
         }
+        let directory = try await AgencyStore.load(on: db)
         var query = filtered((db as! any SQLDatabase).select(), filter)
             .columns(SQLColumn("id", table: "deductions"), SQLColumn("finding_id", table: "deductions"), SQLColumn("unit_id", table: "deductions"),
                      SQLColumn("name", table: "linkage_units"), SQLColumn("agency", table: "deductions"),
@@ -248,16 +284,22 @@ enum DeductionService {
                      SQLColumn("occurred_at", table: "deductions"), SQLColumn("state", table: "deductions"),
                      SQLColumn("rule_version", table: "deductions"), SQLColumn("source", table: "findings"), SQLColumn("ref", table: "findings"),
                      SQLColumn("reason", table: "findings"))
+            .column(SQLColumn("jurisdiction_id", table: "linkage_units"), as: "unit_jurisdiction")
         if let page { query = query.limit(page.limit).offset(page.offset) }
         return try await ordered(query, sort)
             .all(decoding: R.self).map { r in
                 let state = try InspectionService.decode(DeductionState.self, r.state)
+                let subject = AgencyStore.Subject(id: r.id, unit_id: r.unit_id, agency: r.agency, jurisdiction_id: r.jurisdiction_id,
+                                                  unit_name: r.name, unit_jurisdiction: r.unit_jurisdiction).decisionSubject
+                let deciders = directory.deciders(for: subject)
+                let awaited = state.awaiting.compactMap { kind in deciders.first { $0.kind == kind } }
                 let window = state.appeal == nil && (state.status == .proposed || state.status == .confirmed)
                     ? state.appealWindow(workingDays: rules.inForce(at: r.occurred_at).appealWindowWorkingDays, calendar: calendar) : nil
                 return DeductionDTO(id: r.id, findingId: r.finding_id, unit: r.name, unitId: r.unit_id, agency: r.agency.flatMap { Agency(rawValue: $0)?.name },
                                     jurisdiction: r.jurisdiction_id.flatMap { Jurisdictions.named($0)?.name },
                                     item: r.item, status: r.status, statusName: DeductionStatus(rawValue: r.status)?.name ?? r.status,
-                                    points: Points(tenths: r.points_tenths).value, awaiting: state.awaiting.map(\.name), source: r.source, ref: r.ref,
+                                    points: Points(tenths: r.points_tenths).value, awaiting: awaited.map(\.name), awaitingIds: awaited.map(\.id),
+                                    deciders: deciders.map(\.name), onTable: state.onTable, source: r.source, ref: r.ref,
                                     occurredAt: ChinaTime.isoString(r.occurred_at), reason: r.reason, ruleVersion: r.rule_version,
                                     appealDeadline: window.map { ChinaTime.isoString($0.end) },
                                     appealDeadlineNote: window.flatMap { WorkingCalendar.assumptionNote($0.assumedYears) },
@@ -277,7 +319,12 @@ enum DeductionService {
 
     /// Confirms or rejects deductions for an agency, as one officer. All or nothing: a problem
     /// with any of them refuses the whole request, naming the deduction.
-    static func decide(_ ids: [Int], decision: Decision, agency: Agency?, officer: String, actor: Actor, rules: RuleBook,
+    ///
+    /// Issue 15: the deciders of each deduction are the EMB and the police of its jurisdiction
+    /// (the other one and the PLC when it is against one of them). An officer acts for their own
+    /// jurisdiction's agency; the console names the agency (`seat`: its jurisdiction; nil: the
+    /// deciding one). Anyone else is refused, naming those who decide.
+    static func decide(_ ids: [Int], decision: Decision, agency: Agency?, seat: String? = nil, officer: String, actor: Actor, rules: RuleBook,
                        now: Date = Date(), on db: any Database) async throws {
         guard !ids.isEmpty else { throw AppError.invalid("请指定扣分编号", field: "id") }
         let person = officer.trimmingCharacters(in: .whitespaces)
@@ -287,6 +334,8 @@ enum DeductionService {
             // An appeal's window counts the working days the database holds now, not a copy.
             var calendar: WorkingCalendar?
             if case .appeal = decision { calendar = try await WorkingCalendarStore.load(on: sql) }
+            let directory = try await AgencyStore.load(on: sql)
+            let subjects = try await AgencyStore.subjects({ $0.where(SQLColumn("id", table: "deductions"), .in, SQLBind.group(ids)) }, on: sql)
             for id in ids {
                 guard let row = try await sql.select().columns("*").from("deductions").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {
                     throw AppError.notFound("编号为 \(id) 的扣分")
@@ -294,20 +343,32 @@ enum DeductionService {
                 var state = try InspectionService.decode(DeductionState.self, row.state)
                 let before = state
                 let ruleSet = rules.inForce(at: row.occurred_at)
+                var acting: SupervisingAgency?
+                if case .appeal = decision {} else {
+                    guard let subject = subjects[id] else { throw AppError.notFound("编号为 \(id) 的扣分") }
+                    let deciders = directory.deciders(for: subject.decisionSubject)
+                    acting = Self.actingAgency(agency, seat: seat, deciders: deciders, principal: actor.principal, directory: directory)
+                    guard let acting, deciders.contains(acting) else {
+                        throw AppError(.forbidden, AgencyDirectory.refusal(deduction: id, deciders: deciders,
+                                                                           actor: acting ?? agency.flatMap { directory.agency($0, of: seat ?? Jurisdictions.city.id) }))
+                    }
+                    // The register decides who decides, for what is still open.
+                    if state.status == .proposed || state.status == .appealed { state.deciders = deciders.map(\.kind) }
+                }
                 do {
                     switch (decision, agency) {
-                    case (.confirm(let points, let reason), let agency?):
-                        try state.confirm(by: agency, officer: person, points: points, reason: reason, at: now, rules: ruleSet)
-                    case (.reject(let reason), let agency?):
-                        try state.reject(by: agency, officer: person, reason: reason, at: now)
+                    case (.confirm(let points, let reason), _?):
+                        try state.confirm(by: acting!.kind, officer: person, points: points, reason: reason, at: now, rules: ruleSet)
+                    case (.reject(let reason), _?):
+                        try state.reject(by: acting!.kind, officer: person, reason: reason, at: now)
                     case (.appeal(let statement), _):
                         // Only the unit itself appeals its own deductions.
                         guard let unit = actor.principal.unitID, unit == row.unit_id else {
                             throw AppError(.forbidden, "只能对本单位的扣分提出申诉")
                         }
                         try state.lodgeAppeal(statement: statement, by: person, at: now, rules: ruleSet, calendar: calendar ?? .mondayToFriday)
-                    case (.decideAppeal(let outcome, let points, let reason), let agency?):
-                        try state.decideAppeal(outcome, agency: agency, officer: person, points: points, reason: reason, at: now, rules: ruleSet)
+                    case (.decideAppeal(let outcome, let points, let reason), _?):
+                        try state.decideAppeal(outcome, agency: acting!.kind, officer: person, points: points, reason: reason, at: now, rules: ruleSet)
                     default:
                         throw AppError(.forbidden, "须代表市应急管理局或市公安局")
                     }
@@ -327,12 +388,26 @@ enum DeductionService {
                 case .decideAppeal(let outcome, _, let r): ("appeal_\(outcome.rawValue)", r)
                 }
                 try await sql.insert(into: "deduction_events").columns("deduction_id", "action", "agency", "officer", "points_tenths", "reason", "at")
-                    .values(SQLBind(id), SQLBind(action), SQLBind(agency?.rawValue), SQLBind(person), SQLBind(state.points.tenths),
+                    .values(SQLBind(id), SQLBind(action), SQLBind(acting?.id ?? agency?.rawValue), SQLBind(person), SQLBind(state.points.tenths),
                             SQLBind(reason?.nilIfEmpty), SQLBind(now)).run()
                 try await AuditLog.append(tx, actor: actor, action: "deduction.\(action)", entity: "deduction", entityID: String(id),
                                           before: before, after: state, at: now)
             }
         }
+    }
+
+    /// The agency a decision is made for: a signed-in officer's own (their role's agency in their
+    /// jurisdiction); for the console, the agency named (`agency` in `seat`), or the deciding
+    /// agency of that kind.
+    static func actingAgency(_ agency: Agency?, seat: String?, deciders: [SupervisingAgency], principal: Principal,
+                             directory: AgencyDirectory) -> SupervisingAgency? {
+        if case .account = principal.kind {
+            guard let mine = directory.acting(for: principal), agency == nil || agency == mine.kind else { return nil }
+            return mine
+        }
+        guard let agency else { return nil }
+        if let seat { return directory.agency(agency, of: seat) }
+        return deciders.first { $0.kind == agency }
     }
 
     /// The last decision on each deduction that changed its figure or gave a reason, in words for
@@ -341,6 +416,7 @@ enum DeductionService {
         guard !ids.isEmpty else { return [:] }
         struct R: Decodable { var deduction_id: Int; var action: String; var agency: String?; var points_tenths: Int?; var reason: String? }
         var previous: [Int: Int] = [:], result: [Int: String] = [:]
+        let directory = try await AgencyStore.load(on: db)
         for chunk in ids.chunked(into: 500) {
             // Each deduction's events in order: the figure before a change is the one after the event before it.
             let finding = try await (db as! any SQLDatabase).select()
@@ -350,7 +426,7 @@ enum DeductionService {
             for f in finding { previous[f.id] = f.points_tenths }
             for e in try await (db as! any SQLDatabase).select().columns("deduction_id", "action", "agency", "points_tenths", "reason")
                 .from("deduction_events").where("deduction_id", .in, SQLBind.group(chunk)).orderBy("id").all(decoding: R.self) {
-                let who = e.agency.flatMap { Agency(rawValue: $0)?.name } ?? ""
+                let who = e.agency.flatMap { directory.agency(id: $0)?.name } ?? ""
                 let before = previous[e.deduction_id]
                 if let now = e.points_tenths, let before, now != before, e.action == "confirm" || e.action.hasPrefix("appeal_") {
                     result[e.deduction_id] = "\(who)改为\(Points(tenths: now))分（原\(Points(tenths: before))分）" + (e.reason?.nilIfEmpty.map { "：\($0)" } ?? "")
@@ -376,9 +452,10 @@ enum DeductionService {
 
     static func events(_ id: Int, on db: any Database) async throws -> [Event] {
         struct R: Decodable { var action: String; var agency: String?; var officer: String; var points_tenths: Int?; var reason: String?; var at: Date }
+        let directory = try await AgencyStore.load(on: db)
         return try await (db as! any SQLDatabase).select().columns("action", "agency", "officer", "points_tenths", "reason", "at")
             .from("deduction_events").where("deduction_id", .equal, SQLBind(id)).orderBy("id").all(decoding: R.self)
-            .map { Event(action: $0.action, agency: $0.agency.flatMap { Agency(rawValue: $0)?.name }, officer: $0.officer,
+            .map { Event(action: $0.action, agency: $0.agency.flatMap { directory.agency(id: $0)?.name }, officer: $0.officer,
                          points: $0.points_tenths.map { Points(tenths: $0).value }, reason: $0.reason, at: ChinaTime.isoString($0.at)) }
     }
 }

@@ -97,6 +97,7 @@ enum Rectifications {
         }
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
+            try await AgencyStore.requireDecidingSeat(deductionID: deductionID, actor: actor, what: "提出", on: tx)
             struct S: Decodable { var status: String }
             guard let d = try await sql.select().column("status").from("deductions").where("id", .equal, SQLBind(deductionID)).first(decoding: S.self) else {
                 throw AppError.notFound("编号为 \(deductionID) 的扣分")
@@ -143,6 +144,7 @@ enum Rectifications {
     /// A supervisor verifies the action (accepted), or sends it back with a note.
     static func verify(_ id: Int, accepted: Bool, note: String, actor: Actor, now: Date = Date(), on db: any Database) async throws {
         let item = try await find(id, on: db)
+        try await AgencyStore.requireDecidingSeat(deductionID: item.deductionId, actor: actor, what: "验收", on: db)
         guard item.completedAt != nil, item.verifiedAt == nil else { throw AppError.invalid("只有单位已提交、尚未验收的整改才能验收") }
         let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         guard accepted || !text.isEmpty else { throw AppError.invalid("退回须说明理由", field: "note") }
@@ -208,7 +210,11 @@ enum RectificationPages {
         var confirmed: [AdminPages.Option] = []
         if supervisor {
             let taken = Set(items.map(\.deductionId))
-            confirmed = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, on: req.db).filter { !taken.contains($0.id) }.map {
+            // Those the officer's own agencies decide (issue 15).
+            var filter = DeductionFilter(status: .confirmed)
+            let directory = try await AgencyStore.load(on: req.db)
+            filter.decidedBy = directory.acting(for: p).map { DecidingSeat($0.jurisdictionID, directory: directory) }
+            confirmed = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, on: req.db).filter { !taken.contains($0.id) }.map {
                 AdminPages.Option(value: String($0.id), label: "\($0.id) \($0.unit ?? $0.agency ?? "") \($0.item) \(Points($0.points))分")
             }
         }

@@ -199,15 +199,23 @@ enum Demo {
             let roll = rng.next() % 100
             if roll < 85 { confirmed.append(d.id) } else if roll < 90 { rejected.append(d.id) }
         }
-        for chunk in confirmed.chunked(into: 500) {
-            try await DeductionService.decide(chunk, decision: .confirm(points: nil, reason: nil), agency: .emb, officer: "应急局演示", actor: actor, rules: rules, now: today.start, on: db)
-            try await DeductionService.decide(chunk, decision: .confirm(points: nil, reason: nil), agency: .psb, officer: "公安局演示", actor: actor, rules: rules, now: today.start, on: db)
+        // Each by its own deciders (issue 15): the EMB and the police of its jurisdiction, the PLC
+        // in place of the one a deduction is against.
+        let demoOfficers: [Agency: String] = [.emb: "应急局演示", .psb: "公安局演示", .plc: "政法委演示"]
+        let deciders = Dictionary(all.map { d in (d.id, d.awaitingIds.compactMap { Agency(rawValue: String($0.split(separator: "-").last ?? "")) }) },
+                                  uniquingKeysWith: { a, _ in a })
+        for kind in [Agency.emb, .psb, .plc] {
+            for chunk in confirmed.filter({ deciders[$0]?.contains(kind) == true }).chunked(into: 500) {
+                try await DeductionService.decide(chunk, decision: .confirm(points: nil, reason: nil), agency: kind, officer: demoOfficers[kind]!, actor: actor, rules: rules, now: today.start, on: db)
+            }
         }
         for id in rejected {
-            try await DeductionService.decide([id], decision: .reject(reason: "经核实系110系统记录错误"), agency: .psb, officer: "公安局演示", actor: actor, rules: rules, now: today.start, on: db)
+            for kind in deciders[id] ?? [] {
+                try await DeductionService.decide([id], decision: .reject(reason: "经核实系110系统记录错误"), agency: kind, officer: demoOfficers[kind]!, actor: actor, rules: rules, now: today.start, on: db)
+            }
         }
         // One confirmed with another figure by the EMB, awaiting the police's agreement.
-        if let pending = all.first(where: { !confirmed.contains($0.id) && !rejected.contains($0.id) && $0.item == "D9" }) {
+        if let pending = all.first(where: { !confirmed.contains($0.id) && !rejected.contains($0.id) && $0.item == "D9" && deciders[$0.id]?.contains(.emb) == true }) {
             try await DeductionService.decide([pending.id], decision: .confirm(points: Points(0.5), reason: "到场途中遇道路施工"), agency: .emb,
                                               officer: "应急局演示", actor: actor, rules: rules, now: today.start, on: db)
         }
@@ -219,11 +227,14 @@ enum Demo {
             let liaison = Actor(principal: Principal(kind: .account(id: 0, role: .liaison), name: "demo-liaison", unitID: d.unitId), source: "demo")
             try await DeductionService.decide([d.id], decision: .appeal(statement: "当日暴雨导致道路中断，已及时报告指挥中心"), agency: nil,
                                               officer: "水利局联络员演示", actor: liaison, rules: rules, now: today.start, on: db)
+            // Both deciding agencies agree on the outcome (issue 15).
             if i < 2 {
                 let outcome: DeductionState.Appeal.Decision = i == 0 ? .uphold : d.points >= 1 ? .reduce : .withdraw
-                try await DeductionService.decide([d.id], decision: .decideAppeal(outcome, points: outcome == .reduce ? Points(d.points - 0.5) : nil,
-                                                                                  reason: i == 0 ? "理由不成立" : "情有可原"),
-                                                  agency: .emb, officer: "应急局演示", actor: actor, rules: rules, now: today.start, on: db)
+                for kind in deciders[d.id] ?? [] {
+                    try await DeductionService.decide([d.id], decision: .decideAppeal(outcome, points: outcome == .reduce ? Points(d.points - 0.5) : nil,
+                                                                                      reason: i == 0 ? "理由不成立" : "情有可原"),
+                                                      agency: kind, officer: demoOfficers[kind]!, actor: actor, rules: rules, now: today.start, on: db)
+                }
             }
         }
         // Rectifications: one verified, one done awaiting verification, one open.

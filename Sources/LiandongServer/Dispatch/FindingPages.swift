@@ -45,7 +45,10 @@ enum FindingPages {
         let table = FindingService.table(shown)
         let canFile = mayFile(req.principal)
         let canFileManual = req.principal.map(AccessPolicy.canFileFindings) ?? false
-        let units = canFile || canFileManual ? try await RegisterService.units(on: req.db) : []
+        // A county's officers file against their county's units only (issue 15).
+        let units = canFile || canFileManual
+            ? try await RegisterService.units(on: req.db).filter { u in req.principal.map { AccessPolicy.canView(unitID: u.id ?? 0, jurisdictionID: u.jurisdictionID, by: $0) } ?? false }
+            : []
         let rules = req.currentRules
         return try await req.page("findings", Context(
             frame: PageFrame(req, title: "发现的问题", active: "findings"),

@@ -85,6 +85,7 @@ enum FindingService {
         guard at <= now.addingTimeInterval(300) else { throw AppError.invalid("发生时间不能晚于现在", field: "occurred_at") }
         if let problem = FactDates(rules: rules, now: now).problem(at) { throw AppError.invalid(problem, field: "occurred_at") }
         let unit = try await RegisterService.unit(unitID, on: db)
+        try await AgencyStore.requireReach(unit, actor: actor, on: db)
         let ruleSet = rules.inForce(at: at)
         let chosen = points ?? ruleSet.defaultPoints(for: failure)
         guard ruleSet.allows(chosen, for: failure.kind.item!) else {
@@ -166,6 +167,7 @@ enum FindingService {
         let ref = reference?.trimmingCharacters(in: .whitespaces).nilIfEmpty ?? "M-" + ChinaTime.isoString(now).prefix(19).filter(\.isNumber)
         guard ref.count <= 64 else { throw AppError.invalid("关联编号不能超过64个字符", field: "reference") }
         let unit = try await RegisterService.unit(unitID, on: db)
+        try await AgencyStore.requireReach(unit, actor: actor, on: db)
         let ruleSet = rules.inForce(at: at)
         guard item != .d11 else { throw AppError.invalid("被省通报扣分请在「登记省通报扣分」页面（/findings/provincial）登记，按省扣分加倍计算", field: "item") }
         guard ruleSet.allows(points, for: item) else { throw AppError.invalid("扣分应在\(ruleSet.pointsRange.chinese)", field: "points") }

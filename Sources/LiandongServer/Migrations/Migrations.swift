@@ -29,5 +29,7 @@ enum LiandongMigrations {
         CreateWorkingCalendar(),
         CreateDispatchRollups(),
         CreateDeductionTotals(),
+        UpdateAgenciesAddJurisdiction(),
+        UpdateNoticesAddPublisher(),
     ]
 }

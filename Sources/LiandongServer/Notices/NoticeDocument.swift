@@ -32,31 +32,41 @@ struct NoticeDocument {
 
     init(_ notice: NoticeDTO) {
         let c = notice.content
-        issuerMark = Self.issuer
+        // Each PLC's own mark and name (issue 15); the city's as before.
+        let city = notice.publisherId == Agency.plc.rawValue
+        issuerMark = city ? Self.issuer : notice.issuerMark
         number = notice.number ?? "（草稿，发布时编号）"
         title = notice.title
-        addressee = Self.addressee
-        signature = Self.signature
+        addressee = city ? Self.addressee : "\(notice.jurisdiction)应急联动成员单位"
+        signature = city ? Self.signature : notice.signature
         date = notice.publishedAt.flatMap(ChinaTime.parseTimestamp).map(LocalDate.init) ?? LocalDate(Date())
         var blocks: [Block] = [.paragraph(notice.intro)]
         if let corrects = notice.correctsId {
             blocks.append(.paragraph("本通报是对第\(corrects)号通报的更正，以本通报为准。"))
         }
         blocks.append(.heading1("一、监督检查工作开展情况"))
-        // What was done, and only that: a kind of work with nothing to report is left out
-        // rather than printed as 「0次」.
-        let work = [
-            c.work.phoneChecks > 0 ? "市公安局开展日常电话检查\(c.work.phoneChecks)次，抽查联动单位\(c.work.unitsCalled)家" : nil,
-            c.work.drills > 0 ? "市应急管理局、市公安局联合开展实地或视频检查\(c.work.drills)次" : nil,
-            c.work.meetings > 0 ? "召开会商会\(c.work.meetings)次" : nil,
-            c.work.dispatches > 0 ? "市应急联动指挥中心（110）共向联动单位下达联动指令\(c.work.dispatches)起" : nil,
-        ].compactMap { $0 }
-        if !work.isEmpty { blocks.append(.paragraph("\(c.periodLabel)，" + work.joined(separator: "；") + "。")) }
-        blocks.append(.heading1("二、扣分情况"))
+        if city {
+            let work = [
+                c.work.phoneChecks > 0 ? "市公安局开展日常电话检查\(c.work.phoneChecks)次，抽查联动单位\(c.work.unitsCalled)家" : nil,
+                c.work.drills > 0 ? "市应急管理局、市公安局联合开展实地或视频检查\(c.work.drills)次" : nil,
+                c.work.meetings > 0 ? "召开会商会\(c.work.meetings)次" : nil,
+                c.work.dispatches > 0 ? "市应急联动指挥中心（110）共向联动单位下达联动指令\(c.work.dispatches)起" : nil,
+            ].compactMap { $0 }
+            if !work.isEmpty { blocks.append(.paragraph("\(c.periodLabel)，" + work.joined(separator: "；") + "。")) }
+        } else {
+            blocks.append(.paragraph("\(c.periodLabel)，\(notice.embName)、\(notice.psbName)对\(notice.jurisdiction)社会应急联动单位开展了监督检查。"))
+        }
+        var headings = ["一"]
+        func next() -> String {
+            headings.append(Self.chineseOrdinal(headings.count + 1))
+            return headings.last!
+        }
+        blocks.append(.heading1("\(next())、扣分情况"))
         if c.groups.isEmpty {
             blocks.append(.paragraph("本期未发现需扣分的问题。"))
         } else {
-            blocks.append(.paragraph("经市应急管理局、市公安局共同确认，本期共扣分\(c.count)项，合计\(Points(c.total))分。具体如下："))
+            blocks.append(.paragraph(city ? "经市应急管理局、市公安局共同确认，本期共扣分\(c.count)项，合计\(Points(c.total))分。具体如下："
+                                          : "经\(notice.embName)、\(notice.psbName)共同确认，本期共扣分\(c.count)项，合计\(Points(c.total))分。具体如下："))
             for (i, group) in c.groups.enumerated() {
                 blocks.append(.heading2("（\(Self.chineseOrdinal(i + 1))）\(group.jurisdiction)"))
                 for unit in group.units {
@@ -65,11 +75,19 @@ struct NoticeDocument {
                 }
             }
         }
-        blocks.append(.heading1("三、扣分汇总"))
+        // Changes on appeal to deductions earlier notices carried, citing them (issue 15).
+        if let changes = c.changes, !changes.isEmpty {
+            blocks.append(.heading1("\(next())、申诉后变更的扣分"))
+            for ch in changes {
+                let outcome = ch.status == DeductionStatus.withdrawn.rawValue ? "撤销扣分" : "改为扣\(Points(ch.points))分"
+                blocks.append(.paragraph("\(ch.subject)：\(ch.citesNumber)通报扣\(Points(ch.beforePoints))分，经申诉\(outcome)。"))
+            }
+        }
+        blocks.append(.heading1("\(next())、扣分汇总"))
         blocks.append(.table(header: ["序号", "单位", "扣分项数", "扣分"],
                              rows: c.summary.enumerated().map { [String($0.offset + 1), $0.element.entity, String($0.element.count), Points($0.element.points).description] }
                                  + [["", "合计", String(c.count), Points(c.total).description]]))
-        blocks.append(.heading1("四、有关要求"))
+        blocks.append(.heading1("\(next())、有关要求"))
         blocks.append(.paragraph("请被扣分单位认真查找原因，落实整改，并于收到本通报之日起按要求反馈整改情况。对扣分有异议的，可在规定期限内提出申诉。检查结果将纳入年度综合考核平安综治项目。"))
         self.blocks = blocks
     }

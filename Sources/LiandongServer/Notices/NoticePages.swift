@@ -28,11 +28,24 @@ enum NoticePages {
 
     static func mayDraft(_ p: Principal?) -> Bool { p.map(AccessPolicy.canPublishNotices) ?? false }
 
+    /// The PLC an officer drafts and publishes for: their jurisdiction's (issue 15).
+    static func publisher(_ p: Principal, on db: any Database) async throws -> SupervisingAgency? {
+        guard mayDraft(p) else { return nil }
+        return try await AgencyStore.load(on: db).acting(for: p)
+    }
+
+    /// Whether the officer's PLC is the notice's publisher: only it sees its drafts, edits and publishes them.
+    static func owns(_ p: Principal, publisherID: String?, on db: any Database) async throws -> Bool {
+        guard let mine = try await publisher(p, on: db) else { return false }
+        return mine.id == (publisherID ?? Agency.plc.rawValue)
+    }
+
     static func renderList(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let p = try req.requirePrincipal()
         try req.authorize(p.role != nil, "无权查看通报")
         let sort = try ListSort(req, columns: listColumns, default: "period", .desc)
-        let notices = try await NoticeService.list(on: req.db).filter { $0.status == "published" || mayDraft(p) }
+        let mine = try await publisher(p, on: req.db)?.id
+        let notices = try await NoticeService.list(on: req.db).filter { $0.status == "published" || ($0.publisher_id ?? Agency.plc.rawValue) == mine }
         let rows = sort.sorted(notices, by: [
             "number": { .plain($0.number) }, "title": { .text($0.title) },
             "period": { .date($0.period_start) }, "status": { .plain($0.status) },
@@ -53,8 +66,10 @@ enum NoticePages {
         struct Form: Decodable { var period: String?; var from: String?; var to: String?; var title: String?; var corrects: Int? }
         let form = try req.content.decode(Form.self)
         do {
+            guard let publisher = try await publisher(actor.principal, on: req.db) else { throw AppError(.forbidden, "本辖区没有登记政法委，不能起草通报") }
             let period = try ComplianceService.period(period: form.period, from: form.from, to: form.to)
-            let id = try await NoticeService.draft(period: period, title: form.title, intro: nil, corrects: form.corrects, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+            let id = try await NoticeService.draft(period: period, title: form.title, intro: nil, corrects: form.corrects, publisher: publisher, actor: actor,
+                                                   rules: req.application.liandong.ruleBook, on: req.db)
             return req.redirect(to: "/notices/\(id)")
         } catch let error as AppError {
             return try await renderList(req, error: error.message, status: error.status)
@@ -89,11 +104,12 @@ enum NoticePages {
         let p = try req.requirePrincipal()
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
         let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
-        try req.authorize(p.role != nil && (notice.status == "published" || mayDraft(p)), "通报发布前仅市委政法委可见")
+        let own = try await owns(p, publisherID: notice.publisherId, on: req.db)
+        try req.authorize(p.role != nil && (notice.status == "published" || own), "通报发布前仅\(notice.publisher)可见")
         let doc = NoticeDocument(notice)
         return try await req.view.render("notice", ViewContext(
             frame: PageFrame(req, title: notice.title, active: "notices"), id: id, draft: notice.status == "draft",
-            canPublish: notice.status == "draft" && mayDraft(p), issuerMark: doc.issuerMark, number: doc.number, title: doc.title,
+            canPublish: notice.status == "draft" && own, issuerMark: doc.issuerMark, number: doc.number, title: doc.title,
             intro: notice.intro, addressee: doc.addressee,
             blocks: doc.blocks.map { b in
                 switch b {
@@ -104,7 +120,7 @@ enum NoticePages {
                 }
             },
             signature: doc.signature, date: doc.date.chinese,
-            reauth: notice.status == "draft" && mayDraft(p) ? Reauthentication.banner(req, action: "发布通报", returnTo: "/notices/\(id)")
+            reauth: notice.status == "draft" && own ? Reauthentication.banner(req, action: "发布通报", returnTo: "/notices/\(id)")
                 : Reauthentication.Banner(show: false, text: "", url: "")))
     }
 
@@ -112,6 +128,8 @@ enum NoticePages {
         let actor = try req.actor()
         try req.authorize(mayDraft(actor.principal), "通报由市委政法委发布")
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
+        let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
+        try req.authorize(try await owns(actor.principal, publisherID: notice.publisherId, on: req.db), "该通报由\(notice.publisher)发布")
         // Publishing names units and their deductions for good: a recent password (and code) first.
         if let challenge = try Reauthentication.challenge(req, returnTo: "/notices/\(id)", action: "发布通报") { return challenge }
         _ = try await NoticeService.publish(id, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
@@ -122,7 +140,8 @@ enum NoticePages {
         let p = try req.requirePrincipal()
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
         let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
-        try req.authorize(p.role != nil && (notice.status == "published" || mayDraft(p)), "通报发布前仅市委政法委可见")
+        let own = try await owns(p, publisherID: notice.publisherId, on: req.db)
+        try req.authorize(p.role != nil && (notice.status == "published" || own), "通报发布前仅\(notice.publisher)可见")
         let format = (try? req.query.get(String.self, at: "format")) ?? "docx"
         let data = try NoticeExport.render(notice, format: format)
         var headers = HTTPHeaders()
@@ -139,6 +158,8 @@ enum NoticePages {
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
         struct Form: Decodable { var title: String?; var intro: String? }
         let form = try req.content.decode(Form.self)
+        let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
+        try req.authorize(try await owns(actor.principal, publisherID: notice.publisherId, on: req.db), "该通报由\(notice.publisher)起草")
         try await NoticeService.edit(id, title: form.title ?? "", intro: form.intro ?? "", actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
         return req.redirect(to: "/notices/\(id)")
     }
@@ -146,8 +167,10 @@ enum NoticePages {
 
 /// `liandong notice draft|publish|export`
 struct NoticeCommand: AsyncCommandGroup {
-    var help: String { "通报：draft 起草，publish 发布，export 导出" }
-    var commands: [String: any AnyAsyncCommand] { ["draft": NoticeDraftCommand(), "publish": NoticePublishCommand(), "export": NoticeExportCommand()] }
+    var help: String { "通报：draft 起草，publish 发布，show 查看，export 导出" }
+    var commands: [String: any AnyAsyncCommand] {
+        ["draft": NoticeDraftCommand(), "publish": NoticePublishCommand(), "show": NoticeShowCommand(), "export": NoticeExportCommand()]
+    }
 }
 
 struct NoticeDraftCommand: AsyncCommand {
@@ -156,11 +179,20 @@ struct NoticeDraftCommand: AsyncCommand {
         @Option(name: "to", help: "截止日期（含）") var to: String?
         @Option(name: "period", help: "或期间：2026-Q1、2026-03") var period: String?
         @Option(name: "title", help: "标题（默认按期间生成）") var title: String?
+        @Option(name: "publisher", help: "发布机关（政法委）名称或代码，如 龙泉市委政法委；默认市委政法委") var publisher: String?
     }
     var help: String { "起草一期通报" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let period = try ComplianceService.period(period: signature.period, from: signature.from, to: signature.to)
-        let id = try await NoticeService.draft(period: period, title: signature.title, intro: nil, actor: .console(), rules: context.application.liandong.ruleBook, on: context.application.db)
+        var publisher: SupervisingAgency?
+        if let raw = signature.publisher {
+            guard let found = try await AgencyStore.load(on: context.application.db).find(raw), found.kind == .plc else {
+                throw CommandFailure("--publisher 应为政法委的名称或代码，如 市委政法委、龙泉市委政法委（见 liandong agencies list）")
+            }
+            publisher = found
+        }
+        let id = try await NoticeService.draft(period: period, title: signature.title, intro: nil, publisher: publisher, actor: .console(),
+                                               rules: context.application.liandong.ruleBook, on: context.application.db)
         let notice = try await NoticeService.load(id, rules: context.application.liandong.ruleBook, on: context.application.db)
         context.application.commandOutput.write("已起草通报 \(id)：\(notice.title)（扣分 \(notice.content.count) 项，合计 \(Points(notice.content.total)) 分）\n")
     }
@@ -174,6 +206,38 @@ struct NoticePublishCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let notice = try await NoticeService.publish(signature.id, actor: .console(), rules: context.application.liandong.ruleBook, on: context.application.db)
         context.application.commandOutput.write("已发布 \(notice.number ?? "")：\(notice.title)\n")
+    }
+}
+
+/// `liandong notice show ID --format json`: what a notice is and which deductions it carries.
+struct NoticeShowCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "id", help: "通报编号") var id: Int
+        @Option(name: "format", short: "f", help: "table（默认）或 json") var format: String?
+    }
+    struct Shown: Encodable {
+        var id: Int; var number: String?; var publisher: String; var publisherId: String; var status: String; var publishedAt: String?
+        var title: String; var deductionIds: [Int]; var changedDeductionIds: [Int]
+        enum CodingKeys: String, CodingKey { case id, number, publisher, publisherId, status, publishedAt, title, deductionIds, changedDeductionIds }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id); try c.encode(number, forKey: .number); try c.encode(publisher, forKey: .publisher)
+            try c.encode(publisherId, forKey: .publisherId); try c.encode(status, forKey: .status); try c.encode(publishedAt, forKey: .publishedAt)
+            try c.encode(title, forKey: .title); try c.encode(deductionIds, forKey: .deductionIds); try c.encode(changedDeductionIds, forKey: .changedDeductionIds)
+        }
+    }
+    var help: String { "查看一期通报：文号、发布机关、状态和所列扣分" }
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        let format = try OutputFormat.parse(signature.format, allowed: [.table, .json])
+        let n = try await NoticeService.load(signature.id, rules: app.liandong.ruleBook, on: app.db)
+        let shown = Shown(id: n.id, number: n.number, publisher: n.publisher, publisherId: n.publisherId, status: n.status, publishedAt: n.publishedAt,
+                          title: n.title, deductionIds: n.deductionIds, changedDeductionIds: n.changedDeductionIds)
+        try CommandOutput.emit(format, json: shown, header: ["编号", "文号", "发布机关", "状态", "发布时间", "所列扣分", "申诉后变更"],
+                               rows: [[String(n.id), n.number ?? "草稿", n.publisher, n.status == "published" ? "已发布" : "草稿",
+                                       n.publishedAt.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "",
+                                       n.deductionIds.map(String.init).joined(separator: "、"), n.changedDeductionIds.map(String.init).joined(separator: "、")]],
+                               to: app.commandOutput)
     }
 }
 
