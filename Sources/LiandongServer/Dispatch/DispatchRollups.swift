@@ -9,10 +9,10 @@ import SQLKit
 /// (`DispatchService.judge` is the only writer of dispatch rows), so a page reads the rows it
 /// shows instead of the year's dispatches.
 ///
-/// How it is kept: the unit-month rows the judged dispatches fall in are counted again from the
-/// dispatches themselves (a few dozen rows each, through the unit's index), and what changed
-/// (new tally minus old) is added to the quarter, half-year and year of that unit and to every
-/// group row of those periods. A test checks every row against a recomputation from the facts.
+/// How it is kept: each judged dispatch's part as stored before (read before its row is
+/// replaced) is taken away and its part now is added, to its unit-month, to the quarter,
+/// half-year and year of that unit, and to every group row of those periods. A test checks
+/// every row against a recount from the facts.
 enum DispatchRollups {
     static let table = "dispatch_rollups"
 
@@ -136,29 +136,33 @@ enum DispatchRollups {
 
     // MARK: Keeping
 
-    /// Brings the rows up to date after dispatches were judged, in the caller's transaction.
-    /// `touched`: each judged dispatch's unit and every instant its instruction was recorded at
-    /// (the stored ones and the new ones, so a month a dispatch left is counted again too).
-    static func refresh(touched: [(unitID: Int, instructedAt: [Date])], on sql: any SQLDatabase) async throws {
-        var units: Set<Int> = [], months: Set<LocalDate> = []
-        for (unit, instants) in touched {
-            for at in instants {
-                let day = LocalDate(at)
-                units.insert(unit)
-                months.insert(LocalDate(year: day.year, month: day.month, day: 1)!)
-            }
+    /// One dispatch's part in the read model: the unit-month it counts in and what it counts.
+    struct Contribution {
+        var unitMonth: UnitMonth
+        var tally: ResponseTally
+
+        /// Nil for a dispatch that counts nowhere: an exercise, or one without an instruction.
+        init?(unitID: Int, level: Int, jurisdictionID: String, instructedAt: Date?, exercise: Bool, onTime: Bool?,
+              elapsedSeconds: Int?, ackSeconds: Int?, complete: Bool, refused: Bool, passedOn: Bool) {
+            guard !exercise, let instructedAt else { return nil }
+            let day = LocalDate(instructedAt)
+            unitMonth = UnitMonth(unitID: unitID, level: level, jurisdictionID: jurisdictionID, year: day.year, month: day.month)
+            tally = ResponseTally()
+            tally.add(onTime: onTime, elapsedSeconds: elapsedSeconds, ackSeconds: ackSeconds, complete: complete, refused: refused, passedOn: passedOn)
         }
-        guard let first = months.min(), let last = months.max() else { return }
-        // Every month of every touched unit between the first and the last touched month: a
-        // few more rows than needed at most, in exchange for one range and one IN list.
-        let end = Period.month(last.year, last.month).end
-        let monthKeys = Period(start: first, end: end).months.map { monthKey($0.start.year, $0.start.month) }
-        let fresh = try await countFacts(from: first, to: end, units: units, on: sql)
-        let stored = try await read(kind: .unit, periods: monthKeys, units: units, on: sql)
-        try await apply(fresh: fresh, stored: stored, on: sql) {
-            try await sql.delete(from: table).where("kind", .equal, SQLBind(Kind.unit.rawValue))
-                .where("period", .in, SQLBind.group(monthKeys)).where("unit_id", .in, SQLBind.group(Array(units))).run()
+    }
+
+    /// Brings the rows up to date after dispatches were judged, in the caller's transaction: each
+    /// judged dispatch's part as it was stored before is taken away and its part now is added,
+    /// to its unit-month and to every row derived from it. What a batch costs depends on the
+    /// dispatches it judged, not on how many a unit's month already holds.
+    static func record(_ changes: [(old: Contribution?, new: Contribution?)], on sql: any SQLDatabase) async throws {
+        var deltas: [UnitMonth: ResponseTally] = [:]
+        for (old, new) in changes {
+            if let old { deltas[old.unitMonth, default: ResponseTally()].add(old.tally, sign: -1) }
+            if let new { deltas[new.unitMonth, default: ResponseTally()].add(new.tally) }
         }
+        try await apply(deltas: deltas, on: sql)
     }
 
     /// Counts every row again from the dispatches (the migration that creates the table, and a
@@ -173,39 +177,33 @@ enum DispatchRollups {
         let a = LocalDate(first), b = LocalDate(last)
         let fresh = try await countFacts(from: LocalDate(year: a.year, month: a.month, day: 1)!, to: Period.month(b.year, b.month).end,
                                          units: nil, on: sql)
-        try await apply(fresh: fresh, stored: [:], on: sql) {}
+        try await apply(deltas: fresh, on: sql)
     }
 
-    /// Replaces the unit-month rows `stored` by `fresh` and adds the difference to the rows derived
-    /// from them.
-    private static func apply(fresh: [UnitMonth: ResponseTally], stored: [UnitMonth: ResponseTally], on sql: any SQLDatabase,
-                              clear: () async throws -> Void) async throws {
+    /// Adds what changed in each unit-month to its row and to the rows derived from it.
+    private static func apply(deltas: [UnitMonth: ResponseTally], on sql: any SQLDatabase) async throws {
         var changes: [Key: ResponseTally] = [:]
-        for m in Set(fresh.keys).union(stored.keys) {
-            var delta = fresh[m] ?? ResponseTally()
-            if let old = stored[m] { delta.add(old, sign: -1) }
-            guard !delta.isEmpty else { continue }
-            for key in keys(of: m).derived { changes[key, default: ResponseTally()].add(delta) }
+        for (m, delta) in deltas where !delta.isEmpty {
+            let (unitMonth, derived) = keys(of: m)
+            for key in [unitMonth] + derived { changes[key, default: ResponseTally()].add(delta) }
         }
-        try await clear()
-        try await write(fresh.map { (keys(of: $0.key).unitMonth, $0.value) }.filter { !$0.1.isEmpty }, on: sql)
         changes = changes.filter { !$0.value.isEmpty }
         guard !changes.isEmpty else { return }
 
-        // The derived rows as stored, plus what changed.
-        var derived: [Key: ResponseTally] = [:]
+        // The rows as stored, plus what changed.
+        var stored: [Key: ResponseTally] = [:]
         let byKind = Dictionary(grouping: changes.keys, by: \.kind)
         for (kind, keys) in byKind {
             let wanted = Set(keys)
             let periods = Array(Set(keys.map(\.period)))
             let units = kind == .unit ? Set(keys.compactMap(\.unitID)) : nil
             for (key, tally) in try await readRows(kind: kind, periods: periods, units: units, on: sql) where wanted.contains(key) {
-                derived[key] = tally
+                stored[key] = tally
             }
         }
         var updated: [(Key, ResponseTally)] = [], emptied: [Key] = []
         for (key, delta) in changes {
-            var tally = derived[key] ?? ResponseTally()
+            var tally = stored[key] ?? ResponseTally()
             tally.add(delta)
             guard tally.isValid else {
                 // Taken away what was never added: the rows no longer match the dispatches.
@@ -303,18 +301,6 @@ enum DispatchRollups {
             for row in try await select(kind: kind, periods: chunk, units: units, on: sql) {
                 if let key = row.key { result[key] = row.tally }
             }
-        }
-        return result
-    }
-
-    /// Unit-month rows as stored, by unit-month.
-    private static func read(kind: Kind, periods: [String], units: Set<Int>, on sql: any SQLDatabase) async throws -> [UnitMonth: ResponseTally] {
-        var result: [UnitMonth: ResponseTally] = [:]
-        for (key, tally) in try await readRows(kind: kind, periods: periods, units: units, on: sql) {
-            let parts = key.period.split(separator: "-")
-            guard parts.count == 2, let y = Int(parts[0]), let m = Int(parts[1]), let unit = key.unitID, let level = key.level,
-                  let jurisdiction = key.jurisdictionID else { continue }
-            result[UnitMonth(unitID: unit, level: level, jurisdictionID: jurisdiction, year: y, month: m)] = tally
         }
         return result
     }

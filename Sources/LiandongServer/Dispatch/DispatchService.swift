@@ -271,6 +271,8 @@ enum DispatchService {
             return x.incident == y.incident ? x.unit < y.unit : x.incident.utf8.lexicographicallyPrecedes(y.incident.utf8)
         }
         rows = order.map { rows[$0] }
+        // What the read model counted of these dispatches before they are written again.
+        let before = try await storedContributions(Set(rows.map(\.0)), on: sql)
         let judged = ["jurisdiction_id", "level", "public_security", "exercise", "on_site_required", "instructed_at",
                       "acknowledged_at", "arrived_at", "arrival_reported_at", "result_reported_at", "closed_at", "refused",
                       "passed_on", "limit_seconds", "elapsed_seconds", "ack_seconds", "on_time", "settled", "judged_at"]
@@ -286,15 +288,47 @@ enum DispatchService {
                     .int(arrival?.limit.seconds), .int(arrival?.elapsedSeconds), .int(ack), .bool(arrival?.onTime),
                     .bool(settled), .date(now)]
         }, on: sql)
-        // The compliance read model, from every month an instruction of these pairs was recorded in.
-        try await DispatchRollups.refresh(touched: groups.map { key, events in
-            (key.unit, events.filter { $0.type == DispatchEventType.instructed.rawValue }.map(\.at))
+        // The compliance read model: each dispatch's part as stored before, and now.
+        try await DispatchRollups.record(rows.map { key, t, arrival, _ in
+            let unit = units[key.unit]!
+            var ack: Int?
+            if let i = t.instructedAt, let a = t.acknowledgedAt { ack = RuleSet.elapsedSeconds(from: i, to: a) }
+            let now = DispatchRollups.Contribution(
+                unitID: key.unit, level: unit.level.rawValue, jurisdictionID: unit.jurisdictionID, instructedAt: t.instructedAt,
+                exercise: t.exercise, onTime: arrival?.onTime, elapsedSeconds: arrival?.elapsedSeconds, ackSeconds: ack,
+                complete: t.arrivalReportedAt != nil && t.resultReportedAt != nil, refused: t.refused, passedOn: t.passedOn)
+            return (before[key], now)
         }, on: sql)
 
         // Findings: the judged set replaces the previous one for each judged pair.
         return try await FindingStore.reconcile(
             source: .dispatch, refs: rows.map(\.0.incident), scope: Set(rows.map { Finding.scope(ref: $0.0.incident, subject: String($0.0.unit)) }),
             findings: findings, reported: reports.keys, now: now, on: sql)
+    }
+
+    /// The read model's part of dispatches already stored, by incident and unit.
+    static func storedContributions(_ pairs: Set<PairKey>, on sql: any SQLDatabase) async throws -> [PairKey: DispatchRollups.Contribution] {
+        struct Row: Decodable {
+            var incident_id: String; var unit_id: Int; var level: Int; var jurisdiction_id: String; var instructed_at: Date?
+            var exercise: Bool; var on_time: Bool?; var elapsed_seconds: Int?; var ack_seconds: Int?
+            var arrival_reported_at: Date?; var result_reported_at: Date?; var refused: Bool; var passed_on: Bool
+        }
+        var result: [PairKey: DispatchRollups.Contribution] = [:]
+        for chunk in Array(Set(pairs.map(\.incident))).sorted().chunked(into: 500) {
+            let found = try await sql.select()
+                .columns("incident_id", "unit_id", "level", "jurisdiction_id", "instructed_at", "exercise", "on_time", "elapsed_seconds",
+                         "ack_seconds", "arrival_reported_at", "result_reported_at", "refused", "passed_on")
+                .from("dispatches").where("incident_id", .in, SQLBind.group(chunk)).all(decoding: Row.self)
+            for r in found {
+                let key = PairKey(incident: r.incident_id, unit: r.unit_id)
+                guard pairs.contains(key) else { continue }
+                result[key] = DispatchRollups.Contribution(
+                    unitID: r.unit_id, level: r.level, jurisdictionID: r.jurisdiction_id, instructedAt: r.instructed_at, exercise: r.exercise,
+                    onTime: r.on_time, elapsedSeconds: r.elapsed_seconds, ackSeconds: r.ack_seconds,
+                    complete: r.arrival_reported_at != nil && r.result_reported_at != nil, refused: r.refused, passedOn: r.passed_on)
+            }
+        }
+        return result
     }
 
     /// Judges one unit's part in an incident again, in the caller's transaction (a report by

@@ -2,8 +2,7 @@ import Fluent
 import SQLKit
 
 /// The compliance read model (issue 14 item 4): `dispatch_rollups`, one row per stored period
-/// (month, quarter, half-year, year) and group, counted from the dispatches already stored; and
-/// an index by unit and instruction time, through which each judging counts a unit's month again.
+/// (month, quarter, half-year, year) and group, counted from the dispatches already stored.
 struct CreateDispatchRollups: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema(DispatchRollups.table)
@@ -28,12 +27,10 @@ struct CreateDispatchRollups: AsyncMigration {
             .create()
         let sql = database as! any SQLDatabase
         try await sql.create(index: "dispatch_rollups_unit").on(DispatchRollups.table).column("unit_id").column("period").run()
-        try await sql.create(index: "dispatches_unit_instructed").on("dispatches").column("unit_id").column("instructed_at").run()
         try await DispatchRollups.rebuild(on: sql)
     }
 
     func revert(on database: any Database) async throws {
-        try await (database as! any SQLDatabase).drop(index: "dispatches_unit_instructed").run()
         try await database.schema(DispatchRollups.table).delete()
     }
 }
