@@ -1,5 +1,6 @@
 import Fluent
 import LiandongCore
+import SQLKit
 import Vapor
 
 /// The navigation every page shows; later capabilities add their entries here.
@@ -160,9 +161,16 @@ enum PagesController {
     @Sendable static func home(req: Request) async throws -> View {
         let rules = req.currentRules
         let principal = try req.requirePrincipal()
-        let units = try await LinkageUnit.query(on: req.db).all().filter {
-            AccessPolicy.canView(unitID: $0.id ?? 0, jurisdictionID: $0.jurisdictionID, by: principal)
+        // The columns it shows, as plain values: decoding every unit as a Fluent model took a fifth of the page's time.
+        struct UnitRow: Decodable {
+            var id: Int?; var name: String; var jurisdiction_id: String; var level: Int; var duty_phone: String?; var liaison_mobile: String?
+            var jurisdictionID: String { jurisdiction_id }
         }
+        let units = try await (req.db as! any SQLDatabase).select().columns("id", "name", "jurisdiction_id", "level", "duty_phone", "liaison_mobile")
+            .from(LinkageUnit.schema)
+            .all(decoding: UnitRow.self).filter {
+                AccessPolicy.canView(unitID: $0.id ?? 0, jurisdictionID: $0.jurisdiction_id, by: principal)
+            }
         let rows = Jurisdictions.all.map { j -> JurisdictionRow in
             let mine = units.filter { $0.jurisdictionID == j.id }
             return JurisdictionRow(id: j.id, name: j.name, units: mine.count,
@@ -199,7 +207,7 @@ enum PagesController {
             limits: limitRows(rules),
             recent: recentRows,
             hasRecent: !recentRows.isEmpty,
-            withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count,
+            withoutContacts: units.filter { $0.duty_phone == nil && $0.liaison_mobile == nil }.count,
             duties: duties, hasDuties: !duties.isEmpty, overdue: overdue, hasOverdue: !overdue.isEmpty,
             tasks: tasks, hasTasks: !tasks.isEmpty, panels: panels,
             inbox: inbox, hasInbox: !inbox.isEmpty, showInbox: principal.role == .liaison,
