@@ -229,15 +229,8 @@ enum ComplianceService {
         case .all: "'all'"
         }
         let months = period.months
-        var bucket = SQLQueryString("CASE")
-        for (i, month) in months.enumerated() {
-            bucket.appendInterpolation(unsafeRaw: " WHEN instructed_at < ")
-            bucket.appendInterpolation(bind: month.endInstant)
-            bucket.appendInterpolation(unsafeRaw: " THEN \(i)")
-        }
-        bucket.appendInterpolation(unsafeRaw: " ELSE 0 END")
         let query: SQLQueryString = """
-            SELECT \(unsafeRaw: column) AS g, \(bucket) AS m,
+            SELECT \(unsafeRaw: column) AS g, \(DispatchRollups.monthIndex(months)) AS m,
               CASE WHEN on_time IS NULL THEN NULL WHEN on_time THEN 1 ELSE 0 END AS t, elapsed_seconds AS e, ack_seconds AS a,
               CASE WHEN arrival_reported_at IS NOT NULL AND result_reported_at IS NOT NULL THEN 1 ELSE 0 END AS c,
               CASE WHEN refused THEN 1 ELSE 0 END AS r, CASE WHEN passed_on THEN 1 ELSE 0 END AS p

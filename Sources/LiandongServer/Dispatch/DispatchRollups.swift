@@ -86,15 +86,8 @@ enum DispatchRollups {
     static func countFacts(from: LocalDate, to: LocalDate, units: Set<Int>?, on sql: any SQLDatabase) async throws -> [UnitMonth: ResponseTally] {
         let months = Period(start: from, end: to).months
         guard !months.isEmpty else { return [:] }
-        var bucket = SQLQueryString("CASE")
-        for (i, month) in months.enumerated() {
-            bucket.appendInterpolation(unsafeRaw: " WHEN instructed_at < ")
-            bucket.appendInterpolation(bind: month.endInstant)
-            bucket.appendInterpolation(unsafeRaw: " THEN \(i)")
-        }
-        bucket.appendInterpolation(unsafeRaw: " END")
         var query: SQLQueryString = """
-            SELECT jurisdiction_id AS j, unit_id AS u, \(bucket) AS m, level AS l,
+            SELECT jurisdiction_id AS j, unit_id AS u, \(monthIndex(months)) AS m, level AS l,
               CASE WHEN on_time IS NULL THEN NULL WHEN on_time THEN 1 ELSE 0 END AS t, elapsed_seconds AS e, ack_seconds AS a,
               CASE WHEN arrival_reported_at IS NOT NULL AND result_reported_at IS NOT NULL THEN 1 ELSE 0 END AS c,
               CASE WHEN refused THEN 1 ELSE 0 END AS r, CASE WHEN passed_on THEN 1 ELSE 0 END AS p
@@ -119,6 +112,19 @@ enum DispatchRollups {
                                                        complete: v[6] == 1, refused: v[7] == 1, passedOn: v[8] == 1)
         }
         return result
+    }
+
+    /// The index of the month a dispatch's instruction falls in, among `months` (consecutive and
+    /// in order), as an SQL expression: one CASE over the months' ends, so the database buckets.
+    static func monthIndex(_ months: [Period]) -> SQLQueryString {
+        var bucket = SQLQueryString("CASE")
+        for (i, month) in months.enumerated() {
+            bucket.appendInterpolation(unsafeRaw: " WHEN instructed_at < ")
+            bucket.appendInterpolation(bind: month.endInstant)
+            bucket.appendInterpolation(unsafeRaw: " THEN \(i)")
+        }
+        bucket.appendInterpolation(unsafeRaw: " ELSE 0 END")
+        return bucket
     }
 
     /// Every stored row a unit-month's tally counts in.
