@@ -10,7 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from conftest import PASSWORD, shot
 
 
-def wait_text(browser, text, timeout=30):
+def wait_text(browser, text, timeout=90):
     WebDriverWait(browser, timeout).until(lambda b: text in b.page_source, f"page never showed {text!r}")
 
 
@@ -24,7 +24,7 @@ def click_and_wait(browser, element):
             return False
         except Exception:
             return True
-    WebDriverWait(browser, 15).until(stale, "the form was not submitted")
+    WebDriverWait(browser, 90).until(stale, "the form was not submitted")
 
 
 def login(browser, base, username):
@@ -42,7 +42,9 @@ def open_task(browser, title):
 
 
 def first_decidable(browser):
-    form = browser.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
+    """The first deduction awaiting a confirmation (the list also holds appeals awaiting a decision)."""
+    button = browser.find_element(By.CSS_SELECTOR, "form[action$='/decision'] button[value=confirm]")
+    form = button.find_element(By.XPATH, "./ancestor::form")
     return re.search(r"/deductions/(\d+)/decision", form.get_attribute("action")).group(1)
 
 
@@ -62,9 +64,11 @@ def test_1_emb_and_police_confirm_a_deduction_jointly(browser, demo_url):
     shot(browser, "1-police-home")
     open_task(browser, "待公安局确认的扣分")
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, f"form[action='/deductions/{deduction}/decision'] button[value=confirm]"))
-    browser.get(f"{demo_url}/deductions?status=confirmed")
-    row = browser.find_element(By.XPATH, f"//tr[td[1][normalize-space()='{deduction}']]")
-    assert "已确认" in row.text
+    # The deduction's own page: confirmed, with both agencies' steps.
+    browser.get(f"{demo_url}/deductions/{deduction}")
+    status = browser.find_element(By.XPATH, "//dt[text()='状态']/following-sibling::dd")
+    assert status.text.startswith("已确认"), status.text
+    assert "市应急管理局" in browser.page_source and "市公安局" in browser.page_source
     shot(browser, "1-police-confirmed")
 
 
