@@ -82,26 +82,17 @@ enum DispatchRollups {
     // MARK: Counting from the facts
 
     /// Tallies of the live dispatches instructed in `[from, to)`, by unit, level, jurisdiction
-    /// and month; only the units given, when given. One scan, the months bucketed by the database.
-    static func countFacts(from: LocalDate, to: LocalDate, units: Set<Int>?, on sql: any SQLDatabase) async throws -> [UnitMonth: ResponseTally] {
+    /// and month. One scan, the months bucketed by the database.
+    static func countFacts(from: LocalDate, to: LocalDate, on sql: any SQLDatabase) async throws -> [UnitMonth: ResponseTally] {
         let months = Period(start: from, end: to).months
         guard !months.isEmpty else { return [:] }
-        var query: SQLQueryString = """
+        let query: SQLQueryString = """
             SELECT jurisdiction_id AS j, unit_id AS u, \(monthIndex(months)) AS m, level AS l,
               CASE WHEN on_time IS NULL THEN NULL WHEN on_time THEN 1 ELSE 0 END AS t, elapsed_seconds AS e, ack_seconds AS a,
               CASE WHEN arrival_reported_at IS NOT NULL AND result_reported_at IS NOT NULL THEN 1 ELSE 0 END AS c,
               CASE WHEN refused THEN 1 ELSE 0 END AS r, CASE WHEN passed_on THEN 1 ELSE 0 END AS p
             FROM dispatches WHERE exercise = \(bind: false) AND instructed_at >= \(bind: from.start) AND instructed_at < \(bind: to.start)
             """
-        if let units {
-            guard !units.isEmpty else { return [:] }
-            query.appendInterpolation(unsafeRaw: " AND unit_id IN (")
-            for (i, u) in units.sorted().enumerated() {
-                if i > 0 { query.appendInterpolation(unsafeRaw: ", ") }
-                query.appendInterpolation(bind: u)
-            }
-            query.appendInterpolation(unsafeRaw: ")")
-        }
         var result: [UnitMonth: ResponseTally] = [:]
         for row in try await IntegerRows.fetch(query, columns: ["j", "u", "m", "l", "t", "e", "a", "c", "r", "p"], on: sql) {
             let v = row.values
@@ -181,8 +172,7 @@ enum DispatchRollups {
             """).first(decoding: Range.self)
         guard let first = range?.first, let last = range?.last else { return }
         let a = LocalDate(first), b = LocalDate(last)
-        let fresh = try await countFacts(from: LocalDate(year: a.year, month: a.month, day: 1)!, to: Period.month(b.year, b.month).end,
-                                         units: nil, on: sql)
+        let fresh = try await countFacts(from: LocalDate(year: a.year, month: a.month, day: 1)!, to: Period.month(b.year, b.month).end, on: sql)
         try await apply(deltas: fresh, on: sql)
     }
 
