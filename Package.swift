@@ -12,6 +12,14 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent.git", exact: "4.13.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", exact: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", exact: "2.14.0"),
+        // Already resolved through the SQLite driver; named here because the project's own SQLite
+        // writer links the SQLite library it vendors (see `LiandongSQLite`).
+        .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
+        // Named for FluentSQL's query and schema converters, which the SQLite writer runs Fluent's
+        // models through; resolved through Fluent.
+        .package(url: "https://github.com/vapor/fluent-kit.git", exact: "1.57.0"),
+        // Named for `PostgresConnection.copyFrom` (bulk writes by COPY); resolved through the driver.
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         .package(url: "https://github.com/vapor/leaf.git", exact: "4.5.2"),
         .package(url: "https://github.com/vapor/leaf-kit.git", exact: "1.14.3"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", exact: "0.9.20"),
@@ -23,6 +31,9 @@ let package = Package(
         .target(name: "LiandongCore"),
         // The system's zlib: ZIP parts are inflated by the project's own bounded reader.
         .systemLibrary(name: "LiandongZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // SQLite's C interface for the project's own writer, declared against the one SQLite in the
+        // process: the library SQLiteNIO vendors and links (never a second copy).
+        .target(name: "LiandongSQLite", dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio")]),
         // CSV, XLSX and DOCX readers and writers.
         .target(
             name: "LiandongDocuments",
@@ -33,6 +44,10 @@ let package = Package(
             dependencies: [
                 "LiandongCore",
                 "LiandongDocuments",
+                "LiandongSQLite",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -54,6 +69,7 @@ let package = Package(
             name: "LiandongServerTests",
             dependencies: [
                 "LiandongServer",
+                "LiandongSQLite",
                 .product(name: "VaporTesting", package: "vapor"),
             ]
         ),

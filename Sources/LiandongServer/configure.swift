@@ -151,24 +151,25 @@ func configureDatabase(_ app: Application, _ setting: DatabaseSetting) async thr
             throw ConfigurationError(variable: "DATABASE_URL", message: "SQLite 文件所在目录“\(directory)”不存在")
         }
         // One reading connection per event loop (SQLite's driver keeps no more) and, on the same
-        // file, writing connections that `writeTransaction` uses one at a time: writers queue at
-        // the file's gate holding no connection, and reads never wait behind a write.
-        app.databases.useGatedSQLite { .sqlite(.file(path), connectionPoolTimeout: DatabasePool.requestTimeout(testing: app.environment == .testing)) }
+        // file, the project's own writing connection, which `writeTransaction` uses one
+        // transaction at a time: writers queue at the file's gate, and reads never wait behind a write.
+        let synchronous = try sqliteSynchronous(from: Environment.get("LIANDONG_SQLITE_SYNCHRONOUS"))
+        let writer = SQLiteWriter(path: path, synchronous: synchronous, busyTimeoutMilliseconds: DatabasePool.busyTimeoutMilliseconds)
+        app.databases.useGatedSQLite(writer: writer) {
+            .sqlite(.file(path), connectionPoolTimeout: DatabasePool.requestTimeout(testing: app.environment == .testing))
+        }
         // WAL lets pages read while a write is under way; the setting persists in the file.
         let sql = app.db as! any SQLDatabase
         try await sql.raw("PRAGMA journal_mode=WAL").run()
-        // `synchronous` and the busy timeout belong to each connection. Each pool keeps one
-        // connection per event loop for the life of the application, so setting them on each now
-        // covers every write.
-        let synchronous = try sqliteSynchronous(from: Environment.get("LIANDONG_SQLITE_SYNCHRONOUS"))
+        // `synchronous` and the busy timeout belong to each connection (the writer sets its own).
+        // The pool keeps one connection per event loop for the life of the application, so
+        // setting them on each now covers whatever is written outside `writeTransaction`.
         for loop in app.eventLoopGroup.makeIterator() {
-            for id in [DatabaseID.sqlite, .sqliteWriter] {
-                guard let db = app.databases.database(id, logger: app.logger, on: loop) as? any SQLDatabase else { continue }
-                try await db.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
-                // Another process writing the file (a command beside the server) is waited for up
-                // to this long, sleeping, before SQLite refuses the write.
-                try await db.raw("PRAGMA busy_timeout = \(unsafeRaw: String(DatabasePool.busyTimeoutMilliseconds))").run()
-            }
+            guard let db = app.databases.database(.sqlite, logger: app.logger, on: loop) as? any SQLDatabase else { continue }
+            try await db.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
+            // Another process writing the file (a command beside the server) is waited for up
+            // to this long, sleeping, before SQLite refuses the write.
+            try await db.raw("PRAGMA busy_timeout = \(unsafeRaw: String(DatabasePool.busyTimeoutMilliseconds))").run()
         }
     case .postgres(let url, let searchPath):
         var configuration = try SQLPostgresConfiguration(url: url)

@@ -1,4 +1,6 @@
 import Fluent
+import FluentSQLiteDriver
+import LiandongSQLite
 import Foundation
 import LiandongCore
 import SQLKit
@@ -6,9 +8,10 @@ import Testing
 import VaporTesting
 @testable import LiandongServer
 
-/// The bulk ingest path: on SQLite, statements compiled once and reused on the connection's own
-/// handle; elsewhere (and as a fallback) SQLKit's multi-row statements. Both store the same.
-@Suite("Bulk ingest: prepared statements")
+/// The bulk ingest path, one way per database: on SQLite the project's own writing connection
+/// (statements compiled once per transaction), on PostgreSQL `COPY` into a staging table merged
+/// by one `INSERT … SELECT … ON CONFLICT`. Both store the same rows.
+@Suite("Bulk ingest: SQLite writer and PostgreSQL COPY")
 struct BulkIngestTests {
     /// A past year: events more than a day ahead of the clock are refused.
     static let year = Period.year(2025)
@@ -41,25 +44,51 @@ struct BulkIngestTests {
         var created_at: Date; var withdrawn_at: Date?
     }
 
+    struct DeductionRow: Decodable, Hashable {
+        var key: String; var status: String; var item: String; var points_tenths: Int; var awaiting: String?
+    }
+
     struct Snapshot: Equatable {
         var events: [EventRow]
         var dispatches: [DispatchRow]
         var findings: [FindingRow]
+        var deductions: [DeductionRow]
         var audits: Int
     }
 
+    /// A time as both databases keep it: SQLite a double of seconds, PostgreSQL microseconds.
+    static func ms(_ date: Date) -> Date { Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000) }
+    static func ms(_ date: Date?) -> Date? { date.map { ms($0) } }
+
+    /// Every row of the ingest's tables, in the same order on both databases (sorted here by the
+    /// keys' bytes: the databases' collations differ), times to the millisecond.
     static func snapshot(_ app: Application) async throws -> Snapshot {
         let sql = app.db as! any SQLDatabase
-        func all<T: Decodable>(_ table: String, _ type: T.Type, by order: [String]) async throws -> [T] {
-            var select = sql.select().column("*").from(table)
-            for column in order { select = select.orderBy(column) }
-            return try await select.all(decoding: T.self)
+        func all<T: Decodable>(_ table: String, _ type: T.Type) async throws -> [T] {
+            try await sql.select().column("*").from(table).all(decoding: T.self)
         }
-        return Snapshot(
-            events: try await all("dispatch_events", EventRow.self, by: ["event_id"]),
-            dispatches: try await all("dispatches", DispatchRow.self, by: ["incident_id", "unit_id"]),
-            findings: try await all("findings", FindingRow.self, by: ["key"]),
-            audits: try await AuditEntry.query(on: app.db).filter(\.$action == "dispatch.ingest").count())
+        func before(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+        let events = try await all("dispatch_events", EventRow.self).map { e in
+            var e = e; e.at = ms(e.at); e.received_at = ms(e.received_at); return e
+        }.sorted { before($0.event_id, $1.event_id) }
+        let dispatches = try await all("dispatches", DispatchRow.self).map { d in
+            var d = d
+            d.instructed_at = ms(d.instructed_at); d.acknowledged_at = ms(d.acknowledged_at); d.arrived_at = ms(d.arrived_at)
+            d.arrival_reported_at = ms(d.arrival_reported_at); d.result_reported_at = ms(d.result_reported_at)
+            d.closed_at = ms(d.closed_at); d.judged_at = ms(d.judged_at)
+            return d
+        }.sorted { $0.incident_id == $1.incident_id ? $0.unit_id < $1.unit_id : before($0.incident_id, $1.incident_id) }
+        let findings = try await all("findings", FindingRow.self).map { f in
+            var f = f; f.occurred_at = ms(f.occurred_at); f.created_at = ms(f.created_at); f.withdrawn_at = ms(f.withdrawn_at); return f
+        }.sorted { before($0.key, $1.key) }
+        let deductions = try await sql.select()
+            .column(SQLColumn("key", table: "findings")).column(SQLColumn("status", table: "deductions"))
+            .column(SQLColumn("item", table: "deductions")).column(SQLColumn("points_tenths", table: "deductions"))
+            .column(SQLColumn("awaiting", table: "deductions"))
+            .from("deductions").join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
+            .all(decoding: DeductionRow.self).sorted { before($0.key, $1.key) }
+        return Snapshot(events: events, dispatches: dispatches, findings: findings, deductions: deductions,
+                        audits: try await AuditEntry.query(on: app.db).filter(\.$action == "dispatch.ingest").count())
     }
 
     static func count(_ table: String, _ app: Application) async throws -> Int {
@@ -67,52 +96,118 @@ struct BulkIngestTests {
             .from(table).first()?.decode(column: "n", as: Int.self) ?? -1
     }
 
-    @Test func onSQLiteTheConnectionsOwnHandleIsReached() async throws {
-        try await withTestApp { app in
-            let reached = try await app.db.writeTransaction { tx in
-                try await SQLiteRaw.run(tx as! any SQLDatabase) { _ in true }
+    @Test func onSQLiteEveryWriteRunsOnTheProjectsOwnConnection() async throws {
+        try await withTestApp(database: .sqlite) { app in
+            // The same SQLite library as SQLiteNIO's: one copy in the process.
+            #expect(sqlite_nio_sqlite3_libversion_number() == SQLiteConnection.libraryVersion())
+            let path = try #require(app.db.sqliteWriter?.path)
+            // Another connection, SQLiteNIO's, that does not wait for the lock.
+            let other = try await SQLiteConnection.open(storage: .file(path: path))
+            _ = try await other.query("PRAGMA busy_timeout = 0")
+            struct Pragmas: Decodable { var synchronous: Int }
+            let seen = try await app.db.writeTransaction { tx -> Int in
+                #expect(tx is SQLiteWriterDatabase)
+                // BEGIN IMMEDIATE: the write lock is the writer's before its first statement.
+                do {
+                    _ = try await other.query("BEGIN IMMEDIATE")
+                    Issue.record("another connection took the write lock during a write transaction")
+                    _ = try await other.query("ROLLBACK")
+                } catch let error as SQLiteError {
+                    #expect(error.isContention, "\(error)")
+                }
+                return try await (tx as! any SQLDatabase).raw("PRAGMA synchronous").first(decoding: Pragmas.self)?.synchronous ?? -1
             }
-            // PostgreSQL has no such path; on SQLite the handle must be found, or every bulk
-            // ingest would silently take the slower statements.
-            #expect(reached == (TestDatabase.isPostgres ? nil : true))
-            let off = try await SQLiteRaw.$enabled.withValue(false) {
-                try await app.db.writeTransaction { tx in try await SQLiteRaw.run(tx as! any SQLDatabase) { _ in true } }
-            }
-            #expect(off == nil)
+            // FULL (2) unless LIANDONG_SQLITE_SYNCHRONOUS says otherwise.
+            #expect(seen == 2)
+            // The lock is free again once the transaction is over.
+            _ = try await other.query("BEGIN IMMEDIATE")
+            _ = try await other.query("ROLLBACK")
+            try await other.close()
+            struct Mode: Decodable { var journal_mode: String }
+            #expect(try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode").first(decoding: Mode.self)?.journal_mode == "wal")
         }
     }
 
-    @Test func preparedStatementsStoreExactlyWhatSQLKitStatementsStore() async throws {
-        let events = Self.events(dispatches: 1_500, seed: 7)
-        // A first batch with part of the timelines, then the whole file again: the second batch
-        // finds known events, re-judges dispatches and withdraws findings a later event answers.
-        let first = Array(events.prefix(events.count * 3 / 5))
-        func ingestBoth(_ app: Application) async throws -> [IngestSummary] {
-            let book = app.liandong.ruleBook
-            return [
-                try await DispatchService.ingest(first, actor: .console(), rules: book, now: Self.now, on: app.db),
-                try await DispatchService.ingest(events, actor: .console(), rules: book, now: Self.now.addingTimeInterval(60), on: app.db),
-            ]
-        }
-        let (prepared, preparedSummaries) = try await withTestApp { app in
-            let summaries = try await ingestBoth(app)
-            return (try await Self.snapshot(app), summaries)
-        }
-        let (sqlkit, sqlkitSummaries) = try await SQLiteRaw.$enabled.withValue(false) {
-            try await withTestApp { app in
-                let summaries = try await ingestBoth(app)
-                return (try await Self.snapshot(app), summaries)
+    /// Text with what COPY's text format must escape, Chinese, NULLs, and times before and after
+    /// 2000 with fractions of a second: what the bulk path stores reads back as SQLKit's own
+    /// statements store it.
+    @Test func bulkRowsStoreExactlyWhatBoundStatementsStore() async throws {
+        try await withTestApp { app in
+            let sql = app.db as! any SQLDatabase
+            try await sql.raw("CREATE TABLE bulk_probe (k TEXT PRIMARY KEY, t TEXT, i BIGINT, b BOOLEAN, d \(unsafeRaw: TestDatabase.isPostgres ? "TIMESTAMPTZ" : "REAL"))").run()
+            let texts = ["a\tb\nc\\d\re", "联动处置,反馈“已到场”", "", "\\N", " trailing ", "emoji 🚒"]
+            let dates = [Date(timeIntervalSince1970: 1_740_787_200.123456), Date(timeIntervalSince1970: 946_684_799.5),
+                         Date(timeIntervalSince1970: -86_400.25), Date(timeIntervalSince1970: 1_767_225_599.999999)]
+            var built: [[BulkValue]] = []
+            for (i, text) in texts.enumerated() {
+                built.append([.text("bulk-\(i)"), .text(text), .int(i * 1_000_000_007 - 3), .bool(i % 2 == 0), .date(dates[i % dates.count])])
+            }
+            built.append([.text("bulk-null"), .text(nil), .int(nil), .bool(nil), .date(nil)])
+            let rows = built
+            try await app.db.writeTransaction { tx in
+                try await BulkInsert(table: "bulk_probe", columns: ["k", "t", "i", "b", "d"]).run(rows, on: tx as! any SQLDatabase)
+                let keys = (0..<texts.count).map { "bulk-\($0)" } + ["bulk-null"]
+                let bound = zip(keys, rows).map { key, row in [BulkValue.text("bound" + key)] + row.dropFirst() }
+                for row in bound {
+                    try await (tx as! any SQLDatabase).insert(into: "bulk_probe").columns("k", "t", "i", "b", "d").values(row.map(\.bind)).run()
+                }
+            }
+            struct Row: Decodable, Equatable { var k: String; var t: String?; var i: Int?; var b: Bool?; var d: Date? }
+            let stored = try await sql.select().column("*").from("bulk_probe").all(decoding: Row.self)
+            let byKey = Dictionary(uniqueKeysWithValues: stored.map { ($0.k, $0) })
+            #expect(stored.count == rows.count * 2)
+            for row in stored where !row.k.hasPrefix("bound") {
+                let twin = try #require(byKey["bound" + row.k])
+                #expect(Row(k: row.k, t: twin.t, i: twin.i, b: twin.b, d: twin.d) == row, "\(row.k)")
+            }
+            #expect(byKey["bulk-0"]?.t == texts[0])
+            #expect(byKey["bulk-null"] == Row(k: "bulk-null", t: nil, i: nil, b: nil, d: nil))
+            // Upsert: a second batch on the same keys takes the new values of the listed columns.
+            try await app.db.writeTransaction { tx in
+                try await BulkInsert(table: "bulk_probe", columns: ["k", "t", "i"], conflict: (["k"], ["t"]))
+                    .run([[.text("bulk-1"), .text("改"), .int(5)], [.text("bulk-new"), .text("新"), .int(6)]], on: tx as! any SQLDatabase)
+            }
+            let after = try await sql.select().column("*").from("bulk_probe").all(decoding: Row.self)
+            #expect(after.first { $0.k == "bulk-1" }?.t == "改" && after.first { $0.k == "bulk-1" }?.i == byKey["bulk-1"]?.i)
+            #expect(after.first { $0.k == "bulk-new" }?.i == 6)
+            // Outside a write transaction a bulk write is refused before it writes anything.
+            await #expect(throws: BulkInsert.NotInWriteTransaction.self) {
+                try await BulkInsert(table: "bulk_probe", columns: ["k"]).run([[.text("loose")]], on: sql)
             }
         }
-        #expect(preparedSummaries == sqlkitSummaries)
-        #expect(preparedSummaries[1].known == first.count && preparedSummaries[1].new == events.count - first.count)
-        #expect(preparedSummaries[1].findingsWithdrawn > 0)
-        #expect(prepared.events.count == events.count && prepared.audits == 2)
-        #expect(!prepared.findings.isEmpty && prepared.findings.contains { $0.withdrawn_at != nil })
-        #expect(prepared.events == sqlkit.events)
-        #expect(prepared.dispatches == sqlkit.dispatches)
-        #expect(prepared.findings == sqlkit.findings)
-        #expect(prepared == sqlkit)
+    }
+
+    /// The same timelines, in the same batches, on SQLite (the project's writer) and PostgreSQL
+    /// (COPY; when `TEST_DATABASE_URL` is set): a first batch with part of the timelines, then the
+    /// whole file again (resent events are known; later events re-judge dispatches and withdraw
+    /// findings they answer), then the whole file once more (nothing changes).
+    @Test func sqliteAndPostgreSQLStoreExactlyTheSameRows() async throws {
+        let events = Self.events(dispatches: 1_500, seed: 7)
+        let first = Array(events.prefix(events.count * 3 / 5))
+        func ingestAll(_ app: Application) async throws -> (Snapshot, [IngestSummary]) {
+            let book = app.liandong.ruleBook
+            let summaries = [
+                try await DispatchService.ingest(first, actor: .console(), rules: book, now: Self.now, on: app.db),
+                try await DispatchService.ingest(events, actor: .console(), rules: book, now: Self.now.addingTimeInterval(60), on: app.db),
+                try await DispatchService.ingest(events, actor: .console(), rules: book, now: Self.now.addingTimeInterval(120), on: app.db),
+            ]
+            return (try await Self.snapshot(app), summaries)
+        }
+        let (sqlite, summaries) = try await withTestApp(database: .sqlite, ingestAll)
+        #expect(summaries[1].known == first.count && summaries[1].new == events.count - first.count)
+        #expect(summaries[1].findingsWithdrawn > 0)
+        #expect(summaries[2].known == events.count && summaries[2].new == 0 && summaries[2].findingsAdded == 0)
+        #expect(sqlite.events.count == events.count && sqlite.audits == 2)
+        #expect(!sqlite.findings.isEmpty && sqlite.findings.contains { $0.withdrawn_at != nil })
+        #expect(!sqlite.deductions.isEmpty && sqlite.deductions.contains { $0.status == DeductionStatus.withdrawn.rawValue })
+        guard TestDatabase.isPostgres else { return }
+        let (postgres, postgresSummaries) = try await withTestApp(database: .postgres, ingestAll)
+        #expect(postgresSummaries == summaries)
+        #expect(postgres.events == sqlite.events)
+        #expect(postgres.dispatches == sqlite.dispatches)
+        #expect(postgres.findings == sqlite.findings)
+        #expect(postgres.deductions == sqlite.deductions)
+        #expect(postgres == sqlite)
     }
 
     @Test func aBadLineInTheMiddleOfALargeFileLeavesNothing() async throws {

@@ -10,15 +10,6 @@ enum BulkValue: Sendable {
     case bool(Bool?)
     case date(Date?)
 
-    var sqlite: SQLiteData {
-        switch self {
-        case .text(let v): v.map { .text($0) } ?? .null
-        case .int(let v): v.map { .integer($0) } ?? .null
-        case .bool(let v): v.map { .integer($0 ? 1 : 0) } ?? .null
-        case .date(let v): v.map { .float($0.timeIntervalSince1970) } ?? .null
-        }
-    }
-
     var bind: SQLBind {
         switch self {
         case .text(let v): SQLBind(v)
@@ -29,23 +20,25 @@ enum BulkValue: Sendable {
     }
 }
 
-/// Bulk INSERTs (dispatch events, dispatches, findings), inside the caller's transaction. On
-/// SQLite one single-row statement is compiled once and run for every row (see `SQLiteRaw`);
-/// should the connection's handle be out of reach, multi-row statements are built once per chunk
-/// size and the values bound as `SQLiteData` directly. Other databases take SQLKit's builder
-/// with the same rows, in multi-row statements.
+/// Bulk INSERTs (dispatch events, dispatches, findings, plan records), inside the caller's write
+/// transaction, one way per database. On SQLite, in the project's own writer (`SQLiteWriter`):
+/// one single-row statement compiled once and run for every row. On PostgreSQL, by `COPY … FROM
+/// STDIN` into a temporary staging table of the same columns, merged into the table by one
+/// `INSERT … SELECT … [ON CONFLICT … DO UPDATE]` (`PostgresCopy`).
 struct BulkInsert {
     var table: String
     var columns: [String]
     /// Upsert: the conflict target and the columns a conflicting row takes from the new one.
     var conflict: (target: [String], update: [String])?
-    /// Rows per multi-row statement; by default as many as the bound-variable budget allows.
-    var chunk: Int?
 
-    /// Bound variables per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
-    static let bindBudget = 30_000
     /// Rows between two progress reports.
     static let progressEvery = 10_000
+
+    /// Bulk writes run inside a write transaction (`writeTransaction`), on SQLite or PostgreSQL.
+    struct NotInWriteTransaction: Error, CustomStringConvertible {
+        var table: String
+        var description: String { "bulk write of \(table) outside a write transaction" }
+    }
 
     func run(_ rows: [[BulkValue]], on sql: any SQLDatabase) async throws {
         try await run(count: rows.count, on: sql) { rows[$0] }
@@ -56,67 +49,29 @@ struct BulkInsert {
     func run(count: Int, on sql: any SQLDatabase, progress: (@Sendable (Int) -> Void)? = nil,
              row: @escaping @Sendable (Int) -> [BulkValue]) async throws {
         guard count > 0 else { return }
-        let text = statement(rows: 1), width = columns.count, table = table
-        let prepared = try await SQLiteRaw.run(sql) { handle in
-            let insert = try SQLitePrepared(handle, text)
-            for i in 0..<count {
-                let values = row(i)
-                precondition(values.count == width, "a bulk row of \(table) has the wrong number of values")
-                try insert.execute(values)
-                if let progress, (i + 1) % Self.progressEvery == 0 || i + 1 == count { progress(i + 1) }
-            }
-        }
-        if prepared != nil { return }
-
-        let chunk = self.chunk ?? max(1, Self.bindBudget / columns.count)
-        var done = 0
-        if let sqlite = sql as? any SQLiteDatabase {
-            var statements: [Int: String] = [:]
-            for start in stride(from: 0, to: count, by: chunk) {
-                let part = start..<min(start + chunk, count)
-                let text = statements[part.count] ?? statement(rows: part.count)
-                statements[part.count] = text
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity(part.count * columns.count)
-                for i in part {
+        let width = columns.count, table = table
+        if let writer = sql as? SQLiteWriterDatabase {
+            let text = statement()
+            try await writer.connection.run { connection in
+                let insert = try connection.prepared(text)
+                for i in 0..<count {
                     let values = row(i)
                     precondition(values.count == width, "a bulk row of \(table) has the wrong number of values")
-                    for value in values { binds.append(value.sqlite) }
+                    try insert.execute(values)
+                    if let progress, (i + 1) % Self.progressEvery == 0 || i + 1 == count { progress(i + 1) }
                 }
-                try await sqlite.query(text, binds) { _ in }
-                done = report(progress, done: done, now: part.upperBound, of: count)
             }
             return
         }
-        for start in stride(from: 0, to: count, by: chunk) {
-            let part = start..<min(start + chunk, count)
-            var insert = sql.insert(into: table).columns(columns)
-            for i in part { insert = insert.values(row(i).map(\.bind)) }
-            if let conflict {
-                insert = insert.onConflict(with: conflict.target) { builder in
-                    var builder = builder
-                    for column in conflict.update { builder = builder.set(excludedValueOf: column) }
-                    return builder
-                }
-            }
-            try await insert.run()
-            done = report(progress, done: done, now: part.upperBound, of: count)
-        }
+        guard sql.dialect.name == "postgresql", (sql as? any Database)?.inTransaction == true else { throw NotInWriteTransaction(table: table) }
+        try await PostgresCopy.merge(into: table, columns: columns, conflict: conflict, count: count, on: sql, progress: progress, row: row)
     }
 
-    /// Reports progress when another `progressEvery` rows (or all) are written.
-    private func report(_ progress: (@Sendable (Int) -> Void)?, done: Int, now: Int, of count: Int) -> Int {
-        guard let progress, now / Self.progressEvery > done / Self.progressEvery || now == count else { return done }
-        progress(now)
-        return now
-    }
-
-    /// `INSERT INTO t ("a", "b") VALUES (?, ?), (?, ?) [ON CONFLICT ("k") DO UPDATE SET "a" = excluded."a"]`
-    private func statement(rows: Int) -> String {
+    /// `INSERT INTO t ("a", "b") VALUES (?, ?) [ON CONFLICT ("k") DO UPDATE SET "a" = excluded."a"]`
+    private func statement() -> String {
         let quoted = columns.map { "\"\($0)\"" }
-        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        var text = "INSERT INTO \"\(table)\" (\(quoted.joined(separator: ", "))) VALUES "
-        text += Array(repeating: tuple, count: rows).joined(separator: ", ")
+        var text = "INSERT INTO \"\(table)\" (\(quoted.joined(separator: ", "))) VALUES ("
+        text += Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         if let conflict {
             text += " ON CONFLICT (\(conflict.target.map { "\"\($0)\"" }.joined(separator: ", "))) DO UPDATE SET "
             text += conflict.update.map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", ")
@@ -176,45 +131,35 @@ enum SQLiteDirect {
     }
 }
 
-/// Looking up many keys at once (`WHERE column IN (…)`), for the bulk paths: the events of a
-/// batch already stored, the incidents it touches, the findings of judged refs.
+/// Looking up many keys at once, for the bulk paths: the events of a batch already stored, the
+/// incidents it touches, the findings of judged refs. In SQLite's writer, one compiled lookup per
+/// key through the index on `column`; elsewhere `WHERE column IN (…)` in chunks.
 enum BulkSelect {
+    /// Keys per `IN (…)` list: far below both databases' limits on bound values.
+    static let chunk = 5_000
+
     /// `filter`: further equality conditions (`source = 'dispatch'`). `keys` are distinct.
     static func rows(_ columns: [String], from table: String, where column: String, in keys: [String],
                      filter: [(String, BulkValue)] = [], on sql: any SQLDatabase) async throws -> [any SQLRow] {
         guard !keys.isEmpty else { return [] }
-        let head = "SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM \"\(table)\" WHERE "
-            + filter.map { "\"\($0.0)\" = ? AND " }.joined()
-        // On SQLite: one compiled lookup per key, through the index on `column`.
-        let text = head + "\"\(column)\" = ?"
-        let filterValues = filter.map(\.1)
-        if let found = try await SQLiteRaw.run(sql, { handle -> [PreparedRow] in
-            let select = try SQLitePrepared(handle, text)
-            let names = Dictionary(select.columnNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            var found: [PreparedRow] = []
-            try select.bind(filterValues)
-            let keyIndex = Int32(filterValues.count + 1)
-            for key in keys {
-                try select.bind(keyIndex, .text(key))
-                while try select.step() { found.append(PreparedRow(columns: names, values: select.row)) }
-            }
-            return found
-        }) {
-            return found
-        }
-        let budget = BulkInsert.bindBudget - filter.count
-        if let sqlite = sql as? any SQLiteDatabase {
-            let found = NIOLockedValueBox<[any SQLRow]>([])
-            for chunk in keys.chunked(into: budget) {
-                let text = head + "\"\(column)\" IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
-                try await SQLiteDirect.query(sqlite, text, filter.map(\.1.sqlite) + chunk.map { .text($0) }) { row in
-                    found.withLockedValue { $0.append(row.sql()) }
+        if let writer = sql as? SQLiteWriterDatabase {
+            let text = "SELECT \(columns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM \"\(table)\" WHERE "
+                + filter.map { "\"\($0.0)\" = ? AND " }.joined() + "\"\(column)\" = ?"
+            let filterValues = filter.map(\.1)
+            return try await writer.connection.run { connection -> [PreparedRow] in
+                let select = try connection.prepared(text)
+                var found: [PreparedRow] = []
+                try select.bind(filterValues)
+                let keyIndex = Int32(filterValues.count + 1)
+                for key in keys {
+                    try select.bind(keyIndex, BulkValue.text(key))
+                    while try select.step() { found.append(PreparedRow(columns: select.columnIndex, values: select.row)) }
                 }
-            }
-            return found.withLockedValue { $0 }
+                return found
+            }.map { $0 as any SQLRow }
         }
         var result: [any SQLRow] = []
-        for chunk in keys.chunked(into: budget) {
+        for chunk in keys.chunked(into: chunk) {
             var select = sql.select().columns(columns.map { SQLColumn($0) }).from(table)
             for (name, value) in filter { select = select.where(SQLColumn(name), .equal, value.bind) }
             result += try await select.where(SQLColumn(column), .in, SQLBind.group(chunk)).all()

@@ -5,54 +5,32 @@ import SQLKit
 
 extension Database {
     /// A transaction that writes. On SQLite the writers of this process take turns through the
-    /// file's `WriteGate` (first come, first served; waiting holds no connection), and each takes
-    /// the write lock with its first statement, as `BEGIN IMMEDIATE` would, instead of finding
-    /// half-way that another writer has it. Another process writing the same file (a `liandong`
-    /// command beside the server) is waited for by the busy timeout; should SQLite still refuse,
-    /// the transaction has been rolled back whole and runs again after a short random pause.
-    /// PostgreSQL takes none of this: its writers run side by side.
+    /// file's `WriteGate` (first come, first served; waiting holds no connection), and each runs
+    /// on the project's own writing connection (`SQLiteWriter`), beginning with `BEGIN IMMEDIATE`:
+    /// the write lock first, never found taken half-way. Another process writing the same file (a
+    /// `liandong` command beside the server) is waited for by the busy timeout; should SQLite
+    /// still refuse, the transaction has been rolled back whole and runs again after a short
+    /// random pause. PostgreSQL takes none of this: its writers run side by side.
     /// Inside a transaction already, `body` joins it: only the outermost transaction can be run again.
     func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         if inTransaction { return try await body(self) }
-        guard let gate = writeGate else { return try await transaction(body) }
+        guard let gate = writeGate, let writer = sqliteWriter else { return try await transaction(body) }
         // A write inside a write of this task on another handle (`req.db` within a transaction
         // body): it joins the transaction under way, which holds the file's only write lock.
         if WriteGate.held == ObjectIdentifier(gate), let outer = WriteGate.transaction { return try await body(outer) }
-        let writer = self.writer
+        let context = self.context
         return try await gate.withTurn {
             var attempt = 0
-            // The driver may run the body in a task of its own: the task's settings go along.
-            let prepared = SQLiteRaw.enabled
-            let held = WriteGate.held
             while true {
                 do {
-                    return try await writer.transaction { tx in
-                        try await SQLiteRaw.$enabled.withValue(prepared) {
-                            try await WriteGate.$held.withValue(held) {
-                                try await WriteGate.$transaction.withValue(tx) {
-                                    try await Self.takeWriteLock(tx)
-                                    return try await body(tx)
-                                }
-                            }
-                        }
+                    return try await writer.transaction(context: context) { tx in
+                        try await WriteGate.$transaction.withValue(tx) { try await body(tx) }
                     }
                 } catch let error where isWriteContention(error) && attempt < 50 {
                     attempt += 1
                     try await Task.sleep(nanoseconds: UInt64.random(in: 1_000_000...(10_000_000 + UInt64(min(attempt, 20)) * 5_000_000)))
                 }
             }
-        }
-    }
-
-    /// SQLite's write lock for the rest of the transaction, taken by a write that changes nothing
-    /// (Fluent begins a deferred transaction). Before the first migration the log does not exist
-    /// yet; the transaction's own first write takes the lock then.
-    private static func takeWriteLock(_ tx: any Database) async throws {
-        guard let sql = tx as? any SQLDatabase else { return }
-        do {
-            try await sql.raw("UPDATE \(ident: MigrationLog.schema) SET batch = batch WHERE 0 = 1").run()
-        } catch let error where !isWriteContention(error) && !LiandongErrorMiddleware.isStorageFull(error) {
-            // No migration log yet: nothing to lock against but this start's own transactions.
         }
     }
 }
@@ -69,7 +47,7 @@ extension Database {
     }
 }
 
-/// SQLite's contention, from SQLiteNIO or from a prepared statement of the bulk paths.
+/// SQLite's contention, from SQLiteNIO or from the project's writer.
 func isWriteContention(_ error: any Error) -> Bool {
     (error as? SQLiteError)?.isContention ?? (error as? SQLiteStatementError)?.isContention ?? false
 }

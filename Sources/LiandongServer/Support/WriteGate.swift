@@ -110,48 +110,48 @@ final class WriteGate: Sendable {
     }
 }
 
-/// An SQLite configuration that carries the write gate of its file and the pool of its writing
-/// connections: every `Database` made from it finds both in `context.configuration`, so that
-/// `writeTransaction` queues on the right file (tests run many files side by side in one process)
-/// and writes on a connection of its own while reads keep theirs.
+/// An SQLite configuration that carries the write gate of its file and the project's writing
+/// connection to it (`SQLiteWriter`): every `Database` made from it finds both in
+/// `context.configuration`, so that `writeTransaction` queues on the right file (tests run many
+/// files side by side in one process) and writes on that connection while reads keep the pool's.
 struct GatedDatabaseConfiguration: DatabaseConfiguration {
     var base: any DatabaseConfiguration
     let gate: WriteGate
-    /// The writers' pool, nil for the writers' own configuration.
-    let writer: WriterPool?
+    let writer: SQLiteWriter
 
     var middleware: [any AnyModelMiddleware] {
         get { base.middleware }
         set { base.middleware = newValue }
     }
 
-    func makeDriver(for databases: Databases) -> any DatabaseDriver { base.makeDriver(for: databases) }
-}
-
-/// Where the writing connections of an SQLite file are: a database id of the application's
-/// `Databases` (the same file, a pool of its own).
-struct WriterPool: Sendable {
-    let id: DatabaseID
-    weak var databases: Databases?
-
-    func database(logger: Logger, on eventLoop: any EventLoop) -> (any Database)? {
-        databases?.database(id, logger: logger, on: eventLoop)
+    func makeDriver(for databases: Databases) -> any DatabaseDriver {
+        GatedDriver(base: base.makeDriver(for: databases), writer: writer)
     }
 }
 
-extension DatabaseID {
-    /// The writing connections of the SQLite file (`writeTransaction` runs there).
-    static let sqliteWriter = DatabaseID(string: "sqlite-writer")
+/// The SQLite driver's, closing the writing connection when the application shuts down.
+private struct GatedDriver: DatabaseDriver {
+    let base: any DatabaseDriver
+    let writer: SQLiteWriter
+
+    func makeDatabase(with context: DatabaseContext) -> any Database { base.makeDatabase(with: context) }
+
+    func shutdown() {
+        writer.close()
+        base.shutdown()
+    }
+
+    func shutdownAsync() async {
+        writer.close()
+        await base.shutdownAsync()
+    }
 }
 
 extension Databases {
-    /// An SQLite file as the default database for reading, and a second pool on the same file
-    /// for `writeTransaction`, with one write gate for both.
-    func useGatedSQLite(_ make: () -> DatabaseConfigurationFactory) {
-        let gate = WriteGate()
-        use(GatedDatabaseConfiguration(base: make().make(), gate: gate, writer: WriterPool(id: .sqliteWriter, databases: self)),
-            as: .sqlite, isDefault: true)
-        use(GatedDatabaseConfiguration(base: make().make(), gate: gate, writer: nil), as: .sqliteWriter, isDefault: false)
+    /// An SQLite file as the default database: SQLiteNIO's pool reads it, and `writer` (the
+    /// project's own connection to the same file) writes it, one transaction at a time.
+    func useGatedSQLite(writer: SQLiteWriter, _ make: () -> DatabaseConfigurationFactory) {
+        use(GatedDatabaseConfiguration(base: make().make(), gate: WriteGate(), writer: writer), as: .sqlite, isDefault: true)
     }
 }
 
@@ -160,10 +160,8 @@ extension Database {
     /// row locks and lets writers run side by side.
     var writeGate: WriteGate? { (context.configuration as? GatedDatabaseConfiguration)?.gate }
 
-    /// Where this database's writes run: the file's writing connections (SQLite), or itself.
-    var writer: any Database {
-        (context.configuration as? GatedDatabaseConfiguration)?.writer?.database(logger: logger, on: eventLoop) ?? self
-    }
+    /// The writing connection of this database's file (SQLite); nil on PostgreSQL.
+    var sqliteWriter: SQLiteWriter? { (context.configuration as? GatedDatabaseConfiguration)?.writer }
 }
 
 /// A request waits at most `LiandongState.writePatience` (`DatabasePool.writeWaitSeconds`) for

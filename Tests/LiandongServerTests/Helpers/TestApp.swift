@@ -20,11 +20,20 @@ enum TestDatabase {
 
 /// Runs `body` with an application configured on a fresh database, then tears both down.
 func withTestApp<T>(_ body: (Application) async throws -> T) async throws -> T {
+    try await withTestApp(database: TestDatabase.isPostgres ? .postgres : .sqlite, body)
+}
+
+/// Which database a test application runs on.
+enum TestDatabaseKind { case sqlite, postgres }
+
+/// Runs `body` on a fresh database of the kind asked for (PostgreSQL only when
+/// `TEST_DATABASE_URL` is set): for comparing what the two store.
+func withTestApp<T>(database kind: TestDatabaseKind, _ body: (Application) async throws -> T) async throws -> T {
     let app = try await Application.make(.testing)
     let token = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     let setting: DatabaseSetting
     var sqlitePath: String?
-    if let url = TestDatabase.postgresURL {
+    if kind == .postgres, let url = TestDatabase.postgresURL {
         setting = .postgres(url: url, searchPath: ["t_\(token.prefix(16))"])
     } else {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("liandong-test-\(token).sqlite").path
