@@ -3,6 +3,7 @@ import FluentSQLiteDriver
 import LiandongSQLite
 import Foundation
 import LiandongCore
+import NIOConcurrencyHelpers
 import SQLKit
 import Testing
 import VaporTesting
@@ -258,5 +259,66 @@ struct BulkIngestTests {
             #expect(summary.new == events.count)
             #expect(try await Self.count("dispatch_events", app) == events.count)
         }
+    }
+}
+
+/// `dispatches import` reads a JSON Lines file a block at a time, in one transaction.
+@Suite("Streamed import")
+struct StreamedImportTests {
+    static func file(_ events: [DispatchEventInput]) throws -> URL {
+        try Fixtures.temporaryFile("events.jsonl", contents: DispatchGenerator.jsonLines(events))
+    }
+
+    /// Blocks of a few KiB (dozens of them) store and judge exactly what one batch does.
+    @Test func aFileInManyBlocksStoresAndJudgesAsOneBatch() async throws {
+        let events = BulkIngestTests.events(dispatches: 400, seed: 21)
+        let url = try Self.file(events)
+        let now = BulkIngestTests.now
+        let (whole, wholeSummary) = try await withTestApp { app in
+            let summary = try await DispatchService.ingest(events, actor: .console(), rules: app.liandong.ruleBook, now: now, on: app.db)
+            return (try await BulkIngestTests.snapshot(app), summary)
+        }
+        let (streamed, streamedSummary, batches) = try await withTestApp { app in
+            let reader = JSONLinesBatches(handle: try #require(FileHandle(forReadingAtPath: url.path)), dates: .unbounded, blockBytes: 8 * 1024)
+            let count = NIOLockedValueBox(0)
+            let summary = try await DispatchService.ingest(batches: {
+                let batch = try reader.next()
+                if batch != nil { count.withLockedValue { $0 += 1 } }
+                return batch
+            }, actor: .console(), rules: app.liandong.ruleBook, now: now, on: app.db)
+            return (try await BulkIngestTests.snapshot(app), summary, count.withLockedValue { $0 })
+        }
+        #expect(batches > 20)
+        #expect(streamedSummary == wholeSummary)
+        #expect(streamed == whole)
+        #expect(!streamed.findings.contains { $0.withdrawn_at != nil })
+    }
+
+    /// A bad line in a later block names its line in the file, and nothing of the file is stored.
+    @Test func aBadLineInALaterBlockNamesItsLineAndLeavesNothing() async throws {
+        var lines = String(decoding: DispatchGenerator.jsonLines(BulkIngestTests.events(dispatches: 200, seed: 5)), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        let bad = lines.count * 4 / 5
+        lines[bad] = #"{"event_id":"X-1","incident_id":"110-X","unit":"没有这个单位","type":"instructed","at":"2025-06-01T08:00:00+08:00"}"#
+        let url = try Fixtures.temporaryFile("bad.jsonl", contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+        try await withTestApp { app in
+            let reader = JSONLinesBatches(handle: try #require(FileHandle(forReadingAtPath: url.path)), dates: .unbounded, blockBytes: 4 * 1024)
+            do {
+                _ = try await DispatchService.ingest(batches: { try reader.next() }, actor: .console(), rules: app.liandong.ruleBook,
+                                                     now: BulkIngestTests.now, on: app.db)
+                Issue.record("the file was accepted")
+            } catch let error as ImportError {
+                #expect(error.row == bad + 1 && error.field == "unit", "\(error)")
+            }
+            for table in ["dispatch_events", "dispatches", "findings"] { #expect(try await BulkIngestTests.count(table, app) == 0, "\(table)") }
+        }
+    }
+
+    @Test func theProgressBarShowsTheShareTheRateAndTheTimeLeft() {
+        let line = ImportProgress.line(bytes: 40, of: 100, events: 400_000, elapsed: 4)
+        #expect(line.hasPrefix("[#########---------------]  40%"))
+        #expect(line.contains("已写入 400,000 个事件") && line.contains("100,000 个/秒") && line.contains("剩余约 0:06"))
+        // Not a terminal: nothing is drawn.
+        #expect(!ImportProgress(fileBytes: 100, terminal: false).enabled)
     }
 }

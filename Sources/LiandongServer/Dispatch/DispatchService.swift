@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LiandongCore
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -30,8 +31,8 @@ struct UnitFacts: Sendable {
     var publicSecurity: Bool
 }
 
-/// Ingesting the 110 system's dispatch events and judging every (incident, unit) pair.
-/// Bulk paths use SQLKit batches inside one transaction: a batch is stored whole or not at all.
+/// Ingesting the 110 system's dispatch events and judging every (incident, unit) pair, in one
+/// transaction through the bulk paths (`BulkInsert`, `BulkSelect`): stored whole or not at all.
 enum DispatchService {
     /// Rows per multi-row INSERT: well under SQLite's bound-variable limit.
     static let insertChunk = 500
@@ -81,14 +82,97 @@ enum DispatchService {
         }
     }
 
+    /// A part of an ingest: events with the positions (file lines, or 1…n) that errors name.
+    struct EventBatch: Sendable {
+        var events: [DispatchEventInput]
+        var positions: [Int]
+    }
+
     /// Stores new events and re-judges every dispatch they touch. Resent events with the same
     /// content are counted as known; the same id with different content is refused (409).
     static func ingest(_ events: [DispatchEventInput], positions: [Int]? = nil, actor: Actor, rules: RuleBook,
                        now: Date = Date(), on db: any Database, progress: (@Sendable (Int) -> Void)? = nil) async throws -> IngestSummary {
-        let positions = positions ?? Array(1...max(1, events.count))
+        let batch = EventBatch(events: events, positions: positions ?? Array(1...max(1, events.count)))
+        let pending = NIOLockedValueBox<EventBatch?>(batch)
+        return try await ingest(batches: { pending.withLockedValue { taken in defer { taken = nil }; return taken } },
+                                actor: actor, rules: rules, now: now, on: db, progress: progress)
+    }
+
+    /// Stores the events of every batch `next` gives (until it gives nil) in one transaction: the
+    /// whole stream or nothing. Each batch is checked and stored before the next is read, so
+    /// memory holds about one batch (a file of any size streams through). A batch's dispatches
+    /// are judged once the next batch is stored and does not touch them (events of one dispatch
+    /// come together; one that a later batch continues is judged again with it, as a later
+    /// request would judge it). `progress` hears the events written so far.
+    static func ingest(batches next: @escaping @Sendable () async throws -> EventBatch?, actor: Actor, rules: RuleBook,
+                       now: Date = Date(), on db: any Database, progress: (@Sendable (Int) -> Void)? = nil) async throws -> IngestSummary {
         let units = try await unitFacts(on: db)
+        return try await db.writeTransaction { tx in
+            let sql = tx as! any SQLDatabase
+            var summary = IngestSummary()
+            // Pairs judged (by hash: a province's year is a million of them), and each finding's
+            // state before the first and after the last judgement that changed it.
+            var judged = Set<Int>()
+            var findings = FindingChanges()
+            var pending: [PairKey: [StoredEvent]] = [:]
+            func judgeNow(_ groups: [PairKey: [StoredEvent]]) async throws {
+                guard !groups.isEmpty else { return }
+                let (added, withdrawn) = try await judge(groups, units: units, rules: rules, now: now, on: sql)
+                for key in groups.keys { judged.insert(key.hashValue) }
+                findings.record(added: added, withdrawn: withdrawn)
+            }
+            while let batch = try await next() {
+                let written = summary.new
+                let (part, touched) = try await storeBatch(batch, units: units, now: now, on: tx,
+                                                           progress: progress.map { report in { @Sendable done in report(written + done) } })
+                summary.received += part.received
+                summary.known += part.known
+                summary.new += part.new
+                try await judgeNow(pending.filter { touched[$0.key] == nil })
+                // A pair both batches touch: this batch's events of it include the last one's.
+                pending = touched
+            }
+            try await judgeNow(pending)
+            summary.dispatchesJudged = judged.count
+            let (added, withdrawn) = findings.net
+            summary.findingsAdded = added.count
+            summary.findingsWithdrawn = withdrawn.count
+            guard summary.new > 0 else { return summary }
+            // The end of the dispatch write: the events, every dispatch they touch (judged, with
+            // its part of the compliance read model), the findings (FindingStore.reconcile) and
+            // the deductions those settle (and their totals, by trigger) are all stored above, in
+            // this transaction.
+            // One entry per ingest, naming every finding it added or withdrew.
+            try await AuditLog.append(tx, actor: actor, action: "dispatch.ingest", entity: "dispatch_events",
+                                      after: IngestAudit(summary: summary, findingsAdded: added.sorted(), findingsWithdrawn: withdrawn.sorted()), at: now)
+            return summary
+        }
+    }
+
+    /// What a finding went through in one ingest: active before its first change, after its last.
+    struct FindingChanges {
+        private var before: [String: Bool] = [:]
+        private var after: [String: Bool] = [:]
+
+        mutating func record(added: [String], withdrawn: [String]) {
+            for key in added { before[key] = before[key] ?? false; after[key] = true }
+            for key in withdrawn { before[key] = before[key] ?? true; after[key] = false }
+        }
+
+        /// Findings active now that were not before, and the reverse.
+        var net: (added: [String], withdrawn: [String]) {
+            (after.filter { $0.value && before[$0.key] == false }.map(\.key), after.filter { !$0.value && before[$0.key] == true }.map(\.key))
+        }
+    }
+
+    /// One batch, in the ingest's transaction: its events checked against each other and against
+    /// what is stored, and the new ones stored. Returns the (incident, unit) pairs they touch,
+    /// each with every event of it now stored, for judging.
+    static func storeBatch(_ batch: EventBatch, units: [Int: UnitFacts], now: Date, on tx: any Database,
+                           progress: (@Sendable (Int) -> Void)?) async throws -> (summary: IngestSummary, touched: [PairKey: [StoredEvent]]) {
+        let events = batch.events, positions = batch.positions
         let unitIDs = try resolveUnits(events, units: units, positions: positions)
-        try await checkDrills(events, positions: positions, on: db)
+        try await checkDrills(events, positions: positions, on: tx)
         var summary = IngestSummary(received: events.count)
 
         // The same id twice in one batch: fine if identical, refused otherwise.
@@ -106,68 +190,55 @@ enum DispatchService {
             unique.append(index)
         }
 
-        let uniqueIndices = unique
-        let initial = summary
-        return try await db.writeTransaction { tx in
-            var summary = initial
-            let unique = uniqueIndices
-            let sql = tx as! any SQLDatabase
-            // Already stored?
-            var stored: [String: StoredEvent] = [:]
-            for row in try await BulkSelect.rows(StoredEvent.columns, from: "dispatch_events", where: "event_id",
-                                                 in: unique.map { events[$0].eventID }, on: sql) {
-                let event = try row.decode(model: StoredEvent.self)
-                stored[event.event_id] = event
-            }
-            var fresh: [Int] = []
-            for index in unique {
-                let event = events[index]
-                if let existing = stored[event.eventID] {
-                    if let field = difference(existing, event, unitIDs[index]) {
-                        throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”已存在，但 \(field) 与已保存的不同；事件一经接收不能修改", field: field)
-                    }
-                    summary.known += 1
-                } else {
-                    fresh.append(index)
-                }
-            }
-            summary.new = fresh.count
-            guard !fresh.isEmpty else { return summary }
-
-            // Everything already known about the incidents this batch touches.
-            let incidents = Array(Set(fresh.map { events[$0].incidentID }))
-            let known = try await storedEvents(ofIncidents: incidents, on: sql)
-            let incoming = fresh.map { index in
-                StoredEvent(event_id: events[index].eventID, incident_id: events[index].incidentID, unit_id: unitIDs[index],
-                            type: events[index].type.rawValue, at: events[index].at, on_site_required: events[index].onSiteRequired,
-                            exercise: events[index].exercise, note: events[index].note, drill_id: events[index].drillID)
-            }
-            try checkOrder(incoming: Array(zip(fresh, incoming)), known: known, positions: positions)
-
-            try await BulkInsert(table: "dispatch_events", columns: StoredEvent.columns + ["received_at"])
-                .run(count: incoming.count, on: sql, progress: progress) { i in
-                    let e = incoming[i]
-                    return [.text(e.event_id), .text(e.incident_id), .int(e.unit_id), .text(e.type), .date(e.at),
-                            .bool(e.on_site_required), .bool(e.exercise), .text(e.note), .text(e.drill_id), .date(now)]
-                }
-
-            // The pairs the batch touches, each with its stored events first, then the new ones.
-            var grouped = Dictionary(grouping: incoming) { PairKey(incident: $0.incident_id, unit: $0.unit_id) }
-            var earlier: [PairKey: [StoredEvent]] = [:]
-            for e in known {
-                let key = PairKey(incident: e.incident_id, unit: e.unit_id)
-                if grouped[key] != nil { earlier[key, default: []].append(e) }
-            }
-            for (key, events) in earlier { grouped[key] = events + grouped[key]! }
-            let (added, withdrawn) = try await judge(grouped, units: units, rules: rules, now: now, on: sql)
-            summary.dispatchesJudged = grouped.count
-            summary.findingsAdded = added.count
-            summary.findingsWithdrawn = withdrawn.count
-            // One entry per batch, naming every finding it added or withdrew.
-            try await AuditLog.append(tx, actor: actor, action: "dispatch.ingest", entity: "dispatch_events",
-                                      after: IngestAudit(summary: summary, findingsAdded: added.sorted(), findingsWithdrawn: withdrawn.sorted()), at: now)
-            return summary
+        let sql = tx as! any SQLDatabase
+        // Already stored?
+        var stored: [String: StoredEvent] = [:]
+        for row in try await BulkSelect.rows(StoredEvent.columns, from: "dispatch_events", where: "event_id",
+                                             in: unique.map { events[$0].eventID }, on: sql) {
+            let event = try row.decode(model: StoredEvent.self)
+            stored[event.event_id] = event
         }
+        var fresh: [Int] = []
+        for index in unique {
+            let event = events[index]
+            if let existing = stored[event.eventID] {
+                if let field = difference(existing, event, unitIDs[index]) {
+                    throw AppError(.conflict, "第\(positions[index])条事件的 event_id“\(event.eventID)”已存在，但 \(field) 与已保存的不同；事件一经接收不能修改", field: field)
+                }
+                summary.known += 1
+            } else {
+                fresh.append(index)
+            }
+        }
+        summary.new = fresh.count
+        guard !fresh.isEmpty else { return (summary, [:]) }
+
+        // Everything already known about the incidents this batch touches.
+        let incidents = Array(Set(fresh.map { events[$0].incidentID }))
+        let known = try await storedEvents(ofIncidents: incidents, on: sql)
+        let incoming = fresh.map { index in
+            StoredEvent(event_id: events[index].eventID, incident_id: events[index].incidentID, unit_id: unitIDs[index],
+                        type: events[index].type.rawValue, at: events[index].at, on_site_required: events[index].onSiteRequired,
+                        exercise: events[index].exercise, note: events[index].note, drill_id: events[index].drillID)
+        }
+        try checkOrder(incoming: Array(zip(fresh, incoming)), known: known, positions: positions)
+
+        try await BulkInsert(table: "dispatch_events", columns: StoredEvent.columns + ["received_at"])
+            .run(count: incoming.count, on: sql, progress: progress) { i in
+                let e = incoming[i]
+                return [.text(e.event_id), .text(e.incident_id), .int(e.unit_id), .text(e.type), .date(e.at),
+                        .bool(e.on_site_required), .bool(e.exercise), .text(e.note), .text(e.drill_id), .date(now)]
+            }
+
+        // The pairs the batch touches, each with its stored events first, then the new ones.
+        var grouped = Dictionary(grouping: incoming) { PairKey(incident: $0.incident_id, unit: $0.unit_id) }
+        var earlier: [PairKey: [StoredEvent]] = [:]
+        for e in known {
+            let key = PairKey(incident: e.incident_id, unit: e.unit_id)
+            if grouped[key] != nil { earlier[key, default: []].append(e) }
+        }
+        for (key, events) in earlier { grouped[key] = events + grouped[key]! }
+        return (summary, grouped)
     }
 
     struct PairKey: Hashable {
