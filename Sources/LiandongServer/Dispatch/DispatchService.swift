@@ -403,14 +403,17 @@ enum DispatchService {
     }
 
     /// Judges one unit's part in an incident again, in the caller's transaction (a report by
-    /// hand changed what is known of it). Nothing when no event of it is stored.
+    /// hand changed what is known of it), or in one of its own outside any. Nothing when no event
+    /// of it is stored.
     static func judgeAgain(incident: String, unitID: Int, rules: RuleBook, now: Date,
-                           on tx: any Database) async throws -> (added: [String], withdrawn: [String]) {
-        let sql = tx as! any SQLDatabase
-        let events = try await storedEvents(ofIncidents: [incident], on: sql).filter { $0.unit_id == unitID }
-        guard !events.isEmpty else { return ([], []) }
-        return try await judge([PairKey(incident: incident, unit: unitID): events], units: try await unitFacts(on: tx), rules: rules,
-                               now: now, on: sql)
+                           on db: any Database) async throws -> (added: [String], withdrawn: [String]) {
+        try await db.writeTransaction { tx in
+            let sql = tx as! any SQLDatabase
+            let events = try await storedEvents(ofIncidents: [incident], on: sql).filter { $0.unit_id == unitID }
+            guard !events.isEmpty else { return ([], []) }
+            return try await judge([PairKey(incident: incident, unit: unitID): events], units: try await unitFacts(on: tx), rules: rules,
+                                   now: now, on: sql)
+        }
     }
 
     /// Re-judges dispatches still open whose grace period has run out: their missing reports
