@@ -57,8 +57,14 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("Assets")]
+            // Views, styles, scripts and the OpenAPI document are compiled into the binary (the
+            // EmbedAssets plugin turns Assets/ and VERSION into Swift source at every build), so a
+            // release is one file that runs from any directory without the build tree.
+            exclude: ["Assets"],
+            plugins: ["EmbedAssets"]
         ),
+        .executableTarget(name: "EmbedAssetsTool", path: "Plugins/EmbedAssetsTool"),
+        .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["EmbedAssetsTool"]),
         .executableTarget(name: "liandong", dependencies: ["LiandongServer"]),
         .testTarget(name: "LiandongCoreTests", dependencies: ["LiandongCore"]),
         .testTarget(

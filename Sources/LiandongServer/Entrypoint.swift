@@ -7,13 +7,28 @@ public enum Entrypoint {
     public static func run() async {
         var env: Environment
         do {
-            env = try Environment.detect()
-            // Logs go to standard error so that a command's output (JSON, CSV) stays clean.
+            var arguments = ProcessInfo.processInfo.arguments
+            // `liandong --version` (or `version`): what is installed, before anything else starts.
+            if arguments.count == 2, ["--version", "version"].contains(arguments[1]) {
+                FileHandle.standardOutput.write(Data("liandong \(LiandongVersion.string)\n".utf8))
+                exit(0)
+            }
+            let format = try LogFormat.extract(from: &arguments, environment: ProcessInfo.processInfo.environment)
+            env = try Environment.detect(arguments: arguments)
+            // Logs go to standard error (journald under systemd) so that a command's output
+            // (JSON, CSV) stays clean; as text lines, or one JSON object a line.
             try LoggingSystem.bootstrap(from: &env) { level in
                 { label in
-                    var handler = StreamLogHandler.standardError(label: label)
-                    handler.logLevel = level
-                    return handler
+                    switch format {
+                    case .text:
+                        var handler = StreamLogHandler.standardError(label: label)
+                        handler.logLevel = level
+                        return handler
+                    case .json:
+                        var handler = JSONLogHandler(label: label)
+                        handler.logLevel = level
+                        return handler
+                    }
                 }
             }
         } catch {

@@ -47,16 +47,9 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     ContentConfiguration.global.use(encoder: encoder, for: .json)
     ContentConfiguration.global.use(decoder: decoder, for: .json)
 
-    // Views and static files ship as package resources, so the binary works from any directory.
-    let resources = Resources.directory
-    app.directory.viewsDirectory = resources.appendingPathComponent("Views").path + "/"
-    app.directory.publicDirectory = resources.appendingPathComponent("Public").path + "/"
+    // Views and static files are compiled into the binary, so it works from any directory.
     app.views.use(.leaf)
-    // The resource bundle sits under `.build/` during development; LeafKit's default limits
-    // refuse any path with a hidden directory in it, so only the sandbox applies here.
-    app.leaf.sources = .singleSource(NIOLeafFiles(
-        fileio: app.fileio, limits: [.requireExtensions],
-        sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory))
+    app.leaf.sources = .singleSource(EmbeddedLeafSource())
     app.leaf.cache.isEnabled = app.environment.isRelease
     app.leaf.tags["points"] = PointsTag()
 
@@ -65,7 +58,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(LiandongErrorMiddleware())
     app.middleware.use(WritePatienceMiddleware())
-    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(EmbeddedPublicMiddleware())
     app.routes.defaultMaxBodySize = "2mb"
 
     Telemetry.bootstrap()
@@ -286,9 +279,3 @@ extension Request {
     var currentRules: RuleSet { application.currentRules }
 }
 
-/// The files that ship with the server: views, styles, the OpenAPI document.
-enum Resources {
-    static var directory: URL {
-        Bundle.module.url(forResource: "Assets", withExtension: nil)!
-    }
-}

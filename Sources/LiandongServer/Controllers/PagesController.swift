@@ -57,6 +57,8 @@ struct PageFrame: Encodable {
     var userName: String?
     var userRole: String?
     var signedIn: Bool
+    /// The release installed (`LiandongVersion`), in the footer of every page an administrator sees.
+    var softwareVersion: String?
 
     init(_ req: Request, title: String, active: String) {
         let rules = req.currentRules
@@ -68,6 +70,7 @@ struct PageFrame: Encodable {
         self.userName = req.account?.displayName
         self.userRole = req.account?.accountRole.name
         self.signedIn = req.account != nil
+        self.softwareVersion = req.account?.accountRole == .admin ? LiandongVersion.string : nil
     }
 }
 

@@ -33,9 +33,8 @@ enum SystemController {
     }
 
     @Sendable static func openAPI(req: Request) async throws -> Response {
-        let url = Resources.directory.appendingPathComponent("openapi.yaml")
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "application", subType: "yaml", parameters: ["charset": "utf-8"])
-        return Response(status: .ok, headers: headers, body: .init(data: try Data(contentsOf: url)))
+        return Response(status: .ok, headers: headers, body: .init(data: Resources.data("openapi.yaml") ?? Data()))
     }
 }

@@ -101,10 +101,12 @@ struct JudgeCommand: AsyncCommand {
 /// after start, which also catches up a database written by an older version).
 final class PendingJudgement: LifecycleHandler, Sendable {
     private let task = NIOLockedValueBox<RepeatedTask?>(nil)
+    private let anchor = AuditAnchorLog()
 
     func didBootAsync(_ application: Application) async throws {
         guard application.environment != .testing else { return }
         let app = application
+        let anchor = self.anchor
         let repeated = application.eventLoopGroup.next().scheduleRepeatedAsyncTask(initialDelay: .seconds(30), delay: .minutes(5)) { _ in
             app.eventLoopGroup.next().makeFutureWithTask {
                 do {
@@ -118,6 +120,8 @@ final class PendingJudgement: LifecycleHandler, Sendable {
                 } catch {
                     app.logger.error("scheduled judging failed: \(String(reflecting: error))")
                 }
+                // The audit chain's head, once a day, to the log (an external copy of it).
+                await anchor.logIfDue(app, now: app.liandong.clock.now())
             }
         }
         task.withLockedValue { $0 = repeated }
