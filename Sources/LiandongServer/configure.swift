@@ -30,7 +30,9 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     // The schema is brought up to date by every command, not only `migrate` (issue: one binary,
     // created, migrated and seeded on first start), each migration in one transaction with its
     // record, so that a start killed part-way is finished by the next one.
-    try await SchemaMigrator.run(LiandongMigrations.all, on: app.db, logger: app.logger)
+    // A database a newer version migrated is refused; an SQLite file is copied aside before
+    // an upgrade's first migration (issue 22).
+    try await UpgradeSafety.migrate(app, setting)
     // The initial rules and every revision an administrator has published.
     app.liandong.ruleBook = try await RuleSetStore.book(on: app.db)
     // The working calendar (holidays and make-up working days) as the database holds it.

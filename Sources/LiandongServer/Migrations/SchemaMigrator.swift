@@ -13,16 +13,24 @@ import SQLKit
 enum SchemaMigrator {
     /// Runs, in order, every migration the log does not list yet; returns the names of those run.
     /// All of one run share a batch number, as with Fluent's migrator.
+    /// A log naming a migration not in `migrations` means a newer version migrated the database:
+    /// nothing is run and `NewerDatabaseError` is thrown. `beforeApplying` is called with the
+    /// names to run and those already recorded before the first is applied (the SQLite backup
+    /// of an upgrade, `UpgradeSafety`); it is not called when nothing is pending.
     @discardableResult
-    static func run(_ migrations: [any Migration], on database: any Database, logger: Logger) async throws -> [String] {
+    static func run(_ migrations: [any Migration], on database: any Database, logger: Logger,
+                    beforeApplying: ((_ pending: [String], _ recorded: Set<String>) async throws -> Void)? = nil) async throws -> [String] {
         // The log's own table (CREATE TABLE IF NOT EXISTS).
         try await database.writeTransaction { tx in
             try await SetupLock.take(tx, logExists: false)
             try await MigrationLog.migration.prepare(on: tx).get()
         }
         let recorded = Set(try await MigrationLog.query(on: database).all().map(\.name))
+        let unknown = recorded.subtracting(migrations.map(\.name))
+        guard unknown.isEmpty else { throw NewerDatabaseError(unknownMigrations: unknown.sorted()) }
         let pending = migrations.filter { !recorded.contains($0.name) }
         guard !pending.isEmpty else { return [] }
+        try await beforeApplying?(pending.map(\.name), recorded)
         let batch = (try await MigrationLog.query(on: database).sort(\.$batch, .descending).first()?.batch ?? 0) + 1
         var ran: [String] = []
         for migration in pending {
