@@ -85,6 +85,9 @@ struct YearCloseTests {
             try await app.send(.GET, "assessment?year=2027&entity=%E5%B8%82%E6%B0%91%E6%94%BF%E5%B1%80", as: plc) { res in
                 #expect(res.body.string.contains("上年度补扣（2026年度发生）"))
             }
+            try await app.send(.GET, "deductions/\(pending)", as: plc) { res in
+                #expect(res.body.string.contains("上年度补扣：2026年度考核已结算，计入2027年度"))
+            }
 
             // The snapshot's hash is in the audit chain, and the chain verifies.
             let entry = try #require(try await AuditEntry.query(on: app.db).filter(\.$action == "assessment.close").first())
