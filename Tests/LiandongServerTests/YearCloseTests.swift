@@ -95,7 +95,16 @@ struct YearCloseTests {
             #expect(entry.after?.contains(closure.hash) == true && closure.hash.count == 64)
             let snapshot = try JSONDecoder().decode(YearClose.Snapshot.self, from: Data(closure.report.utf8))
             #expect(try snapshot.sha256() == closure.hash)
-            #expect(try await app.run(["audit", "verify"]).contains("审计日志完整"))
+            let verified = try await app.run(["audit", "verify"])
+            #expect(verified.contains("审计日志完整") && verified.contains("年度考核结算 1 份，数据与审计日志记录的校验值一致"))
+            // A snapshot changed behind the application's back: verify says so.
+            try await (app.db as! any SQLDatabase).update(YearClose.closureDeductions).set("points_tenths", to: SQLBind(1))
+                .where("closure_id", .equal, SQLBind(closure.id)).run()
+            await #expect(throws: CommandFailure.self) { _ = try await app.run(["audit", "verify"]) }
+            try await (app.db as! any SQLDatabase).update(YearClose.closures)
+                .set("report", to: SQLBind(closure.report.replacingOccurrences(of: "99.5", with: "100")))
+                .where("id", .equal, SQLBind(closure.id)).run()
+            await #expect(throws: CommandFailure.self) { _ = try await app.run(["audit", "verify"]) }
         }
     }
 

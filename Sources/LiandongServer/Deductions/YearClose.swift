@@ -146,6 +146,27 @@ enum YearClose {
         }
     }
 
+    /// Each stored close checked against the audit chain: the snapshot's SHA-256 is the one its
+    /// `assessment.close` entry recorded, and the rows behind it are the snapshot's deductions.
+    /// Returns how many were checked, or the first that does not match.
+    static func verify(on db: any Database) async throws -> (checked: Int, broken: String?) {
+        let sql = db as! any SQLDatabase
+        let all = try await sql.select().columns("*").from(closures).orderBy("id").all(decoding: Closure.self)
+        for closure in all {
+            let label = "\(closure.year)年度考核结算记录 \(closure.id)"
+            let digest = SHA256.hash(data: Data(closure.report.utf8)).map { String(format: "%02x", $0) }.joined()
+            guard digest == closure.hash else { return (all.count, "\(label)的数据与其校验值不符") }
+            let entries = try await AuditEntry.query(on: db).filter(\.$action == "assessment.close").filter(\.$entityID == String(closure.year)).all()
+            guard entries.contains(where: { $0.after?.contains(closure.hash) == true }) else { return (all.count, "\(label)的校验值不在审计日志中") }
+            let snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(closure.report.utf8))
+            let rows = try await snapshotDeductions(closure.id, on: sql)
+            guard rows.map({ "\($0.id)|\(Points($0.points))" }) == snapshot.deductions.sorted(by: { $0.id < $1.id }).map({ "\($0.id)|\(Points($0.points))" }) else {
+                return (all.count, "\(label)的扣分明细与结算数据不符")
+            }
+        }
+        return (all.count, nil)
+    }
+
     // MARK: Who may
 
     /// Only the city PLC closes a year (mechanism §6). `agency`: the agency a console command
