@@ -181,6 +181,7 @@ struct AssessCloseCommand: AsyncCommand {
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         guard let year = signature.year else { throw CommandFailure("请用 --year 指定结算的年度，如 --year 2026") }
+        guard signature.agency != nil else { throw CommandFailure("请用 --agency 市委政法委 指明结算机关（年度考核只能由市委政法委结算）") }
         let actor = Actor.console()
         try await YearClose.requireCityPLC(actor.principal, agency: signature.agency ?? "", on: app.db)
         let (id, hash) = try await YearClose.close(year, by: YearClose.Person(name: signature.officer ?? "", accountID: nil), actor: actor,
