@@ -205,8 +205,18 @@ struct YearCloseTests {
             await #expect(throws: AppError.self) { _ = try await app.run(["assess", "close", "--year", "2026", "--agency", "龙泉市委政法委", "--officer", "张三"]) }
             await #expect(throws: AppError.self) { _ = try await app.run(["assess", "close", "--year", "2026", "--agency", "市应急管理局", "--officer", "张三"]) }
             #expect(try await writes(app) == before)
+            // A session left open past the re-authentication window asks for the password first.
+            let stale = try await app.signIn(.plc)
+            app.liandong.clock.advance(by: Double(app.liandong.security.reauthenticationMinutes * 60 + 60))
+            before = try await writes(app)
+            try await app.send(.POST, "assessment/close", as: stale, form: ["year": "2026"]) { res in
+                #expect(res.status == .seeOther && res.headers.first(name: .location)?.hasPrefix("/account/reauth?next=") == true, "\(res.headers)")
+            }
+            #expect(try await writes(app) == before)
             let plc = try await app.signIn(.plc)
-            try await app.send(.POST, "assessment/close", as: plc, form: ["year": "2026"]) { res in #expect(res.status == .seeOther) }
+            try await app.send(.POST, "assessment/close", as: plc, form: ["year": "2026"]) { res in
+                #expect(res.status == .seeOther && res.headers.first(name: .location) == "/assessment?year=2026")
+            }
             // Twice: refused, nothing written.
             before = try await writes(app)
             try await app.send(.POST, "assessment/close", as: plc, form: ["year": "2026"]) { res in

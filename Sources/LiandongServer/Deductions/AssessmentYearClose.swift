@@ -80,6 +80,8 @@ enum AssessmentYearPages {
         try req.authorize(actor.principal.role == .plc, "年度考核只能由市委政法委结算")
         try await YearClose.requireCityPLC(actor.principal, agency: nil, on: req.db)
         let year = try year(try req.content.decode(Form.self))
+        // Closing fixes a year's figures for the 平安综治 assessment: a recent password (and code) first.
+        if let challenge = try Reauthentication.challenge(req, returnTo: "/assessment?year=\(year)", action: "结算年度考核") { return challenge }
         try await YearClose.close(year, by: person(actor.principal), actor: actor, rules: req.application.liandong.ruleBook,
                                   now: req.application.liandong.clock.now(), on: req.db)
         return req.redirect(to: "/assessment?year=\(year)")
@@ -98,6 +100,7 @@ enum AssessmentYearPages {
         }
         let form = try req.content.decode(Form.self)
         let year = try year(form)
+        if let challenge = try Reauthentication.challenge(req, returnTo: "/assessment?year=\(year)", action: "重开年度考核") { return challenge }
         _ = try await YearClose.reopen(year, side: side, by: person(actor.principal), reason: form.reason, actor: actor,
                                        now: req.application.liandong.clock.now(), on: req.db)
         return req.redirect(to: "/assessment?year=\(year)")
