@@ -82,7 +82,7 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.asyncCommands.use(ChecksCommand(), as: "checks")
     app.asyncCommands.use(SupervisionCommand(), as: "supervision")
     app.asyncCommands.use(DeductionsCommand(), as: "deductions")
-    app.asyncCommands.use(AssessCommand(), as: "assess")
+    app.asyncCommands.use(AssessCommandGroup(), as: "assess")
     app.asyncCommands.use(ProvinceCommand(), as: "province")
     app.asyncCommands.use(NoticeCommand(), as: "notice")
     app.asyncCommands.use(BenchCommand(), as: "bench")

@@ -56,6 +56,8 @@ func routes(_ app: Application) throws {
     pages.get("notices", ":id", "export", use: NoticePages.export)
     read.get("assessment", use: AssessmentPages.page)
     pages.get("assessment", "export", use: AssessmentPages.export)
+    pages.post("assessment", "close", use: AssessmentYearPages.close)
+    pages.post("assessment", "reopen", use: AssessmentYearPages.reopen)
 
     // Inspections
     read.get("checks", "phone", use: InspectionPages.phone)

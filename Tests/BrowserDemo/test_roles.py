@@ -4,6 +4,7 @@ appeals one of its unit's, the PLC drafts and publishes the next notice, and the
 the city's figures."""
 import re
 import time
+from datetime import datetime, timedelta, timezone
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -205,3 +206,22 @@ def test_5_uploads_of_real_files_and_forms_that_come_back(browser, demo_url, tmp
     link = browser.find_element(By.LINK_TEXT, "现场照片.jpg")
     assert downloaded_size(browser, link.get_attribute("href")) == big.stat().st_size
     shot(browser, "5-rectification-with-photo")
+
+
+def test_6_plc_closes_the_year(browser, demo_url):
+    """The city PLC closes the last year that has ended (the demo fills this year, which cannot be
+    closed before it ends): the figures are then the stored ones, with their SHA-256, a Word report
+    in the notice layout, and a reopening to ask for."""
+    login(browser, demo_url, "demo-plc")
+    year = datetime.now(timezone(timedelta(hours=8))).year - 1
+    browser.get(f"{demo_url}/assessment?year={year}")
+    wait_text(browser, f"{year}年")
+    button = browser.find_element(By.CSS_SELECTOR, "form#close-year button")
+    assert f"结算{year}年度考核" in button.text
+    click_and_wait(browser, button)
+    wait_text(browser, f"{year}年度考核已于")
+    assert "SHA-256" in browser.page_source
+    assert browser.find_elements(By.CSS_SELECTOR, f"a[href='/assessment/export?format=docx&year={year}']")
+    assert browser.find_elements(By.CSS_SELECTOR, "form#reopen-year")
+    assert not browser.find_elements(By.CSS_SELECTOR, "form#close-year")
+    shot(browser, "6-plc-closed-the-year")

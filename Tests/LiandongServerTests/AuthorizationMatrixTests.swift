@@ -123,6 +123,10 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/deductions/confirm", pattern: "/deductions/confirm", allowed: [.emb, .psb, .plc], form: ["ids[]": "1"]),
         Case(method: .GET, path: "/assessment?year=2026", pattern: "/assessment", allowed: [.admin, .plc, .emb, .psb]),
         Case(method: .GET, path: "/assessment/export?format=csv&year=2026", pattern: "/assessment/export", allowed: [.admin, .plc, .emb, .psb]),
+        // Issue 15 item 5: only the city PLC closes a year (2025 has ended); a reopening is asked
+        // for and agreed by the city PLC and an administrator (2025 is open here: a 409, not a refusal).
+        Case(method: .POST, path: "/assessment/close", pattern: "/assessment/close", allowed: [.plc], form: ["year": "2025"]),
+        Case(method: .POST, path: "/assessment/reopen", pattern: "/assessment/reopen", allowed: [.admin, .plc], form: ["year": "2024", "reason": "矩阵"]),
         Case(method: .POST, path: "/deductions/1/appeal", pattern: "/deductions/:id/appeal", allowed: [.liaison], form: ["statement": "申诉理由"]),
         Case(method: .GET, path: "/rectifications", pattern: "/rectifications", allowed: people),
         Case(method: .GET, path: "/attachments/1", pattern: "/attachments/:id", allowed: []),

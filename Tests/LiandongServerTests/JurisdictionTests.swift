@@ -168,6 +168,19 @@ struct JurisdictionTests {
                     }
                 }
             }
+            // Issue 15 item 5: only the city PLC closes a year (2025 has ended); every other officer,
+            // the county PLC included, is refused with a message naming who may, and nothing is written.
+            let closer = Officer.allCases.firstIndex(of: .cityPLC)!
+            for (index, o) in Officer.allCases.enumerated() {
+                try await app.send(.POST, "assessment/close", as: users[o]!, form: ["year": "2025"]) { res in
+                    if o == .cityPLC {
+                        #expect(res.status == .seeOther, "\(o): close \(res.status)")
+                    } else {
+                        #expect(res.status == .forbidden && res.body.string.contains("年度考核只能由市委政法委结算"), "\(o): close \(res.status)")
+                    }
+                }
+                #expect((try await YearClose.active(2025, on: app.db as! any SQLDatabase) != nil) == (index >= closer), "\(o): close written")
+            }
         }
     }
 

@@ -183,6 +183,12 @@ struct AuditVerifyCommand: AsyncCommand {
         if result.byAlgorithm[AuditHashAlgorithm.sm3.rawValue] != nil || AuditLog.algorithm == .sm3 {
             context.application.commandOutput.write("SM3 实现：\(SM3Digest.description)\n")
         }
+        // Issue 15 item 5: each closed year's snapshot against the hash its close recorded.
+        let closes = try await YearClose.verify(on: context.application.db)
+        if let broken = closes.broken { throw CommandFailure("年度考核结算数据已被改动：\(broken)") }
+        if closes.checked > 0 {
+            context.application.commandOutput.write("年度考核结算 \(closes.checked) 份，数据与审计日志记录的校验值一致\n")
+        }
     }
 }
 

@@ -25,6 +25,16 @@ enum AssessmentService {
         var previousPeriod: String
         var ranked: [Row]
         var unranked: [Row]
+        /// A closed year (issue 15 item 5): when and by whom, the snapshot's SHA-256 and its id.
+        var closedAt: String? = nil
+        var closedBy: String? = nil
+        var sha256: String? = nil
+        var closureId: Int? = nil
+    }
+
+    /// The whole year of a period, when it is one.
+    static func wholeYear(_ period: Period) -> Int? {
+        period.start.month == 1 && period.start.day == 1 && period.end == Period.year(period.start.year).end ? period.start.year : nil
     }
 
     /// The period before: the previous year, or the previous quarter for a quarter.
@@ -57,22 +67,49 @@ enum AssessmentService {
                                   base: rules.inForce(on: period.start).assessmentBase)
     }
 
-    /// The confirmed deductions that occurred in a period, each by its id.
+    /// The confirmed deductions counted in a period, each by its id: those that occurred in it,
+    /// and those carried over into one of its months from a closed year (上年度补扣), each with
+    /// what it counts there (its figure less what the closed year counted). The same rows and
+    /// points as `DeductionTotals` keeps.
     static func confirmed(in period: Period, on sql: any SQLDatabase) async throws -> [Assessment.Deduction] {
-        struct D: Decodable { var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var points_tenths: Int }
-        return try await sql.select().columns("id", "unit_id", "agency", "jurisdiction_id", "points_tenths").from("deductions")
-            .where("status", .equal, SQLBind(DeductionStatus.confirmed.rawValue))
-            .where("occurred_at", .greaterThanOrEqual, SQLBind(period.startInstant)).where("occurred_at", .lessThan, SQLBind(period.endInstant))
-            .all(decoding: D.self).map {
-                Assessment.Deduction(id: $0.id, unitID: $0.unit_id, agency: $0.agency.flatMap(Agency.init(rawValue:)),
-                                     jurisdictionID: $0.jurisdiction_id, points: Points(tenths: $0.points_tenths))
+        struct D: Decodable {
+            var id: Int; var unit_id: Int?; var agency: String?; var jurisdiction_id: String?; var status: String; var points_tenths: Int; var carried_tenths: Int
+        }
+        // A carried item counts where the first day of its month falls.
+        func firstMonth(from day: LocalDate) -> String {
+            day.day == 1 ? DeductionTotals.monthKey(day) : DeductionTotals.monthKey(Period.month(day.year, day.month).end)
+        }
+        let confirmed = DeductionStatus.confirmed.rawValue
+        return try await sql.raw("""
+            SELECT id, unit_id, agency, jurisdiction_id, status, points_tenths, carried_tenths FROM deductions
+            WHERE (status = \(bind: confirmed) OR carried_tenths <> 0)
+              AND ((assessed_month IS NULL AND occurred_at >= \(bind: period.startInstant) AND occurred_at < \(bind: period.endInstant))
+                OR (assessed_month >= \(bind: firstMonth(from: period.start)) AND assessed_month < \(bind: firstMonth(from: period.end))))
+            """).all(decoding: D.self).map {
+                Assessment.Deduction(id: $0.id, unitID: $0.unit_id, agency: $0.agency.flatMap(Agency.init(rawValue:)), jurisdictionID: $0.jurisdiction_id,
+                                     points: Points(tenths: ($0.status == confirmed ? $0.points_tenths : 0) - $0.carried_tenths))
             }
     }
 
+    /// A closed year is read from its snapshot (issue 15 item 5), never computed again.
     static func report(_ period: Period, rules: RuleBook, withIDs: Bool = true, on db: any Database) async throws -> Report {
+        let sql = db as! any SQLDatabase
+        if let year = wholeYear(period), let (closed, closure) = try await YearClose.closedReport(year, on: sql) {
+            var report = closed
+            report.closedAt = ChinaTime.isoString(closure.closed_at)
+            report.closedBy = closure.closed_by
+            report.sha256 = closure.hash
+            report.closureId = closure.id
+            return report
+        }
         let prior = previous(of: period)
-        let before = try await rows(prior, rules: rules, withIDs: false, on: db)
-        let previousScores = Dictionary((before.ranked + before.unranked).map { ($0.entity, $0.score) }, uniquingKeysWith: { a, _ in a })
+        var previousScores: [String: Points]
+        if let year = wholeYear(prior), let (closed, _) = try await YearClose.closedReport(year, on: sql) {
+            previousScores = Dictionary((closed.ranked + closed.unranked).map { ($0.entity, Points($0.score)) }, uniquingKeysWith: { a, _ in a })
+        } else {
+            let before = try await rows(prior, rules: rules, withIDs: false, on: db)
+            previousScores = Dictionary((before.ranked + before.unranked).map { ($0.entity, $0.score) }, uniquingKeysWith: { a, _ in a })
+        }
         let now = try await rows(period, rules: rules, withIDs: withIDs, on: db)
         func convert(_ r: Assessment.Row) -> Row {
             let previous = previousScores[r.entity]
@@ -94,7 +131,7 @@ enum AssessmentService {
     }
 
     /// A workbook a clerk can print: the ranking, the units not ranked, and every deduction.
-    static func xlsx(_ report: Report, rules: RuleBook, on db: any Database) async throws -> Data {
+    static func xlsx(_ report: Report, period: Period, rules: RuleBook, on db: any Database) async throws -> Data {
         func cells(_ rows: [Row]) -> [[XLSXCell]] {
             rows.map { r in
                 [r.rank.map { .integer($0) } ?? .text("—"), .text(r.entity), .text(r.kind == "county" ? "县（市、区）" : "市直单位"), .number(r.base),
@@ -102,19 +139,34 @@ enum AssessmentService {
                  r.change.map { .number($0) } ?? .text("—")]
             }
         }
-        let deductions = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: rules, calendar: try await WorkingCalendarStore.load(on: db), on: db)
-        let ids = Set((report.ranked + report.unranked).flatMap(\.deductionIds))
-        let entityOf = Dictionary((report.ranked + report.unranked).flatMap { r in r.deductionIds.map { ($0, r.entity) } }, uniquingKeysWith: { a, _ in a })
-        let detail = deductions.filter { ids.contains($0.id) }.map { d -> [XLSXCell] in
-            [.integer(d.id), .text(entityOf[d.id] ?? ""), .text(d.unit ?? d.agency ?? d.jurisdiction ?? ""), .text(d.item), .number(d.points),
-             .text(ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt), .text(d.reason)]
+        let detail = try await YearView.detail(report, period: period, rules: rules, on: db).map { d -> [XLSXCell] in
+            [.integer(d.id), .text(d.entity), .text(d.subject), .text(d.item), .number(d.points),
+             .text(ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt), .text(d.reason), .text(d.note)]
         }
-        return try XLSX.write(sheets: [
-            XLSXSheet(name: "考核排名", title: "\(report.period)社会应急联动工作考核（平安综治）", header: header, rows: cells(report.ranked), landscape: true),
+        let closed = report.sha256 != nil
+        var sheets = [
+            XLSXSheet(name: "考核排名", title: "\(report.period)社会应急联动工作考核（平安综治）\(closed ? "（已结算）" : "")", header: header, rows: cells(report.ranked), landscape: true),
             XLSXSheet(name: "不参与排名单位", title: "\(report.period)不参与排名单位扣分情况", header: header, rows: cells(report.unranked), landscape: true),
             XLSXSheet(name: "扣分明细", title: "\(report.period)已确认扣分明细",
-                      header: ["扣分编号", "计入", "单位或部门", "项目", "分值", "发生时间", "事由"], rows: detail, landscape: true),
-        ])
+                      header: ["扣分编号", "计入", "单位或部门", "项目", "分值", "发生时间", "事由", "备注"], rows: detail, landscape: true),
+        ]
+        if let year = wholeYear(period) {
+            let later = try await YearClose.carried(of: year, rules: rules, on: db)
+            if !later.isEmpty {
+                sheets.append(XLSXSheet(name: "结算后补扣", title: "\(report.period)结算后确认或变更的扣分（计入以后年度）",
+                                        header: ["扣分编号", "单位或部门", "项目", "分值", "状态", "发生时间", "计入年度"],
+                                        rows: later.map { c in
+                                            [.integer(c.id), .text(c.subject), .text(c.item), .number(c.points), .text(c.status),
+                                             .text(ChinaTime.parseTimestamp(c.occurredAt).map(ChinaTime.displayString) ?? c.occurredAt), .integer(c.countedIn)]
+                                        }, landscape: true))
+            }
+        }
+        if let hash = report.sha256 {
+            sheets.append(XLSXSheet(name: "结算信息", title: "\(report.period)考核结算信息", header: ["项目", "内容"],
+                                    rows: [[.text("结算时间"), .text(report.closedAt.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "")],
+                                           [.text("结算人"), .text(report.closedBy ?? "")], [.text("SHA-256"), .text(hash)]]))
+        }
+        return try XLSX.write(sheets: sheets)
     }
 
     /// `year=2026` and optionally `quarter=1..4`.
@@ -134,8 +186,8 @@ struct AssessCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "year", help: "年度（默认今年）") var year: Int?
         @Option(name: "quarter", help: "季度 1-4（季度滚动查看）") var quarter: Int?
-        @Option(name: "format", short: "f", help: "table（默认）、json、csv 或 xlsx") var format: String?
-        @Option(name: "output", short: "o", help: "输出文件（xlsx 必填）") var output: String?
+        @Option(name: "format", short: "f", help: "table（默认）、json、csv、xlsx 或 docx（年度报告）") var format: String?
+        @Option(name: "output", short: "o", help: "输出文件（xlsx、docx 必填）") var output: String?
     }
 
     var help: String { "综合考核：各县（市、区）、开发区和市直单位得分与排名" }
@@ -147,9 +199,15 @@ struct AssessCommand: AsyncCommand {
         switch signature.format?.lowercased() ?? "table" {
         case "xlsx":
             guard let path = signature.output else { throw CommandFailure("xlsx 格式须用 --output 指定文件") }
-            let data = try await AssessmentService.xlsx(report, rules: app.liandong.ruleBook, on: app.db)
+            let data = try await AssessmentService.xlsx(report, period: period, rules: app.liandong.ruleBook, on: app.db)
             guard FileManager.default.createFile(atPath: path, contents: data) else { throw CommandFailure("无法写入 \(path)") }
             app.commandOutput.write("已导出 \(report.period)考核表到 \(path)\n")
+        case "docx":
+            guard let path = signature.output else { throw CommandFailure("docx 格式须用 --output 指定文件") }
+            guard let year = AssessmentService.wholeYear(period) else { throw CommandFailure("Word 报告按年度导出，请不要指定 --quarter") }
+            let data = try await YearView.docx(report, year: year, rules: app.liandong.ruleBook, now: app.liandong.clock.now(), on: app.db)
+            guard FileManager.default.createFile(atPath: path, contents: data) else { throw CommandFailure("无法写入 \(path)") }
+            app.commandOutput.write("已导出 \(report.period)考核报告到 \(path)\n")
         case let raw:
             let format = try OutputFormat.parse(raw)
             let rows = report.ranked + report.unranked
@@ -184,6 +242,8 @@ enum AssessmentPages {
         var entity: String
         var hasEntity: Bool
         var detail: [[String]]
+        /// The year's close (issue 15 item 5).
+        var close: AssessmentYearPages.State
     }
 
     static func load(_ req: Request, withIDs: Bool = true) async throws -> (AssessmentService.Report, Period) {
@@ -221,11 +281,10 @@ enum AssessmentPages {
             "count": { .int($0.deductionCount) }, "previous": { .double($0.previousScore) }, "change": { .double($0.change) },
         ]
         var detail: [[String]] = []
-        if let row = (report.ranked + report.unranked).first(where: { $0.entity == entity }) {
-            let ids = Set(row.deductionIds)
-            detail = try await DeductionService.list(DeductionFilter(status: .confirmed), rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, on: req.db).filter { ids.contains($0.id) }.map { d in
-                [String(d.id), d.unit ?? d.agency ?? d.jurisdiction ?? "", d.item, Points(d.points).description,
-                 ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", d.reason, "\(FindingSource(rawValue: d.source)?.name ?? d.source) \(d.ref)"]
+        if (report.ranked + report.unranked).contains(where: { $0.entity == entity }) {
+            detail = try await YearView.detail(report, period: period, rules: req.application.liandong.ruleBook, entity: entity, on: req.db).map { d in
+                [String(d.id), d.subject, d.item, Points(d.points).description,
+                 ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", d.reason, d.source, d.note]
             }
         }
         return try await req.view.render("assessment", Context(
@@ -233,23 +292,29 @@ enum AssessmentPages {
             year: period.start.year, quarter: period.months.count == 3 ? String((period.start.month - 1) / 3 + 1) : "",
             head: sort.head(req), ranked: lines(sort.sorted(report.ranked, by: values)),
             unranked: lines(sort.sorted(report.unranked, by: values)),
-            entity: entity, hasEntity: !entity.isEmpty, detail: detail))
+            entity: entity, hasEntity: !entity.isEmpty, detail: detail,
+            close: try await AssessmentYearPages.state(req, report: report, period: period)))
     }
 
     @Sendable static func export(req: Request) async throws -> Response {
-        let (report, _) = try await load(req)
+        let (report, period) = try await load(req)
         let format = (try? req.query.get(String.self, at: "format")) ?? "xlsx"
         var headers = HTTPHeaders()
         let data: Data
         switch format {
         case "xlsx":
-            data = try await AssessmentService.xlsx(report, rules: req.application.liandong.ruleBook, on: req.db)
+            data = try await AssessmentService.xlsx(report, period: period, rules: req.application.liandong.ruleBook, on: req.db)
             headers.contentType = RegisterFiles.xlsxType
         case "csv":
             data = CSV.write([AssessmentService.header] + AssessmentService.table(report.ranked + report.unranked))
             headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        case "docx":
+            // The year's report in the notice layout, for the 平安综治 assessment.
+            guard let year = AssessmentService.wholeYear(period) else { throw AppError(.badRequest, "Word 报告按年度导出，请选择全年", field: "quarter") }
+            data = try await YearView.docx(report, year: year, rules: req.application.liandong.ruleBook, now: req.application.liandong.clock.now(), on: req.db)
+            headers.contentType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.wordprocessingml.document")
         default:
-            throw AppError(.badRequest, "导出格式应为 xlsx 或 csv", field: "format")
+            throw AppError(.badRequest, "导出格式应为 xlsx、csv 或 docx", field: "format")
         }
         let name = "综合考核-\(report.period).\(format)"
         try await AccessAudit.disclosed(req, action: "export.assessment", entity: "assessment", entityID: report.period, detail: ["format": format])

@@ -49,6 +49,8 @@ enum DeductionDetailPage {
         /// The agencies that decide it (issue 15): its jurisdiction's EMB and police, or the other one and the PLC.
         var deciders: String
         var occurredAt: String
+        /// Issue 15 item 5: carried over from a closed year (上年度补扣), the year it counts in.
+        var carriedOver: String
         var source: String
         var sourceHref: String
         var ref: String
@@ -102,9 +104,10 @@ enum DeductionDetailPage {
             throw AppError.notFound("编号为 \(id) 的扣分")
         }
         let sql = req.db as! any SQLDatabase
-        struct Stored: Decodable { var state: String; var points_tenths: Int; var occurred_at: Date }
+        struct Stored: Decodable { var state: String; var points_tenths: Int; var occurred_at: Date; var assessed_month: String? }
         guard let stored = try await sql.select()
-            .columns(SQLColumn("state", table: "deductions"), SQLColumn("points_tenths", table: "findings"), SQLColumn("occurred_at", table: "deductions"))
+            .columns(SQLColumn("state", table: "deductions"), SQLColumn("points_tenths", table: "findings"), SQLColumn("occurred_at", table: "deductions"),
+                     SQLColumn("assessed_month", table: "deductions"))
             .from("deductions").join("findings", on: SQLColumn("finding_id", table: "deductions"), .equal, SQLColumn("id", table: "findings"))
             .where(SQLColumn("id", table: "deductions"), .equal, SQLBind(id)).first(decoding: Stored.self)
         else { throw AppError.notFound("编号为 \(id) 的扣分") }
@@ -145,6 +148,8 @@ enum DeductionDetailPage {
             points: Points(d.points).description, findingPoints: Points(tenths: stored.points_tenths).description,
             status: d.statusName, awaiting: DeductionPages.awaitingText(d), deciders: d.deciders.joined(separator: "和"),
             occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "",
+            carriedOver: stored.assessed_month.flatMap(YearClosing.year(ofMonth:))
+                .map { "\(YearClosing.carriedOverMark)：\(LocalDate(stored.occurred_at).year)年度考核已结算，计入\($0)年度" } ?? "",
             source: source?.name ?? d.source, sourceHref: sourceHref, ref: d.ref, evidence: d.reason, reports: reports.map(\.text), hasReports: !reports.isEmpty,
             ruleVersion: d.ruleVersion,
             notifiedAt: state.notifiedAt.map(ChinaTime.displayString) ?? "—",

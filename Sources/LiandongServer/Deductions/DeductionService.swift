@@ -83,6 +83,9 @@ enum DeductionService {
         var occurred_at: Date
         var state: String
         var rule_version: String
+        /// Issue 15 item 5: the month a deduction carried over from a closed year counts in.
+        var assessed_month: String?
+        var carried_tenths: Int?
     }
 
     /// The `awaiting` column: `,emb,psb,` while both agencies have to confirm, empty when none.
@@ -377,10 +380,25 @@ enum DeductionService {
                 } catch {
                     throw AppError(.unprocessableEntity, "扣分 \(id)：\((error as? DeductionState.Problem)?.description ?? String(describing: error))", field: "id")
                 }
-                try await sql.update("deductions").set("status", to: SQLBind(state.status.rawValue))
+                // A deduction of a closed year that this decision counts differently goes to the
+                // next open year (上年度补扣), in this same write.
+                let carried = try await YearClose.carry(id: id, status: row.status, points: row.points_tenths, occurredAt: row.occurred_at,
+                                                        assessedMonth: row.assessed_month, carriedTenths: row.carried_tenths ?? 0,
+                                                        newStatus: state.status.rawValue, newPoints: state.points.tenths, now: now, on: sql)
+                var update = sql.update("deductions").set("status", to: SQLBind(state.status.rawValue))
                     .set("points_tenths", to: SQLBind(state.points.tenths)).set("state", to: SQLBind(try encode(state)))
                     .set("awaiting", to: SQLBind(awaitingColumn(state)))
-                    .set("updated_at", to: SQLBind(now)).where("id", .equal, SQLBind(id)).run()
+                    .set("updated_at", to: SQLBind(now))
+                if let carried {
+                    update = update.set("assessed_month", to: SQLBind(carried.month)).set("carried_tenths", to: SQLBind(carried.carried))
+                }
+                try await update.where("id", .equal, SQLBind(id)).run()
+                if let carried {
+                    try await AuditLog.append(tx, actor: actor, action: "deduction.carry_over", entity: "deduction", entityID: String(id),
+                                              before: ["assessed_month": row.assessed_month ?? "", "carried_tenths": String(row.carried_tenths ?? 0)],
+                                              after: ["assessed_month": carried.month, "carried_tenths": String(carried.carried),
+                                                      "mark": YearClosing.carriedOverMark], at: now)
+                }
                 let (action, reason): (String, String?) = switch decision {
                 case .confirm(_, let r): ("confirm", r)
                 case .reject(let r): ("reject", r)

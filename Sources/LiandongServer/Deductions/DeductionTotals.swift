@@ -19,46 +19,61 @@ enum DeductionTotals {
             : "strftime('%Y-%m', \(column) + \(ChinaTime.secondsFromGMT), 'unixepoch')"
     }
 
-    private static func key(_ row: String, dialect: String) -> (month: String, unit: String, agency: String, jurisdiction: String) {
-        (month("\(row).occurred_at", dialect: dialect), "COALESCE(\(row).unit_id, 0)", "COALESCE(\(row).agency, '')",
-         "COALESCE(\(row).jurisdiction_id, '')")
+    /// The key of a deduction's row. `carried` (migration 029 on): a deduction carried over
+    /// from a closed year counts in its `assessed_month` (上年度补扣), the others in the month
+    /// their fact occurred. Migration 026 creates the first form, before the column exists.
+    private static func key(_ row: String, dialect: String, carried: Bool = true) -> (month: String, unit: String, agency: String, jurisdiction: String) {
+        let occurred = month("\(row).occurred_at", dialect: dialect)
+        return (carried ? "COALESCE(\(row).assessed_month, \(occurred))" : occurred, "COALESCE(\(row).unit_id, 0)", "COALESCE(\(row).agency, '')",
+                "COALESCE(\(row).jurisdiction_id, '')")
     }
 
     private static var confirmed: String { DeductionStatus.confirmed.rawValue }
 
-    private static func add(_ row: String, dialect: String) -> String {
-        let k = key(row, dialect: dialect)
+    /// Whether a row counts: confirmed, or carried over with points a closed year already counted
+    /// (a deduction withdrawn after its year was closed gives those points back in the next year).
+    static func counts(_ row: String, carried: Bool = true) -> String {
+        carried ? "(\(row).status = '\(confirmed)' OR \(row).carried_tenths <> 0)" : "\(row).status = '\(confirmed)'"
+    }
+
+    /// The points a row counts: its figure when confirmed, less what a closed year already counted.
+    static func points(_ row: String, carried: Bool = true) -> String {
+        carried ? "(CASE WHEN \(row).status = '\(confirmed)' THEN \(row).points_tenths ELSE 0 END - \(row).carried_tenths)" : "\(row).points_tenths"
+    }
+
+    private static func add(_ row: String, dialect: String, carried: Bool) -> String {
+        let k = key(row, dialect: dialect, carried: carried)
         return """
             INSERT INTO \(table) (month, unit_id, agency, jurisdiction_id, points_tenths, n)
-            VALUES (\(k.month), \(k.unit), \(k.agency), \(k.jurisdiction), \(row).points_tenths, 1)
+            VALUES (\(k.month), \(k.unit), \(k.agency), \(k.jurisdiction), \(points(row, carried: carried)), 1)
             ON CONFLICT (month, unit_id, agency, jurisdiction_id)
             DO UPDATE SET points_tenths = \(table).points_tenths + excluded.points_tenths, n = \(table).n + 1;
             """
     }
 
-    private static func takeAway(_ row: String, dialect: String) -> String {
-        let k = key(row, dialect: dialect)
+    private static func takeAway(_ row: String, dialect: String, carried: Bool) -> String {
+        let k = key(row, dialect: dialect, carried: carried)
         let match = "month = \(k.month) AND unit_id = \(k.unit) AND agency = \(k.agency) AND jurisdiction_id = \(k.jurisdiction)"
         return """
-            UPDATE \(table) SET points_tenths = points_tenths - \(row).points_tenths, n = n - 1 WHERE \(match);
+            UPDATE \(table) SET points_tenths = points_tenths - \(points(row, carried: carried)), n = n - 1 WHERE \(match);
             DELETE FROM \(table) WHERE n = 0 AND \(match);
             """
     }
 
-    /// The statements that create the triggers.
-    static func triggers(dialect: String) -> [String] {
+    /// The statements that create the triggers (`carried`: the form of migration 029).
+    static func triggers(dialect: String, carried: Bool = true) -> [String] {
         if dialect == "postgresql" {
             return ["""
                 CREATE OR REPLACE FUNCTION deduction_totals_keep() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                   IF TG_OP <> 'INSERT' THEN
-                    IF OLD.status = '\(confirmed)' THEN
-                      \(takeAway("OLD", dialect: dialect))
+                    IF \(counts("OLD", carried: carried)) THEN
+                      \(takeAway("OLD", dialect: dialect, carried: carried))
                     END IF;
                   END IF;
                   IF TG_OP <> 'DELETE' THEN
-                    IF NEW.status = '\(confirmed)' THEN
-                      \(add("NEW", dialect: dialect))
+                    IF \(counts("NEW", carried: carried)) THEN
+                      \(add("NEW", dialect: dialect, carried: carried))
                     END IF;
                   END IF;
                   RETURN NULL;
@@ -67,10 +82,10 @@ enum DeductionTotals {
                 "CREATE TRIGGER deduction_totals_keep AFTER INSERT OR UPDATE OR DELETE ON deductions FOR EACH ROW EXECUTE FUNCTION deduction_totals_keep()"]
         }
         return [
-            "CREATE TRIGGER deduction_totals_insert AFTER INSERT ON deductions WHEN NEW.status = '\(confirmed)' BEGIN \(add("NEW", dialect: dialect)) END",
-            "CREATE TRIGGER deduction_totals_update_old AFTER UPDATE ON deductions WHEN OLD.status = '\(confirmed)' BEGIN \(takeAway("OLD", dialect: dialect)) END",
-            "CREATE TRIGGER deduction_totals_update_new AFTER UPDATE ON deductions WHEN NEW.status = '\(confirmed)' BEGIN \(add("NEW", dialect: dialect)) END",
-            "CREATE TRIGGER deduction_totals_delete AFTER DELETE ON deductions WHEN OLD.status = '\(confirmed)' BEGIN \(takeAway("OLD", dialect: dialect)) END",
+            "CREATE TRIGGER deduction_totals_insert AFTER INSERT ON deductions WHEN \(counts("NEW", carried: carried)) BEGIN \(add("NEW", dialect: dialect, carried: carried)) END",
+            "CREATE TRIGGER deduction_totals_update_old AFTER UPDATE ON deductions WHEN \(counts("OLD", carried: carried)) BEGIN \(takeAway("OLD", dialect: dialect, carried: carried)) END",
+            "CREATE TRIGGER deduction_totals_update_new AFTER UPDATE ON deductions WHEN \(counts("NEW", carried: carried)) BEGIN \(add("NEW", dialect: dialect, carried: carried)) END",
+            "CREATE TRIGGER deduction_totals_delete AFTER DELETE ON deductions WHEN \(counts("OLD", carried: carried)) BEGIN \(takeAway("OLD", dialect: dialect, carried: carried)) END",
         ]
     }
 
@@ -94,8 +109,8 @@ enum DeductionTotals {
         let k = key("deductions", dialect: sql.dialect.name)
         return try await sql.raw(SQLQueryString("""
             SELECT \(k.month) AS month, \(k.unit) AS unit_id, \(k.agency) AS agency, \(k.jurisdiction) AS jurisdiction_id,
-              CAST(SUM(points_tenths) AS BIGINT) AS points_tenths, CAST(COUNT(*) AS BIGINT) AS n
-            FROM deductions WHERE status = '\(confirmed)' GROUP BY 1, 2, 3, 4
+              CAST(SUM(\(points("deductions"))) AS BIGINT) AS points_tenths, CAST(COUNT(*) AS BIGINT) AS n
+            FROM deductions WHERE \(counts("deductions")) GROUP BY 1, 2, 3, 4
             """)).all(decoding: Total.self)
     }
 
@@ -104,13 +119,13 @@ enum DeductionTotals {
     }
 
     /// Counts every total again (the migration that creates them).
-    static func rebuild(on sql: any SQLDatabase) async throws {
+    static func rebuild(on sql: any SQLDatabase, carried: Bool = true) async throws {
         try await sql.delete(from: table).run()
-        let k = key("deductions", dialect: sql.dialect.name)
+        let k = key("deductions", dialect: sql.dialect.name, carried: carried)
         try await sql.raw(SQLQueryString("""
             INSERT INTO \(table) (month, unit_id, agency, jurisdiction_id, points_tenths, n)
-            SELECT \(k.month), \(k.unit), \(k.agency), \(k.jurisdiction), SUM(points_tenths), COUNT(*)
-            FROM deductions WHERE status = '\(confirmed)' GROUP BY 1, 2, 3, 4
+            SELECT \(k.month), \(k.unit), \(k.agency), \(k.jurisdiction), SUM(\(points("deductions", carried: carried))), COUNT(*)
+            FROM deductions WHERE \(counts("deductions", carried: carried)) GROUP BY 1, 2, 3, 4
             """)).run()
     }
 

@@ -19,10 +19,10 @@ struct CreateDeductionTotals: AsyncMigration {
             .compositeIdentifier(over: "month", "unit_id", "agency", "jurisdiction_id")
             .create()
         let sql = database as! any SQLDatabase
-        for statement in DeductionTotals.triggers(dialect: sql.dialect.name) {
+        for statement in DeductionTotals.triggers(dialect: sql.dialect.name, carried: false) {
             try await sql.raw(SQLQueryString(statement)).run()
         }
-        try await DeductionTotals.rebuild(on: sql)
+        try await DeductionTotals.rebuild(on: sql, carried: false)
     }
 
     func revert(on database: any Database) async throws {

@@ -92,3 +92,11 @@ struct NoticeDocument {
         self.blocks = blocks
     }
 }
+
+extension NoticeDocument {
+    /// A document in the notice's layout made from other content (the year's assessment report).
+    init(issuerMark: String, number: String, title: String, addressee: String, blocks: [Block], signature: String, date: LocalDate) {
+        self.issuerMark = issuerMark; self.number = number; self.title = title; self.addressee = addressee
+        self.blocks = blocks; self.signature = signature; self.date = date
+    }
+}

@@ -51,7 +51,11 @@ enum NoticeExport {
     }
     /// The notice as a Word document in the GB/T 9704 layout (Word and WPS open it).
     static func docx(_ notice: NoticeDTO) throws -> Data {
-        let d = NoticeDocument(notice)
+        try docx(NoticeDocument(notice))
+    }
+
+    /// Any document in the notice's layout (the notice itself, the year's assessment report).
+    static func docx(_ d: NoticeDocument) throws -> Data {
         let blocks: [OfficialDocument.Block] = d.blocks.map { block in
             switch block {
             case .paragraph(let t): .paragraph(t)
