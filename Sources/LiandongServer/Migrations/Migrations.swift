@@ -31,5 +31,6 @@ enum LiandongMigrations {
         CreateDeductionTotals(),
         UpdateAgenciesAddJurisdiction(),
         UpdateNoticesAddPublisher(),
+        UpdateNoticesAddRequirements(),
     ]
 }
