@@ -24,12 +24,12 @@ public enum OfficialTitle {
     public static func broken(_ title: String) -> String { lines(title).joined(separator: "\n") }
 
     /// Half a character for ASCII (digits of the year), one for the rest.
-    static func width(_ s: some Sequence<Character>) -> Double {
+    public static func width(_ s: some Sequence<Character>) -> Double {
         s.reduce(0) { $0 + ($1.isASCII ? 0.5 : 1) }
     }
 
     /// Words after which a title may break.
-    static let breaksAfter = ["关于", "季度", "年度", "半年", "月份", "工作", "情况", "问题", "通报", "进一步", "、", "，", "：", "；", "》", "）"]
+    static let breaksAfter = ["关于", "季度", "年度", "半年", "月份", "工作", "情况", "问题", "通报", "进一步", "至", "、", "，", "：", "；", "》", "）"]
     /// Words before which a title may break.
     static let breaksBefore = ["的通报", "的通知", "的决定", "的意见", "的报告", "《", "（"]
 
@@ -48,8 +48,8 @@ public enum OfficialTitle {
         }
         for word in breaksAfter { for o in offsets(of: word) { found.insert(o + word.count) } }
         for word in breaksBefore { for o in offsets(of: word) { found.insert(o) } }
-        // After a year or a month standing alone ("2026年社会…", "3月全市…"), not inside a date.
-        for (i, c) in line.enumerated() where (c == "年" || c == "月") && i > 0 && line[i - 1].isNumber && i + 1 < line.count {
+        // After a year, a month or a day ending a date ("2026年社会…", "3月31日社会…"), not inside it.
+        for (i, c) in line.enumerated() where (c == "年" || c == "月" || c == "日") && i > 0 && line[i - 1].isNumber && i + 1 < line.count {
             let next = line[i + 1]
             if !next.isNumber && !"第上下度份初底末".contains(next) { found.insert(i + 1) }
         }
