@@ -237,6 +237,20 @@ struct NoticeTests {
         #expect(Self.tables(county.blocks).first?.header == ["序号", "单位", "扣分项数", "扣分"])
     }
 
+    @Test func aTypicalCaseSaysEachThingOnce() {
+        let e = NoticeContent.Entry(deductionId: 1, item: "D8", itemTitle: "值班电话无人接听", facts: "市消防救援支队值班电话于2026年2月12日连续3次无人接听，扣\(Points(2))分",
+                                    points: 2, occurredOn: "2026年2月12日")
+        #expect(NoticeDocument.typicalCase(unit: "市消防救援支队", e) == "市消防救援支队：值班电话于2026年2月12日连续3次无人接听，扣\(Points(2))分。")
+        let late = NoticeContent.Entry(deductionId: 2, item: "D9", itemTitle: "到场超时", facts: "市气象局首批处置力量55分1秒到场，超过20分钟时限35分1秒",
+                                       points: 2, occurredOn: "2026年1月13日")
+        #expect(NoticeDocument.typicalCase(unit: "市气象局", late) == "市气象局：2026年1月13日，首批处置力量55分1秒到场，超过20分钟时限35分1秒，扣\(Points(2))分。")
+        // The city's notice where one jurisdiction has every deduction sums up by unit.
+        var one = Self.sample(count: 20)
+        one.content.groups = [one.content.groups[0]]
+        one.content.count = one.content.groups[0].units.reduce(0) { $0 + $1.entries.count }
+        #expect(Self.tables(NoticeDocument(one).blocks).first?.header == ["序号", "单位", "扣分项数", "扣分"])
+    }
+
     @Test func sectionsWithNothingToSayAreLeftOut() throws {
         var notice = Self.sample(count: 0, work: .init(phoneChecks: 0, unitsCalled: 0, drills: 0, meetings: 0, dispatches: 0))
         var d = NoticeDocument(notice)

@@ -78,8 +78,10 @@ struct NoticeDocument {
         }
         while let last = reason.last, "。；，、,;. ".contains(last) { reason.removeLast() }
         if reason.isEmpty { reason = e.itemTitle }
-        let when = e.occurredOn.isEmpty ? "" : "\(e.occurredOn)，"
-        return "\(unit.isEmpty ? "" : "\(unit)：")\(when)\(reason)，扣\(Points(e.points))分。"
+        // The date and the points once each: many findings already say them.
+        let when = e.occurredOn.isEmpty || reason.contains(e.occurredOn) ? "" : "\(e.occurredOn)，"
+        let points = "扣\(Points(e.points))分"
+        return "\(unit.isEmpty ? "" : "\(unit)：")\(when)\(reason)\(reason.hasSuffix(points) ? "" : "，\(points)")。"
     }
 
     init(_ notice: NoticeDTO) {
@@ -133,9 +135,10 @@ struct NoticeDocument {
             if city, units.count > 3 {
                 overview += "扣分较多的单位是" + top.map { "\($0.unit)（\(Points($0.total))分）" }.joined(separator: "、") + "。"
             }
-            overview += city ? "各地扣分情况如下（明细见附件）：" : "各单位扣分情况如下（明细见附件）："
+            overview += city && c.groups.count > 1 ? "各地扣分情况如下（明细见附件）：" : "各单位扣分情况如下（明细见附件）："
             blocks.append(.paragraph(overview))
-            if city {
+            // The city's by jurisdiction; a county's, or the city's when one jurisdiction has them all, by unit.
+            if city, c.groups.count > 1 {
                 let rows = c.groups.enumerated().map { i, g in
                     [String(i + 1), g.jurisdiction, String(g.units.count), String(g.units.reduce(0) { $0 + $1.entries.count }),
                      g.units.reduce(Points.zero) { $0 + Points($1.total) }.description]
