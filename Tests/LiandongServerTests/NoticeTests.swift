@@ -108,6 +108,8 @@ struct NoticeTests {
             #expect(html.contains("<td class=\"right\">0.5</td>"))
             #expect(html.contains("<p class=\"annex-label\">附件</p>"))
             #expect(html.contains("成文日期：发布时填写"))
+            // The period by its name, as the title says it.
+            #expect(!html.contains("2026年1月1日至2026年3月31日") && html.contains("2026年第一季度"))
         }
     }
 

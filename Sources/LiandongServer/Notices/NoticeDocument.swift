@@ -193,7 +193,7 @@ struct NoticeDocument {
         }
         annex = rows.isEmpty ? nil : Annex(title: Self.annexTitle, blocks: [
             .table(header: ["序号", "单位", "发生日期", "问题", "扣分"], rows: rows + [["", "合计", "", "", Points(c.total).description]],
-                   widthsMM: [14, 36, 30, 60, 16], align: [.center, .left, .center, .left, .right]),
+                   widthsMM: [12, 32, 36, 60, 16], align: [.center, .left, .center, .left, .right]),
         ])
     }
 }

@@ -146,7 +146,7 @@ enum NoticeService {
         guard let row = try await (db as! any SQLDatabase).select().columns("*").from("notices").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {
             throw AppError.notFound("编号为 \(id) 的通报")
         }
-        let period = Period(start: LocalDate(row.period_start), end: LocalDate(row.period_end))
+        let period = Self.named(Period(start: LocalDate(row.period_start), end: LocalDate(row.period_end)))
         let directory = try await AgencyStore.load(on: db)
         let publisher = try publisherOf(row, directory)
         // A draft shows what is unpublished as it stands now; a published notice what it said then.
@@ -162,6 +162,14 @@ enum NoticeService {
                          psbName: directory.agency(.psb, of: publisher.jurisdictionID)?.name ?? Agency.psb.name,
                          jurisdiction: Jurisdictions.named(publisher.jurisdictionID)?.name ?? "",
                          content: content, deductionIds: content.deductionIds, changedDeductionIds: (content.changes ?? []).map(\.deductionId))
+    }
+
+    /// A stored period with its name when it is a month, quarter, half-year or year
+    /// (「2026年第一季度」 rather than 「2026年1月1日至2026年3月31日」).
+    static func named(_ period: Period) -> Period {
+        let y = period.start.year
+        let named: [Period] = [.year(y), .halfYear(y, 1), .halfYear(y, 2)] + (1...4).map { .quarter(y, $0) } + (1...12).map { .month(y, $0) }
+        return named.first { $0.start == period.start && $0.end == period.end } ?? period
     }
 
     /// The PLC a notice belongs to (notices from before issue 15: the city's).
