@@ -289,7 +289,9 @@ public enum DOCX {
         x += #"<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>"#
         x += header(doc)
         x += try bodyXML(doc)
+        x += attachmentNote(doc)
         x += closing(doc)
+        x += try annexesXML(doc)
         x += versionRecord(doc)
         x += sectionXML
         x += "</w:body></w:document>"
@@ -355,6 +357,55 @@ public enum DOCX {
     static let pageBreakParagraph = #"<w:p><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="\#(linePitch)" w:lineRule="exact"/></w:pPr><w:r><w:br w:type="page"/></w:r></w:p>"#
 
     static func bodyXML(_ doc: OfficialDocument) throws(DOCXError) -> String {
+        try blocksXML(doc.body, keepLastWithNext: true)
+    }
+
+    /// "附件：名称" one line under the body, two characters in; several
+    /// attachments are numbered ("附件：1．…"), later names aligned under the first.
+    static func attachmentNote(_ doc: OfficialDocument) -> String {
+        guard !doc.annexes.isEmpty else { return "" }
+        var x = ""
+        for (i, annex) in doc.annexes.enumerated() {
+            var p = ParagraphFormat()
+            p.before = i == 0 ? linePitch : 0
+            p.keepNext = true
+            p.alignment = "left"
+            let title = annex.title.split(whereSeparator: isLineBreak).joined()
+            if doc.annexes.count == 1 {
+                p.indent = #"<w:ind w:left="1600" w:leftChars="500" w:hanging="960" w:hangingChars="300"/>"#
+                x += paragraph("附件：" + title, p, bodyRun)
+            } else {
+                p.indent = #"<w:ind w:left="2560" w:leftChars="800" w:hanging="1920" w:hangingChars="600"/>"#
+                x += paragraph((i == 0 ? "附件：" : "　　　") + "\(i + 1)．" + title, p, bodyRun)
+            }
+        }
+        return x
+    }
+
+    /// Each attachment from a new page: "附件" (or "附件1"…) flush left in 黑体,
+    /// the title centred on the third line, then its body.
+    static func annexesXML(_ doc: OfficialDocument) throws(DOCXError) -> String {
+        var x = ""
+        for (i, annex) in doc.annexes.enumerated() {
+            var label = ParagraphFormat()
+            label.pageBreakBefore = true
+            label.alignment = "left"
+            x += paragraph(doc.annexes.count == 1 ? "附件" : "附件\(i + 1)", label, RunFormat(font: .heiTi, size: Size.sanHao, condensed: true))
+            if !annex.title.isEmpty {
+                var p = ParagraphFormat()
+                p.before = linePitch
+                p.after = linePitch
+                p.exactLine = nil
+                p.alignment = "center"
+                p.keepNext = true
+                x += paragraph(annex.title, p, RunFormat(font: .xiaoBiaoSong, size: Size.erHao))
+            }
+            x += try blocksXML(annex.body, keepLastWithNext: false)
+        }
+        return x
+    }
+
+    static func blocksXML(_ blocks: [OfficialDocument.Block], keepLastWithNext: Bool) throws(DOCXError) -> String {
         var pieces: [Piece] = []
         var pendingBreaks = 0
         // A page break becomes "page break before" on the next paragraph, which
@@ -375,7 +426,7 @@ public enum DOCX {
             p.indent = firstLineIndent
             pieces.append(.paragraph(text, p, run))
         }
-        for block in doc.body {
+        for block in blocks {
             switch block {
             case .pageBreak:
                 pendingBreaks += 1
@@ -396,8 +447,8 @@ public enum DOCX {
                 p.keepNext = true
                 p.outlineLevel = 1
                 add(text, p, RunFormat(font: .kaiTi, size: Size.sanHao, condensed: true))
-            case .table(let header, let rows, let widths):
-                let table = try tableXML(header: header, rows: rows, columnWidthsMM: widths)
+            case .table(let header, let rows, let widths, let alignments):
+                let table = try tableXML(header: header, rows: rows, columnWidthsMM: widths, alignments: alignments ?? [])
                 if !table.isEmpty {
                     _ = takeBreaks(keepingOne: false)
                     pieces.append(.xml(table))
@@ -410,7 +461,7 @@ public enum DOCX {
         // The last body paragraph stays on the page of the signature, so the
         // signature and date never stand alone on a page, which the standard
         // does not allow.
-        if case .paragraph(let text, var p, let run)? = pieces.last {
+        if keepLastWithNext, case .paragraph(let text, var p, let run)? = pieces.last {
             p.keepNext = true
             pieces[pieces.count - 1] = .paragraph(text, p, run)
         }
@@ -427,7 +478,8 @@ public enum DOCX {
     /// Word cannot show more than 63 columns.
     static let maxTableColumns = 63
 
-    static func tableXML(header: [String], rows: [[String]], columnWidthsMM: [Double]?) throws(DOCXError) -> String {
+    static func tableXML(header: [String], rows: [[String]], columnWidthsMM: [Double]?,
+                         alignments: [OfficialDocument.CellAlignment] = []) throws(DOCXError) -> String {
         let columns = max(header.count, rows.map(\.count).max() ?? 0)
         guard columns > 0 else { return "" }
         guard columns <= maxTableColumns else {
@@ -473,7 +525,7 @@ public enum DOCX {
             x += tableRow(header, widths: widths, isHeader: true)
         }
         for row in rows {
-            x += tableRow(row, widths: widths, isHeader: false)
+            x += tableRow(row, widths: widths, isHeader: false, alignments: alignments)
         }
         x += "</w:tbl>"
         return x
@@ -482,7 +534,7 @@ public enum DOCX {
     /// Table text is 4号 (14 pt): 3号 leaves too few characters per cell on a
     /// 156 mm line. Exact 22 pt lines keep rows compact instead of a full
     /// 28.95 pt body line per line of text.
-    static func tableRow(_ cells: [String], widths: [Int], isHeader: Bool) -> String {
+    static func tableRow(_ cells: [String], widths: [Int], isHeader: Bool, alignments: [OfficialDocument.CellAlignment] = []) -> String {
         // tblHeader repeats the row at the top of each page; cantSplit keeps a
         // row together so a record is never torn across pages.
         var x = "<w:tr><w:trPr><w:cantSplit/>" + (isHeader ? "<w:tblHeader/>" : "") + "</w:trPr>"
@@ -491,7 +543,8 @@ public enum DOCX {
             x += #"<w:tc><w:tcPr><w:tcW w:w="\#(width)" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>"#
             var p = ParagraphFormat()
             p.exactLine = 440
-            p.alignment = isHeader ? "center" : "left"
+            let alignment = column < alignments.count ? alignments[column] : .left
+            p.alignment = isHeader ? "center" : (alignment == .right ? "right" : alignment == .center ? "center" : "left")
             let r = RunFormat(font: isHeader ? .heiTi : .fangSong, size: Size.siHao)
             x += paragraph(text, p, r)
             x += "</w:tc>"
@@ -506,7 +559,7 @@ public enum DOCX {
     /// for the seal, whose top should be within a line of the body and whose
     /// lower half covers the signature and date.
     static func closing(_ doc: OfficialDocument) -> String {
-        let dateText = doc.date.chinese
+        let dateText = doc.dateText ?? doc.date.chinese
         let dateRight = 400
         var x = ""
         if !doc.signature.isEmpty {

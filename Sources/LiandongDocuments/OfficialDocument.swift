@@ -32,6 +32,11 @@ public struct OfficialDate: Sendable, Equatable, Hashable {
 /// A notice (通报) or similar document laid out per GB/T 9704-2012
 /// (党政机关公文格式), written by `DOCX.write`.
 public struct OfficialDocument: Sendable, Equatable {
+    /// How a table column's body cells align: numbers right, text left, short codes centred.
+    public enum CellAlignment: Sendable, Equatable {
+        case left, center, right
+    }
+
     public enum Block: Sendable, Equatable {
         /// Body text, 3号 仿宋, first line indented two characters. A line break
         /// in the text starts a new paragraph (each with its own indent), because
@@ -46,10 +51,26 @@ public struct OfficialDocument: Sendable, Equatable {
         /// `columnWidthsMM`, if given, needs one positive width per column;
         /// widths that add up to more than the 156 mm text block are scaled down
         /// proportionally. Without it the columns share the text width equally.
-        /// A table with no header and no rows is left out.
-        case table(header: [String], rows: [[String]], columnWidthsMM: [Double]?)
+        /// A table with no header and no rows is left out. `alignments`, if
+        /// given, sets each column's body cells (header cells stay centred);
+        /// columns past its end, or all without it, align left.
+        case table(header: [String], rows: [[String]], columnWidthsMM: [Double]?, alignments: [CellAlignment]? = nil)
         /// Starts the next block on a new page.
         case pageBreak
+    }
+
+    /// An attachment (附件, GB/T 9704-2012 7.3.4 and 7.5): named under the
+    /// body ("附件：名称"), then after the signature and date on a new page,
+    /// "附件" flush left in 3号 黑体, its title centred in 2号 小标宋 on the
+    /// third line, and its body; the 版记 follows the last attachment.
+    public struct Annex: Sendable, Equatable {
+        public var title: String
+        public var body: [Block]
+
+        public init(title: String, body: [Block]) {
+            self.title = title
+            self.body = body
+        }
     }
 
     /// 发文机关标志, e.g. "丽水市社会应急联动工作通报": red 小标宋, centred, sized
@@ -69,6 +90,10 @@ public struct OfficialDocument: Sendable, Equatable {
     public var signature: String
     /// 成文日期, printed "2026年3月4日".
     public var date: OfficialDate
+    /// Printed in place of the date when set: a draft's "成文日期：发布时填写".
+    public var dateText: String?
+    /// 附件, each on a page of its own after the signature and date.
+    public var annexes: [Annex]
     /// 抄送 in the 版记. "抄送：" is put in front and a "。" after the last name
     /// unless it is already there.
     public var copyTo: String?
@@ -87,7 +112,9 @@ public struct OfficialDocument: Sendable, Equatable {
         date: OfficialDate,
         copyTo: String? = nil,
         printedBy: String? = nil,
-        printedOn: OfficialDate? = nil
+        printedOn: OfficialDate? = nil,
+        dateText: String? = nil,
+        annexes: [Annex] = []
     ) {
         self.issuerMark = issuerMark
         self.documentNumber = documentNumber
@@ -99,6 +126,8 @@ public struct OfficialDocument: Sendable, Equatable {
         self.copyTo = copyTo
         self.printedBy = printedBy
         self.printedOn = printedOn
+        self.dateText = dateText
+        self.annexes = annexes
     }
 }
 

@@ -107,8 +107,13 @@ def test_3_plc_publishes_the_next_notice(browser, demo_url):
     browser.find_element(By.ID, "period").send_keys("2026-Q3")
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/notices'] button[type=submit]"))
     wait_text(browser, "2026年第三季度")
-    publish = browser.find_element(By.CSS_SELECTOR, "form[action$='/publish'] button")
-    click_and_wait(browser, publish)
+    # The summary, the typical cases, then the full list as the annex; the draft is not dated yet.
+    for text in ("二、扣分情况", "（一）典型问题", "扣分明细表", "成文日期：发布时填写"):
+        assert text in browser.page_source, text
+    # 发布 stands apart and asks for the check first.
+    form = browser.find_element(By.CSS_SELECTOR, "section.publish form[action$='/publish']")
+    form.find_element(By.NAME, "confirmed").click()
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     wait_text(browser, "丽应联通〔2026〕3号")
     shot(browser, "3-plc-published")
 

@@ -449,6 +449,32 @@ struct DOCXTests {
         #expect(throws: Never.self) { try DOCX.write(doc) }
     }
 
+    /// Issue 18: numbers right-aligned, a draft's placeholder for the date, and an annex after
+    /// the signature, on a page of its own, named under the body, before the 版记.
+    @Test func alignedCellsDatePlaceholderAndAnnex() throws {
+        var doc = NoticeSample.notice
+        doc.body = [.table(header: ["序号", "单位", "扣分"], rows: [["1", "市水利局", "0.5"]], columnWidthsMM: [20, 80, 30], alignments: [.center, .left, .right])]
+        doc.dateText = "成文日期：发布时填写"
+        doc.annexes = [.init(title: "扣分明细表", body: [.table(header: ["序号", "扣分"], rows: [["1", "2"]], columnWidthsMM: nil, alignments: [.center, .right])])]
+        let xml = try documentXML(DOCX.write(doc))
+        func cell(_ text: String) -> Substring? {
+            guard let t = xml.range(of: #"<w:t xml:space="preserve">\#(text)</w:t>"#), let start = xml.range(of: "<w:tc>", options: .backwards, range: xml.startIndex..<t.lowerBound) else { return nil }
+            return xml[start.lowerBound..<t.lowerBound]
+        }
+        #expect(cell("0.5")?.contains(#"<w:jc w:val="right"/>"#) == true)
+        #expect(cell("2")?.contains(#"<w:jc w:val="right"/>"#) == true)
+        #expect(cell("市水利局")?.contains(#"<w:jc w:val="left"/>"#) == true)
+        #expect(cell("扣分")?.contains(#"<w:jc w:val="center"/>"#) == true)
+        #expect(xml.contains("成文日期：发布时填写") && !xml.contains(doc.date.chinese + "</w:t>"))
+        let note = try #require(xml.range(of: "附件：扣分明细表"))
+        let sign = try #require(xml.range(of: doc.signature))
+        let label = try #require(xml.range(of: #"<w:t xml:space="preserve">附件</w:t>"#))
+        let record = try #require(xml.range(of: "抄送："))
+        #expect(note.lowerBound < sign.lowerBound && sign.lowerBound < label.lowerBound && label.lowerBound < record.lowerBound)
+        let labelParagraph = xml[try #require(xml.range(of: "<w:p>", options: .backwards, range: xml.startIndex..<label.lowerBound)).lowerBound..<label.lowerBound]
+        #expect(labelParagraph.contains("<w:pageBreakBefore/>") && labelParagraph.contains("黑体") && labelParagraph.contains(#"<w:jc w:val="left"/>"#))
+    }
+
     @Test func dateIsPrintedWithoutLeadingZeros() {
         #expect(OfficialDate(year: 2026, month: 3, day: 4).chinese == "2026年3月4日")
         #expect(OfficialDate(year: 2026, month: 12, day: 31).chinese == "2026年12月31日")

@@ -84,7 +84,7 @@ struct NoticePublisherTests {
             // The city's PLC neither sees nor publishes the county's draft.
             try await app.send(.GET, "notices/\(id)", as: cityPLC) { res in #expect(res.status == .forbidden) }
             try await app.send(.POST, "notices/\(id)/publish", as: cityPLC, form: [:]) { res in #expect(res.status == .forbidden) }
-            try await app.send(.POST, "notices/\(id)/publish", as: lqPLC, form: [:]) { res in #expect(res.status == .seeOther) }
+            try await app.send(.POST, "notices/\(id)/publish", as: lqPLC, form: ["confirmed": "1"]) { res in #expect(res.status == .seeOther) }
             let notice = try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db)
             #expect(notice.number == "龙泉应联通〔\(year)〕1号" && notice.deductionIds == [county] && notice.publisher == "龙泉市委政法委")
             let doc = NoticeDocument(notice)

@@ -440,7 +440,7 @@ struct ReauthenticationTests {
             try await app.send(.GET, "notices/\(id)", as: plc) { res in
                 #expect(res.body.string.contains("发布通报前须重新验证身份"))
             }
-            try await app.send(.POST, "notices/\(id)/publish", as: plc, form: [:]) { res in
+            try await app.send(.POST, "notices/\(id)/publish", as: plc, form: ["confirmed": "1"]) { res in
                 #expect(res.headers.first(name: .location) == "/account/reauth?next=/notices/\(id)")
             }
             #expect(try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db).status == "draft")
@@ -450,7 +450,7 @@ struct ReauthenticationTests {
                 #expect(res.headers.first(name: .location) == "/notices/\(id)")
                 renewed = plc.keepingCookie(of: res)
             }
-            try await app.send(.POST, "notices/\(id)/publish", as: renewed, form: [:]) { res in
+            try await app.send(.POST, "notices/\(id)/publish", as: renewed, form: ["confirmed": "1"]) { res in
                 #expect(res.headers.first(name: .location) == "/notices/\(id)")
             }
             #expect(try await NoticeService.load(id, rules: app.liandong.ruleBook, on: app.db).status == "published")

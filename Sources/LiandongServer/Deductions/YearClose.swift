@@ -338,7 +338,8 @@ enum YearClose {
         blocks.append(.paragraph("根据社会应急联动监督考核机制，现将\(report.period)各县（市、区）、开发区和市直单位社会应急联动工作考核结果（\(when)）通报如下，纳入平安综治考核。"))
         func table(_ rows: [AssessmentService.Row]) -> NoticeDocument.Block {
             .table(header: ["排名", "被考核单位", "扣分", "得分"],
-                   rows: rows.map { [$0.rank.map(String.init) ?? "—", $0.entity, Points($0.deductions).description, Points($0.score).description] })
+                   rows: rows.map { [$0.rank.map(String.init) ?? "—", $0.entity, Points($0.deductions).description, Points($0.score).description] },
+                   widthsMM: [16, 80, 30, 30], align: [.center, .left, .right, .right])
         }
         let counties = report.ranked.filter { $0.kind == "county" }, departments = report.ranked.filter { $0.kind != "county" }
         blocks.append(.heading1("一、县（市、区）和开发区"))

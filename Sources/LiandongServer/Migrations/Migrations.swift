@@ -32,5 +32,6 @@ enum LiandongMigrations {
         UpdateAgenciesAddJurisdiction(),
         UpdateNoticesAddPublisher(),
         CreateAssessmentClosures(),
+        UpdateNoticesAddRequirements(),
     ]
 }

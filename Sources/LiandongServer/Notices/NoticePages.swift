@@ -69,18 +69,23 @@ enum NoticePages {
             guard let publisher = try await publisher(actor.principal, on: req.db) else { throw AppError(.forbidden, "本辖区没有登记政法委，不能起草通报") }
             let period = try ComplianceService.period(period: form.period, from: form.from, to: form.to)
             let id = try await NoticeService.draft(period: period, title: form.title, intro: nil, corrects: form.corrects, publisher: publisher, actor: actor,
-                                                   rules: req.application.liandong.ruleBook, on: req.db)
+                                                   rules: req.application.liandong.ruleBook, now: req.application.liandong.clock.now(), on: req.db)
             return req.redirect(to: "/notices/\(id)")
         } catch let error as AppError {
             return try await renderList(req, error: error.message, status: error.status)
         }
     }
 
+    struct Cell: Encodable {
+        var text: String
+        var align: String
+    }
+
     struct Block: Encodable {
         var kind: String
         var text: String
         var header: [String]
-        var rows: [[String]]
+        var rows: [[Cell]]
     }
 
     struct ViewContext: Encodable {
@@ -91,38 +96,62 @@ enum NoticePages {
         var issuerMark: String
         var number: String
         var title: String
+        var titleLines: [String]
         var intro: String
+        var requirements: String
         var addressee: String
         var blocks: [Block]
+        var annexTitle: String
+        var annex: [Block]
+        var hasAnnex: Bool
         var signature: String
         var date: String
         /// Shown above the publish button when publishing will ask to re-authenticate.
         var reauth: Reauthentication.Banner
+        var error: String?
+        var hasError: Bool
     }
 
-    @Sendable static func show(req: Request) async throws -> View {
+    static func blocks(_ blocks: [NoticeDocument.Block]) -> [Block] {
+        blocks.map { b in
+            switch b {
+            case .paragraph(let t): Block(kind: "p", text: t, header: [], rows: [])
+            case .heading1(let t): Block(kind: "h1", text: t, header: [], rows: [])
+            case .heading2(let t): Block(kind: "h2", text: t, header: [], rows: [])
+            case .table(let h, let r, _, let align):
+                Block(kind: "table", text: "", header: h,
+                      rows: r.map { row in row.enumerated().map { Cell(text: $1, align: $0 < align.count ? align[$0].rawValue : "left") } })
+            }
+        }
+    }
+
+    static func render(_ req: Request, id: Int, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let p = try req.requirePrincipal()
-        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
         let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
         let own = try await owns(p, publisherID: notice.publisherId, on: req.db)
         try req.authorize(p.role != nil && (notice.status == "published" || own), "通报发布前仅\(notice.publisher)可见")
         let doc = NoticeDocument(notice)
-        return try await req.view.render("notice", ViewContext(
+        let view = try await req.view.render("notice", ViewContext(
             frame: PageFrame(req, title: notice.title, active: "notices"), id: id, draft: notice.status == "draft",
             canPublish: notice.status == "draft" && own, issuerMark: doc.issuerMark, number: doc.number, title: doc.title,
-            intro: notice.intro, addressee: doc.addressee,
-            blocks: doc.blocks.map { b in
-                switch b {
-                case .paragraph(let t): Block(kind: "p", text: t, header: [], rows: [])
-                case .heading1(let t): Block(kind: "h1", text: t, header: [], rows: [])
-                case .heading2(let t): Block(kind: "h2", text: t, header: [], rows: [])
-                case .table(let h, let r): Block(kind: "table", text: "", header: h, rows: r)
-                }
-            },
-            signature: doc.signature, date: doc.date.chinese,
+            titleLines: doc.titleLines, intro: notice.intro, requirements: notice.requirements, addressee: doc.addressee,
+            blocks: blocks(doc.blocks), annexTitle: doc.annex?.title ?? "", annex: blocks(doc.annex?.blocks ?? []), hasAnnex: doc.annex != nil,
+            signature: doc.signature, date: doc.dateText,
             reauth: notice.status == "draft" && own ? Reauthentication.banner(req, action: "发布通报", returnTo: "/notices/\(id)")
-                : Reauthentication.Banner(show: false, text: "", url: "")))
+                : Reauthentication.Banner(show: false, text: "", url: ""),
+            error: error, hasError: error != nil))
+        let response = try await view.encodeResponse(for: req)
+        response.status = status
+        return response
     }
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
+        return try await render(req, id: id)
+    }
+
+    /// The checkbox a page POST to publish must carry.
+    static let confirmation = "已核对通报内容"
 
     @Sendable static func publish(req: Request) async throws -> Response {
         let actor = try req.actor()
@@ -130,9 +159,16 @@ enum NoticePages {
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
         let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
         try req.authorize(try await owns(actor.principal, publisherID: notice.publisherId, on: req.db), "该通报由\(notice.publisher)发布")
+        guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布，不能修改；如需更正请另发一期通报", field: "id") }
+        // Publishing numbers and dates the notice for good: the officer says they checked it.
+        struct Form: Decodable { var confirmed: String? }
+        let confirmed = (try? req.content.decode(Form.self))?.confirmed.map { !$0.isEmpty && $0 != "0" && $0 != "false" } ?? false
+        guard confirmed else {
+            return try await render(req, id: id, error: "请先核对通报内容并勾选「\(confirmation)」，再发布。通报未发布。", status: .badRequest)
+        }
         // Publishing names units and their deductions for good: a recent password (and code) first.
         if let challenge = try Reauthentication.challenge(req, returnTo: "/notices/\(id)", action: "发布通报") { return challenge }
-        _ = try await NoticeService.publish(id, actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+        _ = try await NoticeService.publish(id, actor: actor, rules: req.application.liandong.ruleBook, now: req.application.liandong.clock.now(), on: req.db)
         return req.redirect(to: "/notices/\(id)")
     }
 
@@ -156,11 +192,12 @@ enum NoticePages {
         let actor = try req.actor()
         try req.authorize(mayDraft(actor.principal), "通报由市委政法委起草")
         guard let id = req.parameters.get("id", as: Int.self) else { throw AppError(.notFound, "通报编号应为数字") }
-        struct Form: Decodable { var title: String?; var intro: String? }
+        struct Form: Decodable { var title: String?; var intro: String?; var requirements: String? }
         let form = try req.content.decode(Form.self)
         let notice = try await NoticeService.load(id, rules: req.application.liandong.ruleBook, on: req.db)
         try req.authorize(try await owns(actor.principal, publisherID: notice.publisherId, on: req.db), "该通报由\(notice.publisher)起草")
-        try await NoticeService.edit(id, title: form.title ?? "", intro: form.intro ?? "", actor: actor, rules: req.application.liandong.ruleBook, on: req.db)
+        try await NoticeService.edit(id, title: form.title ?? "", intro: form.intro ?? "", requirements: form.requirements, actor: actor,
+                                     rules: req.application.liandong.ruleBook, now: req.application.liandong.clock.now(), on: req.db)
         return req.redirect(to: "/notices/\(id)")
     }
 }
@@ -192,7 +229,7 @@ struct NoticeDraftCommand: AsyncCommand {
             publisher = found
         }
         let id = try await NoticeService.draft(period: period, title: signature.title, intro: nil, publisher: publisher, actor: .console(),
-                                               rules: context.application.liandong.ruleBook, on: context.application.db)
+                                               rules: context.application.liandong.ruleBook, now: context.application.liandong.clock.now(), on: context.application.db)
         let notice = try await NoticeService.load(id, rules: context.application.liandong.ruleBook, on: context.application.db)
         context.application.commandOutput.write("已起草通报 \(id)：\(notice.title)（扣分 \(notice.content.count) 项，合计 \(Points(notice.content.total)) 分）\n")
     }
@@ -204,7 +241,8 @@ struct NoticePublishCommand: AsyncCommand {
     }
     var help: String { "发布通报（发布后不可修改）" }
     func run(using context: CommandContext, signature: Signature) async throws {
-        let notice = try await NoticeService.publish(signature.id, actor: .console(), rules: context.application.liandong.ruleBook, on: context.application.db)
+        let notice = try await NoticeService.publish(signature.id, actor: .console(), rules: context.application.liandong.ruleBook,
+                                                     now: context.application.liandong.clock.now(), on: context.application.db)
         context.application.commandOutput.write("已发布 \(notice.number ?? "")：\(notice.title)\n")
     }
 }

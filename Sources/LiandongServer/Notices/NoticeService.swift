@@ -56,6 +56,8 @@ struct NoticeDTO: Content {
     var number: String?
     var title: String
     var intro: String
+    /// The 有关要求 paragraph(s), as edited in the draft or the standard text.
+    var requirements: String
     var status: String
     var periodFrom: String
     var periodTo: String
@@ -137,20 +139,22 @@ enum NoticeService {
         var id: Int; var number: String?; var title: String; var intro: String; var status: String; var period_start: Date; var period_end: Date
         var corrects_id: Int?; var published_at: Date?; var published_by: String?; var content: String?
         var publisher_id: String?
+        var requirements: String?
     }
 
     static func load(_ id: Int, rules: RuleBook, on db: any Database) async throws -> NoticeDTO {
         guard let row = try await (db as! any SQLDatabase).select().columns("*").from("notices").where("id", .equal, SQLBind(id)).first(decoding: Row.self) else {
             throw AppError.notFound("编号为 \(id) 的通报")
         }
-        let period = Period(start: LocalDate(row.period_start), end: LocalDate(row.period_end))
+        let period = Self.named(Period(start: LocalDate(row.period_start), end: LocalDate(row.period_end)))
         let directory = try await AgencyStore.load(on: db)
         let publisher = try publisherOf(row, directory)
         // A draft shows what is unpublished as it stands now; a published notice what it said then.
         let content: NoticeContent
         if let stored = row.content { content = try InspectionService.decode(NoticeContent.self, stored) }
         else { content = try await compose(period, publisher: publisher, directory: directory, rules: rules, on: db) }
-        return NoticeDTO(id: row.id, number: row.number, title: row.title, intro: row.intro, status: row.status,
+        return NoticeDTO(id: row.id, number: row.number, title: row.title, intro: row.intro,
+                         requirements: row.requirements ?? Self.standardRequirements, status: row.status,
                          periodFrom: period.start.description, periodTo: period.end.adding(days: -1).description, correctsId: row.corrects_id,
                          publishedAt: row.published_at.map(ChinaTime.isoString), publishedBy: row.published_by,
                          publisherId: publisher.id, publisher: publisher.name, issuerMark: publisher.issuerMark, signature: publisher.signature,
@@ -158,6 +162,14 @@ enum NoticeService {
                          psbName: directory.agency(.psb, of: publisher.jurisdictionID)?.name ?? Agency.psb.name,
                          jurisdiction: Jurisdictions.named(publisher.jurisdictionID)?.name ?? "",
                          content: content, deductionIds: content.deductionIds, changedDeductionIds: (content.changes ?? []).map(\.deductionId))
+    }
+
+    /// A stored period with its name when it is a month, quarter, half-year or year
+    /// (「2026年第一季度」 rather than 「2026年1月1日至2026年3月31日」).
+    static func named(_ period: Period) -> Period {
+        let y = period.start.year
+        let named: [Period] = [.year(y), .halfYear(y, 1), .halfYear(y, 2)] + (1...4).map { .quarter(y, $0) } + (1...12).map { .month(y, $0) }
+        return named.first { $0.start == period.start && $0.end == period.end } ?? period
     }
 
     /// The PLC a notice belongs to (notices from before issue 15: the city's).
@@ -237,16 +249,29 @@ enum NoticeService {
         return try await load(id, rules: rules, on: db)
     }
 
-    /// Edits a draft's title and introduction; a published notice never changes.
-    static func edit(_ id: Int, title: String, intro: String, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws {
+    /// The 有关要求 a draft starts with.
+    static let standardRequirements = "请被扣分单位认真查找原因，落实整改，并于收到本通报之日起按要求反馈整改情况。对扣分有异议的，可在规定期限内提出申诉。检查结果将纳入年度综合考核平安综治项目。"
+
+    /// Text typed in a textarea: its paragraphs, one a line, trimmed, without empty lines.
+    static func paragraphs(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n").split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "\n")
+    }
+
+    /// Edits a draft's title, introduction and 有关要求 (nil: left as it is); a published notice
+    /// never changes.
+    static func edit(_ id: Int, title: String, intro: String, requirements: String? = nil, actor: Actor, rules: RuleBook, now: Date = Date(), on db: any Database) async throws {
         let notice = try await load(id, rules: rules, on: db)
         guard notice.status == "draft" else { throw AppError(.conflict, "通报已发布，不能修改；如需更正请另发一期通报", field: "id") }
-        guard let t = title.trimmingCharacters(in: .whitespaces).nilIfEmpty else { throw AppError.invalid("标题不能为空", field: "title") }
-        let i = intro.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let t = Self.paragraphs(title).nilIfEmpty else { throw AppError.invalid("标题不能为空", field: "title") }
+        let i = Self.paragraphs(intro)
+        let r = requirements.map(Self.paragraphs) ?? notice.requirements
         try await db.writeTransaction { tx in
-            try await (tx as! any SQLDatabase).update("notices").set("title", to: SQLBind(t)).set("intro", to: SQLBind(i)).where("id", .equal, SQLBind(id)).run()
+            try await (tx as! any SQLDatabase).update("notices").set("title", to: SQLBind(t)).set("intro", to: SQLBind(i))
+                .set("requirements", to: SQLBind(r)).where("id", .equal, SQLBind(id)).run()
             try await AuditLog.append(tx, actor: actor, action: "notice.edit", entity: "notice", entityID: String(id),
-                                      before: ["title": notice.title, "intro": notice.intro], after: ["title": t, "intro": i], at: now)
+                                      before: ["title": notice.title, "intro": notice.intro, "requirements": notice.requirements],
+                                      after: ["title": t, "intro": i, "requirements": r], at: now)
         }
     }
 }
