@@ -12,6 +12,7 @@ struct AssessmentTests {
         Assessment.Unit(id: 50, name: "龙泉市水利局", jurisdictionID: "longquan", ranked: true),
         Assessment.Unit(id: 51, name: "龙泉市民政局", jurisdictionID: "longquan", ranked: true),
         Assessment.Unit(id: 52, name: "青田县水利局", jurisdictionID: "qingtian", ranked: true),
+        Assessment.Unit(id: 53, name: "龙泉电信", jurisdictionID: "longquan", ranked: false),
     ]
     let base = RuleSet.initial.assessmentBase
 
@@ -38,11 +39,26 @@ struct AssessmentTests {
 
         let departments = ranked.filter { $0.kind == .department }
         #expect(departments.first { $0.entity == "市水利局" }?.score == Points(98.0))
-        #expect(departments.first { $0.entity == "市水利局" }?.rank == 4)
-        // D7 against the PLC counts against it as a department.
-        #expect(departments.first { $0.entity == "市委政法委" }?.deductions == Points(1.0))
-        #expect(unranked.map(\.entity) == ["丽水移动"])
-        #expect(unranked[0].rank == nil && unranked[0].deductions == Points(1.0))
+        // 市公安局 and 市建设局 at the base share rank 1; the PLC, which runs the assessment, is not among them.
+        #expect(departments.first { $0.entity == "市水利局" }?.rank == 3)
+        #expect(!ranked.contains { $0.entity == "市委政法委" })
+        // D7 against the PLC is listed apart, with the companies: notified, not ranked.
+        #expect(unranked.map(\.entity) == ["丽水移动", "市委政法委"])
+        #expect(unranked.allSatisfy { $0.rank == nil && $0.deductions == Points(1.0) })
+    }
+
+    /// A county's units count against the county, ranked or not (a county company included); the
+    /// county's company is not listed as an entity of its own.
+    @Test func aCountysUnrankedUnitCountsAgainstTheCounty() {
+        let deductions = [
+            Assessment.Deduction(id: 1, unitID: 53, agency: nil, points: Points(2.0)),
+            Assessment.Deduction(id: 2, unitID: 50, agency: nil, points: Points(0.5)),
+        ]
+        let (ranked, unranked) = Assessment.compute(units: units, jurisdictions: Jurisdictions.all, deductions: deductions, base: base)
+        let longquan = ranked.first { $0.entity == "龙泉市" }
+        #expect(longquan?.deductionIDs == [1, 2] && longquan?.score == Points(97.5) && longquan?.rank == 10)
+        #expect(!(ranked + unranked).contains { $0.entity == "龙泉电信" })
+        #expect(unranked.map(\.entity) == ["丽水移动"] && unranked[0].deductions == .zero)
     }
 
     @Test func d6CountsAgainstACountyAndTheCityIsNotRanked() {

@@ -33,6 +33,8 @@ struct AssessmentServerTests {
             #expect(water["score"] as? Double == 99.5 && water["kind"] as? String == "department")
             #expect(rows.first { $0["entity"] as? String == "市民政局" }?["score"] as? Double == 100.0)
             #expect(rows.filter { $0["kind"] as? String == "county" }.count == 10)
+            // 2025 holds no records: no previous scores to compare with (not scores of 100).
+            #expect(rows.allSatisfy { $0["previous_score"] == nil && $0["change"] == nil })
             let q2 = try await app.run(["assess", "--year", "2026", "--quarter", "2", "--format", "json"])
             let q2rows = try JSONSerialization.jsonObject(with: Data(q2.utf8)) as! [[String: Any]]
             let waterQ2 = try #require(q2rows.first { $0["entity"] as? String == "市水利局" })
@@ -51,7 +53,7 @@ struct AssessmentServerTests {
             let script = """
             import json, sys, openpyxl
             wb = openpyxl.load_workbook(sys.argv[1])
-            ws = wb["考核排名"]
+            ws = wb["市直单位排名"]
             rows = [[c for c in r] for r in ws.iter_rows(values_only=True)]
             print(json.dumps({"sheets": wb.sheetnames, "title": rows[0][0], "header": rows[1], "freeze": ws.freeze_panes,
                               "water": [r for r in rows if r[1] == "市水利局"][0][5], "detail": wb["扣分明细"].max_row}, ensure_ascii=False))
@@ -59,8 +61,8 @@ struct AssessmentServerTests {
             let result = try runProcess("python3", ["-c", script, path])
             #expect(result.status == 0, "\(result.stderr)")
             let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
-            #expect(parsed["sheets"] as? [String] == ["考核排名", "不参与排名单位", "扣分明细"])
-            #expect((parsed["title"] as? String)?.contains("2026年社会应急联动工作考核") == true)
+            #expect(parsed["sheets"] as? [String] == ["县（市、区）排名", "市直单位排名", "不参与排名单位", "扣分明细"])
+            #expect((parsed["title"] as? String)?.contains("2026年市直单位社会应急联动工作考核") == true)
             #expect((parsed["header"] as? [String])?.prefix(3) == ["排名", "被考核单位", "类别"])
             #expect(parsed["freeze"] as? String == "A3")
             #expect(parsed["water"] as? Double == 99.5)
@@ -76,6 +78,20 @@ struct AssessmentServerTests {
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains("99.5"))
                 #expect(res.body.string.contains("丽水移动"))
+                // Two rankings: the counties with the zone, then the city departments, then those not ranked.
+                let body = res.body.string
+                let counties = try #require(body.range(of: "<h2>县（市、区）和开发区</h2>"))
+                let departments = try #require(body.range(of: "<h2>市直单位</h2>"))
+                let unranked = try #require(body.range(of: "<h2>不参与排名的单位"))
+                #expect(counties.upperBound < departments.lowerBound && departments.upperBound < unranked.lowerBound)
+                let longquan = try #require(body.range(of: "<td>龙泉市</td>")), water = try #require(body.range(of: "<td>市水利局</td>"))
+                #expect(longquan.lowerBound > counties.upperBound && longquan.upperBound < departments.lowerBound)
+                #expect(water.lowerBound > departments.upperBound && water.upperBound < unranked.lowerBound)
+                #expect(body.contains("2025年没有考核数据，不作比较"))
+            }
+            try await app.send(.GET, "assessment?year=2026&quarter=2", as: plc) { res in
+                // The first quarter holds the deductions: the second compares with it.
+                #expect(res.body.string.contains("上期为2026年第一季度"))
             }
             try await app.send(.GET, "assessment?year=2026&entity=%E5%B8%82%E6%B0%B4%E5%88%A9%E5%B1%80", as: plc) { res in
                 #expect(res.body.string.contains("市水利局 的扣分明细"))

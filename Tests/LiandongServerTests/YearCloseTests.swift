@@ -239,7 +239,7 @@ struct YearCloseTests {
             let script = """
             import json, sys, zipfile, openpyxl
             wb = openpyxl.load_workbook(sys.argv[1])
-            rows = [r for r in wb["考核排名"].iter_rows(values_only=True)]
+            rows = [r for r in wb["市直单位排名"].iter_rows(values_only=True)]
             later = [r for r in wb["结算后补扣"].iter_rows(values_only=True)]
             info = [r for r in wb["结算信息"].iter_rows(values_only=True)]
             doc = zipfile.ZipFile(sys.argv[2]).read("word/document.xml").decode("utf-8")
@@ -251,7 +251,7 @@ struct YearCloseTests {
             let result = try runProcess("python3", ["-c", script, xlsx, docx])
             #expect(result.status == 0, "\(result.stderr)")
             let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
-            #expect(parsed["sheets"] as? [String] == ["考核排名", "不参与排名单位", "扣分明细", "结算后补扣", "结算信息"])
+            #expect(parsed["sheets"] as? [String] == ["县（市、区）排名", "市直单位排名", "不参与排名单位", "扣分明细", "结算后补扣", "结算信息"])
             #expect((parsed["title"] as? String)?.contains("（已结算）") == true)
             #expect(parsed["civil"] as? Double == 100)
             let later = parsed["later"] as? [[Any]]

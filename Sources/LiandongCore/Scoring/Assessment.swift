@@ -65,11 +65,12 @@ public enum Assessment {
         // Every assessed entity appears, with or without deductions.
         for j in jurisdictions where j.kind != .city { byEntity[j.name] = (.county, true, [], 0, .zero) }
         for u in units where u.jurisdictionID == Jurisdictions.city.id { byEntity[u.name] = (.department, u.ranked, [], 0, .zero) }
-        for u in units where u.jurisdictionID != Jurisdictions.city.id && !u.ranked { byEntity[u.name] = (.department, false, [], 0, .zero) }
 
         func entity(for d: Deduction) -> String? {
             if let id = d.unitID, let unit = unitByID[id] {
-                if unit.jurisdictionID == Jurisdictions.city.id || !unit.ranked { return unit.name }
+                // A county's units count against the county, ranked or not (§5); a city unit is
+                // assessed itself, in the ranking or listed apart.
+                if unit.jurisdictionID == Jurisdictions.city.id { return unit.name }
                 return Jurisdictions.named(unit.jurisdictionID)?.name
             }
             // A D6 finding against a county or the zone counts against it, like its units' findings.
@@ -80,9 +81,10 @@ public enum Assessment {
                 if byEntity[jurisdiction.name] == nil { byEntity[jurisdiction.name] = (.county, false, [], 0, .zero) }
                 return jurisdiction.name
             }
-            // A D7 finding against an agency counts against that agency as a department.
+            // A D7 finding against an agency counts against that agency as a department; the PLC
+            // runs the assessment and does not rank itself: its own D7 deductions are listed apart.
             guard let agency = d.agency else { return nil }
-            if byEntity[agency.name] == nil { byEntity[agency.name] = (.department, true, [], 0, .zero) }
+            if byEntity[agency.name] == nil { byEntity[agency.name] = (.department, agency != .plc, [], 0, .zero) }
             return agency.name
         }
         for d in deductions {

@@ -30,6 +30,12 @@ enum AssessmentService {
         var closedBy: String? = nil
         var sha256: String? = nil
         var closureId: Int? = nil
+        /// Whether the previous period holds records: without, no previous scores are shown.
+        var previousHasData: Bool? = nil
+
+        /// The two rankings (§5): the counties with the development zone, and the city departments.
+        var counties: [Row] { ranked.filter { $0.kind == Assessment.Kind.county.rawValue } }
+        var departments: [Row] { ranked.filter { $0.kind != Assessment.Kind.county.rawValue } }
     }
 
     /// The whole year of a period, when it is one.
@@ -103,10 +109,10 @@ enum AssessmentService {
             return report
         }
         let prior = previous(of: period)
-        var previousScores: [String: Points]
+        var previousScores: [String: Points] = [:]
         if let year = wholeYear(prior), let (closed, _) = try await YearClose.closedReport(year, on: sql) {
             previousScores = Dictionary((closed.ranked + closed.unranked).map { ($0.entity, Points($0.score)) }, uniquingKeysWith: { a, _ in a })
-        } else {
+        } else if try await hasRecords(in: prior, on: sql) {
             let before = try await rows(prior, rules: rules, withIDs: false, on: db)
             previousScores = Dictionary((before.ranked + before.unranked).map { ($0.entity, $0.score) }, uniquingKeysWith: { a, _ in a })
         }
@@ -117,7 +123,21 @@ enum AssessmentService {
                        deductionCount: r.deductionCount, previousScore: previous?.value, change: previous.map { (r.score - $0).value },
                        deductionIds: r.deductionIDs)
         }
-        return Report(period: period.label, previousPeriod: prior.label, ranked: now.ranked.map(convert), unranked: now.unranked.map(convert))
+        return Report(period: period.label, previousPeriod: prior.label, ranked: now.ranked.map(convert), unranked: now.unranked.map(convert),
+                      previousHasData: !previousScores.isEmpty)
+    }
+
+    /// Whether the system holds any supervision record of a period (a dispatch instructed, a
+    /// phone check, a drill, or a deduction that occurred in it): a period before the system was
+    /// in use has no scores to compare with, not scores of 100.
+    static func hasRecords(in period: Period, on sql: any SQLDatabase) async throws -> Bool {
+        for (table, column) in [("deductions", "occurred_at"), ("dispatches", "instructed_at"), ("phone_checks", "checked_at"), ("drills", "alert_at")] {
+            let found = try await sql.select().column(SQLLiteral.numeric("1"), as: "found").from(table)
+                .where(SQLColumn(column), .greaterThanOrEqual, SQLBind(period.startInstant))
+                .where(SQLColumn(column), .lessThan, SQLBind(period.endInstant)).limit(1).first()
+            if found != nil { return true }
+        }
+        return false
     }
 
     static let header = ["排名", "被考核单位", "类别", "基础分", "扣分", "得分", "扣分项数", "上期得分", "变化"]
@@ -145,7 +165,10 @@ enum AssessmentService {
         }
         let closed = report.sha256 != nil
         var sheets = [
-            XLSXSheet(name: "考核排名", title: "\(report.period)社会应急联动工作考核（平安综治）\(closed ? "（已结算）" : "")", header: header, rows: cells(report.ranked), landscape: true),
+            XLSXSheet(name: "县（市、区）排名", title: "\(report.period)各县（市、区）和开发区社会应急联动工作考核（平安综治）\(closed ? "（已结算）" : "")",
+                      header: header, rows: cells(report.counties), landscape: true),
+            XLSXSheet(name: "市直单位排名", title: "\(report.period)市直单位社会应急联动工作考核（平安综治）\(closed ? "（已结算）" : "")",
+                      header: header, rows: cells(report.departments), landscape: true),
             XLSXSheet(name: "不参与排名单位", title: "\(report.period)不参与排名单位扣分情况", header: header, rows: cells(report.unranked), landscape: true),
             XLSXSheet(name: "扣分明细", title: "\(report.period)已确认扣分明细",
                       header: ["扣分编号", "计入", "单位或部门", "项目", "分值", "发生时间", "事由", "备注"], rows: detail, landscape: true),
@@ -237,8 +260,10 @@ enum AssessmentPages {
         var year: Int
         var quarter: String
         var head: TableHead
-        var ranked: [Line]
+        var counties: [Line]
+        var departments: [Line]
         var unranked: [Line]
+        var previousHasData: Bool
         var entity: String
         var hasEntity: Bool
         var detail: [[String]]
@@ -290,8 +315,9 @@ enum AssessmentPages {
         return try await req.view.render("assessment", Context(
             frame: PageFrame(req, title: "综合考核", active: "assessment"), period: report.period, previousPeriod: report.previousPeriod,
             year: period.start.year, quarter: period.months.count == 3 ? String((period.start.month - 1) / 3 + 1) : "",
-            head: sort.head(req), ranked: lines(sort.sorted(report.ranked, by: values)),
-            unranked: lines(sort.sorted(report.unranked, by: values)),
+            head: sort.head(req), counties: lines(sort.sorted(report.counties, by: values)),
+            departments: lines(sort.sorted(report.departments, by: values)),
+            unranked: lines(sort.sorted(report.unranked, by: values)), previousHasData: report.previousHasData ?? false,
             entity: entity, hasEntity: !entity.isEmpty, detail: detail,
             close: try await AssessmentYearPages.state(req, report: report, period: period)))
     }

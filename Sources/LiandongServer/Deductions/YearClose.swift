@@ -341,7 +341,7 @@ enum YearClose {
                    rows: rows.map { [$0.rank.map(String.init) ?? "—", $0.entity, Points($0.deductions).description, Points($0.score).description] },
                    widthsMM: [16, 80, 30, 30], align: [.center, .left, .right, .right])
         }
-        let counties = report.ranked.filter { $0.kind == "county" }, departments = report.ranked.filter { $0.kind != "county" }
+        let counties = report.counties, departments = report.departments
         blocks.append(.heading1("一、县（市、区）和开发区"))
         blocks.append(table(counties))
         blocks.append(.heading1("二、市直单位"))
