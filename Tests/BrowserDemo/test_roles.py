@@ -230,3 +230,37 @@ def test_6_plc_closes_the_year(browser, demo_url):
     assert browser.find_elements(By.CSS_SELECTOR, "form#reopen-year")
     assert not browser.find_elements(By.CSS_SELECTOR, "form#close-year")
     shot(browser, "6-plc-closed-the-year")
+
+
+def test_7_a_county_officers_day(browser, demo_url):
+    """龙泉市's EMB and police officers decide their own county's deductions (issue 15): the list
+    holds the county's units only, both confirm the same deduction, and a city unit's deduction is
+    not theirs to decide."""
+    login(browser, demo_url, "demo-lq-emb")
+    open_task(browser, "待应急管理局确认的扣分")
+    units = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "table.list tbody td[data-label='单位或部门']")]
+    assert units, "the county's EMB has nothing to decide"
+    assert all(u.startswith("龙泉市") for u in units), units
+    shot(browser, "7-county-emb-list")
+    # One of the water bureau's late arrivals (a deduction against the county's police itself is
+    # decided by the EMB and the county's PLC instead).
+    row = browser.find_element(By.XPATH, "//tr[td[@data-label='单位或部门'][normalize-space()='龙泉市水利局']][.//button[@value='confirm']]")
+    form = row.find_element(By.CSS_SELECTOR, "form[action$='/decision']")
+    deduction = re.search(r"/deductions/(\d+)/decision", form.get_attribute("action")).group(1)
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[value=confirm]"))
+    wait_text(browser, f"扣分 {deduction} 已确认，待龙泉市公安局确认")
+    # The city's units are not the county's to see or decide: asked for 市水利局, the list holds the
+    # county's own water bureau only.
+    browser.get(f"{demo_url}/deductions?awaiting=emb&q=%E5%B8%82%E6%B0%B4%E5%88%A9%E5%B1%80")
+    found = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "table.list tbody td[data-label='单位或部门']")]
+    assert found and all(u == "龙泉市水利局" for u in found), found
+    browser.delete_all_cookies()
+
+    login(browser, demo_url, "demo-lq-psb")
+    open_task(browser, "待公安局确认的扣分")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, f"form[action='/deductions/{deduction}/decision'] button[value=confirm]"))
+    browser.get(f"{demo_url}/deductions/{deduction}")
+    status = browser.find_element(By.XPATH, "//dt[text()='状态']/following-sibling::dd")
+    assert status.text.startswith("已确认"), status.text
+    assert "龙泉市应急管理局" in browser.page_source and "龙泉市公安局" in browser.page_source
+    shot(browser, "7-county-police-confirmed")

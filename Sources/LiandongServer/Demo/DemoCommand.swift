@@ -17,10 +17,17 @@ struct DemoCommand: AsyncCommand {
     var help: String { "在新数据库中生成一年的演示数据（单位、检查、警情、扣分、通报和各角色演示账户）" }
 
     static let password = "Lishui-Demo-2026"
-    static let accounts: [(username: String, name: String, role: Role, unit: String?)] = [
-        ("demo-plc", "政法委演示", .plc, nil), ("demo-emb", "应急局演示", .emb, nil),
-        ("demo-psb", "公安局演示", .psb, nil), ("demo-liaison", "水利局联络员演示", .liaison, "市水利局"),
+    /// The city's officers, a liaison, and a county's EMB and police officers (issue 15: each
+    /// jurisdiction's agencies decide its own units' deductions).
+    static let accounts: [(username: String, name: String, role: Role, unit: String?, jurisdiction: String?)] = [
+        ("demo-plc", "政法委演示", .plc, nil, nil), ("demo-emb", "应急局演示", .emb, nil, nil),
+        ("demo-psb", "公安局演示", .psb, nil, nil), ("demo-liaison", "水利局联络员演示", .liaison, "市水利局", nil),
+        ("demo-lq-emb", "龙泉应急局演示", .emb, nil, county), ("demo-lq-psb", "龙泉公安局演示", .psb, nil, county),
     ]
+    /// The county whose officers the demo signs in.
+    static let county = "longquan"
+    /// The county unit whose two late arrivals yesterday await the county's officers.
+    static let countyUnit = "龙泉市水利局"
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
@@ -148,6 +155,21 @@ enum Demo {
         let events = generator.events(in: Period(start: start, end: today), dispatches: count)
         let ingest = try await DispatchService.ingest(events, actor: actor, rules: rules, now: today.start, on: db)
         out += "联动警情 \(ingest.dispatchesJudged) 起（\(ingest.new) 个事件），发现问题 \(ingest.findingsAdded) 条\n"
+        // Yesterday the county's water bureau arrived late twice: its officers have these to decide today.
+        if let unit = byName[DemoCommand.countyUnit] {
+            let yesterday = today.adding(days: -1)
+            var late: [DispatchEventInput] = []
+            for (i, hour) in [9, 15].enumerated() {
+                let instructed = at(yesterday, hour), incident = "DEMO-LQ-\(yesterday.description)-\(i + 1)"
+                let limit = rules.inForce(at: instructed).limit(level: unit.unitLevel, publicSecurity: unit.publicSecurity).seconds
+                late += [
+                    DispatchEventInput(eventID: "\(incident)-1", incidentID: incident, unit: unit.name, type: .instructed, at: instructed),
+                    DispatchEventInput(eventID: "\(incident)-2", incidentID: incident, unit: unit.name, type: .arrived, at: instructed.addingTimeInterval(Double(limit + 600 + i * 300))),
+                    DispatchEventInput(eventID: "\(incident)-3", incidentID: incident, unit: unit.name, type: .resultReported, at: instructed.addingTimeInterval(Double(limit + 3600))),
+                ]
+            }
+            _ = try await DispatchService.ingest(late, actor: actor, rules: rules, now: today.start, on: db)
+        }
 
         // The plans register.
         func plan(_ id: String, _ unit: String, _ name: String, _ kind: PlanKind, issued: String?, revised: String? = nil, due: String? = nil,
@@ -269,12 +291,13 @@ enum Demo {
         out += "\n演示账户（密码均为 \(DemoCommand.password)）：\n"
         for account in DemoCommand.accounts {
             let (created, _) = try await AccountService.create(username: account.username, displayName: account.name, role: account.role.rawValue,
-                                                               unitID: account.unit.flatMap { byName[$0]?.id }, jurisdiction: nil, actor: actor,
+                                                               unitID: account.unit.flatMap { byName[$0]?.id }, jurisdiction: account.jurisdiction, actor: actor,
                                                                hasher: app.password.async, on: db)
             created.passwordHash = try await app.password.async.hash(DemoCommand.password)
             created.mustChangePassword = false
             try await created.save(on: db)
-            out += "  \(account.username)  \(account.role.name)\(account.unit.map { "(\($0))" } ?? "")\n"
+            let scope = account.unit ?? account.jurisdiction.flatMap { Jurisdictions.named($0)?.name }
+            out += "  \(account.username)  \(account.role.name)\(scope.map { "（\($0)）" } ?? "")\n"
         }
         out += "  admin  系统管理员（首次启动时打印的一次性密码）\n"
         if app.liandong.security.requiresTwoFactor(.plc) {
