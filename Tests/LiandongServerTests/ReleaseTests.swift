@@ -132,8 +132,8 @@ struct ReleaseTests {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            captured.append(message.description)
+        func log(event: LogEvent) {
+            captured.append(event.message.description)
         }
     }
 

@@ -57,13 +57,13 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let explicit { merged.merge(explicit) { _, new in new } }
-        let encoded = Self.line(time: Date(), level: level, label: label, message: message.description,
-                                metadata: merged, source: source, file: file, lineNumber: line)
+        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+        if let error = event.error { merged["error"] = .string(String(describing: error)) }
+        let encoded = Self.line(time: Date(), level: event.level, label: label, message: event.message.description,
+                                metadata: merged, source: event.source, file: event.file, lineNumber: event.line)
         Self.lock.withLock {
             FileHandle.standardError.write(encoded)
         }
