@@ -92,7 +92,9 @@ enum ComplianceControllers {
             lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
                     SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
                     SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")])
-        let trend = SVGChart.percentLine(title: "按时到场率（按月）", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) })
+        // Every arrival is due within its unit's limit: the line to reach is all of them on time.
+        let trend = SVGChart.percentLine(title: "按时到场率（按月）", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) },
+                                         target: SVGChart.Line(value: 1, label: "要求：全部在时限内到场"))
         return try await req.view.render("compliance", PageContext(
             frame: PageFrame(req, title: "到场时限", active: "compliance"),
             period: report.period, periodValue: q.period ?? "",
