@@ -136,6 +136,14 @@ struct InspectionTests {
                 let html = res.body.string
                 #expect(res.status == .ok)
                 for duty in app.liandong.ruleBook.latest.supervisionDuties { #expect(html.contains("<td>\(duty.title)</td>"), "\(duty.title)") }
+                // What was done is one link away, where the reader may open it: the EMB the drills, not the police's calls.
+                #expect(html.contains("<a href=\"/checks/drills\">实地和视频检查记录</a>") && !html.contains("href=\"/checks/phone\""))
+                #expect(html.contains("<a href=\"#meeting\">登记会商会</a>"))
+                #expect(!html.contains("(市"))
+            }
+            let police = try await app.signIn(.psb)
+            try await app.send(.GET, "supervision", as: police) { res in
+                #expect(res.body.string.contains("<a href=\"/checks/phone\">电话检查记录</a>"))
             }
         }
     }

@@ -787,6 +787,19 @@ enum InspectionPages {
         var status: String
         var statusText: String
         var agencies: String
+        /// Where the records of what was done are, for a reader who may open them.
+        var href: String
+        var linkText: String
+    }
+
+    /// The page holding a duty's records, when the reader may open it.
+    static func records(of kind: SupervisionDuty.Kind, for principal: Principal?) -> (href: String, text: String) {
+        guard let principal else { return ("", "") }
+        switch kind {
+        case .phoneCheck: return WorkArea.phoneChecks.isOpen(to: principal) ? ("/checks/phone", "电话检查记录") : ("", "")
+        case .jointCheck: return WorkArea.drills.isOpen(to: principal) ? ("/checks/drills", "实地和视频检查记录") : ("", "")
+        case .consultation: return ("#meeting", "登记会商会")
+        }
     }
 
     struct SupervisionContext: Encodable {
@@ -807,11 +820,13 @@ enum InspectionPages {
         let (periods, _) = try await InspectionService.calendar(rules: book, on: req.db)
         let context = SupervisionContext(
             frame: PageFrame(req, title: "监督工作日历", active: "supervision"), from: from.chinese,
-            dutiesText: req.currentRules.supervisionDuties.map { "\($0.period.chinese)\($0.title)(\($0.agencies.map(\.name).joined(separator: "、")))" }
+            dutiesText: req.currentRules.supervisionDuties.map { "\($0.period.chinese)\($0.title)（\($0.agencies.map(\.name).joined(separator: "、"))）" }
                 .joined(separator: "、"),
             periods: periods.reversed().map { p in
-                PeriodRow(duty: p.duty.title, period: p.chineseLabel, count: p.count, note: p.incompleteText, status: p.status.rawValue, statusText: p.status.chinese,
-                          agencies: p.duty.agencies.map(\.name).joined(separator: "、"))
+                let link = records(of: p.duty.id, for: req.principal)
+                return PeriodRow(duty: p.duty.title, period: p.chineseLabel, count: p.count, note: p.incompleteText, status: p.status.rawValue,
+                                 statusText: p.status.chinese, agencies: p.duty.agencies.map(\.name).joined(separator: "、"),
+                                 href: link.href, linkText: link.text)
             }, error: error, hasError: error != nil)
         return try await req.page("supervision", context, status: status)
     }
