@@ -243,7 +243,7 @@ def test_4_police_officer_checks_a_phone_and_runs_a_drill(browser, base_url):
     wait_text(browser, "抽查名单")
     if not browser.find_elements(By.LINK_TEXT, "开始拨打"):
         old = browser.find_element(By.TAG_NAME, "html")
-        browser.find_element(By.LINK_TEXT, "无号码，去补登").click()
+        browser.find_element(By.LINK_TEXT, "核实补登").click()
         WebDriverWait(browser, 10).until(lambda b: _stale(old))
         browser.find_element(By.ID, "duty_phone").send_keys("0578-2654321")
         browser.find_element(By.ID, "reported_by").send_keys("指挥中心民警")

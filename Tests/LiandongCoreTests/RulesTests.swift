@@ -181,6 +181,8 @@ struct RuleBookTests {
         #expect(Points(100).description == "100.0")
         #expect((Points(100) - Points(2.5)).description == "97.5")
         #expect(Points(-1.5).description == "-1.5")
+        // Prose drops the trailing 「.0」: 「扣2分」, 「扣1.5分」.
+        #expect(Points(2).wording == "2" && Points(1.5).wording == "1.5" && Points(0.5).wording == "0.5" && Points(100).wording == "100")
     }
 
     @Test func parsing() {

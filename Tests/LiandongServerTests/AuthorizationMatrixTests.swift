@@ -83,6 +83,7 @@ struct AuthorizationMatrixTests {
         Case(method: .GET, path: "/api/v1/findings", pattern: "/api/v1/findings", allowed: people),
         Case(method: .GET, path: "/api/v1/compliance?period=2026-Q1&by=unit", pattern: "/api/v1/compliance", allowed: people),
         Case(method: .GET, path: "/compliance?period=2026-Q1", pattern: "/compliance", allowed: people),
+        Case(method: .GET, path: "/compliance/export?period=2026-Q1", pattern: "/compliance/export", allowed: people),
         Case(method: .GET, path: "/checks/phone", pattern: "/checks/phone", allowed: [.admin, .psb]),
         Case(method: .POST, path: "/checks/phone/campaigns", pattern: "/checks/phone/campaigns", allowed: [.admin, .psb], form: ["size": "5"]),
         Case(method: .GET, path: "/checks/phone/call?unit=3", pattern: "/checks/phone/call", allowed: [.admin, .psb]),
@@ -104,6 +105,7 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/supervision/meetings", pattern: "/supervision/meetings", allowed: [.admin, .plc, .emb, .psb],
              form: ["held_on": "2026-06-20", "attendees": "三部门", "decisions": "通报"]),
         Case(method: .GET, path: "/findings?source=dispatch", pattern: "/findings", allowed: people),
+        Case(method: .GET, path: "/findings/export?source=dispatch", pattern: "/findings/export", allowed: people),
         Case(method: .POST, path: "/findings/manual", pattern: "/findings/manual", allowed: [.admin, .emb, .psb],
              form: ["unit_id": "3", "item": "D12", "occurred_at": "2026-03-01T08:15", "narrative": "值班人员脱岗两小时", "points": "0.5"]),
         Case(method: .GET, path: "/findings/provincial", pattern: "/findings/provincial", allowed: [.admin, .emb, .psb]),
@@ -116,6 +118,7 @@ struct AuthorizationMatrixTests {
         Case(method: .POST, path: "/findings", pattern: "/findings", allowed: [.admin, .psb],
              form: ["unit_id": "3", "incident_id": "110-M", "failure": "refused", "occurred_at": "2026-03-01T08:15", "narrative": "接指令后拒不出警"]),
         Case(method: .GET, path: "/deductions", pattern: "/deductions", allowed: people),
+        Case(method: .GET, path: "/deductions/export", pattern: "/deductions/export", allowed: people),
         // No deduction 1 here: 404 for everyone who may open a deduction's page.
         Case(method: .GET, path: "/deductions/1", pattern: "/deductions/:id", allowed: people),
         // The PLC decides too where the deduction is against the EMB or the police (issue 15).

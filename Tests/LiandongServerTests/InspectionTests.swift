@@ -136,6 +136,14 @@ struct InspectionTests {
                 let html = res.body.string
                 #expect(res.status == .ok)
                 for duty in app.liandong.ruleBook.latest.supervisionDuties { #expect(html.contains("<td>\(duty.title)</td>"), "\(duty.title)") }
+                // What was done is one link away, where the reader may open it: the EMB the drills, not the police's calls.
+                #expect(html.contains("<a href=\"/checks/drills\">实地和视频检查记录</a>") && !html.contains("href=\"/checks/phone\""))
+                #expect(html.contains("<a href=\"#meeting\">登记会商会</a>"))
+                #expect(!html.contains("(市"))
+            }
+            let police = try await app.signIn(.psb)
+            try await app.send(.GET, "supervision", as: police) { res in
+                #expect(res.body.string.contains("<a href=\"/checks/phone\">电话检查记录</a>"))
             }
         }
     }
@@ -231,6 +239,10 @@ struct InspectionTests {
             try await app.send(.GET, "checks/phone", as: police) { res in
                 #expect(res.body.string.contains("开始拨打"))
                 #expect(res.body.string.contains("随机种子"))
+                // A unit with no number is not a call to make: it raises the D8 question.
+                #expect(res.body.string.contains("未登记号码，不作拨打"))
+                #expect(res.body.string.contains("须核实是否属于“值班电话或联络员变更且未主动报备”（D8 值班值守不到位）"))
+                #expect(!res.body.string.contains("/checks/phone/call?unit=\(campaign.units[1])&"))
             }
             // In office hours on a working day: the plain unanswered call, whatever the unit's level.
             let t = ChinaTime.parseTimestamp("2026-03-04T10:00:00+08:00")!
@@ -250,6 +262,7 @@ struct InspectionTests {
             #expect(silent.dutyPhone == nil && silent.liaisonMobile == nil)
             try await app.send(.GET, "checks/phone/call?unit=\(try silent.requireID())", as: police) { res in
                 #expect(res.body.string.contains("无法拨打") && !res.body.string.contains("id=\"call-form\""))
+                #expect(res.body.string.contains("D8 值班值守不到位"))
             }
             try await app.send(.POST, "checks/phone", as: police, form: [
                 "unit_id": String(try silent.requireID()), "dialled": "duty", "attempt_times": times, "attempt_answers": "0,0,0",

@@ -60,7 +60,7 @@ struct NoticePublisherTests {
             let change = try await NoticeService.load(next, rules: app.liandong.ruleBook, on: app.db)
             #expect(change.changedDeductionIds == [january] && change.deductionIds.isEmpty)
             let text = NoticeDocument(change).blocks.compactMap { if case .paragraph(let t) = $0 { t } else { nil } }.joined()
-            #expect(text.contains("丽应联通〔\(year)〕1号通报扣1.0分，经申诉撤销扣分"))
+            #expect(text.contains("丽应联通〔\(year)〕1号通报扣1分，经申诉撤销扣分"))
             _ = try await app.run(["notice", "publish", String(next)])
             let after = try await draft(app, ["--period", "\(year)-Q3"])
             #expect(try await NoticeService.load(after, rules: app.liandong.ruleBook, on: app.db).changedDeductionIds.isEmpty)

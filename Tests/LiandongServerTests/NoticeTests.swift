@@ -209,7 +209,7 @@ struct NoticeTests {
         let heads = Self.headings(d)
         #expect(heads == ["一、监督检查工作开展情况", "二、扣分情况", "（一）典型问题", "三、有关要求"])
         let texts = Self.paragraphs(d).joined(separator: "\n")
-        #expect(texts.contains("本期共扣分700项，合计\(Points(notice.content.total))分，涉及\(notice.content.groups.flatMap(\.units).count)家单位"))
+        #expect(texts.contains("本期共扣分700项，合计\(Points(notice.content.total).wording)分，涉及\(notice.content.groups.flatMap(\.units).count)家单位"))
         // Nothing that did not happen: no meeting was held.
         #expect(!texts.contains("0次") && !texts.contains("会商会"))
         // The summary by jurisdiction, numbers right-aligned, with a total.
@@ -242,10 +242,10 @@ struct NoticeTests {
     @Test func aTypicalCaseSaysEachThingOnce() {
         let e = NoticeContent.Entry(deductionId: 1, item: "D8", itemTitle: "值班电话无人接听", facts: "市消防救援支队值班电话于2026年2月12日连续3次无人接听，扣\(Points(2))分",
                                     points: 2, occurredOn: "2026年2月12日")
-        #expect(NoticeDocument.typicalCase(unit: "市消防救援支队", e) == "市消防救援支队：值班电话于2026年2月12日连续3次无人接听，扣\(Points(2))分。")
+        #expect(NoticeDocument.typicalCase(unit: "市消防救援支队", e) == "市消防救援支队：值班电话于2026年2月12日连续3次无人接听，扣2分。")
         let late = NoticeContent.Entry(deductionId: 2, item: "D9", itemTitle: "到场超时", facts: "市气象局首批处置力量55分1秒到场，超过20分钟时限35分1秒",
                                        points: 2, occurredOn: "2026年1月13日")
-        #expect(NoticeDocument.typicalCase(unit: "市气象局", late) == "市气象局：2026年1月13日，首批处置力量55分1秒到场，超过20分钟时限35分1秒，扣\(Points(2))分。")
+        #expect(NoticeDocument.typicalCase(unit: "市气象局", late) == "市气象局：2026年1月13日，首批处置力量55分1秒到场，超过20分钟时限35分1秒，扣2分。")
         // The city's notice where one jurisdiction has every deduction sums up by unit.
         var one = Self.sample(count: 20)
         one.content.groups = [one.content.groups[0]]

@@ -26,6 +26,12 @@ public struct Points: Hashable, Comparable, Sendable, Codable, CustomStringConve
         return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
     }
 
+    /// As prose writes a figure (「扣2分」, 「扣1.5分」): no trailing 「.0」. Tables, CSV and JSON
+    /// keep `description` and `value`.
+    public var wording: String {
+        tenths % 10 == 0 ? String(tenths / 10) : description
+    }
+
     public static let zero = Points(tenths: 0)
     public static func + (a: Points, b: Points) -> Points { Points(tenths: a.tenths + b.tenths) }
     public static func - (a: Points, b: Points) -> Points { Points(tenths: a.tenths - b.tenths) }

@@ -221,6 +221,8 @@ enum AdminPages {
         var actor: String
         var role: String
         var action: String
+        /// The action's code, for whoever needs to search the log for it.
+        var actionCode: String
         var entity: String
         var source: String
         var before: String
@@ -269,8 +271,9 @@ enum AdminPages {
             head: sort.head(req), pager: pager,
             recent: recent.map { e in
                 AuditRow(seq: e.id ?? 0, at: ChinaTime.displayString(Date(timeIntervalSince1970: Double(e.atMilliseconds) / 1000)),
-                         actor: e.actor, role: e.role, action: AuditLog.label(e.action), entity: "\(e.entity) \(e.entityID ?? "")",
-                         source: e.source ?? "", before: e.before ?? "", after: e.after ?? "")
+                         actor: AuditLog.actorLabel(e.actor), role: AuditLog.roleLabel(e.role), action: AuditLog.label(e.action),
+                         actionCode: e.action, entity: ((AuditLog.entityLabels[e.entity] ?? e.entity) + " " + (e.entityID ?? "")).trimmingCharacters(in: .whitespaces),
+                         source: e.source == "console" ? "命令行" : e.source ?? "", before: AuditLog.detailText(e.before), after: AuditLog.detailText(e.after))
             }))
     }
 }

@@ -1,6 +1,7 @@
 import Fluent
 import LiandongCore
 import LiandongDocuments
+import SQLKit
 import Vapor
 
 /// The units register as pages: the list, a unit with its contact history, the change form.
@@ -141,6 +142,97 @@ enum RegisterPages {
         var errorField: String?
         var saved: Bool
         var canReport: Bool
+        var record: UnitRecordSection
+    }
+
+    /// The unit's record on its own page: its deductions, its on-time rate against its limit,
+    /// and the checks it went through.
+    struct UnitRecordSection: Encodable {
+        struct Deduction: Encodable { var id: Int; var occurredAt: String; var item: String; var points: String; var status: String }
+        struct Check: Encodable { var at: String; var kind: String; var result: String; var href: String }
+        var year: Int
+        var deductions: [Deduction]
+        var deductionCount: Int
+        var confirmedPoints: String
+        var deductionsHref: String
+        var rate: String
+        var rateText: String
+        var checks: [Check]
+        var hasChecks: Bool { !checks.isEmpty }
+        var shownCount: Int { deductions.count }
+        var more: Bool { deductionCount > deductions.count }
+
+        enum CodingKeys: String, CodingKey {
+            case year, deductions, deductionCount, confirmedPoints, deductionsHref, rate, rateText, checks, hasChecks, shownCount, more
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(year, forKey: .year); try c.encode(deductions, forKey: .deductions); try c.encode(deductionCount, forKey: .deductionCount)
+            try c.encode(confirmedPoints, forKey: .confirmedPoints); try c.encode(deductionsHref, forKey: .deductionsHref)
+            try c.encode(rate, forKey: .rate); try c.encode(rateText, forKey: .rateText); try c.encode(checks, forKey: .checks)
+            try c.encode(hasChecks, forKey: .hasChecks); try c.encode(shownCount, forKey: .shownCount); try c.encode(more, forKey: .more)
+        }
+    }
+
+    /// How many deductions and checks the unit page lists (the full list is one link away).
+    static let recordShown = 20
+
+    static func record(_ req: Request, unit: LinkageUnit, limit: TimeLimit) async throws -> UnitRecordSection {
+        let id = try unit.requireID()
+        let year = LocalDate(req.now).year
+        let app = req.application.liandong
+        let rules = req.currentRules
+        var filter = DeductionFilter()
+        filter.unitID = id
+        let summary = try await DeductionService.summary(filter, on: req.db)
+        let newest = try ListSort(req, columns: DeductionService.sortColumns, default: "occurred", .desc, prefix: "d")
+        let shown = try await DeductionService.list(filter, rules: app.ruleBook, calendar: app.calendar, page: (0, recordShown), sort: newest, on: req.db)
+        var confirmed = filter
+        confirmed.status = .confirmed
+        let confirmedPoints = try await DeductionService.summary(confirmed, on: req.db).points
+        // This year's arrivals, judged against the unit's own limit.
+        let compliance = try await ComplianceService.report(period: .year(year), by: .unit, unitID: id, summary: true, on: req.db).total
+        let rate = compliance.onTimeRate == nil ? "—" : ComplianceService.percent(compliance.onTimeRate)
+        let rateText = compliance.arrivalsJudged == 0
+            ? "\(year)年尚无判定到场的联动警情"
+            : "\(year)年判定到场\(compliance.arrivalsJudged)起，\(limit)内到场\(compliance.onTime)起"
+        // Phone checks of the unit and the drills it took part in, newest first.
+        var checks: [(Date, UnitRecordSection.Check)] = []
+        let sql = req.db as! any SQLDatabase
+        struct Row: Decodable { var body: String }
+        let phone = try await sql.select().column("body").from("phone_checks").where("unit_id", .equal, SQLBind(id))
+            .orderBy("checked_at", .descending).limit(recordShown).all(decoding: Row.self)
+            .map { try InspectionService.decode(PhoneCheck.self, $0.body) }
+        for c in phone {
+            let at = c.attempts.first?.at ?? Date.distantPast
+            let result = c.answered ? "已接通" + (c.answeredBy.map { "（\($0)）" } ?? "") : "\(c.attempts.count)次无人接听"
+            checks.append((at, .init(at: ChinaTime.displayString(at), kind: "电话检查（\(c.dialled.chinese)）", result: result, href: "")))
+        }
+        let mayOpenDrills = req.principal.map { WorkArea.drills.isOpen(to: $0) } ?? false
+        for d in try await InspectionService.drills(on: req.db) {
+            guard let u = d.units.first(where: { $0.unitID == id }) else { continue }
+            let result: String
+            if let arrived = u.arrivedAt {
+                let seconds = Int(arrived.timeIntervalSince(u.notifiedAt))
+                let late = u.limitSeconds.map { seconds > $0 } ?? false
+                result = "\(seconds / 60)分\(seconds % 60)秒到场" + (late ? "，超过时限" : "")
+            } else {
+                result = "未到场"
+            }
+            checks.append((d.alertAt, .init(at: ChinaTime.displayString(d.alertAt), kind: d.kind == .onsite ? "实地检查" : "视频检查",
+                                            result: result, href: mayOpenDrills ? "/checks/drills/\(d.checkID)" : "")))
+        }
+        let q = unit.name.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ""
+        return UnitRecordSection(
+            year: year,
+            deductions: shown.map { d in
+                .init(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt,
+                      item: rules.items.first { $0.id.rawValue == d.item }.map { "\($0.id.rawValue) \($0.title)" } ?? d.item,
+                      points: Points(d.points).description, status: d.statusName)
+            },
+            deductionCount: summary.count, confirmedPoints: confirmedPoints.description,
+            deductionsHref: "/deductions?q=\(q)", rate: rate, rateText: rateText,
+            checks: checks.sorted { $0.0 > $1.0 }.prefix(recordShown).map(\.1))
     }
 
     static let historyColumns = [
@@ -199,7 +291,8 @@ enum RegisterPages {
             channels: channels.map { Option(value: $0.0, label: $0.1, selected: $0.0 == values.channel) },
             error: error?.0, hasError: error != nil, errorField: error?.1,
             saved: (try? req.query.get(String.self, at: "saved")) == "1",
-            canReport: AccessPolicy.canReportContacts(unitID: unit.id ?? 0, jurisdictionID: unit.jurisdictionID, by: principal))
+            canReport: AccessPolicy.canReportContacts(unitID: unit.id ?? 0, jurisdictionID: unit.jurisdictionID, by: principal),
+            record: try await record(req, unit: unit, limit: limit))
         return try await req.page("unit", context, status: status)
     }
 

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import LiandongCore
+import LiandongDocuments
 import SQLKit
 import Vapor
 
@@ -40,6 +41,7 @@ enum DeductionPages {
         var to: String
         var awaitingValue: String
         var back: String
+        var exportHref: String
         /// Rows the officer may confirm together.
         var canBatch: Bool
         var head: TableHead
@@ -63,13 +65,59 @@ enum DeductionPages {
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok,
                        draft: AppealDraft? = nil) async throws -> Response {
         let principal = try req.requirePrincipal()
+        let scoped = try await listFilter(req)
+        let filter = scoped.filter, acting = scoped.acting, unitQuery = scoped.unitQuery, fromText = scoped.from, toText = scoped.to
+        var notice = notice ?? scoped.notice
+        // What the decision just made did comes first, then what the filter shows.
+        if let done = try await Self.doneNotice(req) { notice = [done, notice].compactMap { $0 }.joined(separator: "。") }
+        let agency = acting
+        let sort = try ListSort(req, columns: DeductionService.sortColumns + (agency.map { [SortColumn($0.name)] } ?? []), default: "occurred", .desc)
+        // The database counts, sorts and pages: only the rows shown are read and decoded.
+        let summary = try await DeductionService.summary(filter, on: req.db)
+        let (offset, limit, pager) = Pager.page(count: summary.count, req)
+        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, page: (offset, limit), sort: sort, on: req.db)
+        let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
+        let changes = try await DeductionService.lastChanges(shown.map(\.id), on: req.db)
+        let reports = try await FindingReports.of(findings: shown.map(\.findingId), on: req.db as! any SQLDatabase)
+        let rules = req.currentRules
+        return try await req.page("deductions", Context(
+            frame: PageFrame(req, title: "扣分", active: "deductions"),
+            statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
+                + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
+            unitQuery: unitQuery, from: fromText, to: toText, awaitingValue: filter.awaiting?.rawValue ?? "", back: listAddress(req),
+            exportHref: "/deductions/export" + listAddress(req).dropFirst("/deductions".count),
+            canBatch: agency != nil && shown.contains { d in Self.mayConfirm(d, agency) },
+            head: sort.head(req, path: "/deductions"),
+            rows: shown.map { d in
+                Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
+                    item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: Self.awaitingText(d),
+                    reason: d.reason, reports: (reports[d.findingId] ?? []).map(\.text).joined(separator: "；"), canDecide: Self.mayConfirm(d, agency),
+                    canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
+                    appealDeadline: (d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "") + (d.appealDeadlineNote ?? ""),
+                    appeal: [d.appealStatement.map { "申诉：\($0)" }, d.appealDecision.map { "决定：\($0)" }].compactMap { $0 }.joined(separator: "；"),
+                    canDecideAppeal: d.status == DeductionStatus.appealed.rawValue && agency.map { d.awaitingIds.contains($0.id) } == true,
+                    files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "",
+                    lastChange: changes[d.id] ?? "")
+            },
+            count: summary.count, total: summary.points.description, pager: pager,
+            agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil,
+            reauth: agency == nil ? Reauthentication.Banner(show: false, text: "", url: "")
+                : Reauthentication.banner(req, action: "确认或驳回扣分", returnTo: req.method == .GET ? req.url.string : "/deductions")), status: status)
+    }
+
+    /// What the list shows, from its query: status, agency awaited, unit, period, and the
+    /// reader's scope (a liaison its unit, a county officer its county). The export reads the same.
+    static func listFilter(_ req: Request) async throws
+        -> (filter: DeductionFilter, acting: SupervisingAgency?, notice: String?, unitQuery: String, from: String, to: String) {
+        let principal = try req.requirePrincipal()
         try req.authorize(principal.role != nil, "无权查看扣分")
         var filter = DeductionFilter()
         if let raw = try? req.query.get(String.self, at: "status"), !raw.isEmpty {
             guard let s = DeductionStatus(rawValue: raw) else { throw AppError(.badRequest, "未知状态“\(raw)”", field: "status") }
             filter.status = s
         }
-        var notice = notice
+        var notice: String?
         // Issue 15: the agency the officer acts for (their jurisdiction's), and the deductions it decides.
         let directory = try await AgencyStore.load(on: req.db)
         let acting = directory.acting(for: principal)
@@ -80,7 +128,7 @@ enum DeductionPages {
             filter.awaiting = a
             let seat = acting?.kind == a ? acting : nil
             filter.decidedBy = seat.map { DecidingSeat($0.jurisdictionID, directory: directory) }
-            notice = notice ?? "仅列出待\(seat?.name ?? a.name)确认的扣分"
+            notice = "仅列出待\(seat?.name ?? a.name)确认的扣分"
         }
         switch principal.role {
         case .liaison: filter.unitID = principal.unitID ?? -1
@@ -101,41 +149,26 @@ enum DeductionPages {
             guard filter.from.map({ day.adding(days: 1).start > $0 }) ?? true else { throw AppError(.badRequest, "截止日期不能早于起始日期", field: "to") }
             filter.to = day.adding(days: 1).start
         }
-        // What the decision just made did comes first, then what the filter shows.
-        if let done = try await Self.doneNotice(req) { notice = [done, notice].compactMap { $0 }.joined(separator: "。") }
-        let agency = acting
-        let sort = try ListSort(req, columns: DeductionService.sortColumns + (agency.map { [SortColumn($0.name)] } ?? []), default: "occurred")
-        // The database counts, sorts and pages: only the rows shown are read and decoded.
-        let summary = try await DeductionService.summary(filter, on: req.db)
-        let (offset, limit, pager) = Pager.page(count: summary.count, req)
-        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, page: (offset, limit), sort: sort, on: req.db)
-        let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
-        let changes = try await DeductionService.lastChanges(shown.map(\.id), on: req.db)
-        let reports = try await FindingReports.of(findings: shown.map(\.findingId), on: req.db as! any SQLDatabase)
-        let rules = req.currentRules
-        return try await req.page("deductions", Context(
-            frame: PageFrame(req, title: "扣分", active: "deductions"),
-            statuses: [RegisterPages.Option(value: "", label: "全部", selected: filter.status == nil)]
-                + DeductionStatus.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.status) },
-            unitQuery: unitQuery, from: fromText, to: toText, awaitingValue: filter.awaiting?.rawValue ?? "", back: listAddress(req),
-            canBatch: agency != nil && shown.contains { d in Self.mayConfirm(d, agency) },
-            head: sort.head(req, path: "/deductions"),
-            rows: shown.map { d in
-                Row(id: d.id, occurredAt: ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? "", subject: d.unit ?? d.agency ?? d.jurisdiction ?? "",
-                    item: d.item, points: Points(d.points).description, status: d.statusName, awaiting: Self.awaitingText(d),
-                    reason: d.reason, reports: (reports[d.findingId] ?? []).map(\.text).joined(separator: "；"), canDecide: Self.mayConfirm(d, agency),
-                    canAppeal: principal.role == .liaison && d.unitId == principal.unitID && d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map { $0 >= req.now } == true,
-                    appealDeadline: (d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "") + (d.appealDeadlineNote ?? ""),
-                    appeal: [d.appealStatement.map { "申诉：\($0)" }, d.appealDecision.map { "决定：\($0)" }].compactMap { $0 }.joined(separator: "；"),
-                    canDecideAppeal: d.status == DeductionStatus.appealed.rawValue && agency.map { d.awaitingIds.contains($0.id) } == true,
-                    files: files[d.id] ?? [], hasFiles: files[d.id] != nil, statementDraft: draft?.id == d.id ? draft?.statement ?? "" : "",
-                    lastChange: changes[d.id] ?? "")
-            },
-            count: summary.count, total: summary.points.description, pager: pager,
-            agencyName: agency?.name ?? "", allowedPoints: rules.pointsRange.allowedValues.map(\.description),
-            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil,
-            reauth: agency == nil ? Reauthentication.Banner(show: false, text: "", url: "")
-                : Reauthentication.banner(req, action: "确认或驳回扣分", returnTo: req.method == .GET ? req.url.string : "/deductions")), status: status)
+        return (filter, acting, notice, unitQuery, fromText, toText)
+    }
+
+    /// GET /deductions/export: the list as filtered and sorted, every row, as a workbook.
+    @Sendable static func export(req: Request) async throws -> Response {
+        let scoped = try await listFilter(req)
+        let sort = try ListSort(req, columns: DeductionService.sortColumns, default: "occurred", .desc)
+        let all = try await DeductionService.list(scoped.filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar,
+                                                  sort: sort, on: req.db)
+        let header = ["编号", "发生时间", "单位或部门", "项目", "分值", "状态", "待确认", "事由", "申诉截止", "申诉"]
+        let rows: [[XLSXCell]] = all.map { d in
+            [.integer(d.id), .text(ChinaTime.parseTimestamp(d.occurredAt).map(ChinaTime.displayString) ?? d.occurredAt),
+             .text(d.unit ?? d.agency ?? d.jurisdiction ?? ""), .text(d.item), .number(d.points), .text(d.statusName),
+             .text(awaitingText(d)), .text(d.reason),
+             .text((d.appealDeadline.flatMap(ChinaTime.parseTimestamp).map(ChinaTime.displayString) ?? "") + (d.appealDeadlineNote ?? "")),
+             .text([d.appealStatement.map { "申诉：\($0)" }, d.appealDecision.map { "决定：\($0)" }].compactMap { $0 }.joined(separator: "；"))]
+        }
+        return try await ListExport.respond(req, name: "扣分清单", ascii: "deductions",
+                                            title: "扣分清单" + ListExport.period(from: scoped.from, to: scoped.to), header: header, rows: rows,
+                                            action: "export.deductions", entity: "deduction")
     }
 
     @Sendable static func list(req: Request) async throws -> Response { try await render(req) }

@@ -49,6 +49,7 @@ enum ComplianceControllers {
         var trend: String
         var hasData: Bool
         var limitsNote: String
+        var exportHref: String
     }
 
     static let sortColumns = [
@@ -60,12 +61,8 @@ enum ComplianceControllers {
         SortColumn("推诿", "passed_on", numeric: true, first: .desc),
     ]
 
-    /// GET /compliance
-    @Sendable static func page(req: Request) async throws -> View {
-        let (loaded, grouping, q) = try await load(req)
-        let rules = req.currentRules
-        // The ranking sorts in memory (one row a group); the total stays last.
-        let sort = try ListSort(req, columns: sortColumns, default: "group")
+    /// The ranking sorts in memory (one row a group); the total stays last.
+    static func sorted(_ loaded: ComplianceService.Report, _ grouping: ComplianceService.Grouping, _ sort: ListSort) -> ComplianceService.Report {
         let given = Dictionary(loaded.rows.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { a, _ in a })
         var report = loaded
         report.rows = sort.sorted(loaded.rows, by: [
@@ -76,6 +73,16 @@ enum ComplianceControllers {
             "ack": { .int($0.p50AcknowledgeSeconds) }, "reports": { .double($0.completeReportRate) },
             "refusals": { .int($0.refusals) }, "passed_on": { .int($0.passedOn) },
         ])
+        return report
+    }
+
+    /// GET /compliance
+    @Sendable static func page(req: Request) async throws -> View {
+        let (loaded, grouping, q) = try await load(req)
+        let rules = req.currentRules
+        // The ranking sorts in memory (one row a group); the total stays last.
+        let sort = try ListSort(req, columns: sortColumns, default: "group")
+        let report = sorted(loaded, grouping, sort)
         let table = ComplianceService.table(report)
         let limits = rules.responseLimits
         let maxMinutes = Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2)
@@ -85,13 +92,28 @@ enum ComplianceControllers {
             lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
                     SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
                     SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")])
-        let trend = SVGChart.percentLine(title: "按时到场率（按月）", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) })
+        // Every arrival is due within its unit's limit: the line to reach is all of them on time.
+        let trend = SVGChart.percentLine(title: "按时到场率（按月）", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) },
+                                         target: SVGChart.Line(value: 1, label: "要求：全部在时限内到场"))
         return try await req.view.render("compliance", PageContext(
             frame: PageFrame(req, title: "到场时限", active: "compliance"),
             period: report.period, periodValue: q.period ?? "",
             groupings: ComplianceService.Grouping.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == grouping) },
             head: sort.head(req), rows: table.rows, histogram: histogram, trend: trend, hasData: report.total.dispatches > 0,
-            limitsNote: "自收到110指令起计时；公安部门\(limits.publicSecurity)，一级联动单位\(limits.levelOne)，其他单位\(limits.levelTwo)。演练不计入。"))
+            limitsNote: "自收到110指令起计时；公安部门\(limits.publicSecurity)，一级联动单位\(limits.levelOne)，其他单位\(limits.levelTwo)。演练不计入。",
+            exportHref: "/compliance/export" + FindingPages.exportQuery(req)))
+    }
+
+    /// GET /compliance/export: the table of the page (period, grouping, order) as a workbook,
+    /// in the reader's scope.
+    @Sendable static func export(req: Request) async throws -> Response {
+        let (report, grouping, _) = try await load(req)
+        let sort = try ListSort(req, columns: sortColumns, default: "group")
+        let table = ComplianceService.table(sorted(report, grouping, sort))
+        let integers = Set(table.header.enumerated().filter { ["警情数", "判定到场数", "按时到场", "有警不出", "推诿"].contains($0.element) }.map(\.offset))
+        return try await ListExport.respond(req, name: "到场时限", ascii: "compliance",
+                                            title: "联动警情到场时限（\(report.period)，按\(grouping.name)分组）", header: table.header,
+                                            rows: ListExport.cells(table.rows, integers: integers), action: "export.compliance", entity: "dispatch")
     }
 }
 

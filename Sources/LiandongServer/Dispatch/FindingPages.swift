@@ -27,6 +27,7 @@ enum FindingPages {
         var hasError: Bool
         var notice: String?
         var hasNotice: Bool
+        var exportHref: String
     }
 
     static func mayFile(_ p: Principal?) -> Bool { p?.role == .psb || p?.role == .admin }
@@ -35,9 +36,29 @@ enum FindingPages {
         try await render(req)
     }
 
+    /// GET /findings/export: the list as filtered and sorted, every row, as a workbook.
+    @Sendable static func export(req: Request) async throws -> Response {
+        let filter = try await DispatchAPI.findingFilter(req)
+        let sort = try ListSort(req, columns: FindingService.sortColumns, default: "occurred", .desc)
+        let table = FindingService.table(try await FindingService.list(filter, sort: sort, on: req.db))
+        return try await ListExport.respond(req, name: "发现的问题", ascii: "findings",
+                                            title: "发现的问题" + ListExport.period(from: filter.from?.description ?? "", to: filter.to?.description ?? ""),
+                                            header: table.header, rows: ListExport.cells(table.rows, integers: [0], numbers: [6]),
+                                            action: "export.findings", entity: "finding")
+    }
+
+    /// The list's filters and order as a query, for its export link.
+    static func exportQuery(_ req: Request) -> String {
+        var items = req.url.query.map { URLComponents(string: "/?\($0)")?.queryItems ?? [] } ?? []
+        items.removeAll { $0.name == "page" }
+        var components = URLComponents()
+        components.queryItems = items
+        return items.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? "")
+    }
+
     static func render(_ req: Request, error: String? = nil, notice: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let filter = try await DispatchAPI.findingFilter(req)
-        let sort = try ListSort(req, columns: FindingService.sortColumns, default: "occurred")
+        let sort = try ListSort(req, columns: FindingService.sortColumns, default: "occurred", .desc)
         // The database counts, sorts and pages: only the rows shown are read.
         let summary = try await FindingService.summary(filter, on: req.db)
         let (offset, limit, pager) = Pager.page(count: summary.count, req)
@@ -63,7 +84,8 @@ enum FindingPages {
             failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },
             units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             now: String(ChinaTime.isoString(Date()).prefix(16)),
-            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil), status: status)
+            error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil,
+            exportHref: "/findings/export" + (req.method == .GET ? exportQuery(req) : "")), status: status)
     }
 
     /// POST /findings: a live-alert failure reported by the police.

@@ -54,18 +54,37 @@ enum SVGChart {
     }
 
     /// A line of percentages over labelled points (e.g. the monthly on-time rate), 0–100 %.
+    /// The lowest rate the y-axis of a rate chart shows: 0 % when the data come near it, else
+    /// the nearest step of 10 % below the lowest value (and the target), so that 89–95 % is not a
+    /// flat line at the top of a 0–100 % axis. The axis always ends at 100 %.
+    static func percentFloor(_ values: [Double], target: Double? = nil) -> Double {
+        let lowest = (values + (target.map { [$0] } ?? [])).min() ?? 0
+        let floor = ((lowest - 0.05) * 10).rounded(.down) / 10
+        return min(0.9, max(0, floor))
+    }
+
+    /// A rate (0…1) by period, with the y-axis scaled to the data (`percentFloor` to 100 %) and
+    /// the target drawn as a dashed line with its label.
     static func percentLine(title: String, points: [(label: String, value: Double?)], target: Line? = nil,
                             width: Double = 640, height: Double = 240) -> String {
         let left = 48.0, right = 16.0, top = 34.0, bottom = 40.0
         let plotW = width - left - right, plotH = height - top - bottom
+        let low = percentFloor(points.compactMap(\.value), target: target?.value)
+        let span = 1 - low
+        func y(_ v: Double) -> Double { top + plotH * (1 - (max(low, min(1, v)) - low) / span) }
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(title))\" class=\"chart\">"
         out += "<title>\(escape(title))</title>"
         out += "<text x=\"\(Int(width / 2))\" y=\"18\" text-anchor=\"middle\" class=\"chart-title\">\(escape(title))</text>"
         out += "<line x1=\"\(left)\" y1=\"\(top + plotH)\" x2=\"\(left + plotW)\" y2=\"\(top + plotH)\" stroke=\"#000\"/>"
         out += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotH)\" stroke=\"#000\"/>"
-        for pct in [0, 50, 100] {
-            let y = top + plotH * (1 - Double(pct) / 100)
-            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%d%%</text>", left - 4, y + 4, pct)
+        // Five ticks from the floor to 100 %, on whole per cents.
+        for step in 0...4 {
+            let v = low + span * Double(step) / 4
+            let pct = Int((v * 100).rounded())
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%d%%</text>", left - 4, y(v) + 4, pct)
+            if step > 0 && step < 4 {
+                out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ccc\"/>", left, y(v), left + plotW, y(v))
+            }
         }
         let step = points.count > 1 ? plotW / Double(points.count - 1) : 0
         var path = ""
@@ -73,15 +92,14 @@ enum SVGChart {
             let x = left + (points.count > 1 ? Double(i) * step : plotW / 2)
             out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%@</text>", x, top + plotH + 14, escape(p.label))
             guard let v = p.value else { continue }
-            let y = top + plotH * (1 - v)
-            path += path.isEmpty ? String(format: "M%.1f %.1f", x, y) : String(format: " L%.1f %.1f", x, y)
-            out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#000\"><title>%@ %.1f%%</title></circle>", x, y, escape(p.label), v * 100)
+            path += path.isEmpty ? String(format: "M%.1f %.1f", x, y(v)) : String(format: " L%.1f %.1f", x, y(v))
+            out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#000\"><title>%@ %.1f%%</title></circle>", x, y(v), escape(p.label), v * 100)
         }
         if !path.isEmpty { out += "<path d=\"\(path)\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>" }
         if let target {
-            let y = top + plotH * (1 - target.value)
-            out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5 3\"/>", left, y, left + plotW, y)
-            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%@</text>", left + plotW, y - 3, escape(target.label))
+            let ty = y(target.value)
+            out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5 3\" class=\"target\"/>", left, ty, left + plotW, ty)
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%@</text>", left + plotW, ty + (ty < top + 12 ? 12 : -3), escape(target.label))
         }
         out += String(format: "<text x=\"12\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\" transform=\"rotate(-90 12 %.1f)\">按时率</text>", top + plotH / 2, top + plotH / 2)
         return out + "</svg>"

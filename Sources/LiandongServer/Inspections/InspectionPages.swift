@@ -66,6 +66,8 @@ enum InspectionPages {
         /// Why the sample is larger than asked, and which units cannot be called, in words.
         var sizeNote: String
         var withoutNumber: Int
+        /// What a unit without a registered number raises: not a call to make, but a D8 question.
+        var d8Question: String
     }
 
     static let phoneColumns = [
@@ -108,7 +110,15 @@ enum InspectionPages {
             outOfHours: outRows, hasOutOfHours: !outRows.isEmpty, officeHours: rules.officeHours.chinese,
             sizeNote: campaign.map { c in c.units.count > c.requested && c.requested > 0
                 ? "申请抽查\(c.requested)个，为保证\(rules.phoneCheckCoverage.chinese)每个单位至少检查一次，本月抽查\(c.units.count)个。" : "" } ?? "",
-            withoutNumber: rows.filter { !$0.callable }.count))
+            withoutNumber: rows.filter { !$0.callable }.count,
+            d8Question: d8Question(rules)))
+    }
+
+    /// The question a unit with no registered number raises (Annex 1 item 8: a number or liaison
+    /// changed without report), worded from the rule set in force.
+    static func d8Question(_ rules: RuleSet) -> String {
+        let item = rules.item(.d8)
+        return "须核实是否属于“值班电话或联络员变更且未主动报备”（\(item.id.rawValue) \(item.title)）：核实后在联动单位登记中补登，或登记问题"
     }
 
     @Sendable static func createCampaign(req: Request) async throws -> Response {
@@ -136,6 +146,7 @@ enum InspectionPages {
         var startedMs: Int
         var error: String?
         var hasError: Bool
+        var d8Question: String
     }
 
     static func renderCall(_ req: Request, unit: LinkageUnit, campaign: String, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
@@ -144,7 +155,8 @@ enum InspectionPages {
                                   campaignID: campaign, maxAttempts: req.currentRules.phoneCheckAttempts,
                                   hasDuty: unit.dutyPhone != nil, hasLiaison: unit.liaisonMobile != nil,
                                   canCall: unit.dutyPhone != nil || unit.liaisonMobile != nil,
-                                  startedMs: Int(Date().timeIntervalSince1970 * 1000), error: error, hasError: error != nil)
+                                  startedMs: Int(Date().timeIntervalSince1970 * 1000), error: error, hasError: error != nil,
+                                  d8Question: d8Question(req.currentRules))
         return try await req.page("phone_call", context, status: status)
     }
 
@@ -775,6 +787,19 @@ enum InspectionPages {
         var status: String
         var statusText: String
         var agencies: String
+        /// Where the records of what was done are, for a reader who may open them.
+        var href: String
+        var linkText: String
+    }
+
+    /// The page holding a duty's records, when the reader may open it.
+    static func records(of kind: SupervisionDuty.Kind, for principal: Principal?) -> (href: String, text: String) {
+        guard let principal else { return ("", "") }
+        switch kind {
+        case .phoneCheck: return WorkArea.phoneChecks.isOpen(to: principal) ? ("/checks/phone", "电话检查记录") : ("", "")
+        case .jointCheck: return WorkArea.drills.isOpen(to: principal) ? ("/checks/drills", "实地和视频检查记录") : ("", "")
+        case .consultation: return ("#meeting", "登记会商会")
+        }
     }
 
     struct SupervisionContext: Encodable {
@@ -795,11 +820,13 @@ enum InspectionPages {
         let (periods, _) = try await InspectionService.calendar(rules: book, on: req.db)
         let context = SupervisionContext(
             frame: PageFrame(req, title: "监督工作日历", active: "supervision"), from: from.chinese,
-            dutiesText: req.currentRules.supervisionDuties.map { "\($0.period.chinese)\($0.title)(\($0.agencies.map(\.name).joined(separator: "、")))" }
+            dutiesText: req.currentRules.supervisionDuties.map { "\($0.period.chinese)\($0.title)（\($0.agencies.map(\.name).joined(separator: "、"))）" }
                 .joined(separator: "、"),
             periods: periods.reversed().map { p in
-                PeriodRow(duty: p.duty.title, period: p.chineseLabel, count: p.count, note: p.incompleteText, status: p.status.rawValue, statusText: p.status.chinese,
-                          agencies: p.duty.agencies.map(\.name).joined(separator: "、"))
+                let link = records(of: p.duty.id, for: req.principal)
+                return PeriodRow(duty: p.duty.title, period: p.chineseLabel, count: p.count, note: p.incompleteText, status: p.status.rawValue,
+                                 statusText: p.status.chinese, agencies: p.duty.agencies.map(\.name).joined(separator: "、"),
+                                 href: link.href, linkText: link.text)
             }, error: error, hasError: error != nil)
         return try await req.page("supervision", context, status: status)
     }

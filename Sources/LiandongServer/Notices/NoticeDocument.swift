@@ -80,7 +80,10 @@ struct NoticeDocument {
         if reason.isEmpty { reason = e.itemTitle }
         // The date and the points once each: many findings already say them.
         let when = e.occurredOn.isEmpty || reason.contains(e.occurredOn) ? "" : "\(e.occurredOn)，"
-        let points = "扣\(Points(e.points))分"
+        let points = "扣\(Points(e.points).wording)分"
+        // A finding that says its points as the tables do (「扣2.0分」) says them as prose does.
+        let tabular = "扣\(Points(e.points))分"
+        if tabular != points, reason.hasSuffix(tabular) { reason = String(reason.dropLast(tabular.count)) + points }
         return "\(unit.isEmpty ? "" : "\(unit)：")\(when)\(reason)\(reason.hasSuffix(points) ? "" : "，\(points)")。"
     }
 
@@ -130,10 +133,10 @@ struct NoticeDocument {
         let units = c.groups.flatMap { g in g.units.map { (jurisdiction: g.jurisdiction, unit: $0) } }
         if c.count > 0 {
             heading("扣分情况")
-            var overview = "经\(checkers)共同确认，本期共扣分\(c.count)项，合计\(Points(c.total))分，涉及\(units.count)家单位。"
+            var overview = "经\(checkers)共同确认，本期共扣分\(c.count)项，合计\(Points(c.total).wording)分，涉及\(units.count)家单位。"
             let top = units.map(\.unit).sorted { ($1.total, $0.unit) < ($0.total, $1.unit) }.prefix(3)
             if city, units.count > 3 {
-                overview += "扣分较多的单位是" + top.map { "\($0.unit)（\(Points($0.total))分）" }.joined(separator: "、") + "。"
+                overview += "扣分较多的单位是" + top.map { "\($0.unit)（\(Points($0.total).wording)分）" }.joined(separator: "、") + "。"
             }
             overview += city && c.groups.count > 1 ? "各地扣分情况如下（明细见附件）：" : "各单位扣分情况如下（明细见附件）："
             blocks.append(.paragraph(overview))
@@ -174,8 +177,8 @@ struct NoticeDocument {
         if let changes = c.changes, !changes.isEmpty {
             heading("申诉后变更的扣分")
             for ch in changes {
-                let outcome = ch.status == DeductionStatus.withdrawn.rawValue ? "撤销扣分" : "改为扣\(Points(ch.points))分"
-                blocks.append(.paragraph("\(ch.subject)：\(ch.citesNumber)通报扣\(Points(ch.beforePoints))分，经申诉\(outcome)。"))
+                let outcome = ch.status == DeductionStatus.withdrawn.rawValue ? "撤销扣分" : "改为扣\(Points(ch.points).wording)分"
+                blocks.append(.paragraph("\(ch.subject)：\(ch.citesNumber)通报扣\(Points(ch.beforePoints).wording)分，经申诉\(outcome)。"))
             }
         }
         let asked = Self.paragraphs(notice.requirements)

@@ -13,7 +13,7 @@ enum AccessAudit {
     /// The actions of this kind, for those who read the log (and the test that every other GET
     /// writes nothing).
     static let actions: Set<String> = [
-        "export.units", "export.assessment", "export.notice", "attachment.download", "contacts.view",
+        "export.units", "export.assessment", "export.notice", "export.findings", "export.deductions", "export.compliance", "attachment.download", "contacts.view",
         "access.refused", "access.csrf",
     ]
 

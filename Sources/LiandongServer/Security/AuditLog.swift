@@ -41,9 +41,75 @@ enum AuditLog {
         "check.drill.record": "发起实地或视频检查", "check.drill.update": "登记检查到达或现场情况", "check.drill.finish": "结束检查",
         "check.drill.amend": "更正已结束的检查记录", "finding.provincial": "登记省通报扣分",
         "calendar.add": "录入年度节假日安排", "calendar.replace": "替换年度节假日安排",
+        "account.update": "修改账户", "unlock": "解锁账户", "agency.contacts": "修改部门联系方式",
+        "assessment.close": "考核结果定稿", "assessment.reopen": "重新打开考核", "assessment.reopen_request": "申请重新打开考核",
+        "attachment.upload": "上传附件", "check.campaign.create": "生成电话抽查名单", "check.phone.record": "登记电话检查",
+        "check.phone.correct": "更正电话检查", "deduction.carry_over": "扣分结转下期", "deduction.sync": "形成拟扣分",
+        "deduction.confirm": "确认扣分", "deduction.reject": "驳回扣分", "deduction.appeal": "提出申诉", "deduction.appeal_decision": "处理申诉",
+        "equipment.add": "增加装备清单项目", "equipment.remove": "删除装备清单项目",
+        "export.compliance": "导出到场时限统计", "export.deductions": "导出扣分清单", "export.findings": "导出问题清单",
+        "finding.file": "登记问题", "finding.migrate": "迁移问题记录", "notice.draft": "起草通报", "notice.edit": "修改通报草稿",
+        "notice.publish": "发布通报", "plans.judge": "判定预案情况", "plans.save": "保存预案登记",
+        "rectification.assign": "布置整改", "rectification.complete": "整改完成",
+        "rectification.return": "退回整改", "rectification.verify": "验收整改", "rules.publish": "发布扣分规则",
+        "supervision.judge": "判定日常监督情况", "supervision.meeting": "登记会商会",
     ]
 
-    static func label(_ action: String) -> String { actionLabels[action].map { "\($0)(\(action))" } ?? action }
+    /// The action in words; an action the table does not name keeps its code.
+    static func label(_ action: String) -> String { actionLabels[action] ?? action }
+
+    /// What an entry's entity is, in words.
+    static let entityLabels: [String: String] = [
+        "account": "账户", "agency": "部门", "api_token": "接口令牌", "assessment": "综合考核", "consultation_meeting": "会商会",
+        "database": "数据库", "deduction": "扣分", "deductions": "扣分", "dispatch": "联动警情", "dispatch_events": "联动警情事件",
+        "dispatches": "联动警情", "drill": "实地或视频检查", "equipment_item": "装备清单项目", "finding": "问题", "findings": "问题",
+        "linkage_unit": "联动单位", "notice": "通报", "phone_campaign": "电话抽查名单", "phone_check": "电话检查",
+        "plan_records": "预案登记", "rectification": "整改", "request": "请求", "rule_set": "扣分规则", "supervision": "日常监督",
+        "working_calendar": "节假日安排", "session": "会话",
+    ]
+
+    /// Who acted, in words: the command line and the system's own work named as such.
+    static func actorLabel(_ actor: String) -> String {
+        if actor.hasPrefix("console:") { return "命令行（\(actor.dropFirst("console:".count))）" }
+        if actor == "system" { return "系统" }
+        return actor
+    }
+
+    /// The role an entry was made under, in words.
+    static func roleLabel(_ role: String) -> String {
+        if let r = Role(rawValue: role) { return r.name }
+        return ["console": "命令行", "token": "接口令牌", "system": "系统"][role] ?? role
+    }
+
+    /// The fields of an entry's detail, in words where the log names them.
+    static let fieldLabels: [String: String] = [
+        "reason": "理由", "name": "名称", "unit": "单位", "units": "单位数", "version": "版本", "title": "标题", "status": "状态",
+        "kind": "类型", "id": "编号", "format": "格式", "source": "来源", "points": "分值", "path": "地址", "owner": "责任人",
+        "note": "备注", "level": "级别", "jurisdiction": "辖区", "item": "项目", "intro": "导语", "due": "期限", "deductions": "扣分",
+        "unit_id": "单位编号", "type": "类型", "subject": "对象", "stage": "环节", "scope": "范围", "scenario": "情景", "role": "角色",
+        "reported": "报备", "query": "筛选条件", "publisher": "发布机关", "period": "期间", "officer": "经办人", "occurred": "发生时间",
+        "number": "文号", "rows": "行数", "unmasked": "未脱敏单位数", "method": "方法", "username": "用户名", "display_name": "姓名",
+        "filename": "文件名", "agency": "部门", "decision": "决定", "statement": "申诉理由", "duty_phone": "值班电话",
+        "liaison_name": "联络员", "liaison_mobile": "联络员手机", "reported_by": "报备人", "channel": "报备方式",
+    ]
+
+    /// An entry's JSON detail as 「字段：值；…」; text that is not a JSON object stays as it is.
+    static func detailText(_ json: String?) -> String {
+        guard let json, !json.isEmpty else { return "" }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
+        func value(_ v: Any) -> String {
+            switch v {
+            case let s as String: return s
+            case let n as NSNumber: return n.stringValue
+            case let a as [Any]: return a.map(value).joined(separator: "、")
+            case is NSNull: return "—"
+            default:
+                guard let data = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]) else { return "" }
+                return String(decoding: data, as: UTF8.self)
+            }
+        }
+        return object.keys.sorted().map { "\(fieldLabels[$0] ?? $0)：\(value(object[$0]!))" }.joined(separator: "；")
+    }
     static let genesis = String(repeating: "0", count: 64)
 
     private static let configured = NIOLockedValueBox(AuditHashAlgorithm.sha256)
