@@ -128,10 +128,11 @@ enum AssessmentService {
     }
 
     /// Whether the system holds any supervision record of a period (a dispatch instructed, a
-    /// phone check, a drill, or a deduction that occurred in it): a period before the system was
-    /// in use has no scores to compare with, not scores of 100.
+    /// phone check or a drill in it): a period before the system was in use has no scores to
+    /// compare with, not scores of 100. Deductions alone do not count: a plan's shortfall may be
+    /// dated years back.
     static func hasRecords(in period: Period, on sql: any SQLDatabase) async throws -> Bool {
-        for (table, column) in [("deductions", "occurred_at"), ("dispatches", "instructed_at"), ("phone_checks", "checked_at"), ("drills", "alert_at")] {
+        for (table, column) in [("dispatches", "instructed_at"), ("phone_checks", "checked_at"), ("drills", "alert_at")] {
             let found = try await sql.select().column(SQLLiteral.numeric("1"), as: "found").from(table)
                 .where(SQLColumn(column), .greaterThanOrEqual, SQLBind(period.startInstant))
                 .where(SQLColumn(column), .lessThan, SQLBind(period.endInstant)).limit(1).first()
