@@ -237,6 +237,8 @@ struct LiandongState: Sendable {
     var writePatience: Duration = .seconds(DatabasePool.writeWaitSeconds)
     /// The time for sign-in and sessions; tests move it.
     let clock = LiandongClock()
+    /// The register as pages read it, kept while its version in the database stands.
+    let registerCache = RegisterCache()
     /// Where units' news goes beyond the system (SMS, 浙政钉), when a deployment plugs a channel in.
     var outbound: (any OutboundNotifier)?
     let loginLimiter: RateLimiter

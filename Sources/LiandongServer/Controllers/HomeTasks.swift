@@ -38,7 +38,7 @@ enum HomeTasks {
         var tasks: [Task] = [], panels: [Panel] = []
         func awaiting(_ agency: Agency) async throws -> Int {
             // Those the officer's own agency decides (issue 15).
-            let directory = try await AgencyStore.load(on: req.db)
+            let directory = try await req.register().agencies
             var filter = DeductionFilter(jurisdictionID: principal.jurisdictionID, awaiting: agency)
             filter.decidedBy = directory.acting(for: principal).map { DecidingSeat($0.jurisdictionID, directory: directory) }
             return try await DeductionService.summary(filter, on: req.db).count
@@ -79,7 +79,7 @@ enum HomeTasks {
             let notices = try await NoticeService.list(on: req.db)
             let lastEnd = notices.filter { $0.status == "published" }.map(\.period_end).max()
             // What the PLC's next notice carries (issue 15): confirmed and not yet published, whatever the date.
-            let directory = try await AgencyStore.load(on: req.db)
+            let directory = try await req.register().agencies
             var confirmed = 0
             if let publisher = directory.acting(for: principal) {
                 confirmed = try await NoticeLedger.unpublished(publisher, directory: directory, on: req.db).count
@@ -104,7 +104,8 @@ enum HomeTasks {
             let unit = try await RegisterService.unit(unitID, on: req.db)
             tasks.append(Task(title: "本单位联系方式", figure: unit.dutyPhone == nil ? "未登记" : "已登记",
                               text: "值班电话、联络员有变化请及时报备", href: "/units/\(unitID)", tone: unit.dutyPhone == nil ? "due" : ""))
-            let deductions = try await DeductionService.list(DeductionFilter(unitID: unitID), rules: book, calendar: req.application.liandong.calendar, on: req.db)
+            let deductions = try await DeductionService.list(DeductionFilter(unitID: unitID), rules: book, calendar: req.application.liandong.calendar,
+                                                             directory: try await req.register().agencies, on: req.db)
             let appealable = deductions.filter { $0.appealDeadline != nil }
             tasks.append(Task(title: "可申诉的扣分", figure: String(appealable.count),
                               text: appealable.compactMap(\.appealDeadline).min().flatMap(ChinaTime.parseTimestamp).map { "最近的申诉期限：\(ChinaTime.displayString($0))" } ?? "无",
@@ -153,12 +154,12 @@ enum HomeTasks {
             .where("settled", .equal, SQLBind(false)).where("exercise", .equal, SQLBind(false))
             .where("instructed_at", .greaterThan, SQLBind(now.addingTimeInterval(-86_400)))
             .orderBy("instructed_at", .descending).limit(20).all(decoding: Row.self)
-        let names = try await RegisterService.unitNames(on: req.db as! any SQLDatabase)
+        let register = try await req.register()
         return panel("在途联动警情", header: ["警情", "单位", "下达指令", "用时/时限", "状态"], rows: rows.map { r in
             let limit = rules.inForce(at: r.instructed_at).limit(level: UnitLevel(rawValue: r.level) ?? .three, publicSecurity: r.public_security)
             let elapsed = RuleSet.elapsedSeconds(from: r.instructed_at, to: r.arrived_at ?? now)
             let state = r.arrived_at != nil ? (elapsed <= limit.seconds ? "按时到达" : "超时到达") : (elapsed <= limit.seconds ? "在途" : "已超时")
-            return [r.incident_id, names[r.unit_id] ?? String(r.unit_id), ChinaTime.displayString(r.instructed_at),
+            return [r.incident_id, register.name(r.unit_id) ?? String(r.unit_id), ChinaTime.displayString(r.instructed_at),
                     "\(RuleSet.durationText(seconds: elapsed))/\(limit)", state]
         }, empty: "当前没有在途的联动警情", href: "/compliance", link: "到场时限分析")
     }
@@ -193,7 +194,7 @@ enum OverviewPage {
         let checks = try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db)
         let answered = checks.filter(\.answered).count
         let byLevel = try await ComplianceService.report(period: month, by: .level, summary: true, on: req.db)
-        let byUnit = try await ComplianceService.report(period: .year(today.year), by: .unit, summary: true, on: req.db)
+        let byUnit = try await ComplianceService.report(period: .year(today.year), by: .unit, summary: true, names: try await req.register().names, on: req.db)
         struct N: Decodable { var n: Int }
         let open = try await (req.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM deductions WHERE status = 'proposed' OR status = 'appealed'")
             .first(decoding: N.self)?.n ?? 0

@@ -164,26 +164,16 @@ enum PagesController {
     @Sendable static func home(req: Request) async throws -> View {
         let rules = req.currentRules
         let principal = try req.requirePrincipal()
-        // The columns it shows, as plain values: decoding every unit as a Fluent model took a fifth of the page's time.
-        struct UnitRow: Decodable {
-            var id: Int?; var name: String; var jurisdiction_id: String; var level: Int; var duty_phone: String?; var liaison_mobile: String?
-            var jurisdictionID: String { jurisdiction_id }
-        }
-        let units = try await (req.db as! any SQLDatabase).select().columns("id", "name", "jurisdiction_id", "level", "duty_phone", "liaison_mobile")
-            .from(LinkageUnit.schema)
-            .all(decoding: UnitRow.self).filter {
-                AccessPolicy.canView(unitID: $0.id ?? 0, jurisdictionID: $0.jurisdiction_id, by: principal)
-            }
+        // The register kept while it is unchanged (`RegisterCache`): decoding every unit as a Fluent model took a fifth of the page's time.
+        let units = try await req.register().units.filter { $0.visible(to: principal) }
         let rows = Jurisdictions.all.map { j -> JurisdictionRow in
             let mine = units.filter { $0.jurisdictionID == j.id }
             return JurisdictionRow(id: j.id, name: j.name, units: mine.count,
                                    levels: UnitLevel.allCases.map { l in mine.filter { $0.level == l.rawValue }.count },
                                    phoneCheckScope: j.phoneCheckScope, phoneCheckPeriod: rules.duty(.phoneCheck).period.chinese)
         }
-        let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id ?? 0, $0.name) })
-        let recent = try await ContactChange.query(on: req.db).filter(\.$unitID ~~ units.compactMap(\.id))
-            .sort(\.$recordedAt, .descending).sort(\.$id, .descending).limit(10).all()
-        let recentRows = recentRows(recent, names: names)
+        let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.name) })
+        let recentRows = try await recentChanges(units: units.map(\.id), names: names, on: req.db as! any SQLDatabase)
         var duties: [DutyStatus] = []
         if [.admin, .plc, .emb, .psb].contains(principal.role) {
             let (periods, _) = try await InspectionService.calendar(rules: req.application.liandong.ruleBook, on: req.db)
@@ -210,7 +200,7 @@ enum PagesController {
             limits: limitRows(rules),
             recent: recentRows,
             hasRecent: !recentRows.isEmpty,
-            withoutContacts: units.filter { $0.duty_phone == nil && $0.liaison_mobile == nil }.count,
+            withoutContacts: units.filter { $0.dutyPhone == nil && $0.liaisonMobile == nil }.count,
             duties: duties, hasDuties: !duties.isEmpty, overdue: overdue, hasOverdue: !overdue.isEmpty,
             tasks: tasks, hasTasks: !tasks.isEmpty, panels: panels,
             inbox: inbox, hasInbox: !inbox.isEmpty, showInbox: principal.role == .liaison,
@@ -227,11 +217,16 @@ enum PagesController {
         return req.redirect(to: "/")
     }
 
-    static func recentRows(_ recent: [ContactChange], names: [Int: String]) -> [RecentChange] {
-        recent.map {
-                RecentChange(unitID: $0.unitID, unitName: names[$0.unitID] ?? "", reportedAt: ChinaTime.displayString($0.reportedAt),
-                             fields: $0.changed.map(\.label).joined(separator: "、"), reportedBy: $0.reportedBy)
-        }
+    /// The last ten contact changes of these units, newest recorded first.
+    static func recentChanges(units: [Int], names: [Int: String], on sql: any SQLDatabase) async throws -> [RecentChange] {
+        struct Row: Decodable { var unit_id: Int; var reported_at: Date; var reported_by: String; var changed_fields: String }
+        guard !units.isEmpty else { return [] }
+        return try await sql.select().columns("unit_id", "reported_at", "reported_by", "changed_fields").from(ContactChange.schema)
+            .where("unit_id", .in, SQLBind.group(units)).orderBy("recorded_at", .descending).orderBy("id", .descending).limit(10)
+            .all(decoding: Row.self).map {
+                RecentChange(unitID: $0.unit_id, unitName: names[$0.unit_id] ?? "", reportedAt: ChinaTime.displayString($0.reported_at),
+                             fields: ContactChange.fields($0.changed_fields).map(\.label).joined(separator: "、"), reportedBy: $0.reported_by)
+            }
     }
 
     struct RulesContext: Encodable {

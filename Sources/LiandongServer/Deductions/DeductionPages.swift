@@ -75,9 +75,11 @@ enum DeductionPages {
         // The database counts, sorts and pages: only the rows shown are read and decoded.
         let summary = try await DeductionService.summary(filter, on: req.db)
         let (offset, limit, pager) = Pager.page(count: summary.count, req)
-        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar, page: (offset, limit), sort: sort, on: req.db)
+        let directory = try await req.register().agencies
+        let shown = try await DeductionService.list(filter, rules: req.application.liandong.ruleBook, calendar: req.application.liandong.calendar,
+                                                    page: (offset, limit), sort: sort, directory: directory, on: req.db)
         let files = try await Attachments.list(.appeal, ids: shown.map(\.id), on: req.db)
-        let changes = try await DeductionService.lastChanges(shown.map(\.id), on: req.db)
+        let changes = try await DeductionService.lastChanges(shown.map(\.id), directory: directory, on: req.db)
         let reports = try await FindingReports.of(findings: shown.map(\.findingId), on: req.db as! any SQLDatabase)
         let rules = req.currentRules
         return try await req.page("deductions", Context(
@@ -119,7 +121,7 @@ enum DeductionPages {
         }
         var notice: String?
         // Issue 15: the agency the officer acts for (their jurisdiction's), and the deductions it decides.
-        let directory = try await AgencyStore.load(on: req.db)
+        let directory = try await req.register().agencies
         let acting = directory.acting(for: principal)
         if let raw = try? req.query.get(String.self, at: "awaiting"), !raw.isEmpty {
             guard let a = Agency(rawValue: raw) else {

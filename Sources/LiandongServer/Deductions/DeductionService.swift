@@ -272,13 +272,13 @@ enum DeductionService {
     /// `page`: the rows of one page only (`offset`, `limit`), read with LIMIT/OFFSET.
     /// `calendar`: the working days appeal windows count (`app.liandong.calendar`).
     static func list(_ filter: DeductionFilter, rules: RuleBook, calendar: WorkingCalendar, page: (offset: Int, limit: Int)? = nil,
-                     sort: ListSort? = nil, on db: any Database) async throws -> [DeductionDTO] {
+                     sort: ListSort? = nil, directory known: AgencyDirectory? = nil, on db: any Database) async throws -> [DeductionDTO] {
         struct R: Decodable {
             var id: Int; var finding_id: Int; var unit_id: Int?; var name: String?; var agency: String?; var jurisdiction_id: String?; var item: String; var status: String
             var points_tenths: Int; var occurred_at: Date; var state: String; var rule_version: String; var source: String; var ref: String; var reason: String
             var unit_jurisdiction: String?
         }
-        let directory = try await AgencyStore.load(on: db)
+        let directory = if let known { known } else { try await AgencyStore.load(on: db) }
         var query = filtered((db as! any SQLDatabase).select(), filter)
             .columns(SQLColumn("id", table: "deductions"), SQLColumn("finding_id", table: "deductions"), SQLColumn("unit_id", table: "deductions"),
                      SQLColumn("name", table: "linkage_units"), SQLColumn("agency", table: "deductions"),
@@ -430,11 +430,11 @@ enum DeductionService {
 
     /// The last decision on each deduction that changed its figure or gave a reason, in words for
     /// the agency asked to agree: `市应急管理局改为1.5分（原1.0分）：理由`.
-    static func lastChanges(_ ids: [Int], on db: any Database) async throws -> [Int: String] {
+    static func lastChanges(_ ids: [Int], directory known: AgencyDirectory? = nil, on db: any Database) async throws -> [Int: String] {
         guard !ids.isEmpty else { return [:] }
         struct R: Decodable { var deduction_id: Int; var action: String; var agency: String?; var points_tenths: Int?; var reason: String? }
         var previous: [Int: Int] = [:], result: [Int: String] = [:]
-        let directory = try await AgencyStore.load(on: db)
+        let directory = if let known { known } else { try await AgencyStore.load(on: db) }
         for chunk in ids.chunked(into: 500) {
             // Each deduction's events in order: the figure before a change is the one after the event before it.
             let finding = try await (db as! any SQLDatabase).select()
@@ -468,9 +468,9 @@ enum DeductionService {
         var at: String
     }
 
-    static func events(_ id: Int, on db: any Database) async throws -> [Event] {
+    static func events(_ id: Int, directory known: AgencyDirectory? = nil, on db: any Database) async throws -> [Event] {
         struct R: Decodable { var action: String; var agency: String?; var officer: String; var points_tenths: Int?; var reason: String?; var at: Date }
-        let directory = try await AgencyStore.load(on: db)
+        let directory = if let known { known } else { try await AgencyStore.load(on: db) }
         return try await (db as! any SQLDatabase).select().columns("action", "agency", "officer", "points_tenths", "reason", "at")
             .from("deduction_events").where("deduction_id", .equal, SQLBind(id)).orderBy("id").all(decoding: R.self)
             .map { Event(action: $0.action, agency: $0.agency.flatMap { directory.agency(id: $0)?.name }, officer: $0.officer,

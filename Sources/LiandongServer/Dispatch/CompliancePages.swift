@@ -30,7 +30,8 @@ enum ComplianceControllers {
             throw AppError(.badRequest, "by 应为 unit、level、jurisdiction 或 all", field: "by")
         }
         let (unit, jurisdiction) = try scope(req)
-        return (try await ComplianceService.report(period: period, by: grouping, unitID: unit, jurisdictionID: jurisdiction, on: req.db), grouping, q)
+        let names = grouping == .unit ? try await req.register().names : nil
+        return (try await ComplianceService.report(period: period, by: grouping, unitID: unit, jurisdictionID: jurisdiction, names: names, on: req.db), grouping, q)
     }
 
     /// GET /api/v1/compliance

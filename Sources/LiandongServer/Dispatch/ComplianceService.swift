@@ -105,7 +105,7 @@ enum ComplianceService {
     /// other span of days is counted from the dispatches. `summary`: the counts and rates only
     /// (no monthly trend or histogram), for the home pages and the wall screen.
     static func report(period: Period, by grouping: Grouping, unitID: Int? = nil, jurisdictionID: String? = nil,
-                       summary: Bool = false, on db: any Database) async throws -> Report {
+                       summary: Bool = false, names: [Int: String]? = nil, on db: any Database) async throws -> Report {
         let sql = db as! any SQLDatabase
         let counted: Counted
         if let kept = try await readModel(period: period, by: grouping, unitID: unitID, jurisdictionID: jurisdictionID, summary: summary, on: sql) {
@@ -113,11 +113,13 @@ enum ComplianceService {
         } else {
             counted = try await fromFacts(period: period, by: grouping, unitID: unitID, jurisdictionID: jurisdictionID, summary: summary, on: sql)
         }
-        return try await build(counted, period: period, by: grouping, summary: summary, on: sql)
+        return try await build(counted, period: period, by: grouping, summary: summary, names: names, on: sql)
     }
 
-    static func build(_ counted: Counted, period: Period, by grouping: Grouping, summary: Bool, on sql: any SQLDatabase) async throws -> Report {
-        let names: [Int: String] = grouping == .unit ? try await RegisterService.unitNames(on: sql) : [:]
+    /// `names`: the units' names when the caller has them (`RegisterCache`); read otherwise.
+    static func build(_ counted: Counted, period: Period, by grouping: Grouping, summary: Bool, names known: [Int: String]? = nil,
+                      on sql: any SQLDatabase) async throws -> Report {
+        let names: [Int: String] = if grouping != .unit { [:] } else if let known { known } else { try await RegisterService.unitNames(on: sql) }
         func label(_ key: String) -> String {
             switch grouping {
             case .unit: Int(key).flatMap { names[$0] } ?? key

@@ -68,7 +68,7 @@ enum FindingPages {
         let canFileManual = req.principal.map(AccessPolicy.canFileFindings) ?? false
         // A county's officers file against their county's units only (issue 15).
         let units = canFile || canFileManual
-            ? try await RegisterService.units(on: req.db).filter { u in req.principal.map { AccessPolicy.canView(unitID: u.id ?? 0, jurisdictionID: u.jurisdictionID, by: $0) } ?? false }
+            ? try await req.register().units.filter { u in req.principal.map(u.visible) ?? false }
             : []
         let rules = req.currentRules
         return try await req.page("findings", Context(
@@ -82,7 +82,7 @@ enum FindingPages {
             canFileProvincial: req.principal.map(AccessPolicy.canFileProvincialNotices) ?? false,
             items: rules.items.filter { $0.id != .d11 }.map { AdminPages.Option(value: $0.id.rawValue, label: "\($0.id.rawValue) \($0.title)") },
             failures: LiveAlertFailure.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: false) },
-            units: units.map { AdminPages.Option(value: String($0.id ?? 0), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
+            units: units.map { AdminPages.Option(value: String($0.id), label: "\(Jurisdictions.named($0.jurisdictionID)?.name ?? "") \($0.name)") },
             now: String(ChinaTime.isoString(Date()).prefix(16)),
             error: error, hasError: error != nil, notice: notice, hasNotice: notice != nil,
             exportHref: "/findings/export" + (req.method == .GET ? exportQuery(req) : "")), status: status)
@@ -183,9 +183,7 @@ enum FindingPages {
                                  status: HTTPResponseStatus = .ok) async throws -> Response {
         let principal = try req.requirePrincipal()
         let rules = req.currentRules
-        let units = try await RegisterService.units(on: req.db).filter {
-            AccessPolicy.canView(unitID: $0.id ?? 0, jurisdictionID: $0.jurisdictionID, by: principal)
-        }
+        let units = try await req.register().units.filter { $0.visible(to: principal) }
         let governments = Jurisdictions.all.filter {
             $0.kind != .city && AccessPolicy.canFileProvincialNotice(againstGovernment: $0.id, by: principal)
         }
@@ -197,8 +195,8 @@ enum FindingPages {
             number: form.number ?? "", date: form.date ?? "", today: LocalDate(req.now).description,
             points: form.points ?? "", text: form.text ?? "",
             units: units.map { u in
-                RegisterPages.Option(value: "unit:\(u.id ?? 0)", label: "\(Jurisdictions.named(u.jurisdictionID)?.name ?? "") \(u.name)",
-                                     selected: chosen == "unit:\(u.id ?? 0)")
+                RegisterPages.Option(value: "unit:\(u.id)", label: "\(Jurisdictions.named(u.jurisdictionID)?.name ?? "") \(u.name)",
+                                     selected: chosen == "unit:\(u.id)")
             },
             governments: governments.map { RegisterPages.Option(value: "jurisdiction:\($0.id)", label: $0.governmentName, selected: chosen == "jurisdiction:\($0.id)") },
             hasGovernments: !governments.isEmpty, noSubject: chosen.isEmpty,

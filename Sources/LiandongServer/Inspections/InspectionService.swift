@@ -399,8 +399,10 @@ enum InspectionService {
     /// The day records start: the system's first start (its first audit entry), so a new
     /// deployment is not charged with the months before it existed.
     static func recordsFrom(on db: any Database) async throws -> LocalDate {
-        guard let first = try await AuditEntry.query(on: db).sort(\.$id).first() else { return LocalDate(Date()) }
-        return LocalDate(Date(timeIntervalSince1970: Double(first.atMilliseconds) / 1000))
+        struct First: Decodable { var at_ms: Int64 }
+        guard let first = try await (db as! any SQLDatabase).select().column("at_ms").from(AuditEntry.schema).orderBy("seq").limit(1)
+            .first(decoding: First.self) else { return LocalDate(Date()) }
+        return LocalDate(Date(timeIntervalSince1970: Double(first.at_ms) / 1000))
     }
 
     /// Periods of each duty from `from` to `asOf`, and the D7 findings of those that ended short.

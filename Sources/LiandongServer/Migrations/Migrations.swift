@@ -33,5 +33,6 @@ enum LiandongMigrations {
         UpdateNoticesAddPublisher(),
         CreateAssessmentClosures(),
         UpdateNoticesAddRequirements(),
+        CreateRegisterVersion(),
     ]
 }

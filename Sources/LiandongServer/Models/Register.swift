@@ -126,7 +126,10 @@ final class ContactChange: Model, @unchecked Sendable {
                        alternateName: alternateName, alternateMobile: alternateMobile)
     }
 
-    var changed: [ContactDetails.Field] {
-        changedFields.split(separator: ",").compactMap { ContactDetails.Field(rawValue: String($0)) }
+    var changed: [ContactDetails.Field] { Self.fields(changedFields) }
+
+    /// The fields a `changed_fields` column names.
+    static func fields(_ column: String) -> [ContactDetails.Field] {
+        column.split(separator: ",").compactMap { ContactDetails.Field(rawValue: String($0)) }
     }
 }
