@@ -29,12 +29,19 @@ enum RuleSetStore {
     /// prints it. Annex 1's wording of the items whose text states a number (D5, D8, D9) follows
     /// the new numbers unless the revision rewords the item itself.
     static func parse(_ data: Data, basedOn previous: RuleSet) throws -> RuleSet {
-        var revision: RuleSet
+        let revision: RuleSet
         do { revision = try JSONDecoder().decode(RuleSet.self, from: data) } catch let error as DecodingError {
             throw AppError(.badRequest, "规则文件有误：\(describe(error))")
         } catch {
             throw AppError(.badRequest, "规则文件不是有效的 JSON")
         }
+        return reword(revision, previous: previous)
+    }
+
+    /// Annex 1's wording of the items whose text states a number (D5, D8, D9) follows a
+    /// revision's numbers, unless the revision rewords the item itself.
+    static func reword(_ revision: RuleSet, previous: RuleSet) -> RuleSet {
+        var revision = revision
         let oldGenerated = DeductionItem.annex1(limits: previous.responseLimits, phoneAttempts: previous.phoneCheckAttempts,
                                                 specialPlanDrillYears: previous.specialPlanDrillYears)
         let newGenerated = DeductionItem.annex1(limits: revision.responseLimits, phoneAttempts: revision.phoneCheckAttempts,
