@@ -108,7 +108,7 @@ struct RulesExportCommand: AsyncCommand {
 /// `liandong rules publish FILE.json`: validates and publishes a revision with a later effective date.
 struct RulesPublishCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "规则版本 JSON（可先用 rules export 导出再修改 version、effective_from 和数值）") var file: String
+        @Argument(name: "file", help: "规则版本 JSON：可先用 rules export 导出，再修改 version、effectiveFrom（施行日期）和数值，时限以秒计") var file: String
     }
 
     var help: String { "发布新的规则版本（自生效日起适用，此前的问题与扣分不变）" }
