@@ -45,6 +45,9 @@ def browser():
 @pytest.fixture
 def wall():
     driver = make_browser("1920,1080")
+    # The screen as a kiosk shows it: all 1920×1080 for the page, no window frame.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
     yield driver
     driver.quit()
 

@@ -125,6 +125,16 @@ def test_4_the_wall_screen(wall, demo_url):
         assert text in wall.page_source
     refresh = wall.find_element(By.CSS_SELECTOR, "meta[http-equiv=refresh]").get_attribute("content")
     assert refresh == "60"
+    # The whole 1920×1080 screen, as a kiosk shows it: the year's trend and this month's arrival
+    # times drawn, the panels side by side across the width, nothing to scroll.
+    charts = wall.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) == 2, "the wall screen draws the trend and the arrival times"
+    width, height, wide, tall, right = wall.execute_script(
+        "const p = [...document.querySelectorAll('.panels > section')].map(s => s.getBoundingClientRect().right);"
+        "return [innerWidth, innerHeight, document.documentElement.scrollWidth, document.documentElement.scrollHeight, Math.max(...p)]")
+    assert (width, height) == (1920, 1080)
+    assert wide <= width and tall <= height, f"the wall screen scrolls: {wide}×{tall}"
+    assert right >= width * 0.9, f"the panels end at {right} px of {width}"
     shot(wall, "4-wall-screen")
 
 

@@ -69,3 +69,45 @@ def test_each_roles_pages_at_each_size(demo_url, user, width, height):
                 assert wide <= width, f"{path} at {width} px scrolls sideways ({wide} px wide)"
     finally:
         browser.quit()
+
+
+# What lies past the right edge of the screen outside anything that scrolls by itself (a wide
+# list scrolls inside its own box; the menu is a strip that scrolls): a button or text a person
+# cannot reach without the page scrolling sideways.
+BEYOND_THE_EDGE = """
+const vw = document.documentElement.clientWidth, found = [];
+for (const el of document.querySelectorAll('body *')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.right <= vw + 1) continue;
+  let p = el.parentElement, inside = false;
+  for (; p && p !== document.body; p = p.parentElement) {
+    const o = getComputedStyle(p).overflowX;
+    if (o === 'auto' || o === 'scroll' || o === 'hidden') { inside = true; break; }
+  }
+  if (!inside) found.push(el.tagName.toLowerCase() + ' ' + (el.innerText || '').slice(0, 30).replace(/\\n/g, ' '));
+}
+return found.slice(0, 5);
+"""
+
+
+@pytest.mark.parametrize("width,height", [(1024, 768), (390, 844)])
+@pytest.mark.parametrize("user", list(PAGES) + ["demo-lq-emb"])
+def test_every_menu_page_fits_the_screen(demo_url, user, width, height):
+    """Every page of a role's menu on a tablet and a phone: nothing sideways of the screen."""
+    browser = sized_browser(width, height)
+    try:
+        login(browser, demo_url, user)
+        links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "header.site nav a")]
+        assert links, "the menu has no links"
+        role = user.removeprefix("demo-")
+        for href in links:
+            browser.get(href)
+            path = href.replace(demo_url, "")
+            assert "出错了" not in browser.title, f"{path}: {browser.title}"
+            browser.save_screenshot(str(ARTIFACTS / f"{os.environ.get('LIANDONG_DB_LABEL', 'db')}-menu-{width}x{height}-{role}-{name_of(path)}.png"))
+            wide = browser.execute_script("return document.documentElement.scrollWidth")
+            assert wide <= width, f"{role} {path} at {width} px scrolls sideways ({wide} px wide)"
+            beyond = browser.execute_script(BEYOND_THE_EDGE)
+            assert not beyond, f"{role} {path} at {width} px: past the right edge: {beyond}"
+    finally:
+        browser.quit()

@@ -273,7 +273,7 @@ struct RuleRevisionTests {
         #expect(problems.first { $0.field == "latenessBands[2].points" }?.message == "分值2.5不符合规定：0.5至2.0分，以0.5分为单位")
         #expect(problems.first { $0.field == "defaultPoints.refused" }?.message == "“有警不出”的默认分值3.0不符合规定：0.5至2.0分，以0.5分为单位")
         #expect(problems.first { $0.field == "defaultPoints.no_vest" }?.message == "缺少“未着应急联动反光背心”的默认分值")
-        #expect(problems.first { $0.field == "provincialMultiplier" }?.description == "「provincialMultiplier」：省通报扣分的倍数应不小于1（现为0）")
+        #expect(problems.first { $0.field == "provincialMultiplier" }?.description == "「省通报扣分倍数」：省通报扣分的倍数应不小于1（现为0）")
         #expect(revision { $0.pointsRange.step = .zero }.validate().map(\.field) == ["pointsRange"])
         #expect(revision { $0.supervisionDuties[0].agencies = [] }.validate().map(\.field) == ["supervisionDuties[0].agencies"])
     }

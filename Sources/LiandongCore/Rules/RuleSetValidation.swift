@@ -7,7 +7,8 @@ extension RuleSet {
 
         public init(field: String, message: String) { self.field = field; self.message = message }
 
-        public var description: String { "「\(field)」：\(message)" }
+        /// The field in words where the form names it (`RuleSetForm.label(of:)`), else its path.
+        public var description: String { "「\(RuleSetForm.label(of: field) ?? field)」：\(message)" }
     }
 
     /// Checks a proposed version (a revision under §四(三)) and returns every problem found, in

@@ -227,6 +227,9 @@ enum AdminPages {
         var source: String
         var before: String
         var after: String
+        /// The details with their fields' codes, for the cell's title.
+        var beforeCodes: String
+        var afterCodes: String
     }
 
     struct AuditContext: Encodable {
@@ -273,7 +276,8 @@ enum AdminPages {
                 AuditRow(seq: e.id ?? 0, at: ChinaTime.displayString(Date(timeIntervalSince1970: Double(e.atMilliseconds) / 1000)),
                          actor: AuditLog.actorLabel(e.actor), role: AuditLog.roleLabel(e.role), action: AuditLog.label(e.action),
                          actionCode: e.action, entity: ((AuditLog.entityLabels[e.entity] ?? e.entity) + " " + (e.entityID ?? "")).trimmingCharacters(in: .whitespaces),
-                         source: e.source == "console" ? "命令行" : e.source ?? "", before: AuditLog.detailText(e.before), after: AuditLog.detailText(e.after))
+                         source: e.source == "console" ? "命令行" : e.source ?? "", before: AuditLog.detailText(e.before), after: AuditLog.detailText(e.after),
+                         beforeCodes: AuditLog.detailText(e.before, codes: true), afterCodes: AuditLog.detailText(e.after, codes: true))
             }))
     }
 }

@@ -173,16 +173,30 @@ enum OverviewPage {
         var note: String
     }
 
+    /// A table cell of the screen, with its class (`num` right-aligns a figure, `nowrap` keeps a
+    /// short phrase on one line).
+    struct Cell: Encodable {
+        var text: String
+        var cls: String
+    }
+
+    static func row(_ texts: [String], _ classes: [String]) -> [Cell] {
+        zip(texts, classes).map { Cell(text: $0, cls: $1) }
+    }
+
     struct Context: Encodable {
         var frame: PageFrame
         var updated: String
         var figures: [Figure]
-        var levels: [[String]]
-        var late: [[String]]
+        var levels: [[Cell]]
+        var late: [[Cell]]
         /// Units named by their lateness: for the supervising agencies, not for a unit's liaison,
         /// who sees the city's figures as totals only.
         var showLate: Bool
-        var duties: [[String]]
+        var duties: [[Cell]]
+        /// The year's on-time rate by month, and this month's arrival times against the limits.
+        var trendChart: String
+        var histogramChart: String
         var refreshSeconds: Int
     }
 
@@ -193,8 +207,9 @@ enum OverviewPage {
         let month = Period.containing(today, .month)
         let checks = try await InspectionService.phoneChecks(from: month.startInstant, to: month.endInstant, on: req.db)
         let answered = checks.filter(\.answered).count
-        let byLevel = try await ComplianceService.report(period: month, by: .level, summary: true, on: req.db)
-        let byUnit = try await ComplianceService.report(period: .year(today.year), by: .unit, summary: true, names: try await req.register().names, on: req.db)
+        // With the monthly trend and the histogram (not `summary`): the screen draws them.
+        let byLevel = try await ComplianceService.report(period: month, by: .level, on: req.db)
+        let byUnit = try await ComplianceService.report(period: .year(today.year), by: .unit, names: try await req.register().names, on: req.db)
         struct N: Decodable { var n: Int }
         let open = try await (req.db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM deductions WHERE status = 'proposed' OR status = 'appealed'")
             .first(decoding: N.self)?.n ?? 0
@@ -204,17 +219,31 @@ enum OverviewPage {
             periods.last { $0.duty.id == duty.id }.map { [duty.title, $0.chineseLabel, $0.status.chinese] }
         }
         let late = byUnit.rows.map { ($0.label, $0.arrivalsJudged - $0.onTime, $0.arrivalsJudged) }.filter { $0.1 > 0 }
-            .sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(8)
+            .sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(12)
+        let limits = rules.responseLimits
+        let histogram = SVGChart.histogram(
+            title: "本月到场用时分布", values: byLevel.arrivalMinutes.map { (Double($0.minute), $0.count) }, binWidth: 2,
+            maxValue: Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2), xUnit: "分钟", yUnit: "起",
+            lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
+                    SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
+                    SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")],
+            width: 560, height: 330)
+        let trend = SVGChart.percentLine(title: "\(today.year)年各月按时到场率",
+                                         points: byUnit.months.map { (String(Int($0.month.suffix(2)) ?? 0) + "月", $0.onTimeRate) },
+                                         target: SVGChart.Line(value: 1, label: "要求：全部在时限内到场"), width: 560, height: 330)
+        // Drawn a little taller than on the compliance page: the screen has the height to fill.
         return try await req.view.render("overview", Context(
             frame: PageFrame(req, title: "全市概况", active: "overview"),
             updated: ChinaTime.displayString(now),
             figures: [
-                Figure(label: "本月电话抽查接通", value: checks.isEmpty ? "—" : "\(answered)/\(checks.count)", note: "次"),
+                Figure(label: "本月电话抽查接通", value: checks.isEmpty ? "—" : "\(answered)/\(checks.count)",
+                       note: checks.isEmpty ? "本月尚未抽查" : "接通次数/抽查次数"),
                 Figure(label: "本月按时到场率", value: ComplianceService.percent(byLevel.total.onTimeRate), note: "\(byLevel.total.dispatches) 起联动警情"),
-                Figure(label: "待确认或申诉中的扣分", value: String(open), note: "条"),
+                Figure(label: "本年按时到场率", value: ComplianceService.percent(byUnit.total.onTimeRate), note: "\(byUnit.total.dispatches) 起联动警情"),
+                Figure(label: "待确认或申诉中的扣分", value: String(open), note: "条，待两部门确认或处理申诉"),
             ],
-            levels: byLevel.rows.map { [$0.label, ComplianceService.percent($0.onTimeRate), String($0.dispatches)] },
-            late: liaison ? [] : late.map { [$0.0, String($0.1), String($0.2)] }, showLate: !liaison,
-            duties: duties, refreshSeconds: 60))
+            levels: byLevel.rows.map { Self.row([$0.label, ComplianceService.percent($0.onTimeRate), String($0.dispatches)], ["", "num", "num"]) },
+            late: liaison ? [] : late.map { Self.row([$0.0, String($0.1), String($0.2)], ["", "num", "num"]) }, showLate: !liaison,
+            duties: duties.map { Self.row($0, ["", "nowrap", "nowrap"]) }, trendChart: trend, histogramChart: histogram, refreshSeconds: 60))
     }
 }

@@ -243,14 +243,15 @@ struct AssessCommand: AsyncCommand {
 /// `/assessment`: the ranking for the period, each score opening onto its deductions.
 enum AssessmentPages {
     struct Line: Encodable {
-        var cells: [String]
+        /// With their columns' names and whether they are figures (right-aligned like their headings).
+        var cells: [ListCell]
         var entity: String
         var query: String
     }
 
     static func lines(_ rows: [AssessmentService.Row]) -> [Line] {
         zip(rows, AssessmentService.table(rows)).map { row, cells in
-            Line(cells: cells, entity: row.entity, query: row.entity.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            Line(cells: ListCell.labelled([cells], sortColumns)[0], entity: row.entity, query: row.entity.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
         }
     }
 

@@ -45,7 +45,7 @@ enum ComplianceControllers {
         var periodValue: String
         var groupings: [RegisterPages.Option]
         var head: TableHead
-        var rows: [[String]]
+        var rows: [[ListCell]]
         var histogram: String
         var trend: String
         var hasData: Bool
@@ -100,7 +100,7 @@ enum ComplianceControllers {
             frame: PageFrame(req, title: "到场时限", active: "compliance"),
             period: report.period, periodValue: q.period ?? "",
             groupings: ComplianceService.Grouping.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == grouping) },
-            head: sort.head(req), rows: table.rows, histogram: histogram, trend: trend, hasData: report.total.dispatches > 0,
+            head: sort.head(req), rows: ListCell.labelled(table.rows, sortColumns), histogram: histogram, trend: trend, hasData: report.total.dispatches > 0,
             limitsNote: "自收到110指令起计时；公安部门\(limits.publicSecurity)，一级联动单位\(limits.levelOne)，其他单位\(limits.levelTwo)。演练不计入。",
             exportHref: "/compliance/export" + FindingPages.exportQuery(req)))
     }

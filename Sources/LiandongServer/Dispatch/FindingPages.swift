@@ -12,7 +12,7 @@ enum FindingPages {
         var to: String
         var unitQuery: String
         var head: TableHead
-        var rows: [[String]]
+        var rows: [[ListCell]]
         var count: Int
         var total: String
         var pager: Pager
@@ -76,7 +76,7 @@ enum FindingPages {
             sources: [RegisterPages.Option(value: "", label: "全部", selected: filter.source == nil)]
                 + FindingSource.allCases.map { RegisterPages.Option(value: $0.rawValue, label: $0.name, selected: $0 == filter.source) },
             from: filter.from?.description ?? "", to: filter.to?.description ?? "",
-            unitQuery: (try? req.query.get(String.self, at: "q")) ?? "", head: sort.head(req, path: "/findings"), rows: table.rows, count: summary.count,
+            unitQuery: (try? req.query.get(String.self, at: "q")) ?? "", head: sort.head(req, path: "/findings"), rows: ListCell.labelled(table.rows, FindingService.sortColumns), count: summary.count,
             total: summary.points.description, pager: pager,
             canFile: canFile, canFileManual: canFileManual,
             canFileProvincial: req.principal.map(AccessPolicy.canFileProvincialNotices) ?? false,

@@ -97,9 +97,11 @@ enum SVGChart {
         }
         if !path.isEmpty { out += "<path d=\"\(path)\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>" }
         if let target {
+            // The label clear of its line: under it at the top of the plot (16 holds the wall
+            // screen's larger ticks), above it elsewhere.
             let ty = y(target.value)
             out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" stroke-dasharray=\"5 3\" class=\"target\"/>", left, ty, left + plotW, ty)
-            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%@</text>", left + plotW, ty + (ty < top + 12 ? 12 : -3), escape(target.label))
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%@</text>", left + plotW - 4, ty + (ty < top + 12 ? 16 : -4), escape(target.label))
         }
         out += String(format: "<text x=\"12\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\" transform=\"rotate(-90 12 %.1f)\">按时率</text>", top + plotH / 2, top + plotH / 2)
         return out + "</svg>"

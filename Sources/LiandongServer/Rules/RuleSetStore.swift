@@ -29,12 +29,19 @@ enum RuleSetStore {
     /// prints it. Annex 1's wording of the items whose text states a number (D5, D8, D9) follows
     /// the new numbers unless the revision rewords the item itself.
     static func parse(_ data: Data, basedOn previous: RuleSet) throws -> RuleSet {
-        var revision: RuleSet
+        let revision: RuleSet
         do { revision = try JSONDecoder().decode(RuleSet.self, from: data) } catch let error as DecodingError {
             throw AppError(.badRequest, "规则文件有误：\(describe(error))")
         } catch {
             throw AppError(.badRequest, "规则文件不是有效的 JSON")
         }
+        return reword(revision, previous: previous)
+    }
+
+    /// Annex 1's wording of the items whose text states a number (D5, D8, D9) follows a
+    /// revision's numbers, unless the revision rewords the item itself.
+    static func reword(_ revision: RuleSet, previous: RuleSet) -> RuleSet {
+        var revision = revision
         let oldGenerated = DeductionItem.annex1(limits: previous.responseLimits, phoneAttempts: previous.phoneCheckAttempts,
                                                 specialPlanDrillYears: previous.specialPlanDrillYears)
         let newGenerated = DeductionItem.annex1(limits: revision.responseLimits, phoneAttempts: revision.phoneCheckAttempts,
@@ -101,7 +108,7 @@ struct RulesExportCommand: AsyncCommand {
 /// `liandong rules publish FILE.json`: validates and publishes a revision with a later effective date.
 struct RulesPublishCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "file", help: "规则版本 JSON（可先用 rules export 导出再修改 version、effective_from 和数值）") var file: String
+        @Argument(name: "file", help: "规则版本 JSON：可先用 rules export 导出，再修改 version、effectiveFrom（施行日期）和数值，时限以秒计") var file: String
     }
 
     var help: String { "发布新的规则版本（自生效日起适用，此前的问题与扣分不变）" }

@@ -81,34 +81,78 @@ enum AuditLog {
         return ["console": "命令行", "token": "接口令牌", "system": "系统"][role] ?? role
     }
 
-    /// The fields of an entry's detail, in words where the log names them.
+    /// The fields of an entry's detail, in words: every key the writers use, at the top of a
+    /// detail or inside it (the records they snapshot, encoded in snake case). The agencies'
+    /// codes (`emb`, `psb`, `plc`) read as their names (`Agency`).
     static let fieldLabels: [String: String] = [
-        "reason": "理由", "name": "名称", "unit": "单位", "units": "单位数", "version": "版本", "title": "标题", "status": "状态",
+        "reason": "理由", "name": "名称", "unit": "单位", "units": "单位", "version": "版本", "title": "标题", "status": "状态",
         "kind": "类型", "id": "编号", "format": "格式", "source": "来源", "points": "分值", "path": "地址", "owner": "责任人",
-        "note": "备注", "level": "级别", "jurisdiction": "辖区", "item": "项目", "intro": "导语", "due": "期限", "deductions": "扣分",
-        "unit_id": "单位编号", "type": "类型", "subject": "对象", "stage": "环节", "scope": "范围", "scenario": "情景", "role": "角色",
-        "reported": "报备", "query": "筛选条件", "publisher": "发布机关", "period": "期间", "officer": "经办人", "occurred": "发生时间",
+        "note": "备注", "notes": "备注", "level": "级别", "jurisdiction": "辖区", "jurisdiction_id": "辖区", "item": "项目",
+        "intro": "导语", "due": "期限", "deductions": "扣分", "deduction_ids": "扣分编号", "unit_id": "单位编号",
+        "unit_ids": "单位编号", "plan_ids": "预案编号", "type": "类型", "subject": "对象", "stage": "环节", "scope": "范围",
+        "scopes": "权限范围", "scenario": "情景", "role": "角色", "reported": "报备", "query": "筛选条件", "publisher": "发布机关",
+        "period": "期间", "officer": "经办人", "officers": "检查人员", "occurred": "发生时间", "occurred_at": "发生时间",
         "number": "文号", "rows": "行数", "unmasked": "未脱敏单位数", "method": "方法", "username": "用户名", "display_name": "姓名",
-        "filename": "文件名", "agency": "部门", "decision": "决定", "statement": "申诉理由", "duty_phone": "值班电话",
-        "liaison_name": "联络员", "liaison_mobile": "联络员手机", "reported_by": "报备人", "channel": "报备方式",
+        "filename": "文件名", "file": "文件", "files": "附件", "size": "大小（字节）", "agency": "部门", "decision": "决定",
+        "decisions": "会议决定", "statement": "申诉理由", "duty_phone": "值班电话", "liaison_name": "联络员",
+        "liaison_mobile": "联络员手机", "alternate_name": "备用联络人", "alternate_mobile": "备用联络人手机",
+        "reported_by": "报备人", "reported_at": "报备时间", "channel": "报备方式", "contacts": "联系方式", "changed_fields": "变更项目",
+        // Checks: phone calls, drills and video checks, meetings.
+        "check_id": "检查编号", "dialled": "拨打号码", "attempts": "拨打次数", "answered": "接通", "answered_by": "接听人",
+        "number_current": "号码仍有效", "change_reported": "变更已报备", "knows_first_responsibility": "熟悉首处责任制",
+        "last_attempt_at": "最后拨打时间", "line": "行号", "month": "月份", "seed": "随机种子", "out_of_hours": "非工作时间抽查",
+        "alert_at": "发起时间", "place": "地点", "video_point": "视频点位", "teams": "参检队伍", "participating_agencies": "参加部门",
+        "notified_at": "通知时间", "arrived_at": "到达时间", "limit_seconds": "时限（秒）", "vest_worn": "着反光背心",
+        "equipment_ok": "装备齐全", "equipment_missing": "缺少的装备", "knows_duties": "熟悉工作职责", "public_security": "公安部门",
+        "uniform_exempt": "免着反光背心", "ranked": "参与排名", "not_arrived": "未到达单位", "finished_at": "结束时间",
+        "drill": "检查记录", "added": "新增", "withdrawn": "撤销", "held_on": "召开日期", "attendees": "参会人员",
+        // Findings and dispatches.
+        "finding": "问题", "report": "报告", "joined": "并入已有问题", "ref": "关联编号", "key": "问题标识",
+        "proposed_points": "拟扣分值", "rule_version": "规则版本", "summary": "统计", "received": "收到事件", "new": "新增",
+        "known": "已有", "updated": "更新", "records": "记录数", "dispatches_judged": "判定警情数", "findings_added": "新增问题",
+        "findings_withdrawn": "撤销问题", "changed": "变更",
+        // Deductions, appeals, rectifications.
+        "confirmations": "确认意见", "deciders": "决定部门", "rejection": "驳回意见", "rejections": "驳回记录", "appeal": "申诉",
+        "positions": "各部门意见", "prior_status": "申诉前状态", "by": "提出人", "at": "时间", "decided_by": "决定人",
+        "decided_agency": "决定部门", "decided_at": "决定时间", "proposed_from_findings": "由问题形成拟扣分", "reopened": "重新打开",
+        "mark": "标记", "assessed_month": "计入考核月份", "carried_tenths": "结转分值（0.1分）", "action": "整改事项",
+        "due_on": "整改期限", "due_note": "期限说明", "evidence": "整改材料", "completed_at": "完成时间", "verified": "已验收",
+        "overdue": "逾期", "requirements": "有关要求",
+        // Accounts, sign-in, the year closed, rules.
+        "disabled": "已停用", "locked": "已锁定", "failures": "失败次数", "second_factor": "动态口令", "recovery_codes": "恢复码",
+        "remaining": "剩余", "closure": "考核定稿", "sha256": "SHA-256摘要", "side": "申请方", "requested_by": "申请人",
+        "agreed_by": "同意人", "effective_from": "施行日期", "count": "数量",
     ]
 
-    /// An entry's JSON detail as 「字段：值；…」; text that is not a JSON object stays as it is.
-    static func detailText(_ json: String?) -> String {
+    /// A detail's field in words: the table's, an agency's name, or its code when neither names it.
+    static func fieldLabel(_ key: String) -> String {
+        fieldLabels[key] ?? Agency(rawValue: key)?.name ?? key
+    }
+
+    /// An entry's JSON detail as 「字段：值；…」, records inside it as 「（字段：值，…）」, yes and
+    /// no in words; text that is not a JSON object stays as it is. With `codes`, the fields keep
+    /// their codes (for the title a reader may hover over).
+    static func detailText(_ json: String?, codes: Bool = false) -> String {
         guard let json, !json.isEmpty else { return "" }
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
-        func value(_ v: Any) -> String {
+        func label(_ key: String) -> String { codes ? key : fieldLabel(key) }
+        func value(_ v: Any, key: String) -> String {
             switch v {
-            case let s as String: return s
-            case let n as NSNumber: return n.stringValue
-            case let a as [Any]: return a.map(value).joined(separator: "、")
+            case let s as String:
+                if !codes, key.hasSuffix("agency"), let agency = Agency(rawValue: s) { return agency.name }
+                return s
+            case let n as NSNumber:
+                // JSON's true and false come back as a boolean NSNumber (`__NSCFBoolean`).
+                if !codes, String(describing: type(of: n)).contains("Boolean") { return n.boolValue ? "是" : "否" }
+                return n.stringValue
+            case let a as [Any]: return a.map { value($0, key: key) }.joined(separator: "、")
             case is NSNull: return "—"
-            default:
-                guard let data = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]) else { return "" }
-                return String(decoding: data, as: UTF8.self)
+            case let d as [String: Any]:
+                return "（" + d.keys.sorted().map { "\(label($0))：\(value(d[$0]!, key: $0))" }.joined(separator: "，") + "）"
+            default: return "\(v)"
             }
         }
-        return object.keys.sorted().map { "\(fieldLabels[$0] ?? $0)：\(value(object[$0]!))" }.joined(separator: "；")
+        return object.keys.sorted().map { "\(label($0))：\(value(object[$0]!, key: $0))" }.joined(separator: "；")
     }
     static let genesis = String(repeating: "0", count: 64)
 

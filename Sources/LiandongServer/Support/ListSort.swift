@@ -200,3 +200,19 @@ struct ListSort: Sendable {
         return out
     }
 }
+
+/// A cell of a list that turns into cards on a phone (`table.stack`): its text with its column's
+/// name, which the card shows before it.
+struct ListCell: Encodable {
+    var label: String
+    var text: String
+    /// A figure: right-aligned in the table.
+    var numeric: Bool
+
+    /// The rows with the names of their columns.
+    static func labelled(_ rows: [[String]], _ columns: [SortColumn]) -> [[ListCell]] {
+        rows.map { row in
+            zip(columns, row).map { ListCell(label: $0.label, text: $1, numeric: $0.numeric) }
+        }
+    }
+}
