@@ -262,7 +262,7 @@ struct TestUser: Sendable {
     static let password = "Test-Pass-2026"
 
     /// The code the user's authenticator shows for a time step.
-    func code(step: Int64) -> String { LiandongServer.TOTP(secret: totpSecret!).code(forCounter: step) }
+    func code(step: Int64) -> String { OneTimeCodes(secret: totpSecret!).code(forCounter: step) }
 
     /// Adds the session cookie, and for changes the CSRF header, to a request.
     /// The same person after a response that rotated the session's cookie (sign-in steps,
@@ -296,8 +296,8 @@ extension Application {
         account.disabled = false
         var secret: [UInt8]?
         if totp ?? liandong.security.requiresTwoFactor(role) {
-            secret = LiandongServer.TOTP.generateSecret()
-            account.totpSecret = TwoFactor.SecretBox.plainPrefix + LiandongServer.TOTP.Base32.encode(secret!)
+            secret = OneTimeCodes.generateSecret()
+            account.totpSecret = TwoFactor.SecretBox.plainPrefix + Base32Secret.encode(secret!)
             account.totpEnabledAt = Date()
         }
         try await account.create(on: db)
@@ -407,5 +407,5 @@ extension Application {
     }
 
     /// The current TOTP time step as the server sees it.
-    var totpStep: Int64 { LiandongServer.TOTP(secret: [0]).counter(at: liandong.clock.now()) }
+    var totpStep: Int64 { OneTimeCodes(secret: [0]).counter(at: liandong.clock.now()) }
 }
