@@ -19,8 +19,6 @@ public func configure(_ app: Application, database: DatabaseSetting? = nil) asyn
     app.liandong.trustedProxies = try TrustedProxies.parse(Environment.get("LIANDONG_TRUSTED_PROXIES"))
     app.liandong.totpSecrets = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Environment.get("LIANDONG_TOTP_KEY")))
     AuditLog.algorithm = try auditHashAlgorithm(from: Environment.get)
-    // Which SM3 this process chains with, said once at start (looked up only when it is said).
-    app.logger.log(level: AuditLog.algorithm == .sm3 ? .info : .debug, "audit hash sm3 uses the \(SM3Digest.logDescription)")
     // bcrypt at its usual cost; the test suite, which creates many accounts, uses the minimum.
     app.passwords.use(.bcrypt(cost: app.environment == .testing ? 4 : 12))
 

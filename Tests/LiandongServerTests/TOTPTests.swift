@@ -14,7 +14,7 @@ struct TOTPTests {
         "254676", "287922", "162583", "399871", "520489",
     ])))
     func hotpVectors(counter: Int, expected: String) {
-        #expect(TOTP.hotp(secret: Self.sha1Seed, counter: UInt64(counter), digits: 6, algorithm: .sha1) == expected)
+        #expect(OneTimeCodes.hotp(secret: Self.sha1Seed, counter: UInt64(counter), digits: 6, algorithm: .sha1) == expected)
     }
 
     // RFC 6238 Appendix B: (time, SHA1, SHA256, SHA512), 8 digits.
@@ -31,9 +31,9 @@ struct TOTPTests {
     func totpVectors(row: Int) {
         let (time, sha1, sha256, sha512) = Self.rfc6238[row]
         let date = Date(timeIntervalSince1970: TimeInterval(time))
-        let t1 = TOTP(secret: Self.sha1Seed, digits: 8, period: 30, algorithm: .sha1)
-        let t256 = TOTP(secret: Self.sha256Seed, digits: 8, period: 30, algorithm: .sha256)
-        let t512 = TOTP(secret: Self.sha512Seed, digits: 8, period: 30, algorithm: .sha512)
+        let t1 = OneTimeCodes(secret: Self.sha1Seed, digits: 8, period: 30, algorithm: .sha1)
+        let t256 = OneTimeCodes(secret: Self.sha256Seed, digits: 8, period: 30, algorithm: .sha256)
+        let t512 = OneTimeCodes(secret: Self.sha512Seed, digits: 8, period: 30, algorithm: .sha512)
         #expect(t1.code(at: date) == sha1)
         #expect(t256.code(at: date) == sha256)
         #expect(t512.code(at: date) == sha512)
@@ -45,7 +45,7 @@ struct TOTPTests {
     }
 
     @Test func counterUsesFloorDivision() {
-        let totp = TOTP(secret: Self.sha1Seed)
+        let totp = OneTimeCodes(secret: Self.sha1Seed)
         #expect(totp.counter(at: Date(timeIntervalSince1970: 0)) == 0)
         #expect(totp.counter(at: Date(timeIntervalSince1970: 29.999)) == 0)
         #expect(totp.counter(at: Date(timeIntervalSince1970: 30)) == 1)
@@ -54,15 +54,15 @@ struct TOTPTests {
 
     @Test func sixDigitCodeIsLastSixOfEight() {
         // Same truncated value, different modulus.
-        let six = TOTP(secret: Self.sha1Seed, digits: 6)
-        let eight = TOTP(secret: Self.sha1Seed, digits: 8)
+        let six = OneTimeCodes(secret: Self.sha1Seed, digits: 6)
+        let eight = OneTimeCodes(secret: Self.sha1Seed, digits: 8)
         let date = Date(timeIntervalSince1970: 1_111_111_109)
         #expect(six.code(at: date) == String(eight.code(at: date).suffix(6)))
         #expect(six.code(at: date) == "081804")
     }
 
     @Test func windowBoundaries() {
-        let totp = TOTP(secret: TOTP.generateSecret())
+        let totp = OneTimeCodes(secret: OneTimeCodes.generateSecret())
         let now = Date(timeIntervalSince1970: 1_700_000_015)
         let step = totp.counter(at: now)
         func code(_ offset: Int64) -> String { totp.code(forCounter: step + offset) }
@@ -87,7 +87,7 @@ struct TOTPTests {
 
     @Test func windowBoundariesWithRFCSeed() {
         // Deterministic: RFC seed, 8 digits, distinct codes at these steps.
-        let totp = TOTP(secret: Self.sha1Seed, digits: 8)
+        let totp = OneTimeCodes(secret: Self.sha1Seed, digits: 8)
         let now = Date(timeIntervalSince1970: 1_111_111_111)
         let step = totp.counter(at: now)
         let codes = (-2...2).map { totp.code(forCounter: step + Int64($0)) }
@@ -99,7 +99,7 @@ struct TOTPTests {
     }
 
     @Test func replayIsRefused() {
-        let totp = TOTP(secret: Self.sha1Seed, digits: 8)
+        let totp = OneTimeCodes(secret: Self.sha1Seed, digits: 8)
         let now = Date(timeIntervalSince1970: 1_234_567_890)
         let code = totp.code(at: now)
         let step = try! #require(totp.verify(code: code, at: now, lastUsedCounter: nil))
@@ -122,44 +122,44 @@ struct TOTPTests {
         "1234567a", "１２３４５６７８", "١٢٣٤٥٦٧٨", "12345678\u{0}",
     ])
     func malformedRefused(input: String) {
-        let totp = TOTP(secret: Self.sha1Seed, digits: 8)
+        let totp = OneTimeCodes(secret: Self.sha1Seed, digits: 8)
         let now = Date(timeIntervalSince1970: 59)
         #expect(totp.code(at: now) == "94287082")
         #expect(totp.verify(code: input, at: now, lastUsedCounter: nil) == nil)
     }
 
     @Test func surroundingWhitespaceIsTrimmed() {
-        let totp = TOTP(secret: Self.sha1Seed, digits: 8)
+        let totp = OneTimeCodes(secret: Self.sha1Seed, digits: 8)
         let now = Date(timeIntervalSince1970: 59)
         #expect(totp.verify(code: " 94287082\n", at: now, lastUsedCounter: nil) == 1)
     }
 
     @Test func wrongCodeIsRefused() {
-        let totp = TOTP(secret: Self.sha1Seed, digits: 8)
+        let totp = OneTimeCodes(secret: Self.sha1Seed, digits: 8)
         let now = Date(timeIntervalSince1970: 59)
         #expect(totp.verify(code: "94287083", at: now, lastUsedCounter: nil) == nil)
         #expect(totp.verify(code: "00000000", at: now, lastUsedCounter: nil) == nil)
     }
 
     @Test func generatedSecretsAreRandom20Bytes() {
-        let a = TOTP.generateSecret()
-        let b = TOTP.generateSecret()
+        let a = OneTimeCodes.generateSecret()
+        let b = OneTimeCodes.generateSecret()
         #expect(a.count == 20)
         #expect(b.count == 20)
         #expect(a != b)
-        let base32 = TOTP.Base32.encode(a)
+        let base32 = Base32Secret.encode(a)
         #expect(base32.count == 32)
-        #expect(TOTP(base32Secret: base32)?.secret == a)
+        #expect(OneTimeCodes(base32Secret: base32)?.secret == a)
     }
 
     @Test func provisioningURI() {
-        let totp = TOTP(secret: Array("12345678901234567890".utf8))
+        let totp = OneTimeCodes(secret: Array("12345678901234567890".utf8))
         let uri = totp.provisioningURI(issuer: "联动", account: "张三@example.com")
         #expect(uri == "otpauth://totp/%E8%81%94%E5%8A%A8:%E5%BC%A0%E4%B8%89%40example.com"
             + "?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
             + "&issuer=%E8%81%94%E5%8A%A8&algorithm=SHA1&digits=6&period=30")
         // Default issuer, and reserved characters in the account.
-        let other = TOTP(secret: [1, 2, 3], digits: 8, period: 60, algorithm: .sha256)
+        let other = OneTimeCodes(secret: [1, 2, 3], digits: 8, period: 60, algorithm: .sha256)
             .provisioningURI(account: "a b:c&d")
         #expect(other.hasPrefix("otpauth://totp/%E8%81%94%E5%8A%A8:a%20b%3Ac%26d?secret=AEBAG&"))
         #expect(other.hasSuffix("&algorithm=SHA256&digits=8&period=60"))
@@ -179,27 +179,27 @@ struct Base32Tests {
     func rfcVectors(index: Int) {
         let (plain, padded) = Self.vectors[index]
         let unpadded = String(padded.prefix { $0 != "=" })
-        #expect(TOTP.Base32.encode(Array(plain.utf8)) == unpadded)
-        #expect(TOTP.Base32.decode(unpadded) == Array(plain.utf8))
-        #expect(TOTP.Base32.decode(padded) == Array(plain.utf8))
-        #expect(TOTP.Base32.decode(unpadded.lowercased()) == Array(plain.utf8))
+        #expect(Base32Secret.encode(Array(plain.utf8)) == unpadded)
+        #expect(Base32Secret.decode(unpadded) == Array(plain.utf8))
+        #expect(Base32Secret.decode(padded) == Array(plain.utf8))
+        #expect(Base32Secret.decode(unpadded.lowercased()) == Array(plain.utf8))
     }
 
     @Test func roundTripsRandomBytes() {
         var generator = SystemRandomNumberGenerator()
         for length in 0..<70 {
             let bytes = (0..<length).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            let encoded = TOTP.Base32.encode(bytes)
+            let encoded = Base32Secret.encode(bytes)
             #expect(encoded.count == (length * 8 + 4) / 5)
             #expect(!encoded.contains("="))
-            #expect(TOTP.Base32.decode(encoded) == bytes)
-            #expect(TOTP.Base32.decode(encoded.lowercased()) == bytes)
+            #expect(Base32Secret.decode(encoded) == bytes)
+            #expect(Base32Secret.decode(encoded.lowercased()) == bytes)
         }
     }
 
     @Test func ignoresSpacesAndCase() {
-        #expect(TOTP.Base32.decode("gezd gnbv gy3t qojq gezd gnbv gy3t qojq") == Array("12345678901234567890".utf8))
-        #expect(TOTP.Base32.decode(" MzXw6yTbOi \n") == Array("foobar".utf8))
+        #expect(Base32Secret.decode("gezd gnbv gy3t qojq gezd gnbv gy3t qojq") == Array("12345678901234567890".utf8))
+        #expect(Base32Secret.decode(" MzXw6yTbOi \n") == Array("foobar".utf8))
     }
 
     @Test("Invalid Base32 is refused", arguments: [
@@ -209,6 +209,6 @@ struct Base32Tests {
         "MZ", "MZXR", // MZ is canonical for "f" only with zero trailing bits: MY
     ])
     func invalidRefused(input: String) {
-        #expect(TOTP.Base32.decode(input) == nil)
+        #expect(Base32Secret.decode(input) == nil)
     }
 }

@@ -61,10 +61,10 @@ struct TwoFactorTests {
             }
             #expect(secretText.split(separator: " ").allSatisfy { $0.count == 4 })
             try await app.send(.GET, "account/totp", as: admin, cookies: pending) { res in #expect(res.body.string.contains(secretText)) }
-            let secret = try #require(LiandongServer.TOTP.Base32.decode(secretText))
+            let secret = try #require(Base32Secret.decode(secretText))
             #expect(try await reload(app, admin.account).totpSecret == nil)
             // Without the page's cookie (or with another session's) there is no secret to confirm.
-            let current = LiandongServer.TOTP(secret: secret).code(at: app.liandong.clock.now())
+            let current = OneTimeCodes(secret: secret).code(at: app.liandong.clock.now())
             try await app.send(.POST, "account/totp", as: admin, form: ["code": current]) { res in
                 #expect(res.status == .unprocessableEntity)
                 #expect(res.body.string.contains("启用页面已过期"))
@@ -85,7 +85,7 @@ struct TwoFactorTests {
             #expect(try await reload(app, admin.account).hasTwoFactor == false)
 
             // The current code enables it and shows ten recovery codes, once.
-            let code = LiandongServer.TOTP(secret: secret).code(at: app.liandong.clock.now())
+            let code = OneTimeCodes(secret: secret).code(at: app.liandong.clock.now())
             var codes: [String] = []
             var renewed = admin
             try await app.send(.POST, "account/totp", as: admin, form: ["code": code, "next": "/units"], cookies: pending) { res in
@@ -228,7 +228,7 @@ struct TwoFactorTests {
             // The operator enrols from the console: the secret and the codes are printed once.
             let out = try await app.run(["accounts", "totp-enrol", "emb2"])
             let lines = out.split(separator: "\n").map(String.init)
-            let secret = try #require(LiandongServer.TOTP.Base32.decode(lines[1]))
+            let secret = try #require(Base32Secret.decode(lines[1]))
             #expect(lines[2].hasPrefix("otpauth://totp/") && lines[2].contains("emb2"))
             let codes = lines.filter { $0.range(of: #"^[a-z2-9]{4}-[a-z2-9]{4}$"#, options: .regularExpression) != nil }
             #expect(codes.count == 10)
@@ -255,7 +255,7 @@ struct TwoFactorTests {
             let other = try await app.postCode(codes[5].uppercased().replacingOccurrences(of: "-", with: ""),
                                                cookie: cookie(try await app.postLogin("emb2", TestUser.password)))
             #expect(other.status == .seeOther)
-            let totp = LiandongServer.TOTP(secret: secret)
+            let totp = OneTimeCodes(secret: secret)
             let viaApp = try await app.postCode(totp.code(at: app.liandong.clock.now()), cookie: cookie(try await app.postLogin("emb2", TestUser.password)))
             #expect(viaApp.headers.first(name: .location) == "/units")
         }
@@ -321,9 +321,9 @@ struct TwoFactorTests {
         #expect(throws: ConfigurationError.self) { try TwoFactor.SecretBox.key(from: "not a key") }
 
         let box = TwoFactor.SecretBox(key: try TwoFactor.SecretBox.key(from: Data(repeating: 7, count: 32).base64EncodedString()))
-        let secret = LiandongServer.TOTP.generateSecret()
+        let secret = OneTimeCodes.generateSecret()
         let sealed = try box.seal(secret, accountID: 5)
-        #expect(sealed.hasPrefix("aesgcm:") && !sealed.contains(LiandongServer.TOTP.Base32.encode(secret)))
+        #expect(sealed.hasPrefix("aesgcm:") && !sealed.contains(Base32Secret.encode(secret)))
         #expect(try box.open(sealed, accountID: 5) == secret)
         // Bound to the account: moved to another row, it does not open.
         #expect(throws: AppError.self) { try box.open(sealed, accountID: 6) }
@@ -337,10 +337,10 @@ struct TwoFactorTests {
             app.liandong.totpSecrets = box
             _ = try await app.signIn(.emb, username: "sealed", totp: false)
             let out = try await app.run(["accounts", "totp-enrol", "sealed"])
-            let printed = try #require(LiandongServer.TOTP.Base32.decode(out.split(separator: "\n")[1].description))
+            let printed = try #require(Base32Secret.decode(out.split(separator: "\n")[1].description))
             let account = try #require(try await Account.query(on: app.db).filter(\.$username == "sealed").first())
             #expect(account.totpSecret?.hasPrefix("aesgcm:") == true)
-            let res = try await app.postCode(LiandongServer.TOTP(secret: printed).code(at: app.liandong.clock.now()),
+            let res = try await app.postCode(OneTimeCodes(secret: printed).code(at: app.liandong.clock.now()),
                                              cookie: cookie(try await app.postLogin("sealed", TestUser.password)))
             #expect(res.headers.first(name: .location) == "/units")
             // Started without the key, the server refuses to start rather than fail every sign-in.

@@ -171,7 +171,7 @@ struct AuditCommand: AsyncCommandGroup {
 
 struct AuditVerifyCommand: AsyncCommand {
     struct Signature: CommandSignature {}
-    var help: String { "校验审计日志的哈希链，报告第一条被篡改的记录；SM3 由系统 OpenSSL 计算，没有时用内置实现" }
+    var help: String { "校验审计日志的哈希链，报告第一条被篡改的记录" }
     func run(using context: CommandContext, signature: Signature) async throws {
         let result = try await AuditLog.verify(on: context.application.db)
         if let broken = result.firstBroken {
@@ -180,9 +180,6 @@ struct AuditVerifyCommand: AsyncCommand {
         let algorithms = AuditHashAlgorithm.allCases.compactMap { a in result.byAlgorithm[a.rawValue].map { "\(a.displayName) \($0) 条" } }
         let mix = algorithms.isEmpty ? "" : "（\(algorithms.joined(separator: "、"))）"
         context.application.commandOutput.write("审计日志完整：共 \(result.entries) 条\(mix)，链头 #\(result.headSeq) \(result.headHash)\n")
-        if result.byAlgorithm[AuditHashAlgorithm.sm3.rawValue] != nil || AuditLog.algorithm == .sm3 {
-            context.application.commandOutput.write("SM3 实现：\(SM3Digest.description)\n")
-        }
         // Issue 15 item 5: each closed year's snapshot against the hash its close recorded.
         let closes = try await YearClose.verify(on: context.application.db)
         if let broken = closes.broken { throw CommandFailure("年度考核结算数据已被改动：\(broken)") }

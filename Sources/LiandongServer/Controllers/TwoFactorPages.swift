@@ -132,7 +132,7 @@ enum TwoFactorPages {
             remaining = try await TwoFactor.remainingRecoveryCodes(account, on: req.db)
         } else if let session = req.authSession {
             let kept = TwoFactor.pendingSecret(cookie: req.cookies[TwoFactor.pendingCookie]?.string, session: session, now: req.now)
-            let raw = kept?.secret ?? TOTP.generateSecret()
+            let raw = kept?.secret ?? OneTimeCodes.generateSecret()
             secret = TwoFactor.grouped(raw)
             uri = TwoFactor.provisioningURI(raw, account: account)
             pending = TwoFactor.pendingCookieValue(raw, issued: kept?.issued ?? req.now, session: session)

@@ -52,13 +52,13 @@ public enum AuditHashAlgorithm: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// The digest of `data` as lower-case hex (64 characters for both). SM3 comes from the
-    /// system's OpenSSL when it offers it, else from the Swift implementation (`SM3Digest`).
+    /// The digest of `data` as lower-case hex (64 characters for both). SM3 is the project's
+    /// Swift implementation (`SM3`), tested against the standard's examples.
     public func hexDigest(_ data: Data) -> String {
         let digest: [UInt8]
         switch self {
         case .sha256: digest = Array(SHA256.hash(data: data))
-        case .sm3: digest = SM3Digest.hash(data: data)
+        case .sm3: digest = SM3.hash(data: data)
         }
         return SM3.hexString(digest)
     }

@@ -49,13 +49,13 @@ enum TwoFactor {
         private static func context(_ accountID: Int) -> Data { Data("liandong-totp:\(accountID)".utf8) }
 
         func seal(_ secret: [UInt8], accountID: Int) throws -> String {
-            guard let key else { return Self.plainPrefix + TOTP.Base32.encode(secret) }
+            guard let key else { return Self.plainPrefix + Base32Secret.encode(secret) }
             let box = try AES.GCM.seal(secret, using: key, authenticating: Self.context(accountID))
             return Self.sealedPrefix + box.combined!.base64EncodedString()
         }
 
         func open(_ stored: String, accountID: Int) throws -> [UInt8] {
-            if stored.hasPrefix(Self.plainPrefix), let secret = TOTP.Base32.decode(String(stored.dropFirst(Self.plainPrefix.count))) {
+            if stored.hasPrefix(Self.plainPrefix), let secret = Base32Secret.decode(String(stored.dropFirst(Self.plainPrefix.count))) {
                 return secret
             }
             if stored.hasPrefix(Self.sealedPrefix), let key, let data = Data(base64Encoded: String(stored.dropFirst(Self.sealedPrefix.count))),
@@ -111,7 +111,7 @@ enum TwoFactor {
         return text
     }
 
-    static func totp(_ secret: [UInt8]) -> TOTP { TOTP(secret: secret) }
+    static func totp(_ secret: [UInt8]) -> OneTimeCodes { OneTimeCodes(secret: secret) }
 
     /// Checks a code (six digits from the app, or a recovery code) and uses it up: the TOTP step
     /// is recorded so that it and every earlier step are refused from then on; a recovery code is
@@ -196,7 +196,7 @@ enum TwoFactor {
     static let pendingSeconds = 1800
 
     static func pendingCookieValue(_ secret: [UInt8], issued: Date, session: AuthSession) -> String {
-        let text = TOTP.Base32.encode(secret) + "." + String(Int64(issued.timeIntervalSince1970))
+        let text = Base32Secret.encode(secret) + "." + String(Int64(issued.timeIntervalSince1970))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(session.accountID)|\(text)".utf8),
                                                   using: SymmetricKey(data: Data(session.tokenHash.utf8)))
         return text + "." + Data(mac).map { String(format: "%02x", $0) }.joined()
@@ -206,7 +206,7 @@ enum TwoFactor {
     /// missing, altered, foreign or expired one.
     static func pendingSecret(cookie: String?, session: AuthSession, now: Date) -> (secret: [UInt8], issued: Date)? {
         let parts = cookie?.split(separator: ".").map(String.init) ?? []
-        guard parts.count == 3, let secret = TOTP.Base32.decode(parts[0]), secret.count >= 16, let seconds = Int64(parts[1]) else { return nil }
+        guard parts.count == 3, let secret = Base32Secret.decode(parts[0]), secret.count >= 16, let seconds = Int64(parts[1]) else { return nil }
         let issued = Date(timeIntervalSince1970: TimeInterval(seconds))
         guard issued <= now.addingTimeInterval(60), now.timeIntervalSince(issued) <= TimeInterval(pendingSeconds),
               constantTimeEqual(pendingCookieValue(secret, issued: issued, session: session), cookie ?? "") else { return nil }
@@ -235,7 +235,7 @@ enum TwoFactor {
         guard !account.hasTwoFactor else {
             throw AppError(.conflict, "账户 \(account.username) 已启用动态口令；如需更换，先运行 liandong accounts totp-reset \(account.username)")
         }
-        let secret = TOTP.generateSecret()
+        let secret = OneTimeCodes.generateSecret()
         account.totpSecret = try box.seal(secret, accountID: try account.requireID())
         let codes = try await enable(account, step: nil, now: now, policy: policy, actor: actor, on: db)
         return (secret, codes)
@@ -286,7 +286,7 @@ enum TwoFactor {
 
     /// The secret as a person types it into an app: Base32 in groups of four.
     static func grouped(_ secret: [UInt8]) -> String {
-        let text = Array(TOTP.Base32.encode(secret))
+        let text = Array(Base32Secret.encode(secret))
         return stride(from: 0, to: text.count, by: 4).map { String(text[$0..<min($0 + 4, text.count)]) }.joined(separator: " ")
     }
 

@@ -1,27 +1,36 @@
 import Crypto
 import Foundation
+import Vapor
 
-// MARK: - TOTP (RFC 6238) over HOTP (RFC 4226)
-
-/// Time-based one-time passwords (RFC 6238), built on HOTP (RFC 4226)
-/// with swift-crypto's HMAC.
+/// The codes an authenticator app shows for an account's secret (TOTP, RFC 6238, over HOTP,
+/// RFC 4226), computed by Vapor's `TOTP` and `HOTP`. What is the project's own is around them: the
+/// check of a typed code against a window of steps that refuses a step already used, and the
+/// `otpauth://` URI for the enrolment page's QR code. (Recovery codes are in `RecoveryCodes`.)
 ///
 /// Typical use for a login second factor:
 /// ```swift
-/// let totp = TOTP(secret: storedSecret)
-/// if let step = totp.verify(code: input, at: Date(), lastUsedCounter: user.totpLastCounter) {
+/// let codes = OneTimeCodes(secret: storedSecret)
+/// if let step = codes.verify(code: input, at: Date(), lastUsedCounter: user.totpLastCounter) {
 ///     user.totpLastCounter = step   // persist before accepting the login
 /// }
 /// ```
 /// The caller must persist the returned counter and pass it back as
 /// `lastUsedCounter` next time; that is what refuses a replayed code.
-public struct TOTP: Sendable, Equatable {
+public struct OneTimeCodes: Sendable, Equatable {
     /// The HMAC hash function. Authenticator apps widely support only SHA1,
     /// which is still sound inside HMAC; SHA256/SHA512 exist for RFC 6238.
     public enum Algorithm: String, Sendable, Codable, CaseIterable {
         case sha1 = "SHA1"
         case sha256 = "SHA256"
         case sha512 = "SHA512"
+
+        var digest: OTPDigest {
+            switch self {
+            case .sha1: .sha1
+            case .sha256: .sha256
+            case .sha512: .sha512
+            }
+        }
     }
 
     /// The shared secret (raw bytes, not Base32).
@@ -32,10 +41,10 @@ public struct TOTP: Sendable, Equatable {
     public let period: Int
     public let algorithm: Algorithm
 
-    /// - Precondition: `digits` is in 6...8 and `period` is positive; these
-    ///   come from the server's own configuration, never from user input.
+    /// - Precondition: `digits` is in 6...8 (what Vapor's `OTPDigits` offers) and `period` is
+    ///   positive; these come from the server's own configuration, never from user input.
     public init(secret: [UInt8], digits: Int = 6, period: Int = 30, algorithm: Algorithm = .sha1) {
-        precondition((6...8).contains(digits), "TOTP digits must be 6...8")
+        precondition(OTPDigits(rawValue: digits) != nil, "TOTP digits must be 6...8")
         precondition(period > 0, "TOTP period must be positive")
         self.secret = secret
         self.digits = digits
@@ -43,15 +52,14 @@ public struct TOTP: Sendable, Equatable {
         self.algorithm = algorithm
     }
 
-    /// Creates a TOTP from a Base32 secret; `nil` when the secret is not
-    /// valid Base32 or is empty.
+    /// From a Base32 secret; `nil` when the secret is not valid Base32 or is empty.
     public init?(base32Secret: String, digits: Int = 6, period: Int = 30, algorithm: Algorithm = .sha1) {
-        guard let bytes = Base32.decode(base32Secret), !bytes.isEmpty else { return nil }
+        guard let bytes = Base32Secret.decode(base32Secret), !bytes.isEmpty else { return nil }
         self.init(secret: bytes, digits: digits, period: period, algorithm: algorithm)
     }
 
     /// The secret as unpadded Base32, as shown to the user for manual entry.
-    public var base32Secret: String { Base32.encode(secret) }
+    public var base32Secret: String { Base32Secret.encode(secret) }
 
     /// 20 random bytes (160 bits, the HMAC-SHA1 output size recommended by
     /// RFC 4226 §4) from the system's cryptographically secure generator.
@@ -60,13 +68,16 @@ public struct TOTP: Sendable, Equatable {
         return (0..<20).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
+    private var key: SymmetricKey { SymmetricKey(data: secret) }
+    private var otpDigits: OTPDigits { OTPDigits(rawValue: digits)! }
+
     // MARK: Codes
 
-    /// The time step containing `date`: floor(unix time / period).
+    /// The time step containing `date`: floor(unix time / period). (Floor division, so that times
+    /// before 1970 do not round toward zero.)
     public func counter(at date: Date) -> Int64 {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let period64 = Int64(period)
-        // Floor division, so that times before 1970 do not round toward zero.
         var step = seconds / period64
         if seconds % period64 < 0 { step -= 1 }
         return step
@@ -74,12 +85,14 @@ public struct TOTP: Sendable, Equatable {
 
     /// The code valid during the time step containing `date`.
     public func code(at date: Date) -> String {
-        code(forCounter: counter(at: date))
+        // Vapor's TOTP counts steps from 1970 on; before that (no clock of a server), the step.
+        guard date.timeIntervalSince1970 >= 0 else { return code(forCounter: counter(at: date)) }
+        return TOTP(key: key, digest: algorithm.digest, digits: otpDigits, interval: period).generate(time: date)
     }
 
     /// The code for an explicit time step.
     public func code(forCounter counter: Int64) -> String {
-        Self.hotp(secret: secret, counter: UInt64(bitPattern: counter), digits: digits, algorithm: algorithm)
+        HOTP(key: key, digest: algorithm.digest, digits: otpDigits).generate(counter: UInt64(bitPattern: counter))
     }
 
     /// Verifies a user-entered code.
@@ -122,29 +135,10 @@ public struct TOTP: Sendable, Equatable {
         return matched
     }
 
-    // MARK: HOTP
-
-    /// RFC 4226 HOTP: HMAC over the 8-byte big-endian counter, dynamic
-    /// truncation, modulo 10^digits, left-padded with zeros.
+    /// RFC 4226 HOTP, by Vapor's `HOTP`.
     public static func hotp(secret: [UInt8], counter: UInt64, digits: Int = 6, algorithm: Algorithm = .sha1) -> String {
-        precondition((1...9).contains(digits), "HOTP digits must be 1...9")
-        let key = SymmetricKey(data: secret)
-        let message = withUnsafeBytes(of: counter.bigEndian) { Array($0) }
-        let mac: [UInt8]
-        switch algorithm {
-        case .sha1: mac = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
-        case .sha256: mac = Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
-        case .sha512: mac = Array(HMAC<SHA512>.authenticationCode(for: message, using: key))
-        }
-        let offset = Int(mac[mac.count - 1] & 0x0F)
-        let binary = (UInt32(mac[offset] & 0x7F) << 24)
-            | (UInt32(mac[offset + 1]) << 16)
-            | (UInt32(mac[offset + 2]) << 8)
-            | UInt32(mac[offset + 3])
-        var modulus: UInt32 = 1
-        for _ in 0..<digits { modulus *= 10 }
-        let value = String(binary % modulus)
-        return String(repeating: "0", count: digits - value.count) + value
+        guard let digits = OTPDigits(rawValue: digits) else { preconditionFailure("HOTP digits must be 6...8") }
+        return HOTP(key: SymmetricKey(data: secret), digest: algorithm.digest, digits: digits).generate(counter: counter)
     }
 
     // MARK: Provisioning
@@ -195,98 +189,48 @@ public struct TOTP: Sendable, Equatable {
     }
 }
 
-// MARK: - Base32 (RFC 4648)
+/// TOTP secrets as text: RFC 4648 Base32 (`A–Z2–7`), by Vapor's `Base32.canonical`, in the form
+/// authenticator apps show and people type.
+///
+/// - Encoding emits upper-case characters and no `=` padding.
+/// - Decoding is case-insensitive, ignores ASCII whitespace (so secrets
+///   shown in groups of four can be pasted back), tolerates trailing `=`
+///   padding, and is otherwise strict: it returns `nil` for any other
+///   character, for `=` anywhere but at the end, for an impossible length
+///   (1, 3 or 6 significant characters in the last group) and for
+///   non-zero unused trailing bits (non-canonical input, RFC 4648 §3.5).
+///   (Vapor's relaxed Base32 would read `0`, `1`, `8` and `-` too; its canonical one wants the
+///   padding and upper case, which are given it here.)
+public enum Base32Secret {
+    /// Encodes bytes as unpadded upper-case Base32.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let encoded = Base32.canonical.encode(Array(bytes))
+        return String(decoding: encoded.prefix { $0 != UInt8(ascii: "=") }, as: UTF8.self)
+    }
 
-// Nested in TOTP (not top-level) because Vapor, which the server imports,
-// already declares a public top-level `Base32`.
-extension TOTP {
-    /// RFC 4648 Base32 (the standard alphabet `A–Z2–7`), as used by
-    /// authenticator apps for TOTP secrets.
-    ///
-    /// - Encoding emits upper-case characters and no `=` padding.
-    /// - Decoding is case-insensitive, ignores ASCII whitespace (so secrets
-    ///   shown in groups of four can be pasted back), tolerates trailing `=`
-    ///   padding, and is otherwise strict: it returns `nil` for any other
-    ///   character, for `=` anywhere but at the end, for an impossible length
-    ///   (1, 3 or 6 significant characters in the last group) and for
-    ///   non-zero unused trailing bits (non-canonical input, RFC 4648 §3.5).
-    public enum Base32 {
-        private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
-
-        /// Maps an ASCII byte to its 5-bit value, or 0xFF when it is not part
-        /// of the alphabet. Lower-case letters map like upper-case ones.
-        private static let decodeTable: [UInt8] = {
-            var table = [UInt8](repeating: 0xFF, count: 256)
-            for (index, byte) in alphabet.enumerated() {
-                table[Int(byte)] = UInt8(index)
-                if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") {
-                    table[Int(byte + 32)] = UInt8(index)
-                }
+    /// Decodes Base32 text; `nil` when the text is not valid Base32.
+    public static func decode(_ string: String) -> [UInt8]? {
+        var symbols: [UInt8] = []
+        symbols.reserveCapacity(string.utf8.count)
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                continue
+            case UInt8(ascii: "a")...UInt8(ascii: "z"):
+                symbols.append(byte - 32)
+            default:
+                symbols.append(byte)
             }
-            return table
-        }()
-
-        /// Encodes bytes as unpadded upper-case Base32.
-        public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-            var output: [UInt8] = []
-            var buffer: UInt32 = 0
-            var bitCount = 0
-            for byte in bytes {
-                buffer = (buffer << 8) | UInt32(byte)
-                bitCount += 8
-                while bitCount >= 5 {
-                    bitCount -= 5
-                    output.append(alphabet[Int((buffer >> UInt32(bitCount)) & 0x1F)])
-                }
-                buffer &= (1 << UInt32(bitCount)) - 1
-            }
-            if bitCount > 0 {
-                output.append(alphabet[Int((buffer << UInt32(5 - bitCount)) & 0x1F)])
-            }
-            return String(decoding: output, as: UTF8.self)
         }
-
-        /// Decodes Base32 text; `nil` when the text is not valid Base32.
-        public static func decode(_ string: String) -> [UInt8]? {
-            var symbols: [UInt8] = []
-            symbols.reserveCapacity(string.utf8.count)
-            var sawPadding = false
-            for byte in string.utf8 {
-                switch byte {
-                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
-                    continue
-                case UInt8(ascii: "="):
-                    sawPadding = true
-                default:
-                    // A data character after padding is malformed.
-                    if sawPadding { return nil }
-                    let value = decodeTable[Int(byte)]
-                    if value == 0xFF { return nil }
-                    symbols.append(value)
-                }
-            }
-            // Characters in the last (partial) 8-character group: 1, 3 and 6
-            // cannot be produced by any byte count.
-            switch symbols.count % 8 {
-            case 1, 3, 6: return nil
-            default: break
-            }
-            var output: [UInt8] = []
-            output.reserveCapacity(symbols.count * 5 / 8)
-            var buffer: UInt32 = 0
-            var bitCount = 0
-            for value in symbols {
-                buffer = (buffer << 5) | UInt32(value)
-                bitCount += 5
-                if bitCount >= 8 {
-                    bitCount -= 8
-                    output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bitCount)))
-                    buffer &= (1 << UInt32(bitCount)) - 1
-                }
-            }
-            // Left-over bits must be zero for canonical input.
-            if buffer != 0 { return nil }
-            return output
+        while symbols.last == UInt8(ascii: "=") { symbols.removeLast() }
+        // Characters in the last (partial) 8-character group: 1, 3 and 6
+        // cannot be produced by any byte count.
+        switch symbols.count % 8 {
+        case 1, 3, 6: return nil
+        default: break
         }
+        // The padding the canonical form wants; `=` left inside is refused by the decoder.
+        symbols += [UInt8](repeating: UInt8(ascii: "="), count: (8 - symbols.count % 8) % 8)
+        return Base32.canonical.decode(symbols)
     }
 }
