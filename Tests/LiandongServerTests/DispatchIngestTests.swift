@@ -299,6 +299,9 @@ struct ConcurrentIngestTests {
             #expect(try await Self.count("dispatch_events", app) == 12 * 80)
             #expect(try await Self.count("dispatches", app) == 12 * 40)
             #expect(try await AuditEntry.query(on: app.db).filter(\.$action == "dispatch.ingest").count() == 12)
+            // All of them on one unit and one month: the rows they share hold every batch's part,
+            // none written over by another's (PostgreSQL's writers of dispatches take turns).
+            try await ReadModelTests.expectKeptEqualsRecounted(app, "twelve batches at once")
         }
     }
 
@@ -333,6 +336,7 @@ struct ConcurrentIngestTests {
             let landed = statuses.filter { $0.1 == .ok }.count
             #expect(try await Self.count("dispatch_events", app) == landed * 80)
             #expect(try await Self.count("dispatches", app) == landed * 40)
+            if landed > 0 { try await ReadModelTests.expectKeptEqualsRecounted(app, "twenty-four clients at once") }
         }
     }
 

@@ -109,6 +109,7 @@ enum DispatchService {
         let units = try await unitFacts(on: db)
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
+            try await lockDispatches(on: sql)
             var summary = IngestSummary()
             // Pairs judged (by hash: a province's year is a million of them), and each finding's
             // state before the first and after the last judgement that changed it.
@@ -402,6 +403,20 @@ enum DispatchService {
         return result
     }
 
+    /// The advisory-lock key of the writers of dispatches (start-up 19524, the judging round 19525,
+    /// calendar imports 19526).
+    static let lockKey: Int32 = 19_527
+
+    /// On PostgreSQL, writers of dispatches take turns, as SQLite's single writer does: each reads
+    /// the events and read-model rows it then writes again (a dispatch's part before and after,
+    /// the rollups' totals), and two side by side would each write over the other's part, or
+    /// deadlock on the same rollup rows. Held to the end of the caller's transaction; taken again
+    /// within it costs nothing. Pages read on, unblocked.
+    static func lockDispatches(on sql: any SQLDatabase) async throws {
+        guard sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: lockKey), hashtext(current_schema()))").run()
+    }
+
     /// Judges one unit's part in an incident again, in the caller's transaction (a report by
     /// hand changed what is known of it), or in one of its own outside any. Nothing when no event
     /// of it is stored.
@@ -409,6 +424,7 @@ enum DispatchService {
                            on db: any Database) async throws -> (added: [String], withdrawn: [String]) {
         try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
+            try await lockDispatches(on: sql)
             let events = try await storedEvents(ofIncidents: [incident], on: sql).filter { $0.unit_id == unitID }
             guard !events.isEmpty else { return ([], []) }
             return try await judge([PairKey(incident: incident, unit: unitID): events], units: try await unitFacts(on: tx), rules: rules,
@@ -423,6 +439,7 @@ enum DispatchService {
         let grace = Double(rules.latest.reportGraceHours * 3600)
         return try await db.writeTransaction { tx in
             let sql = tx as! any SQLDatabase
+            try await lockDispatches(on: sql)
             struct Pair: Decodable { var incident_id: String; var unit_id: Int }
             let due = try await sql.select().columns("incident_id", "unit_id").from("dispatches")
                 .where("settled", .equal, SQLBind(false)).where("instructed_at", .lessThan, SQLBind(now.addingTimeInterval(-grace)))
