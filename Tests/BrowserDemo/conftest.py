@@ -3,6 +3,7 @@
 Selenium; screenshots go to artifacts/."""
 import os
 import pathlib
+import re
 
 import pytest
 from selenium import webdriver
@@ -54,3 +55,28 @@ def wall():
 
 def shot(driver, name):
     driver.save_screenshot(str(ARTIFACTS / f"{os.environ.get('LIANDONG_DB_LABEL', 'db')}-demo-{name}.png"))
+
+
+# GB/T 15834, as the Swift suite's TypographyTests reads the sources: an ASCII , ; : ( ) ? !
+# touching a Chinese character is a fault. The reviewed exceptions are that suite's own list,
+# read from it so that there is one list.
+_TYPOGRAPHY_SWIFT = pathlib.Path(__file__).resolve().parents[1] / "LiandongServerTests" / "TypographyTests.swift"
+ALLOWED = re.findall(r'"([^"]*)"', re.search(r"static let allowed: Set<String> = \[(.*?)\]", _TYPOGRAPHY_SWIFT.read_text()).group(1))
+
+
+def _han(c):
+    return 0x3400 <= ord(c) <= 0x9FFF
+
+
+def ascii_punctuation(text):
+    """Each ASCII mark touching a Han character in `text`, with a little context."""
+    for a in ALLOWED:
+        text = text.replace(a, "※")
+    found = []
+    for i, c in enumerate(text):
+        if c in ",;:()?!":
+            left = text[i - 1] if i > 0 else " "
+            right = text[i + 1] if i + 1 < len(text) else " "
+            if _han(left) or _han(right):
+                found.append(text[max(0, i - 8):i + 9])
+    return found

@@ -274,3 +274,25 @@ def test_7_a_county_officers_day(browser, demo_url):
     assert status.text.startswith("已确认"), status.text
     assert "龙泉市应急管理局" in browser.page_source and "龙泉市公安局" in browser.page_source
     shot(browser, "7-county-police-confirmed")
+
+
+def test_8_the_emb_confirms_twenty_deductions_at_once(browser, demo_url):
+    """The EMB ticks twenty deductions in its list and confirms them at their figures in one go:
+    the list comes back as it was, says how many, and each of the twenty now awaits the police."""
+    login(browser, demo_url, "demo-emb")
+    open_task(browser, "待应急管理局确认的扣分")
+    boxes = browser.find_elements(By.CSS_SELECTOR, "input[type=checkbox][form=batch]")
+    assert len(boxes) >= 20, f"only {len(boxes)} deductions to tick"
+    chosen = [b.get_attribute("value") for b in boxes[:20]]
+    for box in boxes[:20]:
+        box.click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form#batch button[type=submit]"))
+    wait_text(browser, "已按原分值确认 20 条扣分")
+    assert "awaiting=emb" in browser.current_url, browser.current_url
+    left = {b.get_attribute("value") for b in browser.find_elements(By.CSS_SELECTOR, "input[type=checkbox][form=batch]")}
+    assert not left & set(chosen), f"still awaiting the EMB: {sorted(left & set(chosen))}"
+    shot(browser, "8-emb-confirmed-twenty")
+    for deduction in (chosen[0], chosen[-1]):
+        browser.get(f"{demo_url}/deductions/{deduction}")
+        status = browser.find_element(By.XPATH, "//dt[text()='状态']/following-sibling::dd").text
+        assert "待市公安局" in status and "市应急管理局" not in status, f"{deduction}: {status}"

@@ -2,12 +2,18 @@
 (390×844): screenshots for a person to look at (artifacts/…-size-…png), and what a person would
 trip on asserted: the header leaves most of a 768 px screen to the page, and at 390 px no page of
 the liaison's scrolls sideways."""
+import csv
+import io
 import os
+import re
+import urllib.request
 
+import docx
+import openpyxl
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import ARTIFACTS, make_browser
+from conftest import ARTIFACTS, ascii_punctuation, make_browser
 from test_roles import login
 
 SIZES = [(1366, 768), (1024, 768), (390, 844)]
@@ -100,6 +106,7 @@ def test_every_menu_page_fits_the_screen(demo_url, user, width, height):
         links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "header.site nav a")]
         assert links, "the menu has no links"
         role = user.removeprefix("demo-")
+        punctuation, exports = [], set()
         for href in links:
             browser.get(href)
             path = href.replace(demo_url, "")
@@ -109,5 +116,41 @@ def test_every_menu_page_fits_the_screen(demo_url, user, width, height):
             assert wide <= width, f"{role} {path} at {width} px scrolls sideways ({wide} px wide)"
             beyond = browser.execute_script(BEYOND_THE_EDGE)
             assert not beyond, f"{role} {path} at {width} px: past the right edge: {beyond}"
+            if width == 1024:
+                # What the page says, as a person reads it (GB/T 15834), and the spreadsheets it offers.
+                punctuation += [f"{path}: {p}" for p in ascii_punctuation(browser.find_element(By.TAG_NAME, "body").text)]
+                exports.update(a.get_attribute("href") for a in browser.find_elements(By.XPATH, "//a[contains(., '导出')]"))
+        if width == 1024:
+            cookie = "; ".join(f"{c['name']}={c['value']}" for c in browser.get_cookies())
+            for href in sorted(exports):
+                punctuation += [f"{href.replace(demo_url, '')}: {p}" for p in ascii_punctuation(exported_text(href, cookie))]
+            assert not punctuation, f"{role}: ASCII punctuation in Chinese text:\n" + "\n".join(punctuation)
     finally:
         browser.quit()
+
+
+def exported_text(href, cookie):
+    """The text of a file the page offers: every cell of a spreadsheet, a document's paragraphs
+    and tables, a CSV or an HTML page as it stands."""
+    request = urllib.request.Request(href, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = response.read()
+        kind = response.headers.get("Content-Type", "")
+    assert body, f"{href}: empty export"
+    if "spreadsheetml" in kind:
+        book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+        return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if isinstance(v, str))
+    if "wordprocessingml" in kind:
+        document = docx.Document(io.BytesIO(body))
+        cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+    if kind.startswith("text/html"):
+        # The words, not the markup or its style sheet (a font list is not Chinese text).
+        html = re.sub(r"(?s)<(style|script)[^>]*>.*?</\1>", " ", body.decode("utf-8"))
+        return re.sub(r"<[^>]+>", " ", html)
+    if kind.startswith("text/csv"):
+        # The cells, not the commas between them.
+        return "\n".join(cell for row in csv.reader(io.StringIO(body.decode("utf-8-sig"))) for cell in row)
+    if kind.startswith("text/"):
+        return body.decode("utf-8-sig")
+    return ""

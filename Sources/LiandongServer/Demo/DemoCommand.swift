@@ -60,7 +60,8 @@ enum Demo {
         let header = ["单位名称", "辖区", "级别", "单位类型", "公安", "值班电话", "联络员", "联络员手机"]
         var rows: [(row: Int, cells: [String])] = []
         for (i, j) in Jurisdictions.all.filter({ $0.kind == .county }).enumerated() {
-            let area = String(format: "05%02d", 70 + i)
+            // Lishui's area code, 0578, covers its counties too.
+            let area = "0578"
             for (k, (suffix, level, police)) in [("公安局", "1", "是"), ("应急管理局", "1", "否"), ("水利局", "2", "否")].enumerated() {
                 rows.append((rows.count + 2, [j.name + suffix, j.name, level, "部门", police, "\(area)-\(8_100_000 + i * 10 + k)",
                                              ["王", "李", "张"][k] + ["明", "华", "军"][i % 3], "139\(String(format: "%08d", 57_100_000 + i * 10 + k))"]))

@@ -34,7 +34,7 @@ enum SVGChart {
             let h = plotH * Double(count) / Double(peak)
             out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#6b7280\" stroke=\"#fff\" stroke-width=\"0.5\"><title>%@</title></rect>",
                           left + Double(i) * barW, top + plotH - h, barW, h,
-                          escape("\(fmt(Double(i) * binWidth))–\(fmt(Double(i + 1) * binWidth))\(xUnit):\(count)\(yUnit)"))
+                          escape("\(fmt(Double(i) * binWidth))–\(fmt(Double(i + 1) * binWidth))\(xUnit)：\(count)\(yUnit)"))
         }
         // X ticks every fifth of the range.
         for step in 0...5 {
