@@ -220,18 +220,11 @@ enum OverviewPage {
         }
         let late = byUnit.rows.map { ($0.label, $0.arrivalsJudged - $0.onTime, $0.arrivalsJudged) }.filter { $0.1 > 0 }
             .sorted { ($1.1, $0.0) < ($0.1, $1.0) }.prefix(12)
-        let limits = rules.responseLimits
-        let histogram = SVGChart.histogram(
-            title: "本月到场用时分布", values: byLevel.arrivalMinutes.map { (Double($0.minute), $0.count) }, binWidth: 2,
-            maxValue: Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2), xUnit: "分钟", yUnit: "起",
-            lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
-                    SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
-                    SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")],
-            width: 560, height: 330)
-        let trend = SVGChart.percentLine(title: "\(today.year)年各月按时到场率",
-                                         points: byUnit.months.map { (String(Int($0.month.suffix(2)) ?? 0) + "月", $0.onTimeRate) },
-                                         target: SVGChart.Line(value: 1, label: "要求：全部在时限内到场"), width: 560, height: 330)
         // Drawn a little taller than on the compliance page: the screen has the height to fill.
+        let histogram = ComplianceCharts.arrivals(byLevel, title: "本月到场用时分布", rules: rules, width: 560, height: 330)
+        let trend = ComplianceCharts.onTimeTrend(title: "\(today.year)年各月按时到场率",
+                                                 points: byUnit.months.map { (String(Int($0.month.suffix(2)) ?? 0) + "月", $0.onTimeRate) },
+                                                 width: 560, height: 330)
         return try await req.view.render("overview", Context(
             frame: PageFrame(req, title: "全市概况", active: "overview"),
             updated: ChinaTime.displayString(now),

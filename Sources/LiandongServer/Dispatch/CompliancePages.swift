@@ -86,16 +86,8 @@ enum ComplianceControllers {
         let report = sorted(loaded, grouping, sort)
         let table = ComplianceService.table(report)
         let limits = rules.responseLimits
-        let maxMinutes = Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2)
-        let histogram = SVGChart.histogram(
-            title: "到场用时分布（\(report.period)）", values: report.arrivalMinutes.map { (Double($0.minute), $0.count) }, binWidth: 2,
-            maxValue: maxMinutes, xUnit: "分钟", yUnit: "起",
-            lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
-                    SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
-                    SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")])
-        // Every arrival is due within its unit's limit: the line to reach is all of them on time.
-        let trend = SVGChart.percentLine(title: "按时到场率（按月）", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) },
-                                         target: SVGChart.Line(value: 1, label: "要求：全部在时限内到场"))
+        let histogram = ComplianceCharts.arrivals(report, title: "到场用时分布（\(report.period)）", rules: rules)
+        let trend = ComplianceCharts.onTimeTrend(title: "按时到场率（按月）", points: report.months.map { (String($0.month.suffix(2)) + "月", $0.onTimeRate) })
         return try await req.view.render("compliance", PageContext(
             frame: PageFrame(req, title: "到场时限", active: "compliance"),
             period: report.period, periodValue: q.period ?? "",
@@ -141,5 +133,26 @@ struct ComplianceCommand: AsyncCommand {
         let t = ComplianceService.table(report)
         if format == .table { app.commandOutput.write("\(report.period)（\(report.from) 至 \(report.to)）\n") }
         try CommandOutput.emit(format, json: report, header: t.header, rows: t.rows, to: app.commandOutput)
+    }
+}
+
+/// The charts the compliance page and the wall screen both draw, in one place.
+enum ComplianceCharts {
+    /// Arrival times in two-minute bars up to twice the longest limit, with each level's limit drawn.
+    static func arrivals(_ report: ComplianceService.Report, title: String, rules: RuleSet, width: Double = 640, height: Double = 260) -> String {
+        let limits = rules.responseLimits
+        return SVGChart.histogram(
+            title: title, values: report.arrivalMinutes.map { (Double($0.minute), $0.count) }, binWidth: 2,
+            maxValue: Double(max(limits.levelTwo.minutes, limits.levelThree.minutes) * 2), xUnit: "分钟", yUnit: "起",
+            lines: [SVGChart.Line(value: Double(limits.publicSecurity.minutes), label: "公安\(limits.publicSecurity)"),
+                    SVGChart.Line(value: Double(limits.levelOne.minutes), label: "一级\(limits.levelOne)"),
+                    SVGChart.Line(value: Double(limits.levelTwo.minutes), label: "二、三级\(limits.levelTwo)")],
+            width: width, height: height)
+    }
+
+    /// The on-time rate by month. Every arrival is due within its unit's limit: the line to reach
+    /// is all of them on time.
+    static func onTimeTrend(title: String, points: [(label: String, value: Double?)], width: Double = 640, height: Double = 240) -> String {
+        SVGChart.percentLine(title: title, points: points, target: SVGChart.Line(value: 1, label: "要求：全部在时限内到场"), width: width, height: height)
     }
 }

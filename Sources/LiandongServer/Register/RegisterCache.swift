@@ -19,18 +19,14 @@ struct RegisterUnit: Sendable, Decodable {
 
     var unitLevel: UnitLevel { UnitLevel(rawValue: level) ?? .three }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, level, kind, ranked
         case jurisdictionID = "jurisdiction_id", publicSecurity = "public_security", dutyPhone = "duty_phone", liaisonMobile = "liaison_mobile"
     }
-    static let columns = CodingKeys.allColumns
+    static let columns = CodingKeys.allCases.map(\.rawValue)
 
     /// Whether the principal may see this unit (`AccessPolicy`).
     func visible(to principal: Principal) -> Bool { AccessPolicy.canView(unitID: id, jurisdictionID: jurisdictionID, by: principal) }
-}
-
-extension RegisterUnit.CodingKeys: CaseIterable {
-    static var allColumns: [String] { allCases.map(\.rawValue) }
 }
 
 /// The register as one version of it stood: every unit and the supervising agencies.
@@ -47,7 +43,7 @@ struct RegisterSnapshot: Sendable {
     static func load(version: Int64, on sql: any SQLDatabase) async throws -> RegisterSnapshot {
         let units = try await sql.select().columns(RegisterUnit.columns.map { SQLColumn($0) }).from(LinkageUnit.schema)
             .all(decoding: RegisterUnit.self)
-            .sorted { (RegisterService.jurisdictionOrder($0.jurisdictionID), $0.level, $0.id) < (RegisterService.jurisdictionOrder($1.jurisdictionID), $1.level, $1.id) }
+            .sorted { RegisterService.registerOrder($0.jurisdictionID, $0.level, $0.id, before: $1.jurisdictionID, $1.level, $1.id) }
         let byID = Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return RegisterSnapshot(version: version, units: units, byID: byID, names: byID.mapValues(\.name), agencies: try await AgencyStore.load(on: sql))
     }

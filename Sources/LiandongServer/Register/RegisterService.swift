@@ -48,9 +48,12 @@ enum RegisterService {
             // (`Pinyin.matches`), and a register is a few hundred rows.
             units = units.filter { Pinyin.matches($0.name, query: q) }
         }
-        return units.sorted {
-            (jurisdictionOrder($0.jurisdictionID), $0.level, $0.id ?? 0) < (jurisdictionOrder($1.jurisdictionID), $1.level, $1.id ?? 0)
-        }
+        return units.sorted { registerOrder($0.jurisdictionID, $0.level, $0.id ?? 0, before: $1.jurisdictionID, $1.level, $1.id ?? 0) }
+    }
+
+    /// The register's own order: jurisdiction (city first, then the counties as listed), level, number.
+    static func registerOrder(_ j1: String, _ l1: Int, _ id1: Int, before j2: String, _ l2: Int, _ id2: Int) -> Bool {
+        (jurisdictionOrder(j1), l1, id1) < (jurisdictionOrder(j2), l2, id2)
     }
 
     /// The units a search box names (`Pinyin.matches`: a part of the name or its pinyin
